@@ -1,0 +1,1 @@
+"""convoscope: conversation analytics for customer messaging."""

@@ -1,0 +1,288 @@
+"""The `convoscope` command: import, report, export, demo.
+
+A thin shell over the library: every command builds the same objects the HTTP API builds
+(`Query`, validated event batches) and prints what `overview.run` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import rich.progress
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from convoscope import conversations, demo, overview
+from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
+from convoscope.events import ConflictError, EventError, validate_batch
+from convoscope.query import Query, QueryError
+from convoscope.store import DEFAULT_TIMEZONE, Store
+
+app = typer.Typer(
+    help="Conversation analytics for customer messaging.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+err = Console(stderr=True)
+out = Console()
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="CONVOSCOPE_DB", help="Database file (default: user data dir)."),
+]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(help="today, yesterday, last_7_days, last_30_days, this_month, last_month."),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA zone (default: the workspace's).")]
+ChannelsOpt = Annotated[str | None, typer.Option(help="Comma-separated channels (default all).")]
+GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _query(
+    store: Store, workspace: str, period: str | None, date_from: str | None,
+    date_to: str | None, tz: str | None, channels: str | None, granularity: str | None,
+) -> Query:
+    ws = store.workspace(workspace)
+    if ws is None:
+        raise _fail(f"no workspace {workspace!r} in {store.path}")
+    if period is None and date_from is None and date_to is None:
+        raise _fail("give --period or --from/--to", 2)
+    try:
+        return Query.build(
+            workspace, timezone=tz or ws.timezone, period=period, date_from=date_from,
+            date_to=date_to, granularity=granularity, channels=channels,
+        )
+    except QueryError as exc:
+        option = {"tz": "--tz", "from": "--from", "to": "--to"}.get(exc.param, f"--{exc.param}")
+        raise _fail(f"{option}: {exc.message}", 2) from None
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="File of events.")],
+    workspace: WorkspaceOpt,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl, csv or parquet (default: extension).")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Time zone of a workspace created by this import.")
+    ] = DEFAULT_TIMEZONE,
+    db: DbOpt = None,
+) -> None:
+    """Import a file of events (SPEC fields); all of it, or nothing if any record is bad."""
+    try:
+        kind = fmt or guess_format(path)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    if kind not in ("jsonl", "csv", "parquet"):
+        raise _fail(f"--format: {kind!r} is not one of jsonl, csv, parquet", 2)
+    with Store(db) as store:
+        try:
+            store.ensure_workspace(workspace, timezone)
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+        started = time.perf_counter()
+        try:
+            with rich.progress.open(
+                path, "rb", description=f"importing {path.name}", console=err,
+                transient=True,
+            ) as stream:
+                result = conversations.ingest(
+                    store, workspace, read_events(stream, kind, workspace)  # type: ignore[arg-type]
+                )
+        except (EventError, ConflictError) as exc:
+            raise _fail(f"{path}: {exc}") from None
+    elapsed = time.perf_counter() - started
+    out.print(
+        f"{path.name}: {result.accepted} accepted, {result.duplicates} duplicates "
+        f"into workspace {workspace!r} ({elapsed:.1f} s)",
+        highlight=False,
+    )
+
+
+@app.command()
+def report(
+    workspace: WorkspaceOpt,
+    period: PeriodOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    tz: TzOpt = None,
+    channels: ChannelsOpt = None,
+    granularity: GranOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    db: DbOpt = None,
+) -> None:
+    """Print the Conversation Overview for a period."""
+    if fmt not in ("table", "json"):
+        raise _fail(f"--format: {fmt!r} is not one of table, json", 2)
+    with Store(db) as store:
+        query = _query(store, workspace, period, date_from, date_to, tz, channels, granularity)
+        result = overview.run(store, query)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_overview(result)
+
+
+@export_app.command("departments")
+def export_departments(
+    workspace: WorkspaceOpt,
+    period: PeriodOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    tz: TzOpt = None,
+    channels: ChannelsOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export the department report (CSV) of SPEC section 4."""
+    with Store(db) as store:
+        query = _query(store, workspace, period, date_from, date_to, tz, channels, None)
+        result = overview.run(store, query)
+    text = overview.department_csv(result)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output} ({len(result.closed_by_department)} departments)")
+
+
+@app.command("demo")
+def demo_(
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days of history.")] = 60,
+    per_day: Annotated[int, typer.Option(min=1, help="Average conversations a day.")] = 400,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default today).")] = None,
+    workspace: Annotated[str, typer.Option("--workspace", "-w")] = "demo",
+    db: DbOpt = None,
+) -> None:
+    """Replace workspace `demo` with a generated retailer's history and show its overview."""
+    with Store(db) as store:
+        ws = store.ensure_workspace(workspace)
+        with store.transaction() as con:
+            for table in ("events", *conversations.DERIVED_TABLES):
+                con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
+        started = time.perf_counter()
+        records = demo.generate(
+            days=days, per_day=per_day, seed=seed, timezone=ws.timezone,
+            end=date.fromisoformat(end) if end else None,
+        )
+        result = conversations.ingest(store, workspace, _demo_batches(records, workspace))
+        elapsed = time.perf_counter() - started
+        out.print(
+            f"demo: {result.accepted} events ({result.duplicates} re-sent duplicates) "
+            f"into workspace {workspace!r} of {store.path} in {elapsed:.1f} s",
+            highlight=False,
+        )
+        print_overview(overview.run(store, Query.build(
+            workspace, timezone=ws.timezone, period="last_7_days")))
+
+
+def _demo_batches(records: Any, workspace: str) -> Any:
+    with rich.progress.Progress(
+        *rich.progress.Progress.get_default_columns(), rich.progress.MofNCompleteColumn(),
+        console=err, transient=True,
+    ) as progress:
+        task = progress.add_task("generating and importing", total=None)
+        batch: list[dict[str, Any]] = []
+        offset = 0
+        for record in records:
+            batch.append(record)
+            if len(batch) == BATCH_SIZE:
+                yield validate_batch(batch, workspace, offset)
+                offset += len(batch)
+                progress.update(task, completed=offset)
+                batch = []
+        yield validate_batch(batch, workspace, offset)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+
+
+def _change(now: float | None, before: float | None) -> str:
+    if now is None or before is None or before == 0:
+        return "-"
+    return f"{(now - before) / before:+.1%}"
+
+
+def print_overview(result: overview.OverviewResult) -> None:
+    """The overview as terminal tables: tiles, the per-bucket charts, departments, support."""
+    p = result.period
+    channels = ", ".join(result.channels) if result.channels else "all channels"
+    out.print(
+        f"[bold]{result.workspace}[/]: {p['from']} to {p['to']} ({p['timezone']}), "
+        f"{channels}, by {result.granularity}"
+    )
+    t, prev = result.tiles, result.tiles.previous
+    tiles = Table(title="Conversation overview (previous period in brackets)")
+    for col in ("tile", "value", "previous", "change"):
+        tiles.add_column(col, justify="left" if col == "tile" else "right")
+    d, pd = t.average_conversation_duration_seconds, prev.average_conversation_duration_seconds
+    rows = [
+        ("Average conversation duration", d.all, pd.all, True),
+        ("  with teammates", d.teammate, pd.teammate, True),
+        ("  with the chatbot", d.chatbot, pd.chatbot, True),
+        ("Total conversations", t.total_conversations, prev.total_conversations, False),
+        ("Engaged conversations", t.engaged_conversations, prev.engaged_conversations, False),
+        ("Unique customers", t.unique_customers, prev.unique_customers, False),
+    ]
+    for name, now, before, is_duration in rows:
+        fmt = _duration if is_duration else str
+        tiles.add_row(name, fmt(now), fmt(before), _change(now, before))
+    out.print(tiles)
+
+    series = Table(title="Per bucket: conversations, messages, traffic")
+    columns = {
+        "engaged": result.engagement.engaged,
+        "not eng.": result.engagement.non_engaged,
+        "msg team": result.messages.teammate,
+        "msg bot": result.messages.chatbot,
+        "msg cust": result.messages.customer,
+        "transfers": result.traffic.transfer_requests,
+        "eng. live": result.traffic.engaged_conversations,
+    }
+    series.add_column("bucket")
+    for name in columns:
+        series.add_column(name, justify="right")
+    for i, label in enumerate(result.buckets):
+        series.add_row(label[:16].replace("T", " "), *(str(v[i]) for v in columns.values()))
+    out.print(series)
+
+    depts = Table(title="Closed conversations by department")
+    for col in ("department", "closed", "teammates", "avg resolution"):
+        depts.add_column(col, justify="left" if col == "department" else "right")
+    for row in result.closed_by_department:
+        depts.add_row(row.department or overview.NO_DEPARTMENT, str(row.conversations),
+                      str(row.teammates_involved), _duration(row.avg_resolution_seconds))
+    out.print(depts)
+    s = result.support_type
+    out.print(
+        f"Handled by teammates / chatbot: all {s.all.teammate} / {s.all.chatbot}, "
+        f"engaged {s.engaged.teammate} / {s.engaged.chatbot}; "
+        f"orphan closes: {result.data_quality.orphan_closes}",
+        highlight=False,
+    )

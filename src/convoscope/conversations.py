@@ -1,0 +1,182 @@
+"""Cutting threads into conversations (SPEC section 2), defined once, as set-based SQL.
+
+The rules are written here, and only here, as SQL in DuckDB's dialect using only window
+functions and plain aggregates; `sql(dialect)` transpiles the same text with SQLGlot for other
+engines (Spark). Why this works without a per-event loop: a conversation's inactivity limit
+depends on whether it is escalated, which depends on where it started. That recursion is
+broken by cutting each thread first at the breaks that do not depend on state (a close, or a
+gap longer than the escalated limit, the larger of the two limits): within such a segment,
+a gap longer than the chatbot limit ends the conversation exactly when no escalating event
+came before it in the segment, because once one has come the conversation holding it lasts
+to the segment's end. That needs `escalated_inactivity >= inactivity`, which workspaces keep.
+
+Refresh is incremental: only threads named in the transaction's `dirty_threads` table are
+recomputed, from all of their events, so late and out-of-order events are handled by the
+same code as everything else and the result equals a full recompute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+import duckdb
+import sqlglot
+
+from convoscope.events import Event
+from convoscope.store import AppendResult, Store
+
+THREAD = "workspace, channel, customer_id"
+
+# Every event of the dirty threads with its conversation (`conversation_id` is the id of
+# the conversation's first event) and whether it is an orphan close.
+ASSIGN_SQL = """
+WITH ordered AS (
+    SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.type, e.sender,
+           e.teammate_id, e.welcome, e.department,
+           ws.inactivity_seconds, ws.escalated_inactivity_seconds,
+           CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END
+               AS escalates,
+           ROW_NUMBER() OVER thread AS pos,
+           LAG(e.ts) OVER thread AS prev_ts,
+           LAG(e.type) OVER thread AS prev_type
+    FROM events AS e
+    JOIN workspaces AS ws ON ws.name = e.workspace
+    JOIN (SELECT DISTINCT workspace, channel, customer_id FROM dirty_threads) AS d
+      ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
+    WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
+                      ORDER BY e.ts, e.seq)
+), gaps AS (
+    SELECT *,
+           DATE_DIFF('microsecond', prev_ts, ts) AS gap_us,
+           CASE WHEN prev_ts IS NULL OR prev_type = 'close'
+                     OR DATE_DIFF('microsecond', prev_ts, ts)
+                        > CAST(escalated_inactivity_seconds AS BIGINT) * 1000000
+                THEN 1 ELSE 0 END AS hard_break
+    FROM ordered
+), segments AS (
+    SELECT *,
+           SUM(hard_break) OVER (PARTITION BY workspace, channel, customer_id ORDER BY pos
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS segment
+    FROM gaps
+), starts AS (
+    SELECT *,
+           CASE WHEN hard_break = 1
+                     OR (gap_us > CAST(inactivity_seconds AS BIGINT) * 1000000
+                         AND COALESCE(SUM(escalates) OVER (
+                                 PARTITION BY workspace, channel, customer_id, segment
+                                 ORDER BY pos
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) = 0)
+                THEN 1 ELSE 0 END AS starts_conversation
+    FROM segments
+), numbered AS (
+    SELECT *,
+           SUM(starts_conversation) OVER (
+               PARTITION BY workspace, channel, customer_id ORDER BY pos
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS conversation_no
+    FROM starts
+)
+SELECT workspace, channel, customer_id, event_id, pos, ts, type, sender, teammate_id, welcome,
+       department, escalates,
+       starts_conversation = 1 AND type = 'close' AS orphan,
+       FIRST_VALUE(event_id) OVER conversation AS conversation_id,
+       MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos
+FROM numbered
+WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_no
+                        ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+"""
+
+# One row per conversation with every fact of SPEC section 2.
+CONVERSATIONS_SQL = """
+WITH facts AS (
+    SELECT workspace, channel, customer_id, conversation_id,
+           MIN(ts) AS started_at,
+           MAX(ts) AS ended_at,
+           MAX(CASE WHEN type = 'message' AND sender = 'customer'
+                         AND pos > COALESCE(welcome_pos, 0) THEN 1 ELSE 0 END) = 1 AS engaged,
+           MIN(CASE WHEN escalates = 1 THEN ts END) AS escalated_at,
+           SUM(CASE WHEN type = 'transfer_request' THEN 1 ELSE 0 END) AS transfer_requests,
+           MAX(CASE WHEN type = 'close' THEN ts END) AS closed_at,
+           MAX(CASE WHEN type = 'close' THEN department END) AS department,
+           MAX(CASE WHEN type = 'close' THEN teammate_id END) AS closed_by,
+           MIN(CASE WHEN sender = 'teammate' THEN ts END) AS first_response_at,
+           SUM(CASE WHEN sender = 'customer' THEN 1 ELSE 0 END) AS customer_messages,
+           SUM(CASE WHEN sender = 'chatbot' THEN 1 ELSE 0 END) AS chatbot_messages,
+           SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) AS teammate_messages
+    FROM assigned
+    WHERE NOT orphan
+    GROUP BY workspace, channel, customer_id, conversation_id
+)
+SELECT workspace, channel, customer_id, conversation_id, started_at, ended_at,
+       DATE_DIFF('microsecond', started_at, ended_at) AS duration_us,
+       engaged, escalated_at, transfer_requests,
+       CASE WHEN teammate_messages > 0 THEN 'teammate' ELSE 'chatbot' END AS support_type,
+       closed_at, department, closed_by, first_response_at,
+       DATE_DIFF('microsecond', COALESCE(escalated_at, started_at), closed_at) AS resolution_us,
+       customer_messages, chatbot_messages, teammate_messages
+FROM facts
+"""
+
+TEAMMATES_SQL = """
+SELECT DISTINCT workspace, channel, customer_id, conversation_id, teammate_id
+FROM assigned
+WHERE NOT orphan AND teammate_id IS NOT NULL
+"""
+
+ORPHANS_SQL = """
+SELECT workspace, channel, customer_id, event_id, ts FROM assigned WHERE orphan
+"""
+
+DERIVED_TABLES = ("conversations", "conversation_teammates", "orphan_closes")
+
+
+@cache
+def sql(statement: str, dialect: str) -> str:
+    """One of this module's statements in another engine's dialect (e.g. "spark")."""
+    return sqlglot.transpile(statement, read="duckdb", write=dialect, pretty=True)[0]
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the conversations of every thread in `dirty_threads`, inside the caller's
+    transaction."""
+    for table in DERIVED_TABLES:
+        con.execute(
+            f"DELETE FROM {table} AS t USING (SELECT DISTINCT {THREAD} FROM dirty_threads) d "
+            "WHERE t.workspace = d.workspace AND t.channel = d.channel "
+            "AND t.customer_id = d.customer_id"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
+    con.execute(f"INSERT INTO conversations {CONVERSATIONS_SQL}")
+    con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
+    con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
+    con.execute("DROP TABLE assigned")
+    con.execute("DELETE FROM dirty_threads")
+
+
+def ingest(store: Store, workspace: str, batches: Iterable[Sequence[Event]]) -> AppendResult:
+    """Append validated batches and refresh their threads, all in one transaction.
+
+    `batches` may be a lazy generator that validates as it reads: any exception it raises
+    rolls everything back, so a file is stored whole or not at all.
+    """
+    accepted = duplicates = 0
+    with store.transaction() as con:
+        Store.begin_dirty(con)
+        for batch in batches:
+            result = store.append(con, workspace, batch)
+            accepted += result.accepted
+            duplicates += result.duplicates
+        refresh(con)
+    return AppendResult(accepted, duplicates)
+
+
+def rebuild(store: Store, workspace: str | None = None) -> None:
+    """Recompute every conversation from scratch (of one workspace, or all)."""
+    with store.transaction() as con:
+        Store.begin_dirty(con)
+        con.execute(
+            f"INSERT INTO dirty_threads SELECT DISTINCT {THREAD} FROM events "
+            "WHERE $ws IS NULL OR workspace = $ws",
+            {"ws": workspace},
+        )
+        refresh(con)

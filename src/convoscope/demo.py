@@ -1,0 +1,126 @@
+"""A realistic retailer's history, for demos and benchmarks; deterministic for a seed and end date.
+
+What it models, so the page has something true-looking to show: five channels with their
+own shares (email has no chatbot), a daily curve with a lunch and an evening peak, quieter
+weekends and slow growth; a chatbot welcome on every chat, about a third of chats never
+answered by the customer, a few customers who write before the welcome; transfer requests on
+a third of engaged chats, teammates who answer after minutes to hours (some never), sign
+their replies and close with a department (some without); returning customers; and, in
+arrival order, a few events delivered late and a few delivered twice. It yields plain SPEC
+records, which go through the same validation as every other way in.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CHANNELS = (("web_chat", 38), ("messenger", 20), ("instagram", 14), ("whatsapp", 18), ("email", 10))
+# Share of the day's conversations starting in each local hour (0h..23h).
+HOURS = (1, 1, 0.5, 0.5, 0.5, 1, 2, 4, 7, 9, 10, 10, 11, 10, 9, 9, 8, 8, 8, 9, 9, 7, 4, 2)
+WEEKDAYS = (1.0, 1.0, 0.97, 1.03, 1.1, 0.8, 0.62)  # Monday .. Sunday
+DEPARTMENTS = (("Orders", 34), ("Returns", 24), ("Sales", 20), ("Technical support", 15), (None, 7))
+TEAMMATES = ("amelie", "benoit", "chloe", "david", "emma", "felix", "gabrielle", "hugo",
+             "ines", "jules", "karim", "lea")
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+class _Conversation:
+    """Builds one conversation's events, advancing its own clock."""
+
+    def __init__(self, out: list[dict[str, Any]], channel: str, customer: str, start: datetime):
+        self.out, self.channel, self.customer, self.t = out, channel, customer, start
+
+    def add(self, after_s: float, type_: str, **fields: Any) -> None:
+        self.t += timedelta(seconds=after_s)
+        self.out.append({"ts": self.t, "channel": self.channel, "customer_id": self.customer,
+                         "type": type_, **fields})
+
+
+def _conversation(rng: random.Random, conv: _Conversation) -> None:
+    chat = conv.channel != "email"
+    teammate = rng.choice(TEAMMATES)
+    if chat:
+        if rng.random() < 0.06:
+            conv.add(0, "message", sender="customer")
+        conv.add(1, "message", sender="chatbot", welcome=True)
+        if rng.random() < 0.33:
+            return  # the customer never answers the welcome
+        for _ in range(rng.randint(1, 4)):
+            conv.add(rng.uniform(8, 240), "message", sender="customer")
+            conv.add(rng.uniform(1, 4), "message", sender="chatbot")
+        if rng.random() > 0.36:
+            return  # solved by the chatbot
+        conv.add(rng.uniform(5, 60), "transfer_request")
+        if rng.random() < 0.1:
+            conv.add(rng.uniform(60, 600), "transfer_request")
+        if rng.random() < 0.12:
+            return  # nobody answered: ends unclosed after the escalated timeout
+        wait = min(rng.lognormvariate(5.5, 1.1), 3 * 3600)
+    else:
+        conv.add(0, "message", sender="customer")
+        wait = min(rng.lognormvariate(7.5, 1.0), 8 * 3600)
+    conv.add(wait, "message", sender="teammate", teammate_id=teammate)
+    for _ in range(rng.randint(0, 3)):
+        conv.add(rng.uniform(20, 400), "message", sender="customer")
+        if rng.random() < 0.08:
+            teammate = rng.choice(TEAMMATES)  # handed over to a colleague
+        conv.add(rng.uniform(30, 300), "message", sender="teammate", teammate_id=teammate)
+    if rng.random() < 0.86:
+        department = _pick(rng, DEPARTMENTS)
+        extra = {"department": department} if department else {}
+        conv.add(rng.uniform(30, 900), "close", teammate_id=teammate, **extra)
+
+
+def generate(
+    *, days: int = 60, per_day: int = 400, seed: int = 7, end: date | None = None,
+    timezone: str = "America/Toronto",
+) -> Iterator[dict[str, Any]]:
+    """SPEC records for `days` local days ending `end` (default today), in arrival order.
+
+    When `end` is today, nothing is dated after the current time.
+    """
+    rng = random.Random(seed)
+    zone = ZoneInfo(timezone)
+    now = datetime.now(UTC)
+    end = end or now.astimezone(zone).date()
+    first = end - timedelta(days=days - 1)
+    customers = max(50, int(per_day * days * 0.7))
+    serial = 0
+    late: list[dict[str, Any]] = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        midnight = datetime.combine(day, time(), tzinfo=zone)
+        trend = 0.85 + 0.3 * offset / max(days - 1, 1)
+        count = max(0, round(rng.gauss(per_day * WEEKDAYS[day.weekday()] * trend, per_day * 0.05)))
+        events: list[dict[str, Any]] = []
+        for _ in range(count):
+            hour = rng.choices(range(24), HOURS)[0]
+            local = midnight + timedelta(hours=hour, seconds=rng.uniform(0, 3600))
+            start = local.astimezone(UTC)
+            customer = f"cust-{rng.randrange(customers):07d}"
+            _conversation(rng, _Conversation(events, _pick(rng, CHANNELS), customer, start))
+        events.sort(key=lambda e: e["ts"])
+        batch, late = late, []
+        for event in events:
+            if event["ts"] > now:
+                break
+            serial += 1
+            event["event_id"] = f"demo-{serial:09d}"
+            event["ts"] = event["ts"].isoformat()
+            roll = rng.random()
+            if roll < 0.004:
+                late.append(event)  # delivered with the next day's traffic
+                continue
+            batch.append(event)
+            if roll > 0.998:
+                late.append(dict(event))  # delivered twice
+        yield from batch
+    yield from late

@@ -1,0 +1,213 @@
+"""The event model of SPEC section 1 and its validation.
+
+Every way in (file import, HTTP ingestion, platform adapters) turns its input into plain
+dicts and calls `validate_batch`; nothing else decides what a valid event is. Errors name the
+event (its index in the batch and its `event_id`) and the field, and a batch with any bad event
+is rejected whole. This module knows nothing about storage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+KNOWN_CHANNELS = (
+    "web_chat",
+    "messenger",
+    "instagram",
+    "whatsapp",
+    "google_business_messages",
+    "email",
+    "video",
+    "sms",
+)
+EventType = Literal["message", "transfer_request", "close"]
+Sender = Literal["customer", "chatbot", "teammate"]
+FIELDS = (
+    "event_id",
+    "workspace",
+    "ts",
+    "channel",
+    "customer_id",
+    "type",
+    "sender",
+    "teammate_id",
+    "welcome",
+    "department",
+)
+
+# RFC 3339 date-time; the offset is checked by AwareDatetime so its error can say so plainly.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$")
+
+
+def _rfc3339(value: Any) -> Any:
+    """Refuse the other inputs pydantic would coerce (unix numbers, bare dates)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("not an RFC 3339 timestamp (e.g. 2026-11-01T09:30:00-04:00)")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class Event(BaseModel):
+    """One immutable fact about one customer's thread on one channel (SPEC section 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    event_id: str = Field(min_length=1, max_length=128)
+    workspace: str | None = Field(
+        default=None, description="Ignored unless it differs from the target workspace."
+    )
+    ts: Timestamp = Field(description="RFC 3339 with offset; stored as UTC, microseconds.")
+    channel: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    customer_id: str = Field(min_length=1, max_length=256)
+    type: EventType
+    sender: Sender | None = None
+    teammate_id: str | None = Field(default=None, min_length=1, max_length=256)
+    welcome: bool = False
+    department: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @property
+    def ts_utc(self) -> datetime:
+        """The timestamp as naive UTC, the form the store keeps."""
+        return self.ts.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one event, addressed by its index in the batch and its id."""
+
+    index: int
+    event_id: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        ident = f' (id "{self.event_id}")' if self.event_id else ""
+        return f"event {self.index}{ident}: {self.field}: {self.message}"
+
+
+class EventError(ValueError):
+    """A rejected batch: every problem found, so one fix-and-resend is enough."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        shown = "\n".join(str(e) for e in errors[:20])
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"{len(errors)} invalid event(s), nothing stored:\n{shown}{more}")
+
+
+class ConflictError(ValueError):
+    """An `event_id` re-sent with content other than what is stored (or earlier in the batch)."""
+
+    def __init__(self, event_ids: list[str]):
+        self.event_ids = event_ids
+        shown = ", ".join(f'"{i}"' for i in event_ids[:10])
+        super().__init__(
+            f"{len(event_ids)} event_id(s) already stored with different content: {shown}; "
+            "nothing stored"
+        )
+
+
+_MESSAGES = {
+    "timezone_aware": "timestamp has no UTC offset",
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+}
+
+
+def _rule_errors(event: Event) -> list[tuple[str, str]]:
+    """The cross-field rules of SPEC section 1, each naming the field at fault."""
+    problems: list[tuple[str, str]] = []
+    if event.type == "message" and event.sender is None:
+        problems.append(("sender", "is required for a message"))
+    if event.type != "message" and event.sender is not None:
+        problems.append(("sender", f"is only allowed on a message, not on {event.type}"))
+    if event.sender == "teammate" and event.teammate_id is None:
+        problems.append(("teammate_id", "is required when sender is teammate"))
+    if event.teammate_id is not None and event.sender != "teammate" and event.type != "close":
+        problems.append(("teammate_id", "is only allowed on a teammate message or a close"))
+    if event.welcome and event.sender != "chatbot":
+        problems.append(("welcome", "is only allowed on a chatbot message"))
+    if event.department is not None and event.type != "close":
+        problems.append(("department", "is only allowed on a close"))
+    return problems
+
+
+def validate_batch(
+    records: Iterable[Mapping[str, Any]], workspace: str, offset: int = 0
+) -> list[Event]:
+    """Validate raw records for `workspace`; return events or raise EventError with all problems.
+
+    `offset` is the position of the first record in its file, so that errors name the
+    record's place in the whole input. Identical repeats of an `event_id` inside the batch are
+    kept (the store counts them as duplicates); different content under one id raises
+    ConflictError.
+    """
+    events: list[Event] = []
+    errors: list[FieldError] = []
+    for index, record in enumerate(records, start=offset):
+        raw_id = record.get("event_id") if isinstance(record, Mapping) else None
+        event_id = raw_id if isinstance(raw_id, str) and raw_id else None
+        if not isinstance(record, Mapping):
+            errors.append(FieldError(index, None, "(event)", "must be an object"))
+            continue
+        try:
+            event = Event.model_validate(record)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or "(event)"
+                message = _MESSAGES.get(err["type"], err["msg"])
+                errors.append(FieldError(index, event_id, field, message))
+            continue
+        if event.workspace is not None and event.workspace != workspace:
+            errors.append(
+                FieldError(index, event_id, "workspace", f"differs from the target {workspace!r}")
+            )
+        errors.extend(FieldError(index, event_id, f, m) for f, m in _rule_errors(event))
+        events.append(event)
+    if errors:
+        raise EventError(errors)
+    _check_batch_conflicts(events)
+    return events
+
+
+def _check_batch_conflicts(events: list[Event]) -> None:
+    seen: dict[str, Event] = {}
+    conflicts: list[str] = []
+    for event in events:
+        first = seen.setdefault(event.event_id, event)
+        if first is not event and stored_form(first) != stored_form(event):
+            conflicts.append(event.event_id)
+    if conflicts:
+        raise ConflictError(conflicts)
+
+
+def stored_form(event: Event) -> tuple[Any, ...]:
+    """The content that identifies an event: what the store keeps, workspace aside."""
+    return (
+        event.event_id,
+        event.ts_utc,
+        event.channel,
+        event.customer_id,
+        event.type,
+        event.sender,
+        event.teammate_id,
+        event.welcome,
+        event.department,
+    )

@@ -1,0 +1,297 @@
+"""Query -> OverviewResult: every number of the Conversation Overview page (SPEC section 4).
+
+`run(store, query)` is the one path from a request to numbers; the CLI, the HTTP API and the
+web page all serve its result unchanged. Each element is one SQL statement over the derived
+`conversations` table (or `events` for message and transfer-request counts), anchored on the
+timestamp the spec names; buckets arrive as a small table of UTC ranges built by `query`, so
+the SQL never does calendar arithmetic. This module does not render anything but the
+department CSV, whose columns are part of the contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from pydantic import BaseModel
+
+from convoscope.query import Period, Query
+from convoscope.store import Store, first_row
+
+NO_DEPARTMENT = "No department"
+
+
+class Durations(BaseModel):
+    all: float | None
+    teammate: float | None
+    chatbot: float | None
+
+
+class Tiles(BaseModel):
+    average_conversation_duration_seconds: Durations
+    total_conversations: int
+    engaged_conversations: int
+    unique_customers: int
+
+
+class TilesWithPrevious(Tiles):
+    previous: Tiles
+
+
+class Engagement(BaseModel):
+    engaged: list[int]
+    non_engaged: list[int]
+
+
+class Messages(BaseModel):
+    teammate: list[int]
+    chatbot: list[int]
+    customer: list[int]
+
+
+class Traffic(BaseModel):
+    transfer_requests: list[int]
+    engaged_conversations: list[int]
+
+
+class DepartmentRow(BaseModel):
+    department: str | None
+    conversations: int
+    teammates_involved: int
+    avg_resolution_seconds: float | None
+
+
+class SupportSplit(BaseModel):
+    teammate: int
+    chatbot: int
+
+
+class SupportType(BaseModel):
+    all: SupportSplit
+    engaged: SupportSplit
+
+
+class DataQuality(BaseModel):
+    orphan_closes: int
+
+
+class OverviewResult(BaseModel):
+    """The pinned JSON of the overview (see the README); field order is the output order."""
+
+    workspace: str
+    period: dict[str, str]
+    previous_period: dict[str, str]
+    granularity: str
+    channels: list[str] | None
+    buckets: list[str]
+    tiles: TilesWithPrevious
+    engagement: Engagement
+    messages: Messages
+    traffic: Traffic
+    closed_by_department: list[DepartmentRow]
+    support_type: SupportType
+    data_quality: DataQuality
+
+
+_BUCKET_SCHEMA = pa.schema(
+    [("idx", pa.int32()), ("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))]
+)
+
+_CHANNEL_FILTER = "($channels IS NULL OR list_contains($channels, {col}))"
+
+TILES_SQL = f"""
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE engaged) AS engaged,
+       count(DISTINCT customer_id) AS customers,
+       avg(duration_us) FILTER (WHERE engaged) AS avg_all,
+       avg(duration_us) FILTER (WHERE engaged AND support_type = 'teammate') AS avg_teammate,
+       avg(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot') AS avg_chatbot,
+       count(*) FILTER (WHERE support_type = 'teammate') AS all_teammate,
+       count(*) FILTER (WHERE support_type = 'chatbot') AS all_chatbot,
+       count(*) FILTER (WHERE engaged AND support_type = 'teammate') AS engaged_teammate,
+       count(*) FILTER (WHERE engaged AND support_type = 'chatbot') AS engaged_chatbot
+FROM conversations
+WHERE workspace = $ws AND started_at >= $start AND started_at < $end
+  AND {_CHANNEL_FILTER.format(col="channel")}
+"""
+
+ENGAGEMENT_SQL = f"""
+SELECT b.idx, count(*) FILTER (WHERE c.engaged), count(*) FILTER (WHERE NOT c.engaged)
+FROM conversations c JOIN buckets b ON c.started_at >= b.start_at AND c.started_at < b.end_at
+WHERE c.workspace = $ws AND {_CHANNEL_FILTER.format(col="c.channel")}
+GROUP BY b.idx
+"""
+
+EVENTS_SQL = f"""
+SELECT b.idx,
+       count(*) FILTER (WHERE e.sender = 'teammate'),
+       count(*) FILTER (WHERE e.sender = 'chatbot'),
+       count(*) FILTER (WHERE e.sender = 'customer'),
+       count(*) FILTER (WHERE e.type = 'transfer_request')
+FROM events e JOIN buckets b ON e.ts >= b.start_at AND e.ts < b.end_at
+WHERE e.workspace = $ws AND e.type IN ('message', 'transfer_request')
+  AND {_CHANNEL_FILTER.format(col="e.channel")}
+GROUP BY b.idx
+"""
+
+IN_PROGRESS_SQL = f"""
+SELECT b.idx, count(*)
+FROM conversations c JOIN buckets b ON c.started_at < b.end_at AND c.ended_at >= b.start_at
+WHERE c.workspace = $ws AND c.engaged AND {_CHANNEL_FILTER.format(col="c.channel")}
+  AND c.started_at < $end AND c.ended_at >= $start
+GROUP BY b.idx
+"""
+
+DEPARTMENTS_SQL = f"""
+WITH closed AS (
+    SELECT * FROM conversations
+    WHERE workspace = $ws AND closed_at >= $start AND closed_at < $end
+      AND {_CHANNEL_FILTER.format(col="channel")}
+), involved AS (
+    SELECT c.department, count(DISTINCT t.teammate_id) AS teammates
+    FROM closed c JOIN conversation_teammates t
+      ON t.workspace = c.workspace AND t.conversation_id = c.conversation_id
+    GROUP BY c.department
+)
+SELECT c.department, count(*) AS conversations, coalesce(any_value(i.teammates), 0),
+       avg(c.resolution_us)
+FROM closed c LEFT JOIN involved i ON i.department IS NOT DISTINCT FROM c.department
+GROUP BY c.department
+ORDER BY conversations DESC, c.department NULLS LAST
+"""
+
+ORPHANS_SQL = f"""
+SELECT count(*) FROM orphan_closes
+WHERE workspace = $ws AND ts >= $start AND ts < $end AND {_CHANNEL_FILTER.format(col="channel")}
+"""
+
+
+def _seconds(us: float | None) -> float | None:
+    return None if us is None else round(us / 1_000_000, 6)
+
+
+def _params(query: Query, period: Period) -> dict[str, Any]:
+    return {
+        "ws": query.workspace,
+        "start": period.start,
+        "end": period.end,
+        "channels": list(query.channels) if query.channels else None,
+    }
+
+
+def _series(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], n: int
+) -> list[list[int]]:
+    """Run a per-bucket statement; one zero-filled list per value column."""
+    rows = con.execute(sql, params).fetchall()
+    width = len(rows[0]) - 1 if rows else len(con.description) - 1
+    out = [[0] * n for _ in range(width)]
+    for idx, *values in rows:
+        for column, value in enumerate(values):
+            out[column][idx] = int(value)
+    return out
+
+
+def _tiles(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> tuple[Tiles, tuple]:
+    row = first_row(con, TILES_SQL, _params(query, period))
+    tiles = Tiles(
+        average_conversation_duration_seconds=Durations(
+            all=_seconds(row[3]), teammate=_seconds(row[4]), chatbot=_seconds(row[5])
+        ),
+        total_conversations=row[0],
+        engaged_conversations=row[1],
+        unique_customers=row[2],
+    )
+    return tiles, row[6:]
+
+
+def _period_out(query: Query, period: Period) -> dict[str, str]:
+    return {
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "timezone": query.timezone,
+    }
+
+
+def run(store: Store, query: Query) -> OverviewResult:
+    """Compute the whole overview for `query` in one read-consistent pass."""
+    con = store.con
+    n = len(query.buckets)
+    buckets = pa.Table.from_pylist(
+        [{"idx": i, "start_at": b.start, "end_at": b.end} for i, b in enumerate(query.buckets)],
+        schema=_BUCKET_SCHEMA,
+    )
+    params = _params(query, query.period)
+    con.begin()  # one snapshot for every statement
+    con.register("buckets", buckets)
+    try:
+        current, split = _tiles(con, query, query.period)
+        previous, _ = _tiles(con, query, query.previous)
+        engaged, non_engaged = _series(con, ENGAGEMENT_SQL, _bucket_params(params), n)
+        teammate, chatbot, customer, transfers = _series(
+            con, EVENTS_SQL, _bucket_params(params), n
+        )
+        (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
+        departments = [
+            DepartmentRow(
+                department=dept,
+                conversations=count,
+                teammates_involved=teammates,
+                avg_resolution_seconds=_seconds(resolution),
+            )
+            for dept, count, teammates, resolution in con.execute(
+                DEPARTMENTS_SQL, params
+            ).fetchall()
+        ]
+        orphans = first_row(con, ORPHANS_SQL, params)[0]
+    finally:
+        con.unregister("buckets")
+        con.rollback()
+    return OverviewResult(
+        workspace=query.workspace,
+        period=_period_out(query, query.period),
+        previous_period=_period_out(query, query.previous),
+        granularity=query.granularity.value,
+        channels=list(query.channels) if query.channels else None,
+        buckets=[b.label for b in query.buckets],
+        tiles=TilesWithPrevious(**current.model_dump(), previous=previous),
+        engagement=Engagement(engaged=engaged, non_engaged=non_engaged),
+        messages=Messages(teammate=teammate, chatbot=chatbot, customer=customer),
+        traffic=Traffic(transfer_requests=transfers, engaged_conversations=in_progress),
+        closed_by_department=departments,
+        support_type=SupportType(
+            all=SupportSplit(teammate=split[0], chatbot=split[1]),
+            engaged=SupportSplit(teammate=split[2], chatbot=split[3]),
+        ),
+        data_quality=DataQuality(orphan_closes=orphans),
+    )
+
+
+def _bucket_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Statements anchored by a bucket join take no period bounds: the buckets are the period."""
+    return {k: v for k, v in params.items() if k not in ("start", "end")}
+
+
+def department_csv(result: OverviewResult) -> str:
+    """The department report: a header line, one row per department, UTF-8 text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["department", "conversations", "teammates_involved", "avg_resolution_seconds"])
+    for row in result.closed_by_department:
+        avg = "" if row.avg_resolution_seconds is None else repr(row.avg_resolution_seconds)
+        writer.writerow(
+            [row.department or NO_DEPARTMENT, row.conversations, row.teammates_involved, avg]
+        )
+    return out.getvalue()
+
+
+def department_csv_filename(result: OverviewResult) -> str:
+    """The file name carries the workspace, the period and the channel filter."""
+    parts = ["departments", result.workspace, result.period["from"], result.period["to"]]
+    if result.channels:
+        parts.append("+".join(result.channels))
+    safe = "_".join(parts)
+    return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in safe) + ".csv"

@@ -1,0 +1,336 @@
+"""The DuckDB file: where it lives, its schema and migrations, workspaces, and appending events.
+
+Appending is where duplicates and conflicts are decided (against what is stored, in the
+same transaction) and where arrival order (`seq`) is assigned. Deriving conversations from
+the events is not done here but in `conversations`, which runs inside the transaction that
+`Store.transaction` opens, so events and what is derived from them commit together.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import platformdirs
+import pyarrow as pa
+
+from convoscope.events import ConflictError, Event
+
+DEFAULT_TIMEZONE = "America/Toronto"
+SCHEMA_VERSION = 1
+
+# Each entry moves the schema from version i to i + 1; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE workspaces (
+        name VARCHAR PRIMARY KEY,
+        timezone VARCHAR NOT NULL,
+        inactivity_seconds INTEGER NOT NULL DEFAULT 600,
+        escalated_inactivity_seconds INTEGER NOT NULL DEFAULT 86400,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE events (
+        workspace VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR,
+        welcome BOOLEAN NOT NULL,
+        department VARCHAR,
+        PRIMARY KEY (workspace, event_id)
+    );
+    CREATE TABLE conversations (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP NOT NULL,
+        duration_us BIGINT NOT NULL,
+        engaged BOOLEAN NOT NULL,
+        escalated_at TIMESTAMP,
+        transfer_requests INTEGER NOT NULL,
+        support_type VARCHAR NOT NULL,
+        closed_at TIMESTAMP,
+        department VARCHAR,
+        closed_by VARCHAR,
+        first_response_at TIMESTAMP,
+        resolution_us BIGINT,
+        customer_messages INTEGER NOT NULL,
+        chatbot_messages INTEGER NOT NULL,
+        teammate_messages INTEGER NOT NULL
+    );
+    CREATE TABLE conversation_teammates (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        teammate_id VARCHAR NOT NULL
+    );
+    CREATE TABLE orphan_closes (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL
+    );
+    """,
+)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: object = None
+) -> tuple | None:
+    """The first row of a statement, with its result fully consumed.
+
+    DuckDB 2 refuses `begin`, `commit` or `unregister` on a connection whose last result was
+    only partly fetched, so single-row reads go through here rather than `fetchone`.
+    """
+    rows = con.execute(sql, params).fetchall()
+    return rows[0] if rows else None
+
+
+def default_db_path() -> Path:
+    """`CONVOSCOPE_DB` if set, else `convoscope.duckdb` in the user's data directory."""
+    env = os.environ.get("CONVOSCOPE_DB")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("convoscope")) / "convoscope.duckdb"
+
+
+def check_timezone(name: str) -> str:
+    """Return `name` if it is an IANA zone this machine knows, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {name!r}") from None
+    return name
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    timezone: str
+    inactivity_seconds: int = 600
+    escalated_inactivity_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+
+
+_EVENT_SCHEMA = pa.schema(
+    [
+        ("idx", pa.int64()),
+        ("event_id", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("channel", pa.string()),
+        ("customer_id", pa.string()),
+        ("type", pa.string()),
+        ("sender", pa.string()),
+        ("teammate_id", pa.string()),
+        ("welcome", pa.bool_()),
+        ("department", pa.string()),
+    ]
+)
+_CONTENT = ("ts", "channel", "customer_id", "type", "sender", "teammate_id", "welcome", "department")
+
+
+class Store:
+    """One open database file. Thread-safe: each thread gets its own cursor."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._migrate()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared connection."""
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._local.cur = self._con.cursor()
+        return cur
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} has schema version {version}, newer than this convoscope "
+                f"({SCHEMA_VERSION}); upgrade convoscope"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            con.begin()
+            con.execute(MIGRATIONS[target - 1])
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)]
+            )
+            con.commit()
+
+    def schema_version(self) -> int:
+        row = first_row(self.con, "SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(row[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commit on success, roll back on any exception.
+
+        Writers are serialised: arrival order (`seq`) is read and assigned inside the
+        transaction, and two concurrent writers would otherwise hand out the same numbers.
+        """
+        with self._write_lock:
+            con = self.con
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    # Workspaces -----------------------------------------------------------------------
+
+    def workspace(self, name: str) -> Workspace | None:
+        row = first_row(
+            self.con,
+            "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds "
+            "FROM workspaces WHERE name = ?",
+            [name],
+        )
+        return Workspace(*row) if row else None
+
+    def ensure_workspace(self, name: str, timezone: str = DEFAULT_TIMEZONE) -> Workspace:
+        """Return the workspace, creating it with `timezone` if it does not exist yet."""
+        existing = self.workspace(name)
+        if existing:
+            return existing
+        if not name or len(name) > 128:
+            raise ValueError("workspace name must be 1 to 128 characters")
+        check_timezone(timezone)
+        self.con.execute(
+            "INSERT INTO workspaces (name, timezone) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [name, timezone],
+        )
+        return self.workspace(name)  # type: ignore[return-value]
+
+    def set_timezone(self, name: str, timezone: str) -> None:
+        check_timezone(timezone)
+        self.con.execute("UPDATE workspaces SET timezone = ? WHERE name = ?", [timezone, name])
+
+    def channels(self, workspace: str) -> list[str]:
+        """Channels that have data in the workspace, for filter pickers."""
+        rows = self.con.execute(
+            "SELECT DISTINCT channel FROM events WHERE workspace = ? ORDER BY channel",
+            [workspace],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    # Events ---------------------------------------------------------------------------
+
+    def append(
+        self, con: duckdb.DuckDBPyConnection, workspace: str, events: Sequence[Event]
+    ) -> AppendResult:
+        """Insert new events inside the caller's transaction; mark their threads dirty.
+
+        Events whose id is stored (or earlier in the batch) with the same content are
+        duplicates and skipped; with other content they raise ConflictError.
+        """
+        if not events:
+            return AppendResult(0, 0)
+        staging = pa.Table.from_pylist(
+            [
+                {
+                    "idx": i,
+                    "event_id": e.event_id,
+                    "ts": e.ts_utc,
+                    "channel": e.channel,
+                    "customer_id": e.customer_id,
+                    "type": e.type,
+                    "sender": e.sender,
+                    "teammate_id": e.teammate_id,
+                    "welcome": e.welcome,
+                    "department": e.department,
+                }
+                for i, e in enumerate(events)
+            ],
+            schema=_EVENT_SCHEMA,
+        )
+        con.register("staging", staging)
+        try:
+            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in _CONTENT)
+            conflicts = con.execute(
+                f"SELECT DISTINCT s.event_id FROM staging s JOIN events e "
+                f"ON e.workspace = $ws AND e.event_id = s.event_id WHERE NOT ({same}) "
+                f"ORDER BY 1",
+                {"ws": workspace},
+            ).fetchall()
+            if conflicts:
+                raise ConflictError([r[0] for r in conflicts])
+            base = first_row(con, "SELECT coalesce(max(seq), 0) FROM events")[0]
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE fresh AS
+                SELECT * FROM staging s
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM events e WHERE e.workspace = $ws AND e.event_id = s.event_id)
+                QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.idx) = 1
+                """,
+                {"ws": workspace},
+            )
+            accepted = first_row(con, "SELECT count(*) FROM fresh")[0]
+            con.execute(
+                """
+                INSERT INTO events
+                SELECT $ws, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
+                       teammate_id, welcome, department
+                FROM fresh
+                """,
+                {"ws": workspace, "base": base},
+            )
+            con.execute(
+                """
+                INSERT INTO dirty_threads
+                SELECT DISTINCT $ws, channel, customer_id FROM fresh
+                """,
+                {"ws": workspace},
+            )
+        finally:
+            con.unregister("staging")
+        return AppendResult(accepted=accepted, duplicates=len(events) - accepted)
+
+    @staticmethod
+    def begin_dirty(con: duckdb.DuckDBPyConnection) -> None:
+        """Start collecting the threads touched in this transaction."""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dirty_threads "
+            "(workspace VARCHAR, channel VARCHAR, customer_id VARCHAR)"
+        )
