@@ -1,7 +1,7 @@
 """A realistic retailer's history, for demos and benchmarks; deterministic for a seed and end date.
 
 What it models, so the page has something true-looking to show: five channels with their
-own shares (email has no chatbot), a daily curve with a lunch and an evening peak, quieter
+own shares (email has no chatbot and goes straight to teammates), a daily curve with a lunch and an evening peak, quieter
 weekends and slow growth; a chatbot welcome on every chat, about a third of chats never
 answered by the customer, a few customers who write before the welcome; transfer requests on
 a third of engaged chats, teammates who answer after minutes to hours (some never), sign
@@ -64,8 +64,9 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         if rng.random() < 0.12:
             return  # nobody answered: ends unclosed after the escalated timeout
         wait = min(rng.lognormvariate(5.5, 1.1), 3 * 3600)
-    else:
+    else:  # an email goes straight to the teammates' inbox: recorded as a transfer request
         conv.add(0, "message", sender="customer")
+        conv.add(0, "transfer_request")
         wait = min(rng.lognormvariate(7.5, 1.0), 8 * 3600)
     conv.add(wait, "message", sender="teammate", teammate_id=teammate)
     for _ in range(rng.randint(0, 3)):

@@ -163,7 +163,7 @@ def validate_batch(
     errors: list[FieldError] = []
     for index, record in enumerate(records, start=offset):
         raw_id = record.get("event_id") if isinstance(record, Mapping) else None
-        event_id = raw_id if isinstance(raw_id, str) and raw_id else None
+        event_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 128 else None
         if not isinstance(record, Mapping):
             errors.append(FieldError(index, None, "(event)", "must be an object"))
             continue

@@ -6,13 +6,14 @@ in Python with `zoneinfo`, into UTC instants: the period, its buckets and the pr
 The engines downstream only compare timestamps, so DST days (23 or 25 hourly buckets) need no
 engine support and every engine agrees. Choices the spec leaves open, written down here:
 
-- A period covers whole local days, except `today`, which ends at `now`.
-  `this_month` runs from the 1st to today, included.
+- A period covers whole local days, except `today`, which ends at the end of the hour in
+  progress (so its last hourly bar is the current hour). `this_month` runs from the 1st to
+  today, included.
 - Buckets are calendar spans (local hours, days, weeks starting Monday, months) clipped to
   the period, so the buckets always partition the period; a clipped bucket is labelled by
   its clipped start.
 - The previous period is the same number of days immediately before; for `today` it is
-  yesterday up to the same wall-clock time.
+  yesterday over the same number of hours.
 """
 
 from __future__ import annotations
@@ -123,18 +124,13 @@ class Query:
         today = now_utc.replace(tzinfo=UTC).astimezone(zone).date()
         preset, first, last = _resolve_dates(period, date_from, date_to, today)
 
-        end = _midnight(last + timedelta(days=1), zone)
+        shift = timedelta(days=(last - first).days + 1)
+        current = _period(first, last, zone)
+        previous = _period(first - shift, last - shift, zone)
         if preset is Preset.today:
-            end = min(end, max(now_utc, _midnight(first, zone)))
-        current = Period(first, last, _midnight(first, zone), end)
-        shift = timedelta(days=current.days)
-        prev_first, prev_last = first - shift, last - shift
-        if preset is Preset.today:
-            wall = now_utc.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) - shift
-            prev_end = _utc(wall, zone)
-        else:
-            prev_end = _midnight(prev_last + timedelta(days=1), zone)
-        previous = Period(prev_first, prev_last, _midnight(prev_first, zone), prev_end)
+            hours = (now_utc - current.start) // timedelta(hours=1) + 1
+            current = _truncate(current, hours)
+            previous = _truncate(previous, hours)
 
         gran = _granularity(granularity, current)
         return cls(
@@ -147,6 +143,16 @@ class Query:
             preset=preset,
             buckets=tuple(_buckets(current, gran, zone)),
         )
+
+
+def _period(first: date, last: date, zone: ZoneInfo) -> Period:
+    return Period(first, last, _midnight(first, zone), _midnight(last + timedelta(days=1), zone))
+
+
+def _truncate(period: Period, hours: int) -> Period:
+    """The first `hours` hours of a one-day period (no further than its end)."""
+    end = min(period.end, period.start + timedelta(hours=hours))
+    return Period(period.first, period.last, period.start, end)
 
 
 def _parse_date(param: str, value: date | str) -> date:

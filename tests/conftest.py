@@ -1,0 +1,81 @@
+"""Shared helpers: a fresh store per test and terse event builders for hand-worked scripts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from convoscope import conversations
+from convoscope.events import validate_batch
+from convoscope.store import AppendResult, Store
+
+T0 = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 10:00 in Toronto (EST, UTC-5)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "test.duckdb") as s:
+        s.ensure_workspace("w", "America/Toronto")
+        yield s
+
+
+def at(minutes: float = 0, *, base: datetime = T0, seconds: float = 0) -> str:
+    """An RFC 3339 timestamp `minutes` (and `seconds`) after `base`."""
+    return (base + timedelta(minutes=minutes, seconds=seconds)).isoformat()
+
+
+class Script:
+    """Builds a thread's events with sequential ids: `s.customer(at(3))`, `s.close(at(9))`."""
+
+    def __init__(self, customer: str = "c1", channel: str = "web_chat", prefix: str = ""):
+        self.customer, self.channel = customer, channel
+        self.prefix = prefix or f"{channel}-{customer}-"
+        self.events: list[dict[str, Any]] = []
+
+    def _add(self, ts: str, **fields: Any) -> Script:
+        self.events.append({
+            "event_id": f"{self.prefix}{len(self.events) + 1}", "ts": ts,
+            "channel": self.channel, "customer_id": self.customer, **fields,
+        })
+        return self
+
+    def welcome(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="chatbot", welcome=True)
+
+    def bot(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="chatbot")
+
+    def customer_msg(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="customer")
+
+    def teammate(self, ts: str, who: str = "t1") -> Script:
+        return self._add(ts, type="message", sender="teammate", teammate_id=who)
+
+    def transfer(self, ts: str) -> Script:
+        return self._add(ts, type="transfer_request")
+
+    def close(self, ts: str, department: str | None = None, who: str | None = None) -> Script:
+        extra = {k: v for k, v in (("department", department), ("teammate_id", who)) if v}
+        return self._add(ts, type="close", **extra)
+
+
+def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> AppendResult:
+    return conversations.ingest(store, workspace, [validate_batch(events, workspace)])
+
+
+def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:
+    """The workspace's conversations as dicts, in (channel, customer, start) order."""
+    cur = store.con.execute(
+        "SELECT * FROM conversations WHERE workspace = ? "
+        "ORDER BY channel, customer_id, started_at",
+        [workspace],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def naive(ts: str) -> datetime:
+    """An RFC 3339 string as the store's naive UTC datetime."""
+    return datetime.fromisoformat(ts).astimezone(UTC).replace(tzinfo=None)

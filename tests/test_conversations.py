@@ -1,0 +1,203 @@
+"""SPEC section 2, rule by rule, on hand-written threads with the expected cut written out."""
+
+from __future__ import annotations
+
+from conftest import Script, at, convs, load, naive
+
+from convoscope import conversations
+
+
+def starts(store) -> list[str]:
+    return [c["conversation_id"] for c in convs(store)]
+
+
+def orphans(store) -> list[str]:
+    return [r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes ORDER BY ts").fetchall()]
+
+
+def test_gap_of_exactly_ten_minutes_keeps_the_conversation(store):
+    s = Script().welcome(at(0)).customer_msg(at(1)).customer_msg(at(11))
+    load(store, s.events)
+    assert starts(store) == ["web_chat-c1-1"]
+
+
+def test_gap_of_ten_minutes_and_one_second_opens_a_new_one(store):
+    s = Script().welcome(at(0)).customer_msg(at(1)).customer_msg(at(11, seconds=1))
+    load(store, s.events)
+    assert starts(store) == ["web_chat-c1-1", "web_chat-c1-3"]
+    first, second = convs(store)
+    assert first["ended_at"] == naive(at(1)) and first["duration_us"] == 60_000_000
+    assert second["started_at"] == naive(at(11, seconds=1)) and second["duration_us"] == 0
+
+
+def test_close_then_reopen(store):
+    s = (Script().welcome(at(0)).customer_msg(at(1)).transfer(at(2)).teammate(at(3))
+         .close(at(4), "Returns", "t1").customer_msg(at(5)))
+    load(store, s.events)
+    first, second = convs(store)
+    assert first["closed_at"] == naive(at(4)) and first["ended_at"] == naive(at(4))
+    assert first["department"] == "Returns" and first["closed_by"] == "t1"
+    assert second["conversation_id"] == "web_chat-c1-6" and second["closed_at"] is None
+    assert second["engaged"]  # no welcome in it: any customer message engages
+
+
+def test_escalated_conversation_survives_a_three_hour_wait(store):
+    s = (Script().welcome(at(0)).customer_msg(at(1)).transfer(at(2))
+         .customer_msg(at(30)).teammate(at(182)).close(at(190), "Orders", "t1"))
+    load(store, s.events)
+    (c,) = convs(store)
+    assert c["escalated_at"] == naive(at(2))
+    assert c["first_response_at"] == naive(at(182))
+    assert c["duration_us"] == 190 * 60_000_000
+    assert c["resolution_us"] == 188 * 60_000_000  # closed_at - escalated_at
+
+
+def test_escalated_timeout_after_24_hours(store):
+    day = 24 * 60
+    s = (Script().customer_msg(at(0)).transfer(at(1))
+         .customer_msg(at(1 + day))  # exactly 24 h: same conversation
+         .customer_msg(at(1 + 2 * day, seconds=1)))  # 24 h 1 s: a new one, first one unclosed
+    load(store, s.events)
+    first, second = convs(store)
+    assert first["ended_at"] == naive(at(1 + day)) and first["closed_at"] is None
+    assert first["resolution_us"] is None
+    assert second["conversation_id"] == "web_chat-c1-4" and second["escalated_at"] is None
+
+
+def test_a_teammate_message_escalates_without_a_transfer_request(store):
+    s = Script().customer_msg(at(0)).teammate(at(1), "t9").customer_msg(at(120))
+    load(store, s.events)
+    (c,) = convs(store)
+    assert c["escalated_at"] == naive(at(1)) and c["transfer_requests"] == 0
+    assert c["support_type"] == "teammate"
+
+
+def test_soft_split_before_escalation_then_escalated_conversation_lasts(store):
+    # 20-minute gap while with the chatbot: new conversation; it then escalates and survives
+    # a 5-hour wait. A second transfer request counts in the same conversation.
+    s = (Script().welcome(at(0)).customer_msg(at(1)).customer_msg(at(21)).transfer(at(22))
+         .transfer(at(60)).teammate(at(22 + 300)))
+    load(store, s.events)
+    first, second = convs(store)
+    assert first["conversation_id"] == "web_chat-c1-1" and first["support_type"] == "chatbot"
+    assert second["conversation_id"] == "web_chat-c1-3"
+    assert second["transfer_requests"] == 2 and second["teammate_messages"] == 1
+
+
+def test_escalation_does_not_carry_over_a_close(store):
+    s = (Script().customer_msg(at(0)).transfer(at(1)).close(at(2))
+         .customer_msg(at(3)).customer_msg(at(20)))  # 17-minute gap, chatbot again
+    load(store, s.events)
+    assert starts(store) == ["web_chat-c1-1", "web_chat-c1-4", "web_chat-c1-5"]
+
+
+def test_orphan_closes_are_kept_and_counted(store):
+    s = (Script().close(at(0), "Sales")  # nothing in progress
+         .customer_msg(at(1)).close(at(2)).close(at(3))  # a second close: nothing in progress
+         .customer_msg(at(10)).close(at(30)))  # after the 10-minute timeout: orphan
+    load(store, s.events)
+    assert orphans(store) == ["web_chat-c1-1", "web_chat-c1-4", "web_chat-c1-6"]
+    assert starts(store) == ["web_chat-c1-2", "web_chat-c1-5"]
+    assert [c["closed_at"] is not None for c in convs(store)] == [True, False]
+
+
+def test_welcome_without_reply_is_not_engaged(store):
+    load(store, Script().welcome(at(0)).bot(at(1)).events)
+    (c,) = convs(store)
+    assert not c["engaged"] and c["chatbot_messages"] == 2 and c["support_type"] == "chatbot"
+
+
+def test_customer_message_before_the_welcome_does_not_engage(store):
+    load(store, Script().customer_msg(at(0)).welcome(at(0, seconds=2)).events)
+    assert [c["engaged"] for c in convs(store)] == [False]
+
+
+def test_customer_message_after_the_welcome_engages(store):
+    s = Script().customer_msg(at(0)).welcome(at(0, seconds=2)).customer_msg(at(1))
+    load(store, s.events)
+    assert [c["engaged"] for c in convs(store)] == [True]
+
+
+def test_chatbot_only_without_welcome_is_not_engaged(store):
+    load(store, Script().bot(at(0)).events)
+    assert [c["engaged"] for c in convs(store)] == [False]
+
+
+def test_ties_on_the_same_timestamp_follow_arrival_order(store):
+    # close and customer message at the same instant: the close arrived first, so it ends
+    # the conversation and the message opens a new one.
+    a = Script(customer="a").customer_msg(at(0)).close(at(1)).customer_msg(at(1))
+    # same instant, message arrived first: it belongs to the conversation the close ends.
+    b = Script(customer="b").customer_msg(at(0))
+    b.customer_msg(at(1)).close(at(1))
+    load(store, a.events + b.events)
+    by_customer = {}
+    for c in convs(store):
+        by_customer.setdefault(c["customer_id"], []).append(c["customer_messages"])
+    assert by_customer == {"a": [1, 1], "b": [2]}
+
+
+def test_every_fact_of_one_conversation(store):
+    s = (Script().welcome(at(0)).customer_msg(at(1)).bot(at(1, seconds=5)).transfer(at(2))
+         .teammate(at(6), "ana").customer_msg(at(7)).teammate(at(8), "bo")
+         .close(at(9, seconds=30), "Technical support", "cy"))
+    load(store, s.events)
+    (c,) = convs(store)
+    assert c == {
+        "workspace": "w", "channel": "web_chat", "customer_id": "c1",
+        "conversation_id": "web_chat-c1-1",
+        "started_at": naive(at(0)), "ended_at": naive(at(9, seconds=30)),
+        "duration_us": 570_000_000, "engaged": True, "escalated_at": naive(at(2)),
+        "transfer_requests": 1, "support_type": "teammate", "closed_at": naive(at(9, seconds=30)),
+        "department": "Technical support", "closed_by": "cy",
+        "first_response_at": naive(at(6)), "resolution_us": 450_000_000,
+        "customer_messages": 2, "chatbot_messages": 2, "teammate_messages": 2,
+    }
+    teammates = store.con.execute(
+        "SELECT teammate_id FROM conversation_teammates ORDER BY 1").fetchall()
+    assert [t[0] for t in teammates] == ["ana", "bo", "cy"]
+
+
+def test_closed_chatbot_conversation_resolution_counts_from_start(store):
+    load(store, Script().welcome(at(0)).customer_msg(at(1)).close(at(4), who="t2").events)
+    (c,) = convs(store)
+    assert c["support_type"] == "chatbot" and c["resolution_us"] == 240_000_000
+
+
+def test_threads_are_per_channel_and_customer(store):
+    a = Script(customer="c1", channel="web_chat").customer_msg(at(0))
+    b = Script(customer="c1", channel="whatsapp").customer_msg(at(1))
+    c = Script(customer="c2", channel="web_chat").customer_msg(at(2))
+    load(store, a.events + b.events + c.events)
+    assert len(convs(store)) == 3
+
+
+def test_late_event_recuts_the_thread(store):
+    s = Script().customer_msg(at(0)).customer_msg(at(15)).customer_msg(at(7))
+    load(store, s.events[:2])
+    assert len(convs(store)) == 2
+    load(store, s.events[2:])  # arrives late, bridges the 15-minute gap
+    assert starts(store) == ["web_chat-c1-1"]
+    assert convs(store)[0]["customer_messages"] == 3
+
+
+def test_workspace_inactivity_settings_are_used(store):
+    store.con.execute("UPDATE workspaces SET inactivity_seconds = 60 WHERE name = 'w'")
+    load(store, Script().customer_msg(at(0)).customer_msg(at(2)).events)
+    assert len(convs(store)) == 2
+
+
+def test_incremental_refresh_equals_full_rebuild(store):
+    s1 = Script("a").welcome(at(0)).customer_msg(at(1)).transfer(at(3)).teammate(at(50))
+    s2 = Script("b", "email").customer_msg(at(0)).teammate(at(5)).close(at(31), "Orders")
+    load(store, s1.events[:2] + s2.events[:1])
+    load(store, s1.events[2:])
+    load(store, s2.events[1:])
+    before = convs(store)
+    conversations.rebuild(store)
+    assert convs(store) == before and len(before) == 2
+
+
+def test_spark_dialect_compiles_the_same_rules():
+    spark = conversations.sql(conversations.ASSIGN_SQL, "spark")
+    assert "DATEDIFF(MICROSECOND" in spark and "ROWS BETWEEN UNBOUNDED PRECEDING" in spark

@@ -1,0 +1,91 @@
+"""SPEC section 1: validation errors name the event and the field; batches are all or nothing;
+duplicates are counted and conflicts refused."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Script, at, convs, load
+
+from convoscope.events import ConflictError, EventError, validate_batch
+
+GOOD = {"event_id": "m-1", "ts": "2026-11-10T10:00:00-05:00", "channel": "web_chat",
+        "customer_id": "c1", "type": "message", "sender": "customer"}
+
+
+def errors_of(record: dict) -> list[str]:
+    with pytest.raises(EventError) as info:
+        validate_batch([GOOD, record], "w")
+    return [str(e) for e in info.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"ts": "2026-11-10T10:00:00"}, 'event 1 (id "m-2"): ts: timestamp has no UTC offset'),
+        ({"ts": "1731250800"}, 'event 1 (id "m-2"): ts: Value error, not an RFC 3339 timestamp'),
+        ({"type": "note"}, 'event 1 (id "m-2"): type: Input should be'),
+        ({"sender": None}, 'event 1 (id "m-2"): sender: is required for a message'),
+        ({"type": "close"}, 'event 1 (id "m-2"): sender: is only allowed on a message'),
+        ({"sender": "teammate"},
+         'event 1 (id "m-2"): teammate_id: is required when sender is teammate'),
+        ({"welcome": True}, 'event 1 (id "m-2"): welcome: is only allowed on a chatbot message'),
+        ({"department": "Sales"}, 'event 1 (id "m-2"): department: is only allowed on a close'),
+        ({"channel": "Web Chat"}, 'event 1 (id "m-2"): channel: String should match pattern'),
+        ({"customer_id": ""}, 'event 1 (id "m-2"): customer_id: String should have at least'),
+        ({"colour": "blue"}, 'event 1 (id "m-2"): colour: unknown field'),
+        ({"workspace": "other"}, "event 1 (id \"m-2\"): workspace: differs from the target 'w'"),
+        ({"event_id": "x" * 129}, "event 1: event_id: String should have at most 128"),
+    ],
+)
+def test_bad_event_names_index_id_and_field(change, expected):
+    record = {**GOOD, "event_id": "m-2", **change}
+    record = {k: v for k, v in record.items() if v is not None}
+    assert any(e.startswith(expected) for e in errors_of(record)), errors_of(record)
+
+
+def test_missing_fields_are_named():
+    errs = errors_of({"event_id": "m-3"})
+    assert 'event 1 (id "m-3"): ts: is required' in errs
+    assert 'event 1 (id "m-3"): type: is required' in errs
+
+
+def test_offsets_are_normalised_to_utc_microseconds():
+    (e,) = validate_batch([{**GOOD, "ts": "2026-11-10T10:00:00.1234567+01:30"}], "w")
+    assert e.ts_utc.isoformat() == "2026-11-10T08:30:00.123456"
+
+
+def test_a_bad_batch_stores_nothing(store):
+    with pytest.raises(EventError):
+        load(store, [GOOD, {**GOOD, "event_id": "m-2", "type": "nope"}])
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
+
+
+def test_duplicates_are_counted_and_ignored(store):
+    events = Script().customer_msg(at(0)).customer_msg(at(1)).events
+    assert load(store, events).accepted == 2
+    again = load(store, [*events, {**events[0], "ts": at(0, seconds=0)}])
+    assert (again.accepted, again.duplicates) == (0, 3)
+    same_instant_other_offset = {**events[0], "ts": "2026-11-10T10:00:00-05:00"}
+    assert load(store, [same_instant_other_offset]).duplicates == 1
+    assert len(convs(store)) == 1
+
+
+def test_conflicting_content_is_refused_and_nothing_stored(store):
+    load(store, Script().customer_msg(at(0)).events)
+    other = Script().customer_msg(at(5)).events  # same id web_chat-c1-1, other ts
+    fresh = Script(customer="c9").customer_msg(at(1)).events
+    with pytest.raises(ConflictError, match='"web_chat-c1-1"'):
+        load(store, fresh + other)
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(1,)]
+
+
+def test_conflict_inside_one_batch():
+    with pytest.raises(ConflictError, match='"m-1"'):
+        validate_batch([GOOD, {**GOOD, "customer_id": "c2"}], "w")
+
+
+def test_same_id_in_two_workspaces_is_two_events(store):
+    store.ensure_workspace("other")
+    events = Script().customer_msg(at(0)).events
+    assert load(store, events).accepted == 1
+    assert load(store, events, workspace="other").accepted == 1
