@@ -35,10 +35,15 @@ class Script:
         self.events: list[dict[str, Any]] = []
 
     def _add(self, ts: str, **fields: Any) -> Script:
-        self.events.append({
-            "event_id": f"{self.prefix}{len(self.events) + 1}", "ts": ts,
-            "channel": self.channel, "customer_id": self.customer, **fields,
-        })
+        self.events.append(
+            {
+                "event_id": f"{self.prefix}{len(self.events) + 1}",
+                "ts": ts,
+                "channel": self.channel,
+                "customer_id": self.customer,
+                **fields,
+            }
+        )
         return self
 
     def welcome(self, ts: str) -> Script:
@@ -68,8 +73,7 @@ def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> Ap
 def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:
     """The workspace's conversations as dicts, in (channel, customer, start) order."""
     cur = store.con.execute(
-        "SELECT * FROM conversations WHERE workspace = ? "
-        "ORDER BY channel, customer_id, started_at",
+        "SELECT * FROM conversations WHERE workspace = ? ORDER BY channel, customer_id, started_at",
         [workspace],
     )
     names = [d[0] for d in cur.description]

@@ -12,7 +12,9 @@ def starts(store) -> list[str]:
 
 
 def orphans(store) -> list[str]:
-    return [r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes ORDER BY ts").fetchall()]
+    return [
+        r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes ORDER BY ts").fetchall()
+    ]
 
 
 def test_gap_of_exactly_ten_minutes_keeps_the_conversation(store):
@@ -31,8 +33,15 @@ def test_gap_of_ten_minutes_and_one_second_opens_a_new_one(store):
 
 
 def test_close_then_reopen(store):
-    s = (Script().welcome(at(0)).customer_msg(at(1)).transfer(at(2)).teammate(at(3))
-         .close(at(4), "Returns", "t1").customer_msg(at(5)))
+    s = (
+        Script()
+        .welcome(at(0))
+        .customer_msg(at(1))
+        .transfer(at(2))
+        .teammate(at(3))
+        .close(at(4), "Returns", "t1")
+        .customer_msg(at(5))
+    )
     load(store, s.events)
     first, second = convs(store)
     assert first["closed_at"] == naive(at(4)) and first["ended_at"] == naive(at(4))
@@ -42,8 +51,15 @@ def test_close_then_reopen(store):
 
 
 def test_escalated_conversation_survives_a_three_hour_wait(store):
-    s = (Script().welcome(at(0)).customer_msg(at(1)).transfer(at(2))
-         .customer_msg(at(30)).teammate(at(182)).close(at(190), "Orders", "t1"))
+    s = (
+        Script()
+        .welcome(at(0))
+        .customer_msg(at(1))
+        .transfer(at(2))
+        .customer_msg(at(30))
+        .teammate(at(182))
+        .close(at(190), "Orders", "t1")
+    )
     load(store, s.events)
     (c,) = convs(store)
     assert c["escalated_at"] == naive(at(2))
@@ -54,9 +70,13 @@ def test_escalated_conversation_survives_a_three_hour_wait(store):
 
 def test_escalated_timeout_after_24_hours(store):
     day = 24 * 60
-    s = (Script().customer_msg(at(0)).transfer(at(1))
-         .customer_msg(at(1 + day))  # exactly 24 h: same conversation
-         .customer_msg(at(1 + 2 * day, seconds=1)))  # 24 h 1 s: a new one, first one unclosed
+    s = (
+        Script()
+        .customer_msg(at(0))
+        .transfer(at(1))
+        .customer_msg(at(1 + day))  # exactly 24 h: same conversation
+        .customer_msg(at(1 + 2 * day, seconds=1))
+    )  # 24 h 1 s: a new one, first one unclosed
     load(store, s.events)
     first, second = convs(store)
     assert first["ended_at"] == naive(at(1 + day)) and first["closed_at"] is None
@@ -75,8 +95,15 @@ def test_a_teammate_message_escalates_without_a_transfer_request(store):
 def test_soft_split_before_escalation_then_escalated_conversation_lasts(store):
     # 20-minute gap while with the chatbot: new conversation; it then escalates and survives
     # a 5-hour wait. A second transfer request counts in the same conversation.
-    s = (Script().welcome(at(0)).customer_msg(at(1)).customer_msg(at(21)).transfer(at(22))
-         .transfer(at(60)).teammate(at(22 + 300)))
+    s = (
+        Script()
+        .welcome(at(0))
+        .customer_msg(at(1))
+        .customer_msg(at(21))
+        .transfer(at(22))
+        .transfer(at(60))
+        .teammate(at(22 + 300))
+    )
     load(store, s.events)
     first, second = convs(store)
     assert first["conversation_id"] == "web_chat-c1-1" and first["support_type"] == "chatbot"
@@ -85,16 +112,28 @@ def test_soft_split_before_escalation_then_escalated_conversation_lasts(store):
 
 
 def test_escalation_does_not_carry_over_a_close(store):
-    s = (Script().customer_msg(at(0)).transfer(at(1)).close(at(2))
-         .customer_msg(at(3)).customer_msg(at(20)))  # 17-minute gap, chatbot again
+    s = (
+        Script()
+        .customer_msg(at(0))
+        .transfer(at(1))
+        .close(at(2))
+        .customer_msg(at(3))
+        .customer_msg(at(20))
+    )  # 17-minute gap, chatbot again
     load(store, s.events)
     assert starts(store) == ["web_chat-c1-1", "web_chat-c1-4", "web_chat-c1-5"]
 
 
 def test_orphan_closes_are_kept_and_counted(store):
-    s = (Script().close(at(0), "Sales")  # nothing in progress
-         .customer_msg(at(1)).close(at(2)).close(at(3))  # a second close: nothing in progress
-         .customer_msg(at(10)).close(at(30)))  # after the 10-minute timeout: orphan
+    s = (
+        Script()
+        .close(at(0), "Sales")  # nothing in progress
+        .customer_msg(at(1))
+        .close(at(2))
+        .close(at(3))  # a second close: nothing in progress
+        .customer_msg(at(10))
+        .close(at(30))
+    )  # after the 10-minute timeout: orphan
     load(store, s.events)
     assert orphans(store) == ["web_chat-c1-1", "web_chat-c1-4", "web_chat-c1-6"]
     assert starts(store) == ["web_chat-c1-2", "web_chat-c1-5"]
@@ -138,23 +177,43 @@ def test_ties_on_the_same_timestamp_follow_arrival_order(store):
 
 
 def test_every_fact_of_one_conversation(store):
-    s = (Script().welcome(at(0)).customer_msg(at(1)).bot(at(1, seconds=5)).transfer(at(2))
-         .teammate(at(6), "ana").customer_msg(at(7)).teammate(at(8), "bo")
-         .close(at(9, seconds=30), "Technical support", "cy"))
+    s = (
+        Script()
+        .welcome(at(0))
+        .customer_msg(at(1))
+        .bot(at(1, seconds=5))
+        .transfer(at(2))
+        .teammate(at(6), "ana")
+        .customer_msg(at(7))
+        .teammate(at(8), "bo")
+        .close(at(9, seconds=30), "Technical support", "cy")
+    )
     load(store, s.events)
     (c,) = convs(store)
     assert c == {
-        "workspace": "w", "channel": "web_chat", "customer_id": "c1",
+        "workspace": "w",
+        "channel": "web_chat",
+        "customer_id": "c1",
         "conversation_id": "web_chat-c1-1",
-        "started_at": naive(at(0)), "ended_at": naive(at(9, seconds=30)),
-        "duration_us": 570_000_000, "engaged": True, "escalated_at": naive(at(2)),
-        "transfer_requests": 1, "support_type": "teammate", "closed_at": naive(at(9, seconds=30)),
-        "department": "Technical support", "closed_by": "cy",
-        "first_response_at": naive(at(6)), "resolution_us": 450_000_000,
-        "customer_messages": 2, "chatbot_messages": 2, "teammate_messages": 2,
+        "started_at": naive(at(0)),
+        "ended_at": naive(at(9, seconds=30)),
+        "duration_us": 570_000_000,
+        "engaged": True,
+        "escalated_at": naive(at(2)),
+        "transfer_requests": 1,
+        "support_type": "teammate",
+        "closed_at": naive(at(9, seconds=30)),
+        "department": "Technical support",
+        "closed_by": "cy",
+        "first_response_at": naive(at(6)),
+        "resolution_us": 450_000_000,
+        "customer_messages": 2,
+        "chatbot_messages": 2,
+        "teammate_messages": 2,
     }
     teammates = store.con.execute(
-        "SELECT teammate_id FROM conversation_teammates ORDER BY 1").fetchall()
+        "SELECT teammate_id FROM conversation_teammates ORDER BY 1"
+    ).fetchall()
     assert [t[0] for t in teammates] == ["ana", "bo", "cy"]
 
 

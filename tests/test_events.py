@@ -8,8 +8,14 @@ from conftest import Script, at, convs, load
 
 from convoscope.events import ConflictError, EventError, validate_batch
 
-GOOD = {"event_id": "m-1", "ts": "2026-11-10T10:00:00-05:00", "channel": "web_chat",
-        "customer_id": "c1", "type": "message", "sender": "customer"}
+GOOD = {
+    "event_id": "m-1",
+    "ts": "2026-11-10T10:00:00-05:00",
+    "channel": "web_chat",
+    "customer_id": "c1",
+    "type": "message",
+    "sender": "customer",
+}
 
 
 def errors_of(record: dict) -> list[str]:
@@ -26,8 +32,10 @@ def errors_of(record: dict) -> list[str]:
         ({"type": "note"}, 'event 1 (id "m-2"): type: Input should be'),
         ({"sender": None}, 'event 1 (id "m-2"): sender: is required for a message'),
         ({"type": "close"}, 'event 1 (id "m-2"): sender: is only allowed on a message'),
-        ({"sender": "teammate"},
-         'event 1 (id "m-2"): teammate_id: is required when sender is teammate'),
+        (
+            {"sender": "teammate"},
+            'event 1 (id "m-2"): teammate_id: is required when sender is teammate',
+        ),
         ({"welcome": True}, 'event 1 (id "m-2"): welcome: is only allowed on a chatbot message'),
         ({"department": "Sales"}, 'event 1 (id "m-2"): department: is only allowed on a close'),
         ({"channel": "Web Chat"}, 'event 1 (id "m-2"): channel: String should match pattern'),

@@ -22,28 +22,56 @@ def loc(day: int, hh: int, mm: int, ss: int = 0) -> str:
 def scenario() -> list[dict]:
     # A1 (web_chat, ann), 10th: engaged, teammate, 600 s, closed Returns by t1 at 10:10,
     # resolution 10:10 - 10:02 = 480 s.
-    a = (Script("ann", "web_chat").welcome(loc(10, 10, 0)).customer_msg(loc(10, 10, 1))
-         .bot(loc(10, 10, 1, 30)).transfer(loc(10, 10, 2)).teammate(loc(10, 10, 5), "t1")
-         .customer_msg(loc(10, 10, 6)).close(loc(10, 10, 10), "Returns", "t1"))
+    a = (
+        Script("ann", "web_chat")
+        .welcome(loc(10, 10, 0))
+        .customer_msg(loc(10, 10, 1))
+        .bot(loc(10, 10, 1, 30))
+        .transfer(loc(10, 10, 2))
+        .teammate(loc(10, 10, 5), "t1")
+        .customer_msg(loc(10, 10, 6))
+        .close(loc(10, 10, 10), "Returns", "t1")
+    )
     # B1 (whatsapp, bob), 10th 11:00: welcome only, not engaged, 0 s.
     # B2: 13:00 customer then bot (no welcome): engaged, chatbot, 30 s.
-    b = (Script("bob", "whatsapp").welcome(loc(10, 11, 0)).customer_msg(loc(10, 13, 0))
-         .bot(loc(10, 13, 0, 30)))
+    b = (
+        Script("bob", "whatsapp")
+        .welcome(loc(10, 11, 0))
+        .customer_msg(loc(10, 13, 0))
+        .bot(loc(10, 13, 0, 30))
+    )
     # C1 (messenger, ann) from 23:50 on the 10th to 00:40 on the 11th: engaged (customer at
     # 23:51 after the welcome), teammate, 3000 s, closed on the 11th without department by
     # t2, resolution 00:40 - 23:52 = 2880 s.
-    c = (Script("ann", "messenger").customer_msg(loc(10, 23, 50)).welcome(loc(10, 23, 50, 10))
-         .customer_msg(loc(10, 23, 51)).transfer(loc(10, 23, 52)).teammate(loc(11, 0, 30), "t2")
-         .close(loc(11, 0, 40), who="t2"))
+    c = (
+        Script("ann", "messenger")
+        .customer_msg(loc(10, 23, 50))
+        .welcome(loc(10, 23, 50, 10))
+        .customer_msg(loc(10, 23, 51))
+        .transfer(loc(10, 23, 52))
+        .teammate(loc(11, 0, 30), "t2")
+        .close(loc(11, 0, 40), who="t2")
+    )
     # D1 (web_chat, dan), 11th: escalated, never answered, closed 27 min later by t3 (Sales):
     # engaged, chatbot support, 1800 s, resolution 09:30 - 09:02 = 1680 s.
-    d = (Script("dan", "web_chat").welcome(loc(11, 9, 0)).customer_msg(loc(11, 9, 1))
-         .transfer(loc(11, 9, 2)).customer_msg(loc(11, 9, 3)).close(loc(11, 9, 30), "Sales", "t3"))
+    d = (
+        Script("dan", "web_chat")
+        .welcome(loc(11, 9, 0))
+        .customer_msg(loc(11, 9, 1))
+        .transfer(loc(11, 9, 2))
+        .customer_msg(loc(11, 9, 3))
+        .close(loc(11, 9, 30), "Sales", "t3")
+    )
     # E (email, eve), 11th: an orphan close at 12:00, then E1 12:05-12:31: engaged (no
     # welcome), teammate, 1560 s, closed Returns by t1, resolution 12:31 - 12:05 = 1560 s.
-    e = (Script("eve", "email").close(loc(11, 12, 0)).customer_msg(loc(11, 12, 5))
-         .transfer(loc(11, 12, 5)).teammate(loc(11, 12, 30), "t1")
-         .close(loc(11, 12, 31), "Returns", "t1"))
+    e = (
+        Script("eve", "email")
+        .close(loc(11, 12, 0))
+        .customer_msg(loc(11, 12, 5))
+        .transfer(loc(11, 12, 5))
+        .teammate(loc(11, 12, 30), "t1")
+        .close(loc(11, 12, 31), "Returns", "t1")
+    )
     # Previous period (8th-9th): F engaged chatbot 60 s; G welcome only.
     f = Script("fay", "web_chat").welcome(loc(9, 10, 0)).customer_msg(loc(9, 10, 1))
     g = Script("gus", "instagram").welcome(loc(9, 11, 0))
@@ -93,15 +121,29 @@ def test_charts(loaded):
 def test_departments_support_and_data_quality(loaded):
     r = run(loaded, date_from="2026-11-10", date_to="2026-11-11")
     assert [row.model_dump() for row in r.closed_by_department] == [
-        {"department": "Returns", "conversations": 2, "teammates_involved": 1,
-         "avg_resolution_seconds": 1020.0},
-        {"department": "Sales", "conversations": 1, "teammates_involved": 1,
-         "avg_resolution_seconds": 1680.0},
-        {"department": None, "conversations": 1, "teammates_involved": 1,
-         "avg_resolution_seconds": 2880.0},
+        {
+            "department": "Returns",
+            "conversations": 2,
+            "teammates_involved": 1,
+            "avg_resolution_seconds": 1020.0,
+        },
+        {
+            "department": "Sales",
+            "conversations": 1,
+            "teammates_involved": 1,
+            "avg_resolution_seconds": 1680.0,
+        },
+        {
+            "department": None,
+            "conversations": 1,
+            "teammates_involved": 1,
+            "avg_resolution_seconds": 2880.0,
+        },
     ]
     assert r.support_type.model_dump() == {
-        "all": {"teammate": 3, "chatbot": 3}, "engaged": {"teammate": 3, "chatbot": 2}}
+        "all": {"teammate": 3, "chatbot": 3},
+        "engaged": {"teammate": 3, "chatbot": 2},
+    }
     assert r.data_quality.orphan_closes == 1
 
 
@@ -123,7 +165,8 @@ def test_department_csv(loaded):
     assert overview.department_csv_filename(r) == "departments_w_2026-11-10_2026-11-11.csv"
     web = run(loaded, date_from="2026-11-10", date_to="2026-11-11", channels="web_chat,email")
     assert overview.department_csv_filename(web) == (
-        "departments_w_2026-11-10_2026-11-11_email+web_chat.csv")
+        "departments_w_2026-11-10_2026-11-11_email+web_chat.csv"
+    )
 
 
 def test_channel_filter(loaded):
@@ -133,19 +176,24 @@ def test_channel_filter(loaded):
     d = t.average_conversation_duration_seconds
     assert (d.all, d.teammate, d.chatbot) == (1200.0, 600.0, 1800.0)
     assert [(x.department, x.conversations) for x in r.closed_by_department] == [
-        ("Returns", 1), ("Sales", 1)]
+        ("Returns", 1),
+        ("Sales", 1),
+    ]
     assert r.messages.customer == [2, 2] and r.data_quality.orphan_closes == 0
     assert t.previous.total_conversations == 1  # F
 
 
 def test_channel_filter_partitions_the_totals(loaded):
     whole = run(loaded, date_from="2026-11-10", date_to="2026-11-11")
-    parts = [run(loaded, date_from="2026-11-10", date_to="2026-11-11", channels=ch)
-             for ch in ("web_chat", "whatsapp", "messenger", "email", "instagram")]
+    parts = [
+        run(loaded, date_from="2026-11-10", date_to="2026-11-11", channels=ch)
+        for ch in ("web_chat", "whatsapp", "messenger", "email", "instagram")
+    ]
     for field in ("total_conversations", "engaged_conversations"):
         assert sum(getattr(p.tiles, field) for p in parts) == getattr(whole.tiles, field)
     assert [sum(x) for x in zip(*(p.messages.customer for p in parts), strict=True)] == (
-        whole.messages.customer)
+        whole.messages.customer
+    )
     assert sum(p.data_quality.orphan_closes for p in parts) == 1
 
 
@@ -167,11 +215,28 @@ def test_empty_period_gives_zeros_and_nulls(store):
 
 def test_pinned_json_keys(loaded):
     data = run(loaded, date_from="2026-11-10", date_to="2026-11-11").model_dump()
-    assert data["period"] == {"from": "2026-11-10", "to": "2026-11-11",
-                              "timezone": "America/Toronto"}
-    assert {"workspace", "period", "granularity", "channels", "buckets", "tiles", "engagement",
-            "messages", "traffic", "closed_by_department", "support_type",
-            "data_quality"} <= set(data)
+    assert data["period"] == {
+        "from": "2026-11-10",
+        "to": "2026-11-11",
+        "timezone": "America/Toronto",
+    }
+    assert {
+        "workspace",
+        "period",
+        "granularity",
+        "channels",
+        "buckets",
+        "tiles",
+        "engagement",
+        "messages",
+        "traffic",
+        "closed_by_department",
+        "support_type",
+        "data_quality",
+    } <= set(data)
     assert set(data["tiles"]["previous"]) == {
-        "average_conversation_duration_seconds", "total_conversations",
-        "engaged_conversations", "unique_customers"}
+        "average_conversation_duration_seconds",
+        "total_conversations",
+        "engaged_conversations",
+        "unique_customers",
+    }

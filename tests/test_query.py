@@ -36,7 +36,9 @@ def test_today_at_midnight_has_its_first_hour():
     assert [b.label for b in query.buckets] == ["2026-11-24T00:00:00-05:00"]
     assert query.period.end == datetime(2026, 11, 24, 6)
     assert (query.previous.start, query.previous.end) == (
-        datetime(2026, 11, 23, 5), datetime(2026, 11, 23, 6))
+        datetime(2026, 11, 23, 5),
+        datetime(2026, 11, 23, 6),
+    )
 
 
 def test_today_mid_afternoon_runs_to_the_end_of_the_current_hour():
@@ -76,29 +78,44 @@ def test_fall_back_day_has_25_hourly_buckets():
     query = q(date_from="2026-11-01", date_to="2026-11-01")
     labels = [b.label for b in query.buckets]
     assert len(labels) == 25
-    assert labels[1:4] == ["2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00",
-                           "2026-11-01T02:00:00-05:00"]
+    assert labels[1:4] == [
+        "2026-11-01T01:00:00-04:00",
+        "2026-11-01T01:00:00-05:00",
+        "2026-11-01T02:00:00-05:00",
+    ]
     assert query.period.end - query.period.start == datetime(2026, 1, 2, 1) - datetime(2026, 1, 1)
 
 
 def test_day_buckets_follow_local_midnights_across_dst():
     query = q(date_from="2026-10-31", date_to="2026-11-02")
     assert [b.start for b in query.buckets] == [
-        datetime(2026, 10, 31, 4), datetime(2026, 11, 1, 4), datetime(2026, 11, 2, 5)]
+        datetime(2026, 10, 31, 4),
+        datetime(2026, 11, 1, 4),
+        datetime(2026, 11, 2, 5),
+    ]
     assert query.buckets[-1].end == datetime(2026, 11, 3, 5)
 
 
 def test_week_buckets_start_monday_and_are_clipped_to_the_period():
     query = q(date_from="2026-11-04", date_to="2026-11-24", granularity="week")
     assert [b.label[:10] for b in query.buckets] == [
-        "2026-11-04", "2026-11-09", "2026-11-16", "2026-11-23"]
+        "2026-11-04",
+        "2026-11-09",
+        "2026-11-16",
+        "2026-11-23",
+    ]
     assert query.buckets[-1].end == query.period.end
 
 
 @pytest.mark.parametrize(
     ("last", "granularity"),
-    [("2026-01-01", "hour"), ("2026-04-02", "day"), ("2026-04-03", "week"),
-     ("2028-01-01", "week"), ("2028-01-02", "month")],
+    [
+        ("2026-01-01", "hour"),
+        ("2026-04-02", "day"),
+        ("2026-04-03", "week"),
+        ("2028-01-01", "week"),
+        ("2028-01-02", "month"),
+    ],
 )
 def test_automatic_granularity(last, granularity):
     assert q(date_from="2026-01-01", date_to=last).granularity == granularity
@@ -125,7 +142,9 @@ def test_other_time_zone():
 
 def test_channels_are_normalised():
     assert q(period="today", channels="whatsapp, web_chat,whatsapp").channels == (
-        "web_chat", "whatsapp")
+        "web_chat",
+        "whatsapp",
+    )
     assert q(period="today", channels="").channels is None
 
 
@@ -139,8 +158,10 @@ def test_channels_are_normalised():
         ({"date_from": "2026-02-01", "date_to": "2026-01-01"}, "to"),
         ({"period": "today", "tz": "Mars/Olympus"}, "tz"),
         ({"period": "today", "granularity": "minute"}, "granularity"),
-        ({"date_from": "2020-01-01", "date_to": "2026-01-01", "granularity": "hour"},
-         "granularity"),
+        (
+            {"date_from": "2020-01-01", "date_to": "2026-01-01", "granularity": "hour"},
+            "granularity",
+        ),
         ({"period": "today", "channels": "Web Chat"}, "channels"),
     ],
 )

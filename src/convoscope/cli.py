@@ -56,8 +56,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _query(
-    store: Store, workspace: str, period: str | None, date_from: str | None,
-    date_to: str | None, tz: str | None, channels: str | None, granularity: str | None,
+    store: Store,
+    workspace: str,
+    period: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    tz: str | None,
+    channels: str | None,
+    granularity: str | None,
 ) -> Query:
     ws = store.workspace(workspace)
     if ws is None:
@@ -66,8 +72,13 @@ def _query(
         raise _fail("give --period or --from/--to", 2)
     try:
         return Query.build(
-            workspace, timezone=tz or ws.timezone, period=period, date_from=date_from,
-            date_to=date_to, granularity=granularity, channels=channels,
+            workspace,
+            timezone=tz or ws.timezone,
+            period=period,
+            date_from=date_from,
+            date_to=date_to,
+            granularity=granularity,
+            channels=channels,
         )
     except QueryError as exc:
         option = {"tz": "--tz", "from": "--from", "to": "--to"}.get(exc.param, f"--{exc.param}")
@@ -101,11 +112,16 @@ def import_(
         started = time.perf_counter()
         try:
             with rich.progress.open(
-                path, "rb", description=f"importing {path.name}", console=err,
+                path,
+                "rb",
+                description=f"importing {path.name}",
+                console=err,
                 transient=True,
             ) as stream:
                 result = conversations.ingest(
-                    store, workspace, read_events(stream, kind, workspace)  # type: ignore[arg-type]
+                    store,
+                    workspace,
+                    read_events(stream, kind, workspace),  # type: ignore[arg-type]
                 )
         except (EventError, ConflictError) as exc:
             raise _fail(f"{path}: {exc}") from None
@@ -183,7 +199,10 @@ def demo_(
                 con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
         started = time.perf_counter()
         records = demo.generate(
-            days=days, per_day=per_day, seed=seed, timezone=ws.timezone,
+            days=days,
+            per_day=per_day,
+            seed=seed,
+            timezone=ws.timezone,
             end=date.fromisoformat(end) if end else None,
         )
         result = conversations.ingest(store, workspace, _demo_batches(records, workspace))
@@ -193,14 +212,17 @@ def demo_(
             f"into workspace {workspace!r} of {store.path} in {elapsed:.1f} s",
             highlight=False,
         )
-        print_overview(overview.run(store, Query.build(
-            workspace, timezone=ws.timezone, period="last_7_days")))
+        print_overview(
+            overview.run(store, Query.build(workspace, timezone=ws.timezone, period="last_7_days"))
+        )
 
 
 def _demo_batches(records: Any, workspace: str) -> Any:
     with rich.progress.Progress(
-        *rich.progress.Progress.get_default_columns(), rich.progress.MofNCompleteColumn(),
-        console=err, transient=True,
+        *rich.progress.Progress.get_default_columns(),
+        rich.progress.MofNCompleteColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         task = progress.add_task("generating and importing", total=None)
         batch: list[dict[str, Any]] = []
@@ -276,8 +298,12 @@ def print_overview(result: overview.OverviewResult) -> None:
     for col in ("department", "closed", "teammates", "avg resolution"):
         depts.add_column(col, justify="left" if col == "department" else "right")
     for row in result.closed_by_department:
-        depts.add_row(row.department or overview.NO_DEPARTMENT, str(row.conversations),
-                      str(row.teammates_involved), _duration(row.avg_resolution_seconds))
+        depts.add_row(
+            row.department or overview.NO_DEPARTMENT,
+            str(row.conversations),
+            str(row.teammates_involved),
+            _duration(row.avg_resolution_seconds),
+        )
     out.print(depts)
     s = result.support_type
     out.print(

@@ -1,12 +1,12 @@
 """A realistic retailer's history, for demos and benchmarks; deterministic for a seed and end date.
 
 What it models, so the page has something true-looking to show: five channels with their
-own shares (email has no chatbot and goes straight to teammates), a daily curve with a lunch and an evening peak, quieter
-weekends and slow growth; a chatbot welcome on every chat, about a third of chats never
-answered by the customer, a few customers who write before the welcome; transfer requests on
-a third of engaged chats, teammates who answer after minutes to hours (some never), sign
-their replies and close with a department (some without); returning customers; and, in
-arrival order, a few events delivered late and a few delivered twice. It yields plain SPEC
+own shares (email has no chatbot and goes straight to teammates), a daily curve with a lunch
+and an evening peak, quieter weekends and slow growth; a chatbot welcome on every chat, about
+a third of chats never answered by the customer, a few customers who write before the
+welcome; transfer requests on a third of engaged chats, teammates who answer after minutes
+to hours (some never) and close with a department (some without); returning customers; and,
+in arrival order, a few events delivered late and a few delivered twice. It yields plain SPEC
 records, which go through the same validation as every other way in.
 """
 
@@ -23,8 +23,20 @@ CHANNELS = (("web_chat", 38), ("messenger", 20), ("instagram", 14), ("whatsapp",
 HOURS = (1, 1, 0.5, 0.5, 0.5, 1, 2, 4, 7, 9, 10, 10, 11, 10, 9, 9, 8, 8, 8, 9, 9, 7, 4, 2)
 WEEKDAYS = (1.0, 1.0, 0.97, 1.03, 1.1, 0.8, 0.62)  # Monday .. Sunday
 DEPARTMENTS = (("Orders", 34), ("Returns", 24), ("Sales", 20), ("Technical support", 15), (None, 7))
-TEAMMATES = ("amelie", "benoit", "chloe", "david", "emma", "felix", "gabrielle", "hugo",
-             "ines", "jules", "karim", "lea")
+TEAMMATES = (
+    "amelie",
+    "benoit",
+    "chloe",
+    "david",
+    "emma",
+    "felix",
+    "gabrielle",
+    "hugo",
+    "ines",
+    "jules",
+    "karim",
+    "lea",
+)
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
@@ -40,8 +52,15 @@ class _Conversation:
 
     def add(self, after_s: float, type_: str, **fields: Any) -> None:
         self.t += timedelta(seconds=after_s)
-        self.out.append({"ts": self.t, "channel": self.channel, "customer_id": self.customer,
-                         "type": type_, **fields})
+        self.out.append(
+            {
+                "ts": self.t,
+                "channel": self.channel,
+                "customer_id": self.customer,
+                "type": type_,
+                **fields,
+            }
+        )
 
 
 def _conversation(rng: random.Random, conv: _Conversation) -> None:
@@ -81,7 +100,11 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
 
 
 def generate(
-    *, days: int = 60, per_day: int = 400, seed: int = 7, end: date | None = None,
+    *,
+    days: int = 60,
+    per_day: int = 400,
+    seed: int = 7,
+    end: date | None = None,
     timezone: str = "America/Toronto",
 ) -> Iterator[dict[str, Any]]:
     """SPEC records for `days` local days ending `end` (default today), in arrival order.

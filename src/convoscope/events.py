@@ -49,7 +49,9 @@ FIELDS = (
 )
 
 # RFC 3339 date-time; the offset is checked by AwareDatetime so its error can say so plainly.
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+)
 
 
 def _rfc3339(value: Any) -> Any:

@@ -231,9 +231,7 @@ def run(store: Store, query: Query) -> OverviewResult:
         current, split = _tiles(con, query, query.period)
         previous, _ = _tiles(con, query, query.previous)
         engaged, non_engaged = _series(con, ENGAGEMENT_SQL, _bucket_params(params), n)
-        teammate, chatbot, customer, transfers = _series(
-            con, EVENTS_SQL, _bucket_params(params), n
-        )
+        teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, _bucket_params(params), n)
         (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
         departments = [
             DepartmentRow(

@@ -227,8 +227,11 @@ def _channels(channels: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     if not cleaned:
         return None
     for c in cleaned:
-        if not (1 <= len(c) <= 40 and all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in c)
-                and c == c.lower()):
+        if not (
+            1 <= len(c) <= 40
+            and all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in c)
+            and c == c.lower()
+        ):
             raise QueryError("channels", f"{c!r} is not a channel slug ([a-z0-9_]{{1,40}})")
     return tuple(cleaned)
 

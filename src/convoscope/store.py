@@ -89,9 +89,7 @@ MIGRATIONS: tuple[str, ...] = (
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
-def first_row(
-    con: duckdb.DuckDBPyConnection, sql: str, params: object = None
-) -> tuple | None:
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple | None:
     """The first row of a statement, with its result fully consumed.
 
     DuckDB 2 refuses `begin`, `commit` or `unregister` on a connection whose last result was
@@ -146,7 +144,16 @@ _EVENT_SCHEMA = pa.schema(
         ("department", pa.string()),
     ]
 )
-_CONTENT = ("ts", "channel", "customer_id", "type", "sender", "teammate_id", "welcome", "department")
+_CONTENT = (
+    "ts",
+    "channel",
+    "customer_id",
+    "type",
+    "sender",
+    "teammate_id",
+    "welcome",
+    "department",
+)
 
 
 class Store:
@@ -191,9 +198,7 @@ class Store:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             con.begin()
             con.execute(MIGRATIONS[target - 1])
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)]
-            )
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
             con.commit()
 
     def schema_version(self) -> int:

@@ -60,7 +60,9 @@ def _jsonl(stream: BinaryIO) -> Iterator[dict[str, Any]]:
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise EventError([FieldError(index, None, "(json)", f"line {line_no}: {exc}")]) from None
+            raise EventError(
+                [FieldError(index, None, "(json)", f"line {line_no}: {exc}")]
+            ) from None
         index += 1
         yield record
 
@@ -82,8 +84,10 @@ def read_events(
     stream: BinaryIO, fmt: FileFormat, workspace: str, batch_size: int = BATCH_SIZE
 ) -> Iterator[list[Event]]:
     """Validated batches of events from an open binary file; raises EventError on a bad one."""
-    records = _parquet(stream, batch_size) if fmt == "parquet" else (
-        _csv(stream) if fmt == "csv" else _jsonl(stream)
+    records = (
+        _parquet(stream, batch_size)
+        if fmt == "parquet"
+        else (_csv(stream) if fmt == "csv" else _jsonl(stream))
     )
     offset = 0
     for chunk in _chunks(records, batch_size):

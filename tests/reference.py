@@ -1,0 +1,98 @@
+"""A plain-Python walk of SPEC section 2, written for the tests from the spec's text.
+
+It is deliberately the obvious per-event loop (the product uses set-based SQL), so the
+property tests can compare two independent readings of the rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+INACTIVITY = timedelta(minutes=10)
+ESCALATED_INACTIVITY = timedelta(hours=24)
+
+
+def _utc(ts: str) -> datetime:
+    return datetime.fromisoformat(ts).astimezone(UTC).replace(tzinfo=None)
+
+
+def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Conversations (as fact dicts) and orphan close ids, from events in arrival order.
+
+    Duplicated event ids keep their first arrival, as the store does.
+    """
+    seen: set[str] = set()
+    threads: dict[tuple[str, str], list[tuple[datetime, int, dict[str, Any]]]] = defaultdict(list)
+    for arrival, e in enumerate(events):
+        if e["event_id"] in seen:
+            continue
+        seen.add(e["event_id"])
+        threads[(e["channel"], e["customer_id"])].append((_utc(e["ts"]), arrival, e))
+    conversations: list[dict[str, Any]] = []
+    orphans: list[str] = []
+    for (channel, customer), items in threads.items():
+        current: list[tuple[datetime, dict[str, Any]]] | None = None
+        escalated = False
+        last_ts: datetime | None = None
+        for ts, _, e in sorted(items, key=lambda x: (x[0], x[1])):
+            if current is not None and last_ts is not None:
+                limit = ESCALATED_INACTIVITY if escalated else INACTIVITY
+                if ts - last_ts > limit:
+                    conversations.append(_facts(channel, customer, current))
+                    current = None
+            last_ts = ts
+            if e["type"] == "close":
+                if current is None:
+                    orphans.append(e["event_id"])
+                else:
+                    current.append((ts, e))
+                    conversations.append(_facts(channel, customer, current))
+                    current = None
+                continue
+            if current is None:
+                current, escalated = [], False
+            current.append((ts, e))
+            if e["type"] == "transfer_request" or e.get("sender") == "teammate":
+                escalated = True
+        if current is not None:
+            conversations.append(_facts(channel, customer, current))
+    return conversations, orphans
+
+
+def _facts(channel: str, customer: str, items: list[tuple[datetime, dict[str, Any]]]) -> dict:
+    started, ended = items[0][0], items[-1][0]
+    welcome_at = next((i for i, (_, e) in enumerate(items) if e.get("welcome")), -1)
+    engaged = any(e.get("sender") == "customer" for _, e in items[welcome_at + 1 :])
+    escalated_at = next(
+        (ts for ts, e in items if e["type"] == "transfer_request" or e.get("sender") == "teammate"),
+        None,
+    )
+    close = items[-1][1] if items[-1][1]["type"] == "close" else None
+    closed_at = items[-1][0] if close else None
+    senders = [e.get("sender") for _, e in items]
+    first_response = next((ts for ts, e in items if e.get("sender") == "teammate"), None)
+    return {
+        "channel": channel,
+        "customer_id": customer,
+        "conversation_id": items[0][1]["event_id"],
+        "started_at": started,
+        "ended_at": ended,
+        "duration_us": (ended - started) // timedelta(microseconds=1),
+        "engaged": engaged,
+        "escalated_at": escalated_at,
+        "transfer_requests": sum(e["type"] == "transfer_request" for _, e in items),
+        "support_type": "teammate" if "teammate" in senders else "chatbot",
+        "closed_at": closed_at,
+        "department": close.get("department") if close else None,
+        "closed_by": close.get("teammate_id") if close else None,
+        "first_response_at": first_response,
+        "resolution_us": None
+        if closed_at is None
+        else (closed_at - (escalated_at or started)) // timedelta(microseconds=1),
+        "customer_messages": senders.count("customer"),
+        "chatbot_messages": senders.count("chatbot"),
+        "teammate_messages": senders.count("teammate"),
+        "teammates": sorted({e["teammate_id"] for _, e in items if e.get("teammate_id")}),
+    }

@@ -1,0 +1,209 @@
+"""The `convoscope` command on real files: JSONL, CSV and Parquet imports, bad files, the
+JSON report, the department export and the demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from test_overview import scenario
+from typer.testing import CliRunner
+
+from convoscope.cli import app
+
+runner = CliRunner()
+PERIOD = ["--from", "2026-11-10", "--to", "2026-11-11"]
+FIELDS = [
+    "event_id",
+    "ts",
+    "channel",
+    "customer_id",
+    "type",
+    "sender",
+    "teammate_id",
+    "welcome",
+    "department",
+]
+
+
+def cli(*args: str, db) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--db", str(db)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write_jsonl(path, events):
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+
+
+def write_csv(path, events):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        writer.writeheader()
+        for e in events:
+            writer.writerow({k: str(v).lower() if isinstance(v, bool) else v for k, v in e.items()})
+
+
+def write_parquet(path, events):
+    rows = [{k: e.get(k) for k in FIELDS} for e in events]
+    for r in rows:
+        r["ts"] = datetime.fromisoformat(r["ts"])
+        r["welcome"] = bool(r["welcome"])
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def report(db) -> dict:
+    code, out, err = cli("report", "-w", "shop", *PERIOD, "--format", "json", db=db)
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "writer"),
+    [(".jsonl", write_jsonl), (".csv", write_csv), (".parquet", write_parquet)],
+)
+def test_import_each_format_gives_the_hand_worked_numbers(tmp_path, suffix, writer):
+    db, path = tmp_path / "cs.duckdb", tmp_path / f"events{suffix}"
+    writer(path, scenario())
+    code, out, err = cli("import", str(path), "-w", "shop", db=db)
+    assert code == 0, err
+    assert f"{len(scenario())} accepted, 0 duplicates" in out
+    tiles = report(db)["tiles"]
+    assert (
+        tiles["total_conversations"],
+        tiles["engaged_conversations"],
+        tiles["unique_customers"],
+    ) == (6, 5, 4)
+    code, out, _ = cli("import", str(path), "-w", "shop", db=db)
+    assert f"0 accepted, {len(scenario())} duplicates" in out
+
+
+def test_bad_file_is_rejected_whole_with_the_record_and_field_named(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "bad.jsonl"
+    events = scenario()
+    events[17]["ts"] = "2026-11-10T10:00:00"
+    write_jsonl(path, events)
+    code, _, err = cli("import", str(path), "-w", "shop", db=db)
+    assert code == 1
+    assert f'event 17 (id "{events[17]["event_id"]}"): ts: timestamp has no UTC offset' in err
+    code, out, _ = cli("report", "-w", "shop", *PERIOD, "--format", "json", db=db)
+    assert json.loads(out)["tiles"]["total_conversations"] == 0
+
+
+def test_bad_record_in_a_later_batch_rolls_back_earlier_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr("convoscope.adapters.files.BATCH_SIZE", 5)
+    monkeypatch.setattr("convoscope.cli.read_events.__defaults__", (5,))
+    db, path = tmp_path / "cs.duckdb", tmp_path / "bad.csv"
+    events = scenario()
+    events[-1]["type"] = "note"
+    write_csv(path, events)
+    code, _, err = cli("import", str(path), "-w", "shop", db=db)
+    assert code == 1 and f"event {len(events) - 1}" in err and "type:" in err
+    assert report(db)["tiles"]["total_conversations"] == 0
+
+
+def test_broken_json_line_is_named(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "bad.jsonl"
+    path.write_text('{"event_id": "a"}\n{not json\n', encoding="utf-8")
+    code, _, err = cli("import", str(path), "-w", "shop", db=db)
+    assert code == 1 and "line 2" in err
+
+
+def test_unknown_extension_asks_for_format(tmp_path):
+    path = tmp_path / "events.txt"
+    path.write_text("", encoding="utf-8")
+    code, _, err = cli("import", str(path), "-w", "shop", db=tmp_path / "cs.duckdb")
+    assert code == 2 and "--format" in err
+
+
+def test_report_export_and_bad_options(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    data = report(db)
+    assert data["period"] == {
+        "from": "2026-11-10",
+        "to": "2026-11-11",
+        "timezone": "America/Toronto",
+    }
+    assert data["closed_by_department"][2]["department"] is None
+    out_file = tmp_path / "d.csv"
+    code, _, err = cli("export", "departments", "-w", "shop", *PERIOD, "-o", str(out_file), db=db)
+    assert code == 0, err
+    assert out_file.read_text(encoding="utf-8").splitlines()[1:] == [
+        "Returns,2,1,1020.0",
+        "Sales,1,1,1680.0",
+        "No department,1,1,2880.0",
+    ]
+    code, out, _ = cli("report", "-w", "shop", *PERIOD, "--channels", "web_chat", db=db)
+    assert code == 0 and "Total conversations" in out
+    code, _, err = cli("report", "-w", "shop", "--period", "fortnight", db=db)
+    assert code == 2 and "--period" in err
+    code, _, err = cli("report", "-w", "shop", *PERIOD, "--tz", "Nowhere/Else", db=db)
+    assert code == 2 and "--tz" in err
+    code, _, err = cli("report", "-w", "nobody", *PERIOD, db=db)
+    assert code == 1 and "no workspace" in err
+
+
+def test_tz_option_overrides_the_workspace_zone(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    _, out, _ = cli("report", "-w", "shop", *PERIOD, "--tz", "UTC", "--format", "json", db=db)
+    data = json.loads(out)
+    assert data["buckets"][0] == "2026-11-10T00:00:00+00:00"
+    # In UTC, C1 (04:50Z on the 11th) moves to the second day.
+    assert data["engagement"]["engaged"] == [2, 3]
+
+
+def test_demo_is_deterministic_and_believable(tmp_path):
+    args = ["demo", "--days", "14", "--per-day", "60", "--seed", "3", "--end", "2026-11-20"]
+    code, out, err = cli(*args, db=tmp_path / "a.duckdb")
+    assert code == 0, err
+    assert "Total conversations" in out
+    first = cli(
+        "report",
+        "-w",
+        "demo",
+        "--from",
+        "2026-11-07",
+        "--to",
+        "2026-11-20",
+        "--format",
+        "json",
+        db=tmp_path / "a.duckdb",
+    )[1]
+    cli(*args, db=tmp_path / "b.duckdb")
+    second = cli(
+        "report",
+        "-w",
+        "demo",
+        "--from",
+        "2026-11-07",
+        "--to",
+        "2026-11-20",
+        "--format",
+        "json",
+        db=tmp_path / "b.duckdb",
+    )[1]
+    assert first == second
+    data = json.loads(first)
+    t = data["tiles"]
+    assert 600 < t["total_conversations"] < 1100
+    share = 1 - t["engaged_conversations"] / t["total_conversations"]
+    assert 0.2 < share < 0.45  # about a third never engage
+    depts = {d["department"] for d in data["closed_by_department"]}
+    assert {"Orders", "Returns", "Sales", "Technical support", None} <= depts
+    assert sum(data["traffic"]["transfer_requests"]) > 0
+
+
+def test_installed_entry_point_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "convoscope", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and "import" in result.stdout

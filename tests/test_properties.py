@@ -1,0 +1,218 @@
+"""Property tests: random event scripts against an independent walk of the rules, and the
+invariants of SPEC section 5 (arrival order, batch size, retries, sums, channel partition)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import walk
+
+from convoscope import conversations, overview
+from convoscope.events import validate_batch
+from convoscope.query import Query
+from convoscope.store import Store
+
+START = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
+GAPS = [
+    timedelta(0),
+    timedelta(seconds=1),
+    timedelta(minutes=3),
+    timedelta(minutes=10),
+    timedelta(minutes=10, seconds=1),
+    timedelta(hours=3),
+    timedelta(hours=9),
+    timedelta(hours=24),
+    timedelta(hours=24, seconds=1),
+]
+KINDS = [
+    {"type": "message", "sender": "customer"},
+    {"type": "message", "sender": "chatbot"},
+    {"type": "message", "sender": "chatbot", "welcome": True},
+    {"type": "message", "sender": "teammate", "teammate_id": "t1"},
+    {"type": "message", "sender": "teammate", "teammate_id": "t2"},
+    {"type": "transfer_request"},
+    {"type": "close", "teammate_id": "t3", "department": "Returns"},
+    {"type": "close"},
+]
+THREADS = [("web_chat", "c1"), ("web_chat", "c2"), ("whatsapp", "c1")]
+
+step = st.tuples(
+    st.sampled_from(range(len(THREADS))), st.sampled_from(GAPS), st.sampled_from(range(len(KINDS)))
+)
+
+
+@st.composite
+def scripts(draw, distinct_times: bool = False) -> list[dict]:
+    """Events of up to three threads; with `distinct_times`, no two share a thread timestamp."""
+    clocks = [START] * len(THREADS)
+    events = []
+    for n, (thread, gap, kind) in enumerate(draw(st.lists(step, min_size=1, max_size=30))):
+        if distinct_times and gap == timedelta(0):
+            gap = timedelta(seconds=1)
+        clocks[thread] += gap
+        channel, customer = THREADS[thread]
+        events.append(
+            {
+                "event_id": f"e{n}",
+                "ts": clocks[thread].isoformat(),
+                "channel": channel,
+                "customer_id": customer,
+                **KINDS[kind],
+            }
+        )
+    return events
+
+
+def fresh_store() -> Store:
+    store = Store(":memory:")
+    store.ensure_workspace("w", "America/Toronto")
+    return store
+
+
+def ingest(store: Store, batches: list[list[dict]]) -> None:
+    for batch in batches:
+        conversations.ingest(store, "w", [validate_batch(batch, "w")])
+
+
+def stored(store: Store) -> list[dict]:
+    cur = store.con.execute("SELECT * FROM conversations ORDER BY channel, customer_id, started_at")
+    names = [d[0] for d in cur.description]
+    fetched = cur.fetchall()
+    teammates: dict[str, list[str]] = {}
+    for cid, tid in store.con.execute(
+        "SELECT conversation_id, teammate_id FROM conversation_teammates ORDER BY 2"
+    ).fetchall():
+        teammates.setdefault(cid, []).append(tid)
+    rows = []
+    for row in fetched:
+        d = dict(zip(names, row, strict=True))
+        d.pop("workspace")
+        d["teammates"] = teammates.get(d["conversation_id"], [])
+        rows.append(d)
+    return rows
+
+
+def orphans(store: Store) -> list[str]:
+    return sorted(r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes").fetchall())
+
+
+def key(c: dict) -> tuple:
+    return (c["channel"], c["customer_id"], c["started_at"], c["conversation_id"])
+
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scripts())
+def test_sql_rules_match_an_independent_walk(events):
+    store = fresh_store()
+    ingest(store, [events])
+    expected, expected_orphans = walk(events)
+    assert stored(store) == sorted(expected, key=key)
+    assert orphans(store) == sorted(expected_orphans)
+
+
+@SETTINGS
+@given(
+    scripts(distinct_times=True),
+    st.randoms(use_true_random=False),
+    st.integers(min_value=1, max_value=7),
+    st.integers(min_value=0, max_value=2),
+)
+def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, size, retries):
+    reference = fresh_store()
+    ingest(reference, [events])
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    batches = [shuffled[i : i + size] for i in range(0, len(shuffled), size)]
+    for _ in range(retries):  # re-send some batches, as a client retrying after a timeout
+        batches.insert(rnd.randrange(len(batches) + 1), rnd.choice(batches))
+    store = fresh_store()
+    ingest(store, batches)
+    assert stored(store) == stored(reference)
+    assert orphans(store) == orphans(reference)
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
+    assert overview.run(store, q) == overview.run(reference, q)
+
+
+@SETTINGS
+@given(scripts(), st.integers(min_value=1, max_value=5))
+def test_incremental_refresh_equals_full_recompute(events, size):
+    store = fresh_store()
+    ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
+    incremental = stored(store), orphans(store)
+    conversations.rebuild(store)
+    assert (stored(store), orphans(store)) == incremental
+
+
+@SETTINGS
+@given(
+    scripts(),
+    st.sampled_from(["day", "hour", "week"]),
+    st.sampled_from(
+        [("2026-11-10", "2026-11-10"), ("2026-11-09", "2026-11-12"), ("2026-11-11", "2026-11-30")]
+    ),
+)
+def test_invariants_of_section_5(events, granularity, days):
+    store = fresh_store()
+    ingest(store, [events])
+    q = Query.build(
+        "w", timezone="America/Toronto", date_from=days[0], date_to=days[1], granularity=granularity
+    )
+    r = overview.run(store, q)
+    t = r.tiles
+    assert sum(r.engagement.engaged) + sum(r.engagement.non_engaged) == t.total_conversations
+    assert sum(r.engagement.engaged) == t.engaged_conversations
+    assert r.support_type.all.teammate + r.support_type.all.chatbot == t.total_conversations
+    assert (
+        r.support_type.engaged.teammate + r.support_type.engaged.chatbot == t.engaged_conversations
+    )
+    closed = store.con.execute(
+        "SELECT count(*) FROM conversations WHERE closed_at >= ? AND closed_at < ?",
+        [q.period.start, q.period.end],
+    ).fetchall()[0][0]
+    assert sum(d.conversations for d in r.closed_by_department) == closed
+    parts = [
+        overview.run(
+            store,
+            Query.build(
+                "w",
+                timezone="America/Toronto",
+                date_from=days[0],
+                date_to=days[1],
+                granularity=granularity,
+                channels=ch,
+            ),
+        )
+        for ch in ("web_chat", "whatsapp")
+    ]
+    for field in ("total_conversations", "engaged_conversations"):
+        assert sum(getattr(p.tiles, field) for p in parts) == getattr(t, field)
+    for series in ("engaged", "non_engaged"):
+        summed = [sum(x) for x in zip(*(getattr(p.engagement, series) for p in parts), strict=True)]
+        assert summed == getattr(r.engagement, series)
+    assert sum(p.data_quality.orphan_closes for p in parts) == r.data_quality.orphan_closes
+    assert date.fromisoformat(r.period["from"]) == q.period.first
+
+
+def test_workspaces_never_see_each_other():
+    store = fresh_store()
+    store.ensure_workspace("other")
+    event = {
+        "event_id": "x",
+        "ts": START.isoformat(),
+        "channel": "web_chat",
+        "customer_id": "c",
+        "type": "message",
+        "sender": "customer",
+    }
+    conversations.ingest(store, "other", [validate_batch([event], "other")])
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-10")
+    assert overview.run(store, q).tiles.total_conversations == 0
+    q2 = Query.build(
+        "other", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-10"
+    )
+    assert overview.run(store, q2).tiles.total_conversations == 1
