@@ -271,24 +271,13 @@ class Store:
         """
         if not events:
             return AppendResult(0, 0)
-        staging = pa.Table.from_pylist(
-            [
-                {
-                    "idx": i,
-                    "event_id": e.event_id,
-                    "ts": e.ts_utc,
-                    "channel": e.channel,
-                    "customer_id": e.customer_id,
-                    "type": e.type,
-                    "sender": e.sender,
-                    "teammate_id": e.teammate_id,
-                    "welcome": e.welcome,
-                    "department": e.department,
-                }
-                for i, e in enumerate(events)
-            ],
-            schema=_EVENT_SCHEMA,
-        )
+        columns = {
+            "idx": range(len(events)),
+            "event_id": [e.event_id for e in events],
+            "ts": [e.ts_utc for e in events],
+            **{f: [getattr(e, f) for e in events] for f in _CONTENT if f != "ts"},
+        }
+        staging = pa.Table.from_pydict(columns, schema=_EVENT_SCHEMA)
         con.register("staging", staging)
         try:
             same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in _CONTENT)
