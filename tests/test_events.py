@@ -87,9 +87,19 @@ def test_conflicting_content_is_refused_and_nothing_stored(store):
     assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(1,)]
 
 
-def test_conflict_inside_one_batch():
+def test_conflict_inside_one_batch(store):
     with pytest.raises(ConflictError, match='"m-1"'):
-        validate_batch([GOOD, {**GOOD, "customer_id": "c2"}], "w")
+        load(store, [GOOD, {**GOOD, "customer_id": "c2"}])
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
+
+
+def test_conflict_across_batches_of_one_file_stores_nothing(store):
+    from convoscope import conversations
+
+    batches = [validate_batch([GOOD], "w"), validate_batch([{**GOOD, "sender": "chatbot"}], "w")]
+    with pytest.raises(ConflictError):
+        conversations.ingest(store, "w", batches)
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
 
 
 def test_same_id_in_two_workspaces_is_two_events(store):

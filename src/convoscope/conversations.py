@@ -10,7 +10,8 @@ a gap longer than the chatbot limit ends the conversation exactly when no escala
 came before it in the segment, because once one has come the conversation holding it lasts
 to the segment's end. That needs `escalated_inactivity >= inactivity`, which workspaces keep.
 
-Refresh is incremental: only threads named in the transaction's `dirty_threads` table are
+Refresh is incremental: only threads named in the transaction's `dirty_threads` table (one
+row per thread) are
 recomputed, from all of their events, so late and out-of-order events are handled by the
 same code as everything else and the result equals a full recompute.
 """
@@ -42,7 +43,7 @@ WITH ordered AS (
            LAG(e.type) OVER thread AS prev_type
     FROM events AS e
     JOIN workspaces AS ws ON ws.name = e.workspace
-    JOIN (SELECT DISTINCT workspace, channel, customer_id FROM dirty_threads) AS d
+    JOIN dirty_threads AS d
       ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
     WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
                       ORDER BY e.ts, e.seq)
@@ -141,7 +142,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     transaction."""
     for table in DERIVED_TABLES:
         con.execute(
-            f"DELETE FROM {table} AS t USING (SELECT DISTINCT {THREAD} FROM dirty_threads) d "
+            f"DELETE FROM {table} AS t USING dirty_threads AS d "
             "WHERE t.workspace = d.workspace AND t.channel = d.channel "
             "AND t.customer_id = d.customer_id"
         )
@@ -150,32 +151,29 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
     con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
     con.execute("DROP TABLE assigned")
-    con.execute("DELETE FROM dirty_threads")
+    con.execute("DROP TABLE dirty_threads")
 
 
 def ingest(store: Store, workspace: str, batches: Iterable[Sequence[Event]]) -> AppendResult:
-    """Append validated batches and refresh their threads, all in one transaction.
+    """Store validated batches and refresh their threads, all in one transaction.
 
     `batches` may be a lazy generator that validates as it reads: any exception it raises
-    rolls everything back, so a file is stored whole or not at all.
+    (or a conflict) leaves the database untouched, so a file is stored whole or not at all.
     """
-    accepted = duplicates = 0
-    with store.transaction() as con:
-        Store.begin_dirty(con)
+    with store.staging() as staging:
         for batch in batches:
-            result = store.append(con, workspace, batch)
-            accepted += result.accepted
-            duplicates += result.duplicates
-        refresh(con)
-    return AppendResult(accepted, duplicates)
+            staging.add(batch)
+        with store.transaction() as con:
+            result = store.append_staged(con, workspace)
+            refresh(con)
+    return result
 
 
 def rebuild(store: Store, workspace: str | None = None) -> None:
     """Recompute every conversation from scratch (of one workspace, or all)."""
     with store.transaction() as con:
-        Store.begin_dirty(con)
         con.execute(
-            f"INSERT INTO dirty_threads SELECT DISTINCT {THREAD} FROM events "
+            f"CREATE OR REPLACE TEMP TABLE dirty_threads AS SELECT DISTINCT {THREAD} FROM events "
             "WHERE $ws IS NULL OR workspace = $ws",
             {"ws": workspace},
         )

@@ -157,9 +157,8 @@ def validate_batch(
     """Validate raw records for `workspace`; return events or raise EventError with all problems.
 
     `offset` is the position of the first record in its file, so that errors name the
-    record's place in the whole input. Identical repeats of an `event_id` inside the batch are
-    kept (the store counts them as duplicates); different content under one id raises
-    ConflictError.
+    record's place in the whole input. Repeats of an `event_id` are the store's business
+    (duplicate or conflict), since only it sees what was sent before.
     """
     events: list[Event] = []
     errors: list[FieldError] = []
@@ -185,31 +184,4 @@ def validate_batch(
         events.append(event)
     if errors:
         raise EventError(errors)
-    _check_batch_conflicts(events)
     return events
-
-
-def _check_batch_conflicts(events: list[Event]) -> None:
-    seen: dict[str, Event] = {}
-    conflicts: list[str] = []
-    for event in events:
-        first = seen.setdefault(event.event_id, event)
-        if first is not event and stored_form(first) != stored_form(event):
-            conflicts.append(event.event_id)
-    if conflicts:
-        raise ConflictError(conflicts)
-
-
-def stored_form(event: Event) -> tuple[Any, ...]:
-    """The content that identifies an event: what the store keeps, workspace aside."""
-    return (
-        event.event_id,
-        event.ts_utc,
-        event.channel,
-        event.customer_id,
-        event.type,
-        event.sender,
-        event.teammate_id,
-        event.welcome,
-        event.department,
-    )

@@ -46,8 +46,7 @@ MIGRATIONS: tuple[str, ...] = (
         sender VARCHAR,
         teammate_id VARCHAR,
         welcome BOOLEAN NOT NULL,
-        department VARCHAR,
-        PRIMARY KEY (workspace, event_id)
+        department VARCHAR
     );
     CREATE TABLE conversations (
         workspace VARCHAR NOT NULL,
@@ -157,13 +156,20 @@ _CONTENT = (
 
 
 class Store:
-    """One open database file. Thread-safe: each thread gets its own cursor."""
+    """One open database file. Thread-safe: each thread gets its own cursor.
+
+    DuckDB's memory is capped (`CONVOSCOPE_MEMORY_LIMIT`, default 1GB; DuckDB's own default is
+    80% of RAM) so that a large import spills to disk instead of growing with the file.
+    """
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(self.path))
+        self._con = duckdb.connect(
+            str(self.path),
+            config={"memory_limit": os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")},
+        )
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._migrate()
@@ -261,70 +267,92 @@ class Store:
 
     # Events ---------------------------------------------------------------------------
 
-    def append(
-        self, con: duckdb.DuckDBPyConnection, workspace: str, events: Sequence[Event]
-    ) -> AppendResult:
-        """Insert new events inside the caller's transaction; mark their threads dirty.
+    @contextmanager
+    def staging(self) -> Iterator[Staging]:
+        """A scratch table on this thread's connection for one ingestion, dropped afterwards.
 
-        Events whose id is stored (or earlier in the batch) with the same content are
-        duplicates and skipped; with other content they raise ConflictError.
+        Batches are staged outside the write transaction: a temporary table lives in DuckDB's
+        buffer pool and spills to disk, so a large file does not have to fit in memory, and the
+        one transaction that stores it (`append_staged`) is a single set-based insert.
         """
-        if not events:
-            return AppendResult(0, 0)
-        columns = {
-            "idx": range(len(events)),
-            "event_id": [e.event_id for e in events],
-            "ts": [e.ts_utc for e in events],
-            **{f: [getattr(e, f) for e in events] for f in _CONTENT if f != "ts"},
-        }
-        staging = pa.Table.from_pydict(columns, schema=_EVENT_SCHEMA)
-        con.register("staging", staging)
-        try:
-            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in _CONTENT)
-            conflicts = con.execute(
-                f"SELECT DISTINCT s.event_id FROM staging s JOIN events e "
-                f"ON e.workspace = $ws AND e.event_id = s.event_id WHERE NOT ({same}) "
-                f"ORDER BY 1",
-                {"ws": workspace},
-            ).fetchall()
-            if conflicts:
-                raise ConflictError([r[0] for r in conflicts])
-            base = first_row(con, "SELECT coalesce(max(seq), 0) FROM events")[0]
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE fresh AS
-                SELECT * FROM staging s
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM events e WHERE e.workspace = $ws AND e.event_id = s.event_id)
-                QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.idx) = 1
-                """,
-                {"ws": workspace},
-            )
-            accepted = first_row(con, "SELECT count(*) FROM fresh")[0]
-            con.execute(
-                """
-                INSERT INTO events
-                SELECT $ws, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
-                       teammate_id, welcome, department
-                FROM fresh
-                """,
-                {"ws": workspace, "base": base},
-            )
-            con.execute(
-                """
-                INSERT INTO dirty_threads
-                SELECT DISTINCT $ws, channel, customer_id FROM fresh
-                """,
-                {"ws": workspace},
-            )
-        finally:
-            con.unregister("staging")
-        return AppendResult(accepted=accepted, duplicates=len(events) - accepted)
-
-    @staticmethod
-    def begin_dirty(con: duckdb.DuckDBPyConnection) -> None:
-        """Start collecting the threads touched in this transaction."""
+        con = self.con
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE dirty_threads "
-            "(workspace VARCHAR, channel VARCHAR, customer_id VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, event_id VARCHAR, ts TIMESTAMP, "
+            "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
+            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR)"
         )
+        try:
+            yield Staging(con)
+        finally:
+            con.execute("DROP TABLE IF EXISTS staged")
+
+    def append_staged(self, con: duckdb.DuckDBPyConnection, workspace: str) -> AppendResult:
+        """Move staged events into `events` inside the caller's transaction; mark their threads
+        dirty for `conversations.refresh`.
+
+        Events whose id is stored (or staged earlier) with the same content are duplicates and
+        skipped; the same id with other content raises ConflictError and stores nothing.
+        """
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in _CONTENT)
+        conflicts = con.execute(
+            f"""
+            SELECT s.event_id FROM staged s JOIN events e
+              ON e.workspace = $ws AND e.event_id = s.event_id
+            WHERE NOT ({same})
+            UNION
+            SELECT event_id FROM staged GROUP BY event_id
+            HAVING count(*) > 1 AND count(DISTINCT row({", ".join(_CONTENT)})) > 1
+            ORDER BY 1
+            """,
+            {"ws": workspace},
+        ).fetchall()
+        if conflicts:
+            raise ConflictError([r[0] for r in conflicts])
+        (staged,) = first_row(con, "SELECT count(*) FROM staged")
+        (base,) = first_row(con, "SELECT coalesce(max(seq), 0) FROM events")
+        (accepted,) = first_row(
+            con,
+            """
+            INSERT INTO events
+            SELECT $ws, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
+                   teammate_id, welcome, department
+            FROM staged s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM events e WHERE e.workspace = $ws AND e.event_id = s.event_id)
+            QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.idx) = 1
+            """,
+            {"ws": workspace, "base": base},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dirty_threads AS "
+            "SELECT DISTINCT workspace, channel, customer_id FROM events WHERE seq > $base",
+            {"base": base},
+        )
+        return AppendResult(accepted=accepted, duplicates=staged - accepted)
+
+
+class Staging:
+    """Appends validated batches to the `staged` table, numbering them in arrival order."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self.count = 0
+
+    def add(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        table = pa.Table.from_pydict(
+            {
+                "idx": range(self.count, self.count + len(events)),
+                "event_id": [e.event_id for e in events],
+                "ts": [e.ts_utc for e in events],
+                **{f: [getattr(e, f) for e in events] for f in _CONTENT if f != "ts"},
+            },
+            schema=_EVENT_SCHEMA,
+        )
+        self._con.register("batch", table)
+        try:
+            self._con.execute("INSERT INTO staged SELECT * FROM batch")
+        finally:
+            self._con.unregister("batch")
+        self.count += len(events)
