@@ -16,20 +16,11 @@ from test_overview import scenario
 from typer.testing import CliRunner
 
 from convoscope.cli import app
+from convoscope.events import CONTENT_FIELDS
 
 runner = CliRunner()
 PERIOD = ["--from", "2026-11-10", "--to", "2026-11-11"]
-FIELDS = [
-    "event_id",
-    "ts",
-    "channel",
-    "customer_id",
-    "type",
-    "sender",
-    "teammate_id",
-    "welcome",
-    "department",
-]
+FIELDS = ["event_id", *CONTENT_FIELDS]
 
 
 def cli(*args: str, db) -> tuple[int, str, str]:

@@ -35,9 +35,9 @@ KNOWN_CHANNELS = (
 )
 EventType = Literal["message", "transfer_request", "close"]
 Sender = Literal["customer", "chatbot", "teammate"]
-FIELDS = (
-    "event_id",
-    "workspace",
+# What an event says, beyond its id and workspace: two events with one id are duplicates when
+# these are equal, a conflict otherwise.
+CONTENT_FIELDS = (
     "ts",
     "channel",
     "customer_id",

@@ -20,7 +20,7 @@ import duckdb
 import platformdirs
 import pyarrow as pa
 
-from convoscope.events import ConflictError, Event
+from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
 SCHEMA_VERSION = 1
@@ -142,16 +142,6 @@ _EVENT_SCHEMA = pa.schema(
         ("welcome", pa.bool_()),
         ("department", pa.string()),
     ]
-)
-_CONTENT = (
-    "ts",
-    "channel",
-    "customer_id",
-    "type",
-    "sender",
-    "teammate_id",
-    "welcome",
-    "department",
 )
 
 
@@ -293,7 +283,7 @@ class Store:
         Events whose id is stored (or staged earlier) with the same content are duplicates and
         skipped; the same id with other content raises ConflictError and stores nothing.
         """
-        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in _CONTENT)
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
         conflicts = con.execute(
             f"""
             SELECT s.event_id FROM staged s JOIN events e
@@ -301,7 +291,7 @@ class Store:
             WHERE NOT ({same})
             UNION
             SELECT event_id FROM staged GROUP BY event_id
-            HAVING count(*) > 1 AND count(DISTINCT row({", ".join(_CONTENT)})) > 1
+            HAVING count(*) > 1 AND count(DISTINCT row({", ".join(CONTENT_FIELDS)})) > 1
             ORDER BY 1
             """,
             {"ws": workspace},
@@ -346,7 +336,7 @@ class Staging:
                 "idx": range(self.count, self.count + len(events)),
                 "event_id": [e.event_id for e in events],
                 "ts": [e.ts_utc for e in events],
-                **{f: [getattr(e, f) for e in events] for f in _CONTENT if f != "ts"},
+                **{f: [getattr(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},
             },
             schema=_EVENT_SCHEMA,
         )
