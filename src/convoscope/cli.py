@@ -7,6 +7,7 @@ A thin shell over the library: every command builds the same objects the HTTP AP
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from datetime import date
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from convoscope import conversations, demo, overview
+from convoscope import accounts, conversations, demo, overview
 from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
 from convoscope.events import ConflictError, EventError, validate_batch
 from convoscope.query import Query, QueryError
@@ -31,6 +32,12 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+user_app = typer.Typer(help="Manage users (admins see analytics).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
 err = Console(stderr=True)
 out = Console()
 
@@ -235,6 +242,87 @@ def _demo_batches(records: Any, workspace: str) -> Any:
                 progress.update(task, completed=offset)
                 batch = []
         yield validate_batch(batch, workspace, offset)
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: Annotated[str, typer.Argument(help="Workspace name (one brand or store).")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone.")] = DEFAULT_TIMEZONE,
+    db: DbOpt = None,
+) -> None:
+    """Create a workspace (no-op if it exists)."""
+    with Store(db) as store:
+        try:
+            ws = store.ensure_workspace(name, timezone)
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+    out.print(f"workspace {ws.name!r} ({ws.timezone})", highlight=False)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The user's email, used to log in.")],
+    workspace: WorkspaceOpt,
+    role: Annotated[str, typer.Option(help="admin or teammate.")] = "admin",
+    db: DbOpt = None,
+) -> None:
+    """Create a user; the password is asked for, or read from standard input."""
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with Store(db) as store:
+        try:
+            accounts.create_user(store, email, workspace, role, password)
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+    out.print(f"user {email} ({role}) in workspace {workspace!r}", highlight=False)
+
+
+@key_app.command("create")
+def key_create(
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Option(help="A label, e.g. the platform.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    with Store(db) as store:
+        try:
+            key = accounts.create_key(store, workspace, name)
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+    out.print(f"API key for workspace {workspace!r}; it is shown only now:", highlight=False)
+    sys.stdout.write(key + "\n")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark cookies Secure (when served over HTTPS).")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Serve the HTTP API (and the dashboard) with uvicorn."""
+    with Store(db) as store:
+        _serve(store, host, port, secure_cookies)
+
+
+def _serve(store: Store, host: str, port: int, secure_cookies: bool = False) -> None:
+    import uvicorn
+
+    from convoscope.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    uvicorn.run(
+        create_app(store, secure_cookies=secure_cookies),
+        host=host,
+        port=port,
+        access_log=False,  # ours logs paths without query strings (see api._access_log)
+        timeout_graceful_shutdown=30,
+        log_level="info",
+    )
 
 
 def _duration(seconds: float | None) -> str:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -293,3 +295,67 @@ def department_csv_filename(result: OverviewResult) -> str:
         parts.append("+".join(result.channels))
     safe = "_".join(parts)
     return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in safe) + ".csv"
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    """The rows behind a chart: the query's period and channels, plus drill-down filters.
+
+    `department=""` selects conversations closed without a department; any department filter
+    keeps closed conversations only. `anchor` picks the timestamp that places a conversation in
+    the period (`closed_at` matches the department chart).
+    """
+
+    query: Query
+    engaged: bool | None = None
+    support_type: Literal["teammate", "chatbot"] | None = None
+    department: str | None = None
+    anchor: Literal["started_at", "closed_at"] = "started_at"
+
+
+_ROW_COLUMNS = (
+    "conversation_id, channel, customer_id, started_at, ended_at, "
+    "duration_us / 1e6 AS duration_seconds, engaged, escalated_at, transfer_requests, "
+    "support_type, closed_at, department, closed_by, first_response_at, "
+    "resolution_us / 1e6 AS resolution_seconds, customer_messages, chatbot_messages, "
+    "teammate_messages"
+)
+
+
+def conversations(
+    store: Store, filt: ConversationFilter, *, limit: int | None, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total matching, one page of rows newest first); timestamps as UTC ISO 8601 with Z."""
+    anchor = "closed_at" if filt.anchor == "closed_at" else "started_at"
+    where = f"""
+        FROM conversations
+        WHERE workspace = $ws AND {anchor} >= $start AND {anchor} < $end
+          AND {_CHANNEL_FILTER.format(col="channel")}
+          AND ($engaged IS NULL OR engaged = $engaged)
+          AND ($support IS NULL OR support_type = $support)
+          AND (NOT $by_department OR (closed_at IS NOT NULL
+               AND department IS NOT DISTINCT FROM $department))
+    """
+    params = {
+        **_params(filt.query, filt.query.period),
+        "engaged": filt.engaged,
+        "support": filt.support_type,
+        "by_department": filt.department is not None,
+        "department": filt.department or None,
+    }
+    con = store.con
+    (total,) = first_row(con, f"SELECT count(*) {where}", params)
+    page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
+    cur = con.execute(
+        f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}", params
+    )
+    names = [d[0] for d in cur.description]
+    rows = [
+        {n: _utc_text(v) if isinstance(v, datetime) else v for n, v in zip(names, row, strict=True)}
+        for row in cur.fetchall()
+    ]
+    return total, rows
+
+
+def _utc_text(ts: datetime) -> str:
+    return ts.isoformat() + "Z"

@@ -8,6 +8,7 @@ the events is not done here but in `conversations`, which runs inside the transa
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -23,7 +24,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -84,6 +85,29 @@ MIGRATIONS: tuple[str, ...] = (
         ts TIMESTAMP NOT NULL
     );
     """,
+    """
+    ALTER TABLE workspaces ADD COLUMN business_hours VARCHAR;
+    CREATE TABLE users (
+        email VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        password_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE api_keys (
+        key_id VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL,
+        name VARCHAR,
+        key_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        revoked_at TIMESTAMP
+    );
+    CREATE TABLE sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        email VARCHAR NOT NULL,
+        expires_at TIMESTAMP NOT NULL
+    );
+    """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -121,6 +145,7 @@ class Workspace:
     timezone: str
     inactivity_seconds: int = 600
     escalated_inactivity_seconds: int = 86400
+    business_hours: dict[str, list[list[str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +200,10 @@ class Store:
     def close(self) -> None:
         self._con.close()
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file (on clean shutdown)."""
+        self.con.execute("CHECKPOINT")
+
     def __enter__(self) -> Store:
         return self
 
@@ -223,11 +252,14 @@ class Store:
     def workspace(self, name: str) -> Workspace | None:
         row = first_row(
             self.con,
-            "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds "
-            "FROM workspaces WHERE name = ?",
+            "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
+            "business_hours FROM workspaces WHERE name = ?",
             [name],
         )
-        return Workspace(*row) if row else None
+        if row is None:
+            return None
+        hours = json.loads(row[4]) if row[4] else None
+        return Workspace(*row[:4], business_hours=hours)
 
     def ensure_workspace(self, name: str, timezone: str = DEFAULT_TIMEZONE) -> Workspace:
         """Return the workspace, creating it with `timezone` if it does not exist yet."""
@@ -243,9 +275,29 @@ class Store:
         )
         return self.workspace(name)  # type: ignore[return-value]
 
-    def set_timezone(self, name: str, timezone: str) -> None:
+    def update_workspace(
+        self, name: str, timezone: str, business_hours: dict[str, list[list[str]]] | None
+    ) -> Workspace:
+        """Change the settings a workspace admin may change (validated by the caller)."""
         check_timezone(timezone)
-        self.con.execute("UPDATE workspaces SET timezone = ? WHERE name = ?", [timezone, name])
+        hours = json.dumps(business_hours) if business_hours is not None else None
+        self.con.execute(
+            "UPDATE workspaces SET timezone = ?, business_hours = ? WHERE name = ?",
+            [timezone, hours, name],
+        )
+        return self.workspace(name)  # type: ignore[return-value]
+
+    def erase_customer(self, workspace: str, customer_id: str) -> dict[str, int]:
+        """Delete every event and derived row of one customer (right to be forgotten)."""
+        counts: dict[str, int] = {}
+        with self.transaction() as con:
+            for table in ("events", "conversations", "conversation_teammates", "orphan_closes"):
+                (counts[table],) = first_row(
+                    con,
+                    f"DELETE FROM {table} WHERE workspace = ? AND customer_id = ?",
+                    [workspace, customer_id],
+                )
+        return counts
 
     def channels(self, workspace: str) -> list[str]:
         """Channels that have data in the workspace, for filter pickers."""

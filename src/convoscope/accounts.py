@@ -1,0 +1,157 @@
+"""Who may do what: users, API keys and login sessions, each bound to one workspace.
+
+Secrets are stored only as hashes: passwords with argon2 (slow on purpose), API keys and
+session tokens with SHA-256 (they are 256-bit random values, so a fast hash is enough and
+lookups stay cheap). A key is shown once, when created. This module knows nothing of HTTP;
+the API turns a bearer key or a session cookie into a `Principal` through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from convoscope.store import Store, first_row
+
+Role = Literal["admin", "teammate"]
+ROLES: tuple[Role, ...] = ("admin", "teammate")
+SESSION_LIFETIME = timedelta(hours=12)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_KEY = re.compile(r"^csk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user (by email) or an API key, in one workspace."""
+
+    workspace: str
+    role: Role
+    email: str | None = None
+    key_id: str | None = None
+    session: str | None = None  # the session token's hash, when authenticated by cookie
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def create_user(store: Store, email: str, workspace: str, role: str, password: str) -> None:
+    """Add a user to an existing workspace; raises ValueError on bad input or a taken email."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise ValueError("password must be at least 10 characters")
+    if store.workspace(workspace) is None:
+        raise ValueError(f"no workspace {workspace!r}")
+    if first_row(store.con, "SELECT 1 FROM users WHERE email = ?", [email]):
+        raise ValueError(f"a user {email!r} exists already")
+    store.con.execute(
+        "INSERT INTO users (email, workspace, role, password_hash) VALUES (?, ?, ?, ?)",
+        [email, workspace, role, _hasher.hash(password)],
+    )
+
+
+def create_key(store: Store, workspace: str, name: str | None = None) -> str:
+    """Create an API key for the workspace and return it; only its hash is kept."""
+    if store.workspace(workspace) is None:
+        raise ValueError(f"no workspace {workspace!r}")
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    store.con.execute(
+        "INSERT INTO api_keys (key_id, workspace, name, key_hash) VALUES (?, ?, ?, ?)",
+        [key_id, workspace, name, _sha256(secret)],
+    )
+    return f"csk_{key_id}_{secret}"
+
+
+def principal_for_key(store: Store, key: str) -> Principal | None:
+    """The workspace a key belongs to (keys act as admins of it), or None."""
+    match = _KEY.match(key)
+    if not match:
+        return None
+    key_id, secret = match.groups()
+    row = first_row(
+        store.con,
+        "SELECT workspace, key_hash FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+        [key_id],
+    )
+    if row is None or not hmac.compare_digest(row[1], _sha256(secret)):
+        return None
+    return Principal(workspace=row[0], role="admin", key_id=key_id)
+
+
+def check_password(store: Store, email: str, password: str) -> Principal | None:
+    """The user if the password matches, else None (same work whether the user exists)."""
+    email = email.strip().lower()
+    row = first_row(
+        store.con, "SELECT workspace, role, password_hash FROM users WHERE email = ?", [email]
+    )
+    stored = row[2] if row else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    return Principal(workspace=row[0], role=row[1], email=email)
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def open_session(store: Store, principal: Principal) -> str:
+    """Start a session for a logged-in user; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC).replace(tzinfo=None) + SESSION_LIFETIME
+    store.con.execute(
+        "INSERT INTO sessions (token_hash, email, expires_at) VALUES (?, ?, ?)",
+        [_sha256(token), principal.email, expires],
+    )
+    return token
+
+
+def principal_for_session(store: Store, token: str) -> Principal | None:
+    row = first_row(
+        store.con,
+        "SELECT u.workspace, u.role, u.email, s.token_hash FROM sessions s "
+        "JOIN users u ON u.email = s.email "
+        "WHERE s.token_hash = ? AND s.expires_at > ?",
+        [_sha256(token), datetime.now(UTC).replace(tzinfo=None)],
+    )
+    if row is None:
+        return None
+    return Principal(workspace=row[0], role=row[1], email=row[2], session=row[3])
+
+
+def close_session(store: Store, principal: Principal) -> None:
+    store.con.execute("DELETE FROM sessions WHERE token_hash = ?", [principal.session])
+    store.con.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?", [datetime.now(UTC).replace(tzinfo=None)]
+    )
+
+
+def server_secret(store: Store) -> bytes:
+    """The key that signs cookies and CSRF tokens: made once, kept in the database."""
+    row = first_row(store.con, "SELECT value FROM meta WHERE key = 'server_secret'")
+    if row is None:
+        store.con.execute(
+            "INSERT INTO meta VALUES ('server_secret', ?) ON CONFLICT DO NOTHING",
+            [secrets.token_hex(32)],
+        )
+        row = first_row(store.con, "SELECT value FROM meta WHERE key = 'server_secret'")
+    return bytes.fromhex(row[0])
