@@ -65,6 +65,31 @@ def _param_error(param: str, message: str) -> ApiError:
 # Models -------------------------------------------------------------------------------
 
 
+class ErrorBody(BaseModel):
+    """Every error response: a sentence, and where it helps one entry per problem."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Per parameter ({param, message}) or per event "
+        "({index, event_id, field, message}).",
+    )
+    event_ids: list[str] | None = Field(default=None, description="Conflicting event ids.")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    reasons = {
+        400: "Unreadable body",
+        401: "No valid API key or session",
+        403: "Not allowed for this role, or missing CSRF header",
+        409: "An event_id re-used with other content; nothing stored",
+        413: "More than 10,000 events or 16 MiB",
+        422: "Invalid parameters or events; nothing stored",
+        429: "Too many failed logins",
+    }
+    return {c: {"model": ErrorBody, "description": reasons[c]} for c in codes}
+
+
 class IngestResult(BaseModel):
     accepted: int
     duplicates: int
@@ -196,6 +221,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         version="0.1.0",
         summary="Conversation analytics for customer messaging.",
         lifespan=lifespan,
+        responses=_errors(401, 403, 422),
     )
     secret = accounts.server_secret(store)
     signer = TimestampSigner(secret, salt="session")
@@ -315,12 +341,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
                 },
             }
         },
-        responses={
-            401: {"description": "No valid key"},
-            409: {"description": "An event_id re-used with other content"},
-            413: {"description": "More than 10,000 events or 16 MiB"},
-            422: {"description": "Invalid events, one entry each; nothing stored"},
-        },
+        responses=_errors(400, 409, 413),
     )
     async def post_events(request: Request) -> IngestResult:
         """Store a batch of events (JSON array or NDJSON), all or nothing.
@@ -393,7 +414,6 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         "/v1/overview",
         tags=["analytics"],
         response_model=overview.OverviewResult,
-        responses={401: {}, 403: {}, 422: {}},
     )
     def get_overview(query: OverviewParams) -> overview.OverviewResult:
         """Every number of the Conversation Overview page (the JSON of `convoscope report`).
@@ -524,7 +544,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         "/login",
         tags=["session"],
         response_model=Me,
-        responses={401: {}, 429: {"description": "Too many failed logins"}},
+        responses=_errors(429),
     )
     def login(
         response: Response,

@@ -1,0 +1,360 @@
+"""The HTTP service against a real server process on a loopback port (httpx)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from server import Server
+from test_overview import scenario
+
+from convoscope import accounts
+from convoscope.store import Store
+
+PASSWORD = "correct horse battery"
+PERIOD = {"from": "2026-11-10", "to": "2026-11-11"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """Workspaces A and B, each with an admin, a teammate (A) and a key; A holds the scenario."""
+    tmp = tmp_path_factory.mktemp("api")
+    db = tmp / "api.duckdb"
+    with Store(db) as store:
+        keys = {}
+        for ws in ("A", "B"):
+            store.ensure_workspace(ws, "America/Toronto")
+            accounts.create_user(store, f"admin@{ws.lower()}.test", ws, "admin", PASSWORD)
+            keys[ws] = accounts.create_key(store, ws, "test")
+        accounts.create_user(store, "tm@a.test", "A", "teammate", PASSWORD)
+        accounts.create_user(store, "locked@b.test", "B", "admin", PASSWORD)
+    server = Server(db, tmp / "server.log").start()
+    for ws in ("A", "B"):
+        r = httpx.post(
+            f"{server.url}/v1/events",
+            json=scenario(),
+            headers={"Authorization": f"Bearer {keys[ws]}"},
+        )
+        assert r.status_code == 200, r.text
+    yield server, keys
+    server.stop()
+
+
+def client(env, ws: str = "A") -> httpx.Client:
+    server, keys = env
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {keys[ws]}"})
+
+
+def login(env, email: str) -> httpx.Client:
+    server, _ = env
+    c = httpx.Client(base_url=server.url)
+    r = c.post("/login", data={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def event(i: int, **kw) -> dict:
+    return {
+        "event_id": f"x-{i}",
+        "ts": "2026-11-12T15:00:00Z",
+        "channel": "sms",
+        "customer_id": f"x{i}",
+        "type": "message",
+        "sender": "customer",
+        **kw,
+    }
+
+
+def test_healthz_and_openapi(env):
+    c = client(env)
+    assert c.get("/healthz").json() == {"status": "ok"}
+    schema = c.get("/openapi.json").json()
+    assert "/v1/events" in schema["paths"] and "/v1/overview" in schema["paths"]
+    assert c.get("/docs").status_code == 200
+
+
+def test_overview_is_the_pinned_json_with_hand_worked_numbers(env):
+    data = client(env).get("/v1/overview", params=PERIOD).json()
+    t = data["tiles"]
+    assert (t["total_conversations"], t["engaged_conversations"], t["unique_customers"]) == (
+        6,
+        5,
+        4,
+    )
+    assert t["average_conversation_duration_seconds"] == {
+        "all": 1398.0,
+        "teammate": 1720.0,
+        "chatbot": 915.0,
+    }
+    assert data["engagement"] == {"engaged": [3, 2], "non_engaged": [1, 0]}
+    assert data["period"] == {**PERIOD, "timezone": "America/Toronto"}
+    assert data["data_quality"] == {"orphan_closes": 1}
+
+
+def test_overview_with_filters_and_granularity(env):
+    c = client(env)
+    r = c.get("/v1/overview", params={**PERIOD, "channels": "web_chat", "granularity": "hour"})
+    data = r.json()
+    assert len(data["buckets"]) == 48 and data["tiles"]["total_conversations"] == 2
+    assert data["channels"] == ["web_chat"]
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"period": "fortnight"}, "period"),
+        ({"from": "2026-11-10"}, "to"),
+        ({"from": "2026-11-10", "to": "2026-11-01"}, "to"),
+        ({"from": "10/11/2026", "to": "x"}, "from"),
+        ({"period": "today", "tz": "Mars/Base"}, "tz"),
+        ({"period": "today", "channels": "A B"}, "channels"),
+        ({"period": "today", "granularity": "minute"}, "granularity"),
+    ],
+)
+def test_bad_query_parameters_are_named(env, params, param):
+    r = client(env).get("/v1/overview", params=params)
+    assert r.status_code == 422
+    assert param in [e["param"] for e in r.json()["errors"]], r.json()
+
+
+def test_department_csv(env):
+    r = client(env).get("/v1/reports/departments.csv", params=PERIOD)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="departments_A_2026-11-10_2026-11-11.csv"'
+    )
+    assert r.text.splitlines() == [
+        "department,conversations,teammates_involved,avg_resolution_seconds",
+        "Returns,2,1,1020.0",
+        "Sales,1,1,1680.0",
+        "No department,1,1,2880.0",
+    ]
+
+
+def test_conversations_drill_down(env):
+    c = client(env)
+    page = c.get("/v1/conversations", params={**PERIOD, "limit": 2}).json()
+    assert page["total"] == 6 and len(page["items"]) == 2 and page["limit"] == 2
+    assert page["items"][0]["conversation_id"] == "email-eve-2"  # newest first
+    engaged = c.get("/v1/conversations", params={**PERIOD, "engaged": "false"}).json()
+    assert [i["conversation_id"] for i in engaged["items"]] == ["whatsapp-bob-1"]
+    returns = c.get(
+        "/v1/conversations", params={**PERIOD, "department": "Returns", "anchor": "closed_at"}
+    ).json()
+    assert {i["conversation_id"] for i in returns["items"]} == {"web_chat-ann-1", "email-eve-2"}
+    none = c.get("/v1/conversations", params={**PERIOD, "department": ""}).json()
+    assert [i["conversation_id"] for i in none["items"]] == ["messenger-ann-1"]
+    teammate = c.get("/v1/conversations", params={**PERIOD, "support_type": "teammate"}).json()
+    assert teammate["total"] == 3
+    csv_text = c.get("/v1/conversations.csv", params=PERIOD).text.splitlines()
+    assert csv_text[0].startswith("conversation_id,channel,customer_id,started_at")
+    assert len(csv_text) == 7
+    assert c.get("/v1/conversations", params={**PERIOD, "limit": 0}).status_code == 422
+
+
+def test_ingest_then_query_sees_it_and_retries_are_duplicates(env):
+    c = client(env, "B")
+    batch = [event(1), event(2)]
+    assert c.post("/v1/events", json=batch).json() == {"accepted": 2, "duplicates": 0}
+    assert c.post("/v1/events", json=batch).json() == {"accepted": 0, "duplicates": 2}
+    ndjson = "\n".join(json.dumps(e) for e in [event(2), event(3)]) + "\n"
+    r = c.post("/v1/events", content=ndjson, headers={"Content-Type": "application/x-ndjson"})
+    assert r.json() == {"accepted": 1, "duplicates": 1}
+    data = c.get(
+        "/v1/overview", params={"from": "2026-11-12", "to": "2026-11-12", "channels": "sms"}
+    ).json()
+    assert data["tiles"]["total_conversations"] == 3
+
+
+def test_bad_events_422_with_one_entry_each_and_nothing_stored(env):
+    c = client(env, "B")
+    bad = [
+        event(10),
+        event(11, ts="2026-11-12T10:00:00"),
+        event(12, sender=None),
+        event(13, workspace="A"),
+    ]
+    r = c.post("/v1/events", json=bad)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"index": 1, "event_id": "x-11", "field": "ts", "message": "timestamp has no UTC offset"},
+        {"index": 2, "event_id": "x-12", "field": "sender", "message": "is required for a message"},
+        {
+            "index": 3,
+            "event_id": "x-13",
+            "field": "workspace",
+            "message": "differs from the target 'B'",
+        },
+    ]
+    ids = c.get("/v1/conversations", params={"from": "2026-11-12", "to": "2026-11-12"}).json()
+    assert "x-10" not in {i["conversation_id"] for i in ids["items"]}
+
+
+def test_malformed_bodies(env):
+    c = client(env, "B")
+    r = c.post("/v1/events", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["detail"]
+    r = c.post("/v1/events", json={"event_id": "x"})
+    assert r.status_code == 422 and "array" in r.json()["detail"]
+    r = c.post("/v1/events", json=[1])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "(event)"
+
+
+def test_conflict_409(env):
+    c = client(env, "B")
+    c.post("/v1/events", json=[event(20)])
+    r = c.post("/v1/events", json=[event(21), event(20, customer_id="someone-else")])
+    assert r.status_code == 409 and r.json()["event_ids"] == ["x-20"]
+    assert c.post("/v1/events", json=[event(21)]).json()["accepted"] == 1  # nothing was stored
+
+
+def test_size_limits_413(env):
+    c = client(env, "B")
+    r = c.post("/v1/events", json=[event(100 + i) for i in range(10_001)])
+    assert r.status_code == 413 and "10000" in r.json()["detail"]
+    r = c.post(
+        "/v1/events",
+        content=b"[" + b" " * (17 * 1024 * 1024) + b"]",
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_authentication_and_roles(env):
+    server, _ = env
+    anon = httpx.Client(base_url=server.url)
+    assert anon.post("/v1/events", json=[event(1)]).status_code == 401
+    assert anon.get("/v1/overview").status_code == 401
+    bad = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer csk_nope"})
+    assert bad.get("/v1/overview").status_code == 401
+    teammate = login(env, "tm@a.test")
+    for path in (
+        "/v1/overview",
+        "/v1/reports/departments.csv",
+        "/v1/conversations",
+        "/v1/workspace",
+        "/v1/channels",
+    ):
+        r = teammate.get(path)
+        assert r.status_code == 403 and "admins" in r.json()["detail"], path
+    assert teammate.get("/v1/me").json() == {
+        "workspace": "A",
+        "role": "teammate",
+        "email": "tm@a.test",
+    }
+
+
+def test_login_cookie_csrf_and_logout(env):
+    server, _ = env
+    c = httpx.Client(base_url=server.url)
+    r = c.post("/login", data={"email": "admin@a.test", "password": PASSWORD})
+    cookie = r.headers.get_list("set-cookie")
+    session = next(h for h in cookie if h.startswith("cs_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session and "Max-Age=43200" in session
+    assert c.get("/v1/overview", params=PERIOD).json()["tiles"]["total_conversations"] == 6
+    body = {"timezone": "America/Toronto", "business_hours": None}
+    assert c.put("/v1/workspace", json=body).status_code == 403  # no CSRF header
+    r = c.put("/v1/workspace", json=body, headers={"X-CSRF-Token": c.cookies["cs_csrf"]})
+    assert r.status_code == 200
+    csrf = c.cookies["cs_csrf"]
+    assert c.post("/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    c.cookies.set("cs_session", session.split(";")[0].split("=", 1)[1])
+    assert c.get("/v1/overview").status_code == 401  # the session is gone server-side
+    tampered = httpx.Client(base_url=server.url, cookies={"cs_session": "forged.value.sig"})
+    assert tampered.get("/v1/overview").status_code == 401
+
+
+def test_failed_logins_are_slowed_down(env):
+    server, _ = env
+    c = httpx.Client(base_url=server.url)
+    codes = [
+        c.post("/login", data={"email": "locked@b.test", "password": "wrong password!"}).status_code
+        for _ in range(6)
+    ]
+    assert codes == [401] * 5 + [429]
+    r = c.post("/login", data={"email": "locked@b.test", "password": PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_workspace_settings(env):
+    c = client(env, "B")
+    assert c.get("/v1/workspace").json()["timezone"] == "America/Toronto"
+    hours = {"monday": [["09:00", "17:30"]], "saturday": [["10:00", "14:00"]]}
+    r = c.put("/v1/workspace", json={"timezone": "Europe/Paris", "business_hours": hours})
+    assert r.status_code == 200 and r.json()["timezone"] == "Europe/Paris"
+    assert r.json()["business_hours"]["monday"] == [["09:00", "17:30"]]
+    r = c.put("/v1/workspace", json={"timezone": "Europe/Pariss"})
+    assert r.status_code == 422 and r.json()["errors"][0]["param"] == "timezone"
+    r = c.put(
+        "/v1/workspace",
+        json={"timezone": "UTC", "business_hours": {"monday": [["18:00", "09:00"]]}},
+    )
+    assert r.status_code == 422 and "business_hours.monday" in r.json()["errors"][0]["param"]
+    data = c.get("/v1/overview", params={"period": "today"}).json()
+    assert data["period"]["timezone"] == "Europe/Paris"
+    c.put("/v1/workspace", json={"timezone": "America/Toronto"})
+
+
+def test_workspace_isolation_on_every_endpoint(env):
+    a, b = client(env, "A"), client(env, "B")
+    b.post("/v1/events", json=[event(500, customer_id="only-in-b")])
+    assert "sms" not in a.get("/v1/channels").json() and "sms" in b.get("/v1/channels").json()
+    rows = a.get("/v1/conversations", params={"from": "2026-11-12", "to": "2026-11-12"}).json()
+    assert "only-in-b" not in {i["customer_id"] for i in rows["items"]}
+    assert (
+        "only-in-b"
+        not in a.get(
+            "/v1/conversations.csv", params={"from": "2026-11-12", "to": "2026-11-12"}
+        ).text
+    )
+    r = a.delete("/v1/customers/only-in-b")
+    assert r.json() == {
+        "customer_id": "only-in-b",
+        "events": 0,
+        "conversations": 0,
+        "orphan_closes": 0,
+    }
+    assert (
+        b.get(
+            "/v1/conversations",
+            params={"from": "2026-11-12", "to": "2026-11-12", "channels": "sms"},
+        ).json()["total"]
+        >= 1
+    )
+    assert a.post("/v1/events", json=[event(501, workspace="B")]).status_code == 422
+    assert a.get("/v1/workspace").json()["name"] == "A"
+    assert login(env, "admin@b.test").get("/v1/me").json()["workspace"] == "B"
+
+
+def test_erase_customer(env):
+    c = client(env, "B")
+    c.post(
+        "/v1/events",
+        json=[
+            event(600, customer_id="forget-me"),
+            event(601, customer_id="forget-me", channel="whatsapp"),
+        ],
+    )
+    r = c.delete("/v1/customers/forget-me")
+    assert r.json() == {
+        "customer_id": "forget-me",
+        "events": 2,
+        "conversations": 2,
+        "orphan_closes": 0,
+    }
+    rows = c.get("/v1/conversations", params={"from": "2026-11-12", "to": "2026-11-12"}).json()
+    assert "forget-me" not in {i["customer_id"] for i in rows["items"]}
+
+
+def test_access_log_holds_no_secrets(env):
+    server, keys = env
+    httpx.get(
+        f"{server.url}/v1/overview",
+        params={"period": "today"},
+        headers={"Authorization": f"Bearer {keys['A']}"},
+    )
+    text = server.log.read_text()
+    assert '"path": "/v1/overview"' in text
+    for secret in (keys["A"], keys["B"], PASSWORD, "cs_session", "period=today"):
+        assert secret not in text
