@@ -4,7 +4,6 @@ SIGTERM, and schemathesis fuzzing of the OpenAPI schema."""
 from __future__ import annotations
 
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from server import Server
 
 from convoscope import accounts, conversations
@@ -152,10 +150,6 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path):
         assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(2 * BATCH,)]
 
 
-@pytest.mark.skipif(
-    shutil.which("schemathesis", path=str(Path(sys.executable).parent)) is None,
-    reason="schemathesis is installed with the test extras",
-)
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     db = tmp_path / "fuzz.duckdb"
     key = setup_db(db)
