@@ -198,3 +198,37 @@ def test_installed_entry_point_runs(tmp_path):
         [sys.executable, "-m", "convoscope", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "import" in result.stdout
+
+
+def test_workspace_user_and_key_commands(tmp_path):
+    db = tmp_path / "cs.duckdb"
+    code, out, _ = cli("workspace", "create", "shop", "--timezone", "Europe/Paris", db=db)
+    assert code == 0 and "Europe/Paris" in out
+    result = runner.invoke(
+        app,
+        ["user", "create", "Boss@Shop.test", "-w", "shop", "--db", str(db)],
+        input="a long passphrase\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(
+        app, ["user", "create", "x@shop.test", "-w", "shop", "--db", str(db)], input="short\n"
+    )
+    assert result.exit_code == 2 and "at least 10" in result.stderr
+    code, out, _ = cli("key", "create", "-w", "shop", "--name", "crm", db=db)
+    key = out.strip().splitlines()[-1]
+    assert code == 0 and key.startswith("csk_")
+    from convoscope import accounts
+    from convoscope.store import Store
+
+    with Store(db) as store:
+        assert accounts.principal_for_key(store, key).workspace == "shop"
+        assert accounts.check_password(store, "boss@shop.test", "a long passphrase").is_admin
+        stored = store.con.execute("SELECT key_hash FROM api_keys").fetchall()[0][0]
+        assert key[17:] not in stored and len(stored) == 64  # csk_ + 12 hex + _ = 17
+        assert (
+            store.con.execute("SELECT password_hash FROM users")
+            .fetchall()[0][0]
+            .startswith("$argon2")
+        )
+    code, _, err = cli("key", "create", "-w", "nope", db=db)
+    assert code == 2 and "no workspace" in err
