@@ -304,6 +304,8 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
             headers={"WWW-Authenticate": "Bearer"},
         )
 
+    app.state.principal = principal  # for the page routes of `convoscope.web`
+
     def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.is_admin:
             raise ApiError(403, "analytics and settings are for workspace admins")

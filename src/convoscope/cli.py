@@ -312,7 +312,7 @@ def serve(
 def _serve(store: Store, host: str, port: int, secure_cookies: bool = False) -> None:
     import uvicorn
 
-    from convoscope.api import create_app
+    from convoscope.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     uvicorn.run(
