@@ -7,6 +7,7 @@ import csv
 import json
 import subprocess
 import sys
+import time
 from datetime import datetime
 
 import pyarrow as pa
@@ -153,7 +154,18 @@ def test_tz_option_overrides_the_workspace_zone(tmp_path):
 
 
 def test_demo_is_deterministic_and_believable(tmp_path):
-    args = ["demo", "--days", "14", "--per-day", "60", "--seed", "3", "--end", "2026-11-20"]
+    args = [
+        "demo",
+        "--days",
+        "14",
+        "--per-day",
+        "60",
+        "--seed",
+        "3",
+        "--end",
+        "2026-11-20",
+        "--no-serve",
+    ]
     code, out, err = cli(*args, db=tmp_path / "a.duckdb")
     assert code == 0, err
     assert "Total conversations" in out
@@ -232,3 +244,55 @@ def test_workspace_user_and_key_commands(tmp_path):
         )
     code, _, err = cli("key", "create", "-w", "nope", db=db)
     assert code == 2 and "no workspace" in err
+
+
+def test_demo_serves_the_dashboard_with_printed_credentials(tmp_path):
+    import re
+    import signal
+
+    import httpx
+    from server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "convoscope",
+            "demo",
+            "--days",
+            "7",
+            "--per-day",
+            "50",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "demo.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Sign in:"):
+                break
+        email, password = re.match(r"Sign in: (\S+) / (\S+)", lines[-1]).groups()
+        assert f"Dashboard: http://127.0.0.1:{port}/" in "".join(lines)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert client.post("/login", data={"email": email, "password": password}).is_success
+            page = client.get("/")
+            assert page.status_code == 200 and "echarts.min.js" in page.text
+            data = client.get("/v1/overview", params={"period": "last_7_days"}).json()
+            assert data["tiles"]["total_conversations"] > 100
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)

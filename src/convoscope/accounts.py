@@ -67,6 +67,17 @@ def create_user(store: Store, email: str, workspace: str, role: str, password: s
     )
 
 
+def set_password(store: Store, email: str, password: str) -> None:
+    """Replace a user's password and end their sessions."""
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise ValueError("password must be at least 10 characters")
+    store.con.execute(
+        "UPDATE users SET password_hash = ? WHERE email = ?", [_hasher.hash(password), email]
+    )
+    store.con.execute("DELETE FROM sessions WHERE email = ?", [email])
+
+
 def create_key(store: Store, workspace: str, name: str | None = None) -> str:
     """Create an API key for the workspace and return it; only its hash is kept."""
     if store.workspace(workspace) is None:

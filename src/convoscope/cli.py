@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
 from datetime import date
@@ -196,9 +197,15 @@ def demo_(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
     end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default today).")] = None,
     workspace: Annotated[str, typer.Option("--workspace", "-w")] = "demo",
+    serve_: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the dashboard afterwards.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address for the dashboard.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
     db: DbOpt = None,
 ) -> None:
-    """Replace workspace `demo` with a generated retailer's history and show its overview."""
+    """Replace workspace `demo` with a generated retailer's history, print its last 7 days, and
+    serve the dashboard with a demo admin (address and credentials are printed)."""
     with Store(db) as store:
         ws = store.ensure_workspace(workspace)
         with store.transaction() as con:
@@ -222,6 +229,19 @@ def demo_(
         print_overview(
             overview.run(store, Query.build(workspace, timezone=ws.timezone, period="last_7_days"))
         )
+        if not serve_:
+            return
+        email, password = f"admin@{workspace}.convoscope.local", secrets.token_urlsafe(12)
+        try:
+            accounts.create_user(store, email, workspace, "admin", password)
+        except ValueError:  # kept from an earlier demo: give it the new password
+            accounts.set_password(store, email, password)
+        out.print(
+            f"\n[bold]Dashboard:[/] http://{host}:{port}/\n"
+            f"[bold]Sign in:[/] {email} / {password}\n(Ctrl+C to stop)",
+            highlight=False,
+        )
+        _serve(store, host, port)
 
 
 def _demo_batches(records: Any, workspace: str) -> Any:

@@ -50,6 +50,7 @@
   function go(changes, reload = true) {
     Object.assign(state, changes);
     history.pushState(null, "", pageUrl());
+    renderFilters(); // immediate feedback on the control; numbers follow when loaded
     if (reload) load(); else render();
   }
 
@@ -150,9 +151,10 @@
       label.append(box, dot, I.channelName(state.lang, slug));
       list.append(label);
     }
-    $("channels-summary").textContent = state.channels.length
+    const picked = state.channels.length
       ? state.channels.map((c) => I.channelName(state.lang, c)).join(", ")
       : known.length ? t("channels.all") : t("channels.none");
+    $("channels-summary").textContent = t("channels.summary", { list: picked });
     $("export").href = `/v1/reports/departments.csv?${overviewParams()}`;
   }
 
@@ -177,7 +179,7 @@
       el.querySelector(".value").textContent = format(now);
       const c = el.querySelector(".change");
       c.textContent = change(now, before, format);
-      c.dataset.trend = now > before ? "up" : now < before ? "down" : "flat";
+      c.dataset.trend = !before || now === null ? "none" : now > before ? "up" : now < before ? "down" : "flat";
     }
     const split = d.tiles.average_conversation_duration_seconds;
     $("tile-duration").querySelector(".split").textContent = t("tile.split", { teammate: dur(split.teammate), chatbot: dur(split.chatbot) });

@@ -18,6 +18,7 @@
       "range.to": "To",
       "range.apply": "Apply",
       "channels.label": "Channels",
+      "channels.summary": "Channels: {list}",
       "channels.all": "All channels",
       "channels.none": "No channel has data yet",
       timezone: "Time zone: {tz}",
@@ -84,6 +85,7 @@
       "range.to": "Au",
       "range.apply": "Appliquer",
       "channels.label": "Canaux",
+      "channels.summary": "Canaux : {list}",
       "channels.all": "Tous les canaux",
       "channels.none": "Aucun canal n’a encore de données",
       timezone: "Fuseau horaire : {tz}",
@@ -184,7 +186,7 @@
   function bucketLabel(lang, iso, granularity, timeZone) {
     const date = new Date(iso);
     const fmt = (options) => new Intl.DateTimeFormat(LOCALES[lang], { timeZone, ...options }).format(date);
-    if (granularity === "hour") return fmt({ hour: "2-digit", minute: "2-digit" });
+    if (granularity === "hour") return fmt({ hour: "numeric" });
     if (granularity === "day") return fmt({ weekday: "short", day: "numeric", month: "short" });
     if (granularity === "week") return t(lang, "week.of", { date: fmt({ day: "numeric", month: "short" }) });
     return fmt({ month: "long", year: "numeric" });

@@ -1,0 +1,258 @@
+"""The page in a real headless Chromium (Debian's, driven by Playwright) against a real server
+on a loopback port: tiles, charts, filters in the URL, CSV export, French, empty and error
+states, keyboard use; and the README's screenshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from server import Server
+from test_overview import scenario
+
+from convoscope import accounts, conversations, demo
+from convoscope.events import validate_batch
+from convoscope.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+RANGE = "from=2026-11-10&to=2026-11-11"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("web")
+    db = tmp / "web.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("shop")
+        conversations.ingest(store, "shop", [validate_batch(scenario(), "shop")])
+        accounts.create_user(store, "boss@shop.test", "shop", "admin", PASSWORD)
+        store.ensure_workspace("demo")
+        records = list(demo.generate(days=28, per_day=160, seed=5, end=date(2026, 11, 20)))
+        conversations.ingest(store, "demo", [validate_batch(records, "demo")])
+        accounts.create_user(store, "boss@demo.test", "demo", "admin", PASSWORD)
+    srv = Server(db, tmp / "server.log").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def new_page(browser, server, email="boss@shop.test", locale="en-CA", viewport=(1440, 900)) -> Page:
+    context = browser.new_context(
+        locale=locale, accept_downloads=True, viewport={"width": viewport[0], "height": viewport[1]}
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(f"{server.url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/?period=last_7_days&lang={locale[:2]}")
+    wait_ready(page, "ready", "empty")
+    return page
+
+
+def wait_ready(page: Page, *states: str) -> None:
+    """Wait until the page has settled in one of `states` (default: ready)."""
+    wanted = list(states or ("ready",))
+    page.wait_for_function(f"{wanted}.includes(document.body.dataset.state)", timeout=20_000)
+
+
+def open_range(page: Page, server, query: str, state: str = "ready") -> None:
+    page.goto(f"{server.url}/?{query}")
+    wait_ready(page, state)
+
+
+def series(page: Page, chart: str) -> list:
+    return page.evaluate(f"window.convoscope.charts['{chart}'].getOption().series.map(s => s.data)")
+
+
+def tile(page: Page, name: str, part: str = "value") -> str:
+    return page.locator(f"#tile-{name} .{part}").inner_text()
+
+
+def test_tiles_show_the_hand_worked_numbers(browser, server):
+    page = new_page(browser, server)
+    open_range(page, server, RANGE + "&lang=en")
+    assert [tile(page, n) for n in ("total", "engaged", "customers")] == ["6", "5", "4"]
+    assert tile(page, "duration") == "23 min 18 s"  # 1398 s
+    assert tile(page, "duration", "split") == "Teammates 28 min 40 s · Chatbot 15 min 15 s"
+    assert tile(page, "total", "change") == "▲ +200% vs previous period (2)"
+    assert page.locator("#tile-total").get_attribute("aria-describedby") == "tip-total"
+    assert "10 minutes" in page.locator("#tip-total").inner_text()
+    assert page.locator("#timezone").inner_text() == "Time zone: America/Toronto"
+
+
+def test_charts_dropdown_and_toggle(browser, server):
+    page = new_page(browser, server)
+    open_range(page, server, RANGE + "&lang=en")
+    assert series(page, "chart-engagement") == [[3, 2], [1, 0]]
+    assert series(page, "chart-messages") == [[1, 2], [5, 1], [5, 3]]
+    assert series(page, "chart-traffic") == [[2, 2]]
+    page.select_option("#traffic-select", "engaged_conversations")
+    assert series(page, "chart-traffic") == [[3, 3]]
+    assert "traffic=engaged_conversations" in page.url
+    pie = series(page, "chart-support")[0]
+    assert [(x["name"], x["value"]) for x in pie] == [("Teammates", 3), ("Chatbot", 2)]
+    page.click("[data-support=all]")
+    pie = series(page, "chart-support")[0]
+    assert [x["value"] for x in pie] == [3, 3]
+    depts = page.evaluate("window.convoscope.charts['chart-departments'].getOption().yAxis[0].data")
+    assert depts == ["No department", "Sales", "Returns"]  # bottom-up: largest on top
+    assert series(page, "chart-departments") == [[1, 1, 2]]
+    label = page.locator("#chart-engagement").get_attribute("aria-label")
+    assert label == "Number of conversations by engagement type: Engaged 5; Not engaged 1"
+    page.click("#chart-engagement + details summary")
+    rows = page.locator("#table-engagement tbody tr")
+    expect(rows).to_have_count(2)
+    assert rows.nth(0).inner_text().split("\t") == ["Tue, Nov 10", "3", "1"]
+
+
+def test_today_is_hourly(browser, server):
+    page = new_page(browser, server)
+    page.click("[data-period=today]")
+    page.wait_for_function("window.convoscope.data.granularity === 'hour'")
+    wait_ready(page, "ready", "empty")
+    data = page.evaluate("window.convoscope.data")
+    assert data["granularity"] == "hour" and "period=today" in page.url
+    labels = page.evaluate("window.convoscope.charts['chart-engagement'].getOption().xAxis[0].data")
+    assert len(labels) == len(data["buckets"]) >= 1 and labels[0] == "12 a.m."
+
+
+def test_channel_filter_and_back_button(browser, server):
+    page = new_page(browser, server)
+    open_range(page, server, RANGE + "&lang=en")
+    page.click("#channels summary")
+    page.check("#channel-list input[value=web_chat]")
+    wait_ready(page)
+    page.wait_for_function("window.convoscope.data.channels !== null")
+    assert tile(page, "total") == "2" and "channels=web_chat" in page.url
+    assert page.locator("#channels-summary").inner_text() == "Channels: Web chat"
+    page.go_back()
+    page.wait_for_function("window.convoscope.data.channels === null")
+    wait_ready(page)
+    assert tile(page, "total") == "6"
+
+
+def test_custom_range_and_keyboard(browser, server):
+    page = new_page(browser, server)
+    page.fill("#range-from", "2026-11-10")
+    page.fill("#range-to", "2026-11-10")
+    page.press("#range-to", "Enter")
+    page.wait_for_function("window.convoscope.data.period.to === '2026-11-10'")
+    wait_ready(page)
+    assert tile(page, "total") == "4" and "from=2026-11-10&to=2026-11-10" in page.url
+    page.focus("[data-period=yesterday]")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.convoscope.state.period === 'yesterday'")
+    assert page.locator("[data-period=yesterday]").get_attribute("aria-pressed") == "true"
+
+
+def test_department_csv_download(browser, server):
+    page = new_page(browser, server)
+    open_range(page, server, RANGE + "&lang=en")
+    with page.expect_download() as info:
+        page.click("#export")
+    download = info.value
+    assert download.suggested_filename == "departments_shop_2026-11-10_2026-11-11.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows == [
+        ["department", "conversations", "teammates_involved", "avg_resolution_seconds"],
+        ["Returns", "2", "1", "1020.0"],
+        ["Sales", "1", "1", "1680.0"],
+        ["No department", "1", "1", "2880.0"],
+    ]
+
+
+def test_french(browser, server):
+    page = new_page(browser, server, locale="fr-CA")  # the browser's language is the default
+    open_range(page, server, RANGE)
+    assert page.locator("#tile-total h2").inner_text().startswith("CONVERSATIONS TOTALES")
+    assert page.locator("#h-support").inner_text() == "Conversations traitées par type d’assistance"
+    assert page.locator("#export").inner_text() == "Exporter le rapport des départements"
+    assert tile(page, "duration") == "23 min 18 s"
+    change = tile(page, "total", "change")
+    assert change.startswith("▲ +200\u00a0%") and change.endswith("précédente (2)")
+    labels = page.evaluate("window.convoscope.charts['chart-engagement'].getOption().xAxis[0].data")
+    assert labels == ["mar. 10 nov.", "mer. 11 nov."]
+    names = [
+        s["name"]
+        for s in page.evaluate("window.convoscope.charts['chart-engagement'].getOption().series")
+    ]
+    assert names == ["Engagées", "Non engagées"]
+    assert page.evaluate("convoscopeI18n.number('fr', 1234.5)") == "1\u00a0234,5"
+    page.click("[data-lang=en]")
+    assert page.locator("#tile-total h2").inner_text().startswith("TOTAL CONVERSATIONS")
+    assert "lang=en" in page.url
+
+
+def test_empty_and_error_states(browser, server):
+    page = new_page(browser, server)
+    open_range(page, server, "from=2026-01-01&to=2026-01-02&lang=en", state="empty")
+    expect(page.locator("#empty")).to_have_text("No conversations in this period")
+    expect(page.locator("#chart-engagement")).to_be_hidden()
+    page.route(
+        "**/v1/overview?*",
+        lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"detail": "boom"}'
+        ),
+    )
+    page.click("[data-period=last_30_days]")
+    wait_ready(page, "error")
+    expect(page.locator("#error-text")).to_have_text("The overview could not be loaded (boom).")
+    page.unroute("**/v1/overview?*")
+    page.click("#retry")
+    wait_ready(page, "ready", "empty")
+
+
+def test_login_errors_and_logout(browser, server):
+    context = browser.new_context(locale="en-CA")
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("#email", "boss@shop.test")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Wrong email or password.")
+    page = new_page(browser, server)
+    page.click("#logout")
+    expect(page).to_have_url(f"{server.url}/login")
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(f"{server.url}/login")
+
+
+@pytest.mark.parametrize(
+    ("lang", "device", "size"),
+    [
+        ("en", "desktop", (1440, 900)),
+        ("fr", "desktop", (1440, 900)),
+        ("en", "tablet", (820, 1180)),
+        ("fr", "tablet", (820, 1180)),
+    ],
+)
+def test_screenshots(browser, server, lang, device, size):
+    page = new_page(browser, server, email="boss@demo.test", viewport=size)
+    open_range(page, server, f"from=2026-11-07&to=2026-11-20&lang={lang}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"overview-{lang}-{device}.png"), full_page=True)
+    assert int(page.evaluate("window.convoscope.data.tiles.total_conversations")) > 1500
