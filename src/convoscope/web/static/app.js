@@ -6,7 +6,7 @@
 (function () {
   const I = window.convoscopeI18n;
   const COLORS = {
-    engaged: "#2563eb", non_engaged: "#94a3b8", teammate: "#7c3aed", chatbot: "#0e7490",
+    engaged: "#2563eb", non_engaged: "#64748b", teammate: "#7c3aed", chatbot: "#0e7490",
     customer: "#d97706", traffic: "#2563eb", closed: "#1d4ed8",
   };
   const state = {
