@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from convoscope import accounts, conversations, demo, overview
+from convoscope.adapters import twcs
 from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
 from convoscope.events import ConflictError, EventError, validate_batch
 from convoscope.query import Query, QueryError
@@ -96,49 +97,66 @@ def _query(
 @app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="File of events.")],
-    workspace: WorkspaceOpt,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace (not for twcs).")
+    ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="jsonl, csv or parquet (default: extension).")
+        str | None,
+        typer.Option("--format", help="jsonl, csv, parquet, twcs or rasa (default: extension)."),
     ] = None,
     timezone: Annotated[
         str, typer.Option(help="Time zone of a workspace created by this import.")
     ] = DEFAULT_TIMEZONE,
     db: DbOpt = None,
 ) -> None:
-    """Import a file of events (SPEC fields); all of it, or nothing if any record is bad."""
+    """Import a file of events; all of it, or nothing if any record is bad.
+
+    jsonl/csv/parquet hold SPEC fields; twcs is the Kaggle Customer Support on Twitter file
+    (one workspace per brand); rasa is a Rasa tracker store export.
+    """
     try:
         kind = fmt or guess_format(path)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
-    if kind not in ("jsonl", "csv", "parquet"):
-        raise _fail(f"--format: {kind!r} is not one of jsonl, csv, parquet", 2)
+    if kind not in ("jsonl", "csv", "parquet", "twcs"):
+        raise _fail(f"--format: {kind!r} is not one of jsonl, csv, parquet, twcs", 2)
+    if kind != "twcs" and workspace is None:
+        raise _fail("--workspace is required for this format", 2)
     with Store(db) as store:
-        try:
-            store.ensure_workspace(workspace, timezone)
-        except ValueError as exc:
-            raise _fail(str(exc), 2) from None
         started = time.perf_counter()
         try:
             with rich.progress.open(
-                path,
-                "rb",
-                description=f"importing {path.name}",
-                console=err,
-                transient=True,
+                path, "rb", description=f"reading {path.name}", console=err, transient=True
             ) as stream:
-                result = conversations.ingest(
-                    store,
-                    workspace,
-                    read_events(stream, kind, workspace),  # type: ignore[arg-type]
-                )
-        except (EventError, ConflictError) as exc:
+                if kind == "twcs":
+                    per_workspace = _read_twcs(stream)  # type: ignore[arg-type]
+                else:
+                    per_workspace = {workspace: read_events(stream, kind, workspace)}  # type: ignore[arg-type,dict-item]
+                results = {}
+                for name, batches in per_workspace.items():
+                    store.ensure_workspace(name, timezone)
+                    results[name] = conversations.ingest(store, name, batches)
+        except (EventError, ConflictError, ValueError) as exc:
             raise _fail(f"{path}: {exc}") from None
     elapsed = time.perf_counter() - started
-    out.print(
-        f"{path.name}: {result.accepted} accepted, {result.duplicates} duplicates "
-        f"into workspace {workspace!r} ({elapsed:.1f} s)",
-        highlight=False,
-    )
+    for name, result in results.items():
+        out.print(
+            f"{path.name}: {result.accepted} accepted, {result.duplicates} duplicates "
+            f"into workspace {name!r}",
+            highlight=False,
+        )
+    out.print(f"({elapsed:.1f} s)", highlight=False)
+
+
+def _read_twcs(stream: Any) -> dict[str, list[list[Any]]]:
+    """Validated events per brand; what was skipped is reported on stderr."""
+    mapped = twcs.read(stream)
+    for reason, count in mapped.skipped.most_common():
+        examples = ", ".join(mapped.examples[reason])
+        err.print(f"skipped {count} tweet(s): {reason} (e.g. tweet {examples})", highlight=False)
+    return {
+        brand: [validate_batch(records, brand)] for brand, records in sorted(mapped.events.items())
+    }
 
 
 @app.command()
