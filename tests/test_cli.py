@@ -89,7 +89,7 @@ def test_bad_file_is_rejected_whole_with_the_record_and_field_named(tmp_path):
 
 def test_bad_record_in_a_later_batch_rolls_back_earlier_batches(tmp_path, monkeypatch):
     monkeypatch.setattr("convoscope.adapters.files.BATCH_SIZE", 5)
-    monkeypatch.setattr("convoscope.cli.read_events.__defaults__", (5,))
+    monkeypatch.setattr("convoscope.cli.read_events.__defaults__", (5, None))
     db, path = tmp_path / "cs.duckdb", tmp_path / "bad.csv"
     events = scenario()
     events[-1]["type"] = "note"

@@ -25,17 +25,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from convoscope import accounts, conversations, overview
 from convoscope.accounts import Principal
+from convoscope.adapters import chatwoot, whatsapp
 from convoscope.events import ConflictError, Event, EventError, validate_batch
 from convoscope.query import Query as OverviewQuery
 from convoscope.query import QueryError
-from convoscope.store import Store, Workspace, check_timezone
+from convoscope.store import AppendResult, Store, Workspace, check_timezone
 
 MAX_EVENTS = 10_000
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -82,6 +83,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "Unreadable body",
         401: "No valid API key or session",
         403: "Not allowed for this role, or missing CSRF header",
+        404: "Not configured for this workspace",
         409: "An event_id re-used with other content; nothing stored",
         413: "More than 10,000 events or 16 MiB",
         422: "Invalid parameters or events; nothing stored",
@@ -93,6 +95,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 class IngestResult(BaseModel):
     accepted: int
     duplicates: int
+
+
+class WebhookResult(IngestResult):
+    ignored: dict[str, int] = Field(description="Platform events not mapped to SPEC, by kind.")
 
 
 class BusinessHours(BaseModel):
@@ -353,11 +359,16 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         who = principal(request)
         body = await _read_body(request)
         records = _parse_events(body, request.headers.get("content-type", ""))
+        result = await store_records(who.workspace, records)
+        return IngestResult(accepted=result.accepted, duplicates=result.duplicates)
+
+    async def store_records(workspace: str, records: list[Any]) -> AppendResult:
+        """Validate and store one request's records, all or nothing, off the event loop."""
+        if not records:
+            return AppendResult(0, 0)
         try:
-            result = await run_in_threadpool(
-                lambda: conversations.ingest(
-                    store, who.workspace, [validate_batch(records, who.workspace)]
-                )
+            return await run_in_threadpool(
+                lambda: conversations.ingest(store, workspace, [validate_batch(records, workspace)])
             )
         except EventError as exc:
             raise ApiError(
@@ -375,7 +386,76 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
             ) from None
         except ConflictError as exc:
             raise ApiError(409, str(exc), event_ids=exc.event_ids) from None
-        return IngestResult(accepted=result.accepted, duplicates=result.duplicates)
+
+    # Platform webhooks -----------------------------------------------------------------
+
+    @app.post(
+        "/v1/webhooks/chatwoot",
+        tags=["webhooks"],
+        response_model=WebhookResult,
+        responses=_errors(400, 409, 413),
+    )
+    async def chatwoot_webhook(
+        request: Request,
+        key: Annotated[
+            str | None,
+            Query(description="The workspace's API key, for platforms that cannot send headers."),
+        ] = None,
+    ) -> WebhookResult:
+        """Chatwoot's webhook events (set the URL with ?key=... in Chatwoot's settings)."""
+        who = accounts.principal_for_key(store, key) if key else principal(request)
+        if who is None:
+            raise ApiError(401, "invalid API key")
+        payload = _parse_object(await _read_body(request))
+        records, ignored = _map_payload(chatwoot.map_event, payload, "Chatwoot")
+        result = await store_records(who.workspace, records)
+        return WebhookResult(
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            ignored={ignored: 1} if ignored else {},
+        )
+
+    def whatsapp_settings(workspace: str) -> tuple[str, str]:
+        settings = store.whatsapp(workspace)
+        if settings is None:
+            raise ApiError(404, f"WhatsApp is not configured for workspace {workspace!r}")
+        return settings
+
+    @app.get(
+        "/v1/webhooks/whatsapp",
+        tags=["webhooks"],
+        response_class=PlainTextResponse,
+        responses=_errors(404),
+    )
+    def whatsapp_verify(
+        workspace: str,
+        mode: Annotated[str, Query(alias="hub.mode")],
+        token: Annotated[str, Query(alias="hub.verify_token")],
+        challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)],
+    ) -> PlainTextResponse:
+        """Meta's subscription handshake: echo the challenge when the verify token matches."""
+        _, verify_token = whatsapp_settings(workspace)
+        if mode != "subscribe" or not hmac.compare_digest(token, verify_token):
+            raise ApiError(403, "wrong hub.mode or hub.verify_token")
+        return PlainTextResponse(challenge)
+
+    @app.post(
+        "/v1/webhooks/whatsapp",
+        tags=["webhooks"],
+        response_model=WebhookResult,
+        responses=_errors(400, 404, 409, 413),
+    )
+    async def whatsapp_webhook(request: Request, workspace: str) -> WebhookResult:
+        """WhatsApp Cloud API notifications, checked with X-Hub-Signature-256."""
+        app_secret, _ = whatsapp_settings(workspace)
+        body = await _read_body(request)
+        if not whatsapp.signature_ok(app_secret, body, request.headers.get("x-hub-signature-256")):
+            raise ApiError(401, "missing or wrong X-Hub-Signature-256")
+        records, ignored = _map_payload(whatsapp.map_payload, _parse_object(body), "WhatsApp")
+        result = await store_records(workspace, records)
+        return WebhookResult(
+            accepted=result.accepted, duplicates=result.duplicates, ignored=dict(ignored)
+        )
 
     # Queries ---------------------------------------------------------------------------
 
@@ -620,6 +700,24 @@ async def _read_body(request: Request) -> bytes:
             raise ApiError(413, f"body over {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _map_payload(mapper: Any, payload: dict[str, Any], platform: str) -> Any:
+    """Run an adapter; a body of the wrong shape is the sender's error, not a crash."""
+    try:
+        return mapper(payload)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ApiError(422, f"not a {platform} webhook payload ({exc!r})") from None
+
+
+def _parse_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ApiError(422, "body must be a JSON object")
+    return payload
 
 
 def _parse_events(body: bytes, content_type: str) -> list[Any]:

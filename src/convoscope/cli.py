@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from convoscope import accounts, conversations, demo, overview
-from convoscope.adapters import twcs
+from convoscope.adapters import mapped, rasa, twcs
 from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
 from convoscope.events import ConflictError, EventError, validate_batch
 from convoscope.query import Query, QueryError
@@ -107,19 +107,44 @@ def import_(
     timezone: Annotated[
         str, typer.Option(help="Time zone of a workspace created by this import.")
     ] = DEFAULT_TIMEZONE,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN pairs (csv, parquet, jsonl), comma-separated."),
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option("--value", help="FIELD.SOURCE=VALUE rewrites, e.g. sender.agent=teammate."),
+    ] = None,
+    constants: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE constants, e.g. channel=sms.")
+    ] = None,
+    rasa_handoff: Annotated[
+        str, typer.Option(help="Rasa action that is a transfer request.")
+    ] = "action_handoff",
+    rasa_welcome: Annotated[
+        bool, typer.Option(help="Rasa: the first bot message of a session is the welcome.")
+    ] = False,
+    rasa_channel: Annotated[
+        str | None, typer.Option(help="Rasa: channel (default from latest_input_channel).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Import a file of events; all of it, or nothing if any record is bad.
 
-    jsonl/csv/parquet hold SPEC fields; twcs is the Kaggle Customer Support on Twitter file
-    (one workspace per brand); rasa is a Rasa tracker store export.
+    jsonl/csv/parquet hold SPEC fields (or any columns, with --map/--value/--set); twcs is the
+    Kaggle Customer Support on Twitter file (one workspace per brand); rasa is a Rasa tracker
+    store export.
     """
     try:
         kind = fmt or guess_format(path)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
-    if kind not in ("jsonl", "csv", "parquet", "twcs"):
-        raise _fail(f"--format: {kind!r} is not one of jsonl, csv, parquet, twcs", 2)
+    if kind not in ("jsonl", "csv", "parquet", "twcs", "rasa"):
+        raise _fail(f"--format: {kind!r} is not one of jsonl, csv, parquet, twcs, rasa", 2)
+    try:
+        transform = mapped.mapper(maps or (), values or (), constants or ())
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
     if kind != "twcs" and workspace is None:
         raise _fail("--workspace is required for this format", 2)
     with Store(db) as store:
@@ -130,8 +155,23 @@ def import_(
             ) as stream:
                 if kind == "twcs":
                     per_workspace = _read_twcs(stream)  # type: ignore[arg-type]
+                elif kind == "rasa":
+                    tracked = rasa.read(
+                        stream,  # type: ignore[arg-type]
+                        handoff_action=rasa_handoff,
+                        welcome=rasa_welcome,
+                        channel=rasa_channel,
+                    )
+                    per_workspace = {workspace: [validate_batch(tracked.events, workspace)]}
                 else:
-                    per_workspace = {workspace: read_events(stream, kind, workspace)}  # type: ignore[arg-type,dict-item]
+                    per_workspace = {
+                        workspace: read_events(
+                            stream,  # type: ignore[arg-type]
+                            kind,  # type: ignore[arg-type]
+                            workspace,
+                            transform=transform,
+                        )
+                    }
                 results = {}
                 for name, batches in per_workspace.items():
                     store.ensure_workspace(name, timezone)
@@ -295,6 +335,28 @@ def workspace_create(
         except ValueError as exc:
             raise _fail(str(exc), 2) from None
     out.print(f"workspace {ws.name!r} ({ws.timezone})", highlight=False)
+
+
+@workspace_app.command("whatsapp")
+def workspace_whatsapp(
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    verify_token: Annotated[
+        str, typer.Option(help="The verify token entered in Meta's webhook settings.")
+    ],
+    db: DbOpt = None,
+) -> None:
+    """Set the WhatsApp Cloud API app secret (asked for, or read from stdin) and verify token."""
+    if sys.stdin.isatty():
+        secret = typer.prompt("Meta app secret", hide_input=True)
+    else:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        raise _fail("the app secret is empty", 2)
+    with Store(db) as store:
+        if store.workspace(name) is None:
+            raise _fail(f"no workspace {name!r}", 2)
+        store.set_whatsapp(name, secret, verify_token)
+    out.print(f"WhatsApp webhook configured for workspace {name!r}", highlight=False)
 
 
 @user_app.command("create")

@@ -24,7 +24,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -107,6 +107,10 @@ MIGRATIONS: tuple[str, ...] = (
         email VARCHAR NOT NULL,
         expires_at TIMESTAMP NOT NULL
     );
+    """,
+    """
+    ALTER TABLE workspaces ADD COLUMN whatsapp_app_secret VARCHAR;
+    ALTER TABLE workspaces ADD COLUMN whatsapp_verify_token VARCHAR;
     """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -286,6 +290,23 @@ class Store:
             [timezone, hours, name],
         )
         return self.workspace(name)  # type: ignore[return-value]
+
+    def set_whatsapp(self, name: str, app_secret: str, verify_token: str) -> None:
+        """Meta's app secret (needed in clear to check HMAC signatures) and verify token."""
+        self.con.execute(
+            "UPDATE workspaces SET whatsapp_app_secret = ?, whatsapp_verify_token = ? "
+            "WHERE name = ?",
+            [app_secret, verify_token, name],
+        )
+
+    def whatsapp(self, name: str) -> tuple[str, str] | None:
+        """(app secret, verify token) of a workspace, or None when not configured."""
+        row = first_row(
+            self.con,
+            "SELECT whatsapp_app_secret, whatsapp_verify_token FROM workspaces WHERE name = ?",
+            [name],
+        )
+        return (row[0], row[1]) if row and row[0] else None
 
     def erase_customer(self, workspace: str, customer_id: str) -> dict[str, int]:
         """Delete every event and derived row of one customer (right to be forgotten)."""

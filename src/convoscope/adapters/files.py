@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -81,14 +81,23 @@ def _parquet(stream: BinaryIO, size: int) -> Iterator[dict[str, Any]]:
 
 
 def read_events(
-    stream: BinaryIO, fmt: FileFormat, workspace: str, batch_size: int = BATCH_SIZE
+    stream: BinaryIO,
+    fmt: FileFormat,
+    workspace: str,
+    batch_size: int = BATCH_SIZE,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Iterator[list[Event]]:
-    """Validated batches of events from an open binary file; raises EventError on a bad one."""
+    """Validated batches of events from an open binary file; raises EventError on a bad one.
+
+    `transform` maps each source record to SPEC fields first (see `adapters.mapped`).
+    """
     records = (
         _parquet(stream, batch_size)
         if fmt == "parquet"
         else (_csv(stream) if fmt == "csv" else _jsonl(stream))
     )
+    if transform is not None:
+        records = map(transform, records)
     offset = 0
     for chunk in _chunks(records, batch_size):
         yield validate_batch(chunk, workspace, offset)

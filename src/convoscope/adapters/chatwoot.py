@@ -1,0 +1,123 @@
+"""Chatwoot webhook events -> SPEC events (mapping also in the README).
+
+- `message_created`: `incoming` is a `customer` message; `outgoing` by a user (agent) is a
+  `teammate` message (`teammate_id` `user-<id>`), by an agent bot or automation (no user) a
+  `chatbot` message; private notes, activity and template messages are ignored.
+- `conversation_status_changed` to `open` from `pending` (Chatwoot's bot-to-human handoff) is a
+  `transfer_request`. When the payload carries no `changed_attributes`, a change to `open` is
+  taken as coming from `pending`.
+- `conversation_resolved` is a `close`; `department` is the conversation's team when it has one,
+  `teammate_id` its assignee.
+- Anything else (`conversation_opened`, `message_updated`, `webwidget_triggered`, ...) is
+  acknowledged and counted as ignored.
+
+The customer is the conversation's contact (`contact-<id>`); the channel comes from Chatwoot's
+inbox type (`Channel::WebWidget` is `web_chat`, ...). Event ids are derived from Chatwoot's ids,
+so a webhook delivered twice is a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+CHANNELS = {
+    "Channel::WebWidget": "web_chat",
+    "Channel::FacebookPage": "messenger",
+    "Channel::Instagram": "instagram",
+    "Channel::Whatsapp": "whatsapp",
+    "Channel::Email": "email",
+    "Channel::Sms": "sms",
+    "Channel::TwilioSms": "sms",
+    "Channel::Api": "api",
+    "Channel::Telegram": "telegram",
+    "Channel::Line": "line",
+}
+
+
+def _ts(value: Any) -> str:
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(float(value), UTC).isoformat()
+    return str(value)
+
+
+def _channel(conversation: dict[str, Any]) -> str:
+    name = str(conversation.get("channel") or "")
+    return CHANNELS.get(name, name.removeprefix("Channel::").lower() or "web_chat")
+
+
+def _customer(conversation: dict[str, Any]) -> str:
+    contact = (conversation.get("contact_inbox") or {}).get("contact_id")
+    if contact is None:
+        contact = ((conversation.get("meta") or {}).get("sender") or {}).get("id")
+    return f"contact-{contact}"
+
+
+def _previous_status(payload: dict[str, Any]) -> str | None:
+    changed = payload.get("changed_attributes") or []
+    for item in changed if isinstance(changed, list) else [changed]:
+        status = item.get("status") if isinstance(item, dict) else None
+        if isinstance(status, dict):
+            return status.get("previous_value")
+    return None
+
+
+def _conversation_event_id(payload: dict[str, Any], what: str) -> str:
+    return f"chatwoot-conversation-{payload.get('id')}-{what}-{payload.get('timestamp')}"
+
+
+def map_event(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """(SPEC records, None) or ([], why it is ignored) for one webhook body."""
+    event = payload.get("event")
+    if event == "message_created":
+        conversation = payload.get("conversation") or {}
+        kind, sender = payload.get("message_type"), payload.get("sender") or {}
+        if payload.get("private"):
+            return [], "private note"
+        if kind == "incoming":
+            extra = {"sender": "customer"}
+        elif kind == "outgoing" and sender.get("type") == "user":
+            extra = {"sender": "teammate", "teammate_id": f"user-{sender.get('id')}"}
+        elif kind == "outgoing":
+            extra = {"sender": "chatbot"}
+        else:
+            return [], f"{kind} message"
+        return [
+            {
+                "event_id": f"chatwoot-message-{payload.get('id')}",
+                "ts": _ts(payload.get("created_at")),
+                "channel": _channel(conversation),
+                "customer_id": _customer(conversation),
+                "type": "message",
+                **extra,
+            }
+        ], None
+    if event == "conversation_status_changed":
+        previous = _previous_status(payload)
+        if payload.get("status") != "open" or previous not in (None, "pending"):
+            return [], f"status change to {payload.get('status')}"
+        return [
+            {
+                "event_id": _conversation_event_id(payload, "open"),
+                "ts": _ts(payload.get("timestamp")),
+                "channel": _channel(payload),
+                "customer_id": _customer(payload),
+                "type": "transfer_request",
+            }
+        ], None
+    if event == "conversation_resolved":
+        meta = payload.get("meta") or {}
+        team, assignee = meta.get("team") or {}, meta.get("assignee") or {}
+        record = {
+            "event_id": _conversation_event_id(payload, "resolved"),
+            "ts": _ts(payload.get("timestamp")),
+            "channel": _channel(payload),
+            "customer_id": _customer(payload),
+            "type": "close",
+        }
+        if team.get("name"):
+            record["department"] = team["name"]
+        if assignee.get("id") is not None:
+            record["teammate_id"] = f"user-{assignee['id']}"
+        return [record], None
+    return [], str(event or "no event name")

@@ -1,0 +1,426 @@
+"""Platform adapters on the real payloads in ../shared/data/payloads: Chatwoot and WhatsApp
+webhooks (mapping by hand, then through a real server), Rasa trackers and mapped CSV files."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from server import Server
+from typer.testing import CliRunner
+
+from convoscope import accounts
+from convoscope.adapters import chatwoot, rasa, whatsapp
+from convoscope.cli import app
+from convoscope.store import Store
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "payloads"
+APP_SECRET = "meta-app-secret-for-tests"
+
+
+def chatwoot_payload(name: str) -> dict:
+    return json.loads((PAYLOADS / "chatwoot" / f"chatwoot_{name}.json").read_text())
+
+
+def whatsapp_payloads(name: str) -> dict:
+    return json.loads((PAYLOADS / "whatsapp_pywa" / f"{name}.json").read_text())
+
+
+# Chatwoot ----------------------------------------------------------------------------------
+
+
+def test_chatwoot_real_payloads_map_by_hand():
+    assert chatwoot.map_event(chatwoot_payload("message_created")) == (
+        [
+            {
+                "event_id": "chatwoot-message-118",
+                "ts": "2021-07-23T18:02:48.000Z",
+                "channel": "web_chat",
+                "customer_id": "contact-14",
+                "type": "message",
+                "sender": "customer",
+            }
+        ],
+        None,
+    )
+    assert chatwoot.map_event(chatwoot_payload("conversation_status_changed")) == (
+        [
+            {
+                "event_id": "chatwoot-conversation-10-open-1627063369",
+                "ts": "2021-07-23T18:02:49+00:00",
+                "channel": "web_chat",
+                "customer_id": "contact-12",
+                "type": "transfer_request",
+            }
+        ],
+        None,
+    )
+    assert chatwoot.map_event(chatwoot_payload("conversation_resolved")) == (
+        [
+            {
+                "event_id": "chatwoot-conversation-10-resolved-1627063520",
+                "ts": "2021-07-23T18:05:20+00:00",
+                "channel": "web_chat",
+                "customer_id": "contact-12",
+                "type": "close",
+                "teammate_id": "user-1",
+            }
+        ],
+        None,
+    )
+    for name, why in (
+        ("conversation_opened", "conversation_opened"),
+        ("message_updated", "message_updated"),
+        ("webwidget_triggered", "webwidget_triggered"),
+    ):
+        assert chatwoot.map_event(chatwoot_payload(name)) == ([], why)
+
+
+def test_chatwoot_senders_notes_teams_and_reopens():
+    msg = chatwoot_payload("message_created")
+    agent = {
+        **copy.deepcopy(msg),
+        "message_type": "outgoing",
+        "sender": {"id": 3, "name": "John", "type": "user"},
+    }
+    assert chatwoot.map_event(agent)[0][0]["sender"] == "teammate"
+    assert chatwoot.map_event(agent)[0][0]["teammate_id"] == "user-3"
+    bot = {
+        **copy.deepcopy(msg),
+        "message_type": "outgoing",
+        "sender": {"id": 1, "type": "agent_bot"},
+    }
+    assert chatwoot.map_event(bot)[0][0]["sender"] == "chatbot"
+    assert chatwoot.map_event({**msg, "private": True}) == ([], "private note")
+    reopened = {
+        **chatwoot_payload("conversation_status_changed"),
+        "changed_attributes": [{"status": {"previous_value": "resolved", "current_value": "open"}}],
+    }
+    assert chatwoot.map_event(reopened) == ([], "status change to open")
+    resolved = copy.deepcopy(chatwoot_payload("conversation_resolved"))
+    resolved["meta"]["team"] = {"id": 2, "name": "Returns"}
+    assert chatwoot.map_event(resolved)[0][0]["department"] == "Returns"
+
+
+# WhatsApp ----------------------------------------------------------------------------------
+
+
+def test_whatsapp_real_messages_map_to_customer_messages():
+    messages = whatsapp_payloads("message")
+    for name, payload in messages.items():
+        records, ignored = whatsapp.map_payload(payload)
+        assert len(records) == 1 and not ignored, name
+        assert records[0]["sender"] == "customer" and records[0]["channel"] == "whatsapp"
+    records, _ = whatsapp.map_payload(messages["text"])
+    assert records == [
+        {
+            "event_id": "whatsapp-wamid.xyzxyz",
+            "ts": "2023-10-11T16:53:43+00:00",
+            "channel": "whatsapp",
+            "customer_id": "972987654321",
+            "type": "message",
+            "sender": "customer",
+        }
+    ]
+    statuses = whatsapp_payloads("message_status")
+    for payload in statuses.values():
+        records, ignored = whatsapp.map_payload(payload)
+        assert records == [] and ignored["status"] >= 1
+    for payload in whatsapp_payloads("system").values():
+        assert whatsapp.map_payload(payload) == ([], {"system message": 1})
+
+
+def test_whatsapp_signature():
+    body = b'{"object": "whatsapp_business_account"}'
+    good = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert whatsapp.signature_ok(APP_SECRET, body, good)
+    assert not whatsapp.signature_ok(APP_SECRET, body + b" ", good)
+    assert not whatsapp.signature_ok(APP_SECRET, body, None)
+
+
+# Webhooks through a real server -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hooks(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hooks")
+    db = tmp / "hooks.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("shop")
+        store.ensure_workspace("unconfigured")
+        key = accounts.create_key(store, "shop")
+        store.set_whatsapp("shop", APP_SECRET, "verify-me")
+    server = Server(db, tmp / "server.log").start()
+    yield server, key
+    server.stop()
+
+
+def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
+    server, key = hooks
+    c = httpx.Client(base_url=server.url)
+    results = {}
+    for name in (
+        "message_created",
+        "conversation_opened",
+        "conversation_status_changed",
+        "message_updated",
+        "conversation_resolved",
+        "webwidget_triggered",
+    ):
+        r = c.post("/v1/webhooks/chatwoot", params={"key": key}, json=chatwoot_payload(name))
+        assert r.status_code == 200, r.text
+        results[name] = r.json()
+    assert results["message_created"] == {"accepted": 1, "duplicates": 0, "ignored": {}}
+    assert results["conversation_opened"] == {
+        "accepted": 0,
+        "duplicates": 0,
+        "ignored": {"conversation_opened": 1},
+    }
+    assert results["conversation_resolved"]["accepted"] == 1
+    again = c.post(
+        "/v1/webhooks/chatwoot", params={"key": key}, json=chatwoot_payload("message_created")
+    )
+    assert again.json()["duplicates"] == 1
+    bad = c.post(
+        "/v1/webhooks/chatwoot",
+        params={"key": "csk_wrong"},
+        json=chatwoot_payload("message_created"),
+    )
+    assert bad.status_code == 401
+    header = c.post(
+        "/v1/webhooks/chatwoot",
+        headers={"Authorization": f"Bearer {key}"},
+        json=chatwoot_payload("conversation_opened"),
+    )
+    assert header.status_code == 200
+    data = c.get(
+        "/v1/overview",
+        params={"from": "2021-07-23", "to": "2021-07-23"},
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    # contact-14: one message; contact-12: a transfer request then a close 151 s later.
+    assert data["tiles"]["total_conversations"] == 2
+    assert sum(data["traffic"]["transfer_requests"]) == 1
+    assert data["closed_by_department"] == [
+        {
+            "department": None,
+            "conversations": 1,
+            "teammates_involved": 1,
+            "avg_resolution_seconds": 151.0,
+        }
+    ]
+    assert "key=" not in server.log.read_text() and key not in server.log.read_text()
+
+
+def signed(body: bytes) -> dict:
+    digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+def test_whatsapp_webhook_handshake_signature_and_payloads(hooks):
+    server, key = hooks
+    c = httpx.Client(base_url=server.url)
+    params = {
+        "workspace": "shop",
+        "hub.mode": "subscribe",
+        "hub.verify_token": "verify-me",
+        "hub.challenge": "1158201444",
+    }
+    r = c.get("/v1/webhooks/whatsapp", params=params)
+    assert r.status_code == 200 and r.text == "1158201444"
+    assert (
+        c.get("/v1/webhooks/whatsapp", params={**params, "hub.verify_token": "nope"}).status_code
+        == 403
+    )
+    assert (
+        c.get("/v1/webhooks/whatsapp", params={**params, "workspace": "unconfigured"}).status_code
+        == 404
+    )
+    body = json.dumps(whatsapp_payloads("message")["text"]).encode()
+    r = c.post(
+        "/v1/webhooks/whatsapp", params={"workspace": "shop"}, content=body, headers=signed(body)
+    )
+    assert r.json() == {"accepted": 1, "duplicates": 0, "ignored": {}}
+    tampered = body.replace(b"Body Text", b"Other Text")
+    r = c.post(
+        "/v1/webhooks/whatsapp",
+        params={"workspace": "shop"},
+        content=tampered,
+        headers=signed(body),
+    )
+    assert r.status_code == 401
+    status = json.dumps(whatsapp_payloads("message_status")["read"]).encode()
+    r = c.post(
+        "/v1/webhooks/whatsapp",
+        params={"workspace": "shop"},
+        content=status,
+        headers=signed(status),
+    )
+    assert r.json()["accepted"] == 0 and r.json()["ignored"]["status"] == 1
+    data = c.get(
+        "/v1/overview",
+        params={"from": "2023-10-11", "to": "2023-10-11", "channels": "whatsapp"},
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    assert data["tiles"]["total_conversations"] == 1
+    assert sum(data["messages"]["customer"]) == 1
+
+
+# Rasa ----------------------------------------------------------------------------------------
+
+
+def test_rasa_moodbot_tracker_by_hand():
+    with (PAYLOADS / "rasa" / "tracker_moodbot.json").open("rb") as f:
+        result = rasa.read(f, welcome=True)
+    assert result.events == [
+        {
+            "event_id": "rasa-mysender-1",
+            "ts": "2018-02-05T09:08:46.200036+00:00",
+            "channel": "web_chat",
+            "customer_id": "mysender",
+            "type": "message",
+            "sender": "customer",
+        },
+        {
+            "event_id": "rasa-mysender-2",
+            "ts": "2018-02-05T09:08:46.200373+00:00",
+            "channel": "web_chat",
+            "customer_id": "mysender",
+            "type": "message",
+            "sender": "chatbot",
+            "welcome": True,
+        },
+        {
+            "event_id": "rasa-mysender-4",
+            "ts": "2018-02-05T09:08:46.209836+00:00",
+            "channel": "web_chat",
+            "customer_id": "mysender",
+            "type": "message",
+            "sender": "customer",
+        },
+        {
+            "event_id": "rasa-mysender-5",
+            "ts": "2018-02-05T09:08:46.209908+00:00",
+            "channel": "web_chat",
+            "customer_id": "mysender",
+            "type": "message",
+            "sender": "chatbot",
+            "welcome": False,
+        },
+    ]
+    assert result.ignored["action action_listen"] == 3
+
+
+def test_rasa_bot_events_handoff_and_sessions(tmp_path):
+    tracker = {
+        "sender_id": "u1",
+        "latest_input_channel": "facebook",
+        "events": [
+            {"event": "session_started", "timestamp": 1700000000.0},
+            {"event": "bot", "timestamp": 1700000001.0, "text": "Hi!"},
+            {"event": "user", "timestamp": 1700000010.0, "text": "agent please"},
+            {"event": "action", "timestamp": 1700000011.0, "name": "utter_greet"},
+            {"event": "action", "timestamp": 1700000012.0, "name": "action_handoff"},
+            {"event": "session_started", "timestamp": 1700090000.0},
+            {"event": "bot", "timestamp": 1700090001.0, "text": "Welcome back"},
+        ],
+    }
+    path = tmp_path / "trackers.jsonl"
+    path.write_text(json.dumps(tracker) + "\n", encoding="utf-8")
+    with path.open("rb") as f:
+        events = rasa.read(f, welcome=True).events
+    assert [(e["event_id"], e["type"], e.get("sender"), e.get("welcome")) for e in events] == [
+        ("rasa-u1-1", "message", "chatbot", True),
+        ("rasa-u1-2", "message", "customer", None),
+        ("rasa-u1-4", "transfer_request", None, None),  # utter_ action skipped: bot events exist
+        ("rasa-u1-6", "message", "chatbot", True),
+    ]
+    assert {e["channel"] for e in events} == {"messenger"}
+    runner = CliRunner()
+    db = str(tmp_path / "r.duckdb")
+    r = runner.invoke(
+        app, ["import", str(path), "--format", "rasa", "-w", "bot", "--rasa-welcome", "--db", db]
+    )
+    assert r.exit_code == 0 and "4 accepted" in r.stdout
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "-w",
+            "bot",
+            "--from",
+            "2023-11-14",
+            "--to",
+            "2023-11-15",
+            "--tz",
+            "UTC",
+            "--format",
+            "json",
+            "--db",
+            db,
+        ],
+    )
+    tiles = json.loads(r.stdout)["tiles"]
+    assert (tiles["total_conversations"], tiles["engaged_conversations"]) == (2, 1)
+
+
+# Generic CSV with a column mapping -----------------------------------------------------------
+
+
+def test_mapped_csv(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id,created_at,user,who,kind\n"
+        "1,2026-11-10T10:00:00-05:00,alice,bot,msg\n"
+        "2,2026-11-10T10:01:00-05:00,alice,client,msg\n"
+        "3,2026-11-10T10:02:00-05:00,alice,,handoff\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    db = str(tmp_path / "m.duckdb")
+    args = [
+        "import",
+        str(path),
+        "-w",
+        "crm",
+        "--db",
+        db,
+        "--map",
+        "event_id=id,ts=created_at,customer_id=user,sender=who,type=kind",
+        "--value",
+        "sender.bot=chatbot,sender.client=customer",
+        "--value",
+        "type.msg=message,type.handoff=transfer_request",
+        "--set",
+        "channel=sms",
+    ]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.stderr
+    assert "3 accepted" in r.stdout
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "-w",
+            "crm",
+            "--from",
+            "2026-11-10",
+            "--to",
+            "2026-11-10",
+            "--format",
+            "json",
+            "--db",
+            db,
+        ],
+    )
+    data = json.loads(r.stdout)
+    assert data["tiles"]["engaged_conversations"] == 1
+    assert sum(data["traffic"]["transfer_requests"]) == 1
+    assert sum(data["messages"]["chatbot"]) == 1 and sum(data["messages"]["customer"]) == 1
+    r = runner.invoke(app, [*args[:6], "--map", "colour=id"])
+    assert r.exit_code == 2 and "'colour' is not an event field" in r.stderr
