@@ -8,13 +8,7 @@ figures (see bench/RESULTS.md); asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,15 +17,10 @@ from itertools import islice
 from pathlib import Path
 
 import httpx
+from common import machine, serving
 
 from convoscope import accounts, demo
 from convoscope.store import Store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -39,10 +28,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--size", type=int, default=1000)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}"
-    )
+    print(machine())
     records = demo.generate(days=120, per_day=2100, seed=3, end=date(2026, 11, 1))
     batches = [list(islice(records, args.size)) for _ in range(args.batches)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,21 +36,8 @@ def main() -> None:
         with Store(db) as store:
             store.ensure_workspace("demo")
             key = accounts.create_key(store, "demo")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "convoscope", "serve", "--port", str(port), "--db", str(db)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {key}"}
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with serving(db) as url:
             half = len(batches) // 2
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
                 started = time.perf_counter()
@@ -100,9 +73,6 @@ def main() -> None:
                         f"GET /v1/overview?period={period}: median "
                         f"{statistics.median(times) * 1000:.0f} ms"
                     )
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
 
 
 if __name__ == "__main__":

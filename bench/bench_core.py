@@ -7,14 +7,12 @@ machine and the figures; asserts nothing (figures go into bench/RESULTS.md and c
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import duckdb
+from common import machine
 
 from convoscope import conversations, demo
 from convoscope.events import validate_batch
@@ -29,10 +27,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=2100)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, DuckDB {duckdb.__version__}"
-    )
+    print(machine())
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.duckdb") as store:
         store.ensure_workspace("demo")
         started = time.perf_counter()

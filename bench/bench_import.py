@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from common import machine
 
 from convoscope import demo
 
@@ -38,10 +39,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="200000,1000000,2000000")
     parser.add_argument("--memory-limit", default="256MB")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; CONVOSCOPE_MEMORY_LIMIT={args.memory_limit}"
-    )
+    print(f"{machine()}; CONVOSCOPE_MEMORY_LIMIT={args.memory_limit}")
     env = {**os.environ, "CONVOSCOPE_MEMORY_LIMIT": args.memory_limit}
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,10 +8,6 @@ demo first, ~30 s). Prints the machine and the figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from common import machine, serving
 from playwright.sync_api import sync_playwright
 
 from convoscope import accounts
@@ -37,21 +33,12 @@ ARGS = [
 PASSWORD = "benchmark password"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}"
-    )
+    print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "page.duckdb"
         if args.db is None:
@@ -80,56 +67,39 @@ def main() -> None:
             except ValueError:
                 accounts.set_password(store, email, PASSWORD)
         print(f"database: {events:,} events")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "convoscope", "serve", "--port", str(port), "--db", str(db)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-                page = browser.new_page(viewport={"width": 1440, "height": 900})
-                page.goto(f"{url}/login")
-                page.fill("#email", email)
-                page.fill("#password", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_function("document.body.dataset.state === 'ready'")
-                clicks = [
-                    "[data-period=last_30_days]",
-                    "[data-period=last_7_days]",
-                    "[data-period=today]",
-                    "[data-period=last_month]",
-                    "[data-period=yesterday]",
-                ]
-                for selector in clicks:
-                    times = []
-                    for _ in range(args.rounds):
-                        page.click("[data-period=this_month]")
-                        page.wait_for_function("document.body.dataset.state === 'ready'")
-                        started = time.perf_counter()
-                        page.click(selector)
-                        page.wait_for_function(
-                            "document.body.dataset.state === 'ready' "
-                            "&& window.convoscope.state.period === "
-                            f"'{selector.split('=')[1][:-1]}'"
-                        )
-                        times.append(time.perf_counter() - started)
-                    print(
-                        f"click {selector}: median {statistics.median(times) * 1000:.0f} ms, "
-                        f"max {max(times) * 1000:.0f} ms until all charts are updated"
+        with serving(db) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(f"{url}/login")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_function("document.body.dataset.state === 'ready'")
+            clicks = [
+                "[data-period=last_30_days]",
+                "[data-period=last_7_days]",
+                "[data-period=today]",
+                "[data-period=last_month]",
+                "[data-period=yesterday]",
+            ]
+            for selector in clicks:
+                times = []
+                for _ in range(args.rounds):
+                    page.click("[data-period=this_month]")
+                    page.wait_for_function("document.body.dataset.state === 'ready'")
+                    started = time.perf_counter()
+                    page.click(selector)
+                    page.wait_for_function(
+                        "document.body.dataset.state === 'ready' "
+                        "&& window.convoscope.state.period === "
+                        f"'{selector.split('=')[1][:-1]}'"
                     )
-                browser.close()
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+                    times.append(time.perf_counter() - started)
+                print(
+                    f"click {selector}: median {statistics.median(times) * 1000:.0f} ms, "
+                    f"max {max(times) * 1000:.0f} ms until all charts are updated"
+                )
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -322,6 +322,36 @@ def test_workspace_isolation_on_every_endpoint(env):
         ).json()["total"]
         >= 1
     )
+    day = {"from": "2026-11-12", "to": "2026-11-12"}
+    assert (
+        a.get("/v1/overview", params={**day, "channels": "sms"}).json()["tiles"][
+            "total_conversations"
+        ]
+        == 0
+    )
+    assert (
+        b.get("/v1/overview", params={**day, "channels": "sms"}).json()["tiles"][
+            "total_conversations"
+        ]
+        >= 1
+    )
+    b.post(
+        "/v1/events",
+        json=[
+            event(502, customer_id="b-closer"),
+            {
+                **event(503, customer_id="b-closer"),
+                "type": "close",
+                "sender": None,
+                "department": "Only-B",
+            },
+        ],
+    )
+    assert "Only-B" not in a.get("/v1/reports/departments.csv", params=day).text
+    assert "Only-B" in b.get("/v1/reports/departments.csv", params=day).text
+    a.put("/v1/workspace", json={"timezone": "Asia/Tokyo"})
+    assert b.get("/v1/workspace").json()["timezone"] != "Asia/Tokyo"
+    a.put("/v1/workspace", json={"timezone": "America/Toronto"})
     assert a.post("/v1/events", json=[event(501, workspace="B")]).status_code == 422
     assert a.get("/v1/workspace").json()["name"] == "A"
     assert login(env, "admin@b.test").get("/v1/me").json()["workspace"] == "B"

@@ -23,16 +23,6 @@ from pydantic import (
     ValidationError,
 )
 
-KNOWN_CHANNELS = (
-    "web_chat",
-    "messenger",
-    "instagram",
-    "whatsapp",
-    "google_business_messages",
-    "email",
-    "video",
-    "sms",
-)
 EventType = Literal["message", "transfer_request", "close"]
 Sender = Literal["customer", "chatbot", "teammate"]
 # What an event says, beyond its id and workspace: two events with one id are duplicates when

@@ -1,0 +1,41 @@
+"""The database file: where it lives, schema versions and migrations, accepted data kept."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from conftest import Script, at, convs, load
+
+from convoscope.store import MIGRATIONS, SCHEMA_VERSION, Store, default_db_path
+
+
+def test_default_location_and_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("CONVOSCOPE_DB", raising=False)
+    assert default_db_path().name == "convoscope.duckdb"
+    assert "convoscope" in str(default_db_path().parent)
+    monkeypatch.setenv("CONVOSCOPE_DB", str(tmp_path / "x.duckdb"))
+    assert default_db_path() == tmp_path / "x.duckdb"
+
+
+def test_a_version_1_file_is_migrated_with_its_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(MIGRATIONS[0])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO workspaces (name, timezone) VALUES ('w', 'America/Toronto')")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.workspace("w").business_hours is None
+        load(store, Script().customer_msg(at(0)).events)
+    with Store(path) as store:  # reopened: nothing lost, nothing migrated twice
+        assert store.schema_version() == SCHEMA_VERSION and len(convs(store)) == 1
+
+
+def test_a_newer_file_is_refused(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with Store(path) as store:
+        store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(RuntimeError, match="newer than this convoscope"):
+        Store(path)
