@@ -153,15 +153,16 @@ def hooks(tmp_path_factory):
     with Store(db) as store:
         store.ensure_workspace("shop")
         store.ensure_workspace("unconfigured")
-        key = accounts.create_key(store, "shop")
+        admin = accounts.create_key(store, "shop")
+        ingest = accounts.create_key(store, "shop", "chatwoot", scope="ingest")
         store.set_whatsapp("shop", APP_SECRET, "verify-me")
     server = Server(db, tmp / "server.log").start()
-    yield server, key
+    yield server, admin, ingest
     server.stop()
 
 
 def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
-    server, key = hooks
+    server, admin, key = hooks
     c = httpx.Client(base_url=server.url)
     results = {}
     for name in (
@@ -194,14 +195,19 @@ def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
     assert bad.status_code == 401
     header = c.post(
         "/v1/webhooks/chatwoot",
-        headers={"Authorization": f"Bearer {key}"},
+        headers={"Authorization": f"Bearer {admin}"},
         json=chatwoot_payload("conversation_opened"),
     )
     assert header.status_code == 200
+    in_url = c.post(
+        "/v1/webhooks/chatwoot", params={"key": admin}, json=chatwoot_payload("message_created")
+    )
+    assert in_url.status_code == 403 and "ingest-scoped" in in_url.json()["detail"]
+    assert c.get("/v1/overview", headers={"Authorization": f"Bearer {key}"}).status_code == 403
     data = c.get(
         "/v1/overview",
         params={"from": "2021-07-23", "to": "2021-07-23"},
-        headers={"Authorization": f"Bearer {key}"},
+        headers={"Authorization": f"Bearer {admin}"},
     ).json()
     # contact-14: one message; contact-12: a transfer request then a close 151 s later.
     assert data["tiles"]["total_conversations"] == 2
@@ -223,7 +229,7 @@ def signed(body: bytes) -> dict:
 
 
 def test_whatsapp_webhook_handshake_signature_and_payloads(hooks):
-    server, key = hooks
+    server, key, _ = hooks
     c = httpx.Client(base_url=server.url)
     params = {
         "workspace": "shop",

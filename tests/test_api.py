@@ -28,9 +28,10 @@ def env(tmp_path_factory):
             accounts.create_user(store, f"admin@{ws.lower()}.test", ws, "admin", PASSWORD)
             keys[ws] = accounts.create_key(store, ws, "test")
         accounts.create_user(store, "tm@a.test", "A", "teammate", PASSWORD)
+        keys["A-ingest"] = accounts.create_key(store, "A", "platform", scope="ingest")
         accounts.create_user(store, "locked@b.test", "B", "admin", PASSWORD)
     server = Server(db, tmp / "server.log").start()
-    for ws in ("A", "B"):
+    for ws in ("A", "B"):  # the scenario in both workspaces
         r = httpx.post(
             f"{server.url}/v1/events",
             json=scenario(),
@@ -275,6 +276,17 @@ def test_failed_logins_are_slowed_down(env):
     assert codes == [401] * 5 + [429]
     r = c.post("/login", data={"email": "locked@b.test", "password": PASSWORD})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_ingest_scoped_key_sends_but_does_not_read(env):
+    c = client(env, "A-ingest")
+    assert c.post("/v1/events", json=[event(800, channel="video")]).json() == {
+        "accepted": 1,
+        "duplicates": 0,
+    }
+    for path in ("/v1/overview", "/v1/conversations", "/v1/workspace", "/v1/channels"):
+        assert c.get(path).status_code == 403, path
+    assert c.delete("/v1/customers/x800").status_code == 403
 
 
 def test_workspace_settings(env):

@@ -21,8 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from convoscope.store import Store, first_row
 
-Role = Literal["admin", "teammate"]
-ROLES: tuple[Role, ...] = ("admin", "teammate")
+Role = Literal["admin", "teammate", "ingest"]
+ROLES: tuple[Role, ...] = ("admin", "teammate")  # of users; "ingest" is a key scope
+KeyScope = Literal["admin", "ingest"]
+KEY_SCOPES: tuple[KeyScope, ...] = ("admin", "ingest")
 SESSION_LIFETIME = timedelta(hours=12)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _KEY = re.compile(r"^csk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -78,32 +80,38 @@ def set_password(store: Store, email: str, password: str) -> None:
     store.con.execute("DELETE FROM sessions WHERE email = ?", [email])
 
 
-def create_key(store: Store, workspace: str, name: str | None = None) -> str:
-    """Create an API key for the workspace and return it; only its hash is kept."""
+def create_key(store: Store, workspace: str, name: str | None = None, scope: str = "admin") -> str:
+    """Create an API key for the workspace and return it; only its hash is kept.
+
+    An `admin` key reads and writes everything of its workspace; an `ingest` key only sends
+    events (and is the only kind accepted in a webhook URL, where it may end up in logs).
+    """
     if store.workspace(workspace) is None:
         raise ValueError(f"no workspace {workspace!r}")
+    if scope not in KEY_SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(KEY_SCOPES)}")
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     store.con.execute(
-        "INSERT INTO api_keys (key_id, workspace, name, key_hash) VALUES (?, ?, ?, ?)",
-        [key_id, workspace, name, _sha256(secret)],
+        "INSERT INTO api_keys (key_id, workspace, name, key_hash, scope) VALUES (?, ?, ?, ?, ?)",
+        [key_id, workspace, name, _sha256(secret), scope],
     )
     return f"csk_{key_id}_{secret}"
 
 
 def principal_for_key(store: Store, key: str) -> Principal | None:
-    """The workspace a key belongs to (keys act as admins of it), or None."""
+    """The workspace a key belongs to, with the key's scope as its role, or None."""
     match = _KEY.match(key)
     if not match:
         return None
     key_id, secret = match.groups()
     row = first_row(
         store.con,
-        "SELECT workspace, key_hash FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+        "SELECT workspace, key_hash, scope FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
         [key_id],
     )
     if row is None or not hmac.compare_digest(row[1], _sha256(secret)):
         return None
-    return Principal(workspace=row[0], role="admin", key_id=key_id)
+    return Principal(workspace=row[0], role=row[2], key_id=key_id)
 
 
 def check_password(store: Store, email: str, password: str) -> Principal | None:

@@ -314,7 +314,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
 
     def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.is_admin:
-            raise ApiError(403, "analytics and settings are for workspace admins")
+            raise ApiError(403, "analytics and settings are for workspace admins (and admin keys)")
         return who
 
     Admin = Annotated[Principal, Depends(admin)]
@@ -357,6 +357,8 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         The workspace is the key's. A 200 means the events are committed to disk.
         """
         who = principal(request)
+        if who.key_id is None:
+            raise ApiError(403, "sending events takes an API key, not a login session")
         body = await _read_body(request)
         records = _parse_events(body, request.headers.get("content-type", ""))
         result = await store_records(who.workspace, records)
@@ -406,6 +408,10 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         who = accounts.principal_for_key(store, key) if key else principal(request)
         if who is None:
             raise ApiError(401, "invalid API key")
+        if key and who.role != "ingest":
+            raise ApiError(403, "only an ingest-scoped key may be put in a URL")
+        if who.key_id is None:
+            raise ApiError(403, "webhooks take an API key, not a login session")
         payload = _parse_object(await _read_body(request))
         records, ignored = _map_payload(chatwoot.map_event, payload, "Chatwoot")
         result = await store_records(who.workspace, records)

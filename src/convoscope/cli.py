@@ -383,15 +383,20 @@ def user_create(
 def key_create(
     workspace: WorkspaceOpt,
     name: Annotated[str | None, typer.Option(help="A label, e.g. the platform.")] = None,
+    scope: Annotated[
+        str, typer.Option(help="admin (everything) or ingest (send events and webhooks only).")
+    ] = "admin",
     db: DbOpt = None,
 ) -> None:
     """Create an API key; it is printed once, alone on the last line."""
     with Store(db) as store:
         try:
-            key = accounts.create_key(store, workspace, name)
+            key = accounts.create_key(store, workspace, name, scope)
         except ValueError as exc:
             raise _fail(str(exc), 2) from None
-    out.print(f"API key for workspace {workspace!r}; it is shown only now:", highlight=False)
+    out.print(
+        f"{scope} API key for workspace {workspace!r}; it is shown only now:", highlight=False
+    )
     sys.stdout.write(key + "\n")
 
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -111,6 +111,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE workspaces ADD COLUMN whatsapp_app_secret VARCHAR;
     ALTER TABLE workspaces ADD COLUMN whatsapp_verify_token VARCHAR;
+    """,
+    """
+    ALTER TABLE api_keys ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'admin';
     """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
