@@ -19,7 +19,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from convoscope.store import Store, first_row
+from convoscope.store import Store, first_row, only_row
 
 Role = Literal["admin", "teammate", "ingest"]
 ROLES: tuple[Role, ...] = ("admin", "teammate")  # of users; "ingest" is a key scope
@@ -144,6 +144,11 @@ def open_session(store: Store, principal: Principal) -> str:
     return token
 
 
+def session_hash(token: str) -> str:
+    """What the database keeps of a session token (and what CSRF tokens are derived from)."""
+    return _sha256(token)
+
+
 def principal_for_session(store: Store, token: str) -> Principal | None:
     row = first_row(
         store.con,
@@ -166,11 +171,10 @@ def close_session(store: Store, principal: Principal) -> None:
 
 def server_secret(store: Store) -> bytes:
     """The key that signs cookies and CSRF tokens: made once, kept in the database."""
-    row = first_row(store.con, "SELECT value FROM meta WHERE key = 'server_secret'")
-    if row is None:
-        store.con.execute(
-            "INSERT INTO meta VALUES ('server_secret', ?) ON CONFLICT DO NOTHING",
-            [secrets.token_hex(32)],
-        )
-        row = first_row(store.con, "SELECT value FROM meta WHERE key = 'server_secret'")
-    return bytes.fromhex(row[0])
+    store.con.execute(
+        "INSERT INTO meta VALUES ('server_secret', ?) ON CONFLICT DO NOTHING",
+        [secrets.token_hex(32)],
+    )
+    return bytes.fromhex(
+        only_row(store.con, "SELECT value FROM meta WHERE key = 'server_secret'")[0]
+    )

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -218,7 +218,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
     """The application over `store`. `secure_cookies` marks cookies Secure (behind HTTPS)."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> Iterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         store.checkpoint()
 
@@ -311,6 +311,12 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         )
 
     app.state.principal = principal  # for the page routes of `convoscope.web`
+
+    def workspace_of(who: Principal) -> Workspace:
+        workspace = store.workspace(who.workspace)
+        if workspace is None:  # deleted under a live key or session
+            raise ApiError(401, f"workspace {who.workspace!r} no longer exists")
+        return workspace
 
     def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.is_admin:
@@ -480,7 +486,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         channels: Annotated[str | None, Query(description="Comma-separated channels.")] = None,
         granularity: Annotated[Literal["hour", "day", "week", "month"] | None, Query()] = None,
     ) -> OverviewQuery:
-        workspace = store.workspace(who.workspace)
+        workspace = workspace_of(who)
         if period is None and date_from is None and date_to is None:
             period = "last_7_days"
         try:
@@ -599,20 +605,23 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         return WorkspaceOut(
             name=ws.name,
             timezone=ws.timezone,
-            business_hours=ws.business_hours,
+            business_hours=BusinessHours.model_validate(ws.business_hours)
+            if ws.business_hours
+            else None,
             inactivity_seconds=ws.inactivity_seconds,
             escalated_inactivity_seconds=ws.escalated_inactivity_seconds,
         )
 
     @app.get("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
     def get_workspace(who: Admin) -> WorkspaceOut:
-        return _workspace_out(store.workspace(who.workspace))
+        return _workspace_out(workspace_of(who))
 
     @app.put("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
     def put_workspace(who: Admin, settings: WorkspaceSettings) -> WorkspaceOut:
         """Change the time zone (IANA names only) and business hours."""
         hours = settings.business_hours.model_dump() if settings.business_hours else None
-        return _workspace_out(store.update_workspace(who.workspace, settings.timezone, hours))
+        store.update_workspace(who.workspace, settings.timezone, hours)
+        return _workspace_out(workspace_of(who))
 
     @app.delete("/v1/customers/{customer_id}", tags=["privacy"], response_model=Erased)
     def erase_customer(who: Admin, customer_id: str) -> Erased:
@@ -653,7 +662,7 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
             raise ApiError(401, "wrong email or password")
         throttle.succeeded(key)
         token = accounts.open_session(store, who)
-        session_hash = accounts.principal_for_session(store, token).session
+        session_hash = accounts.session_hash(token)
         max_age = int(accounts.SESSION_LIFETIME.total_seconds())
         response.set_cookie(
             SESSION_COOKIE,

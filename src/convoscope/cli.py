@@ -11,6 +11,7 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from rich.table import Table
 from convoscope import accounts, conversations, demo, overview
 from convoscope.adapters import mapped, rasa, twcs
 from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
-from convoscope.events import ConflictError, EventError, validate_batch
+from convoscope.events import ConflictError, Event, EventError, validate_batch
 from convoscope.query import Query, QueryError
 from convoscope.store import DEFAULT_TIMEZONE, Store
 
@@ -147,6 +148,7 @@ def import_(
         raise _fail(str(exc), 2) from None
     if kind != "twcs" and workspace is None:
         raise _fail("--workspace is required for this format", 2)
+    target = workspace or ""
     with Store(db) as store:
         started = time.perf_counter()
         try:
@@ -162,13 +164,13 @@ def import_(
                         welcome=rasa_welcome,
                         channel=rasa_channel,
                     )
-                    per_workspace = {workspace: [validate_batch(tracked.events, workspace)]}
+                    per_workspace = {target: [validate_batch(tracked.events, target)]}
                 else:
                     per_workspace = {
-                        workspace: read_events(
+                        target: read_events(
                             stream,  # type: ignore[arg-type]
                             kind,  # type: ignore[arg-type]
-                            workspace,
+                            target,
                             transform=transform,
                         )
                     }
@@ -188,7 +190,7 @@ def import_(
     out.print(f"({elapsed:.1f} s)", highlight=False)
 
 
-def _read_twcs(stream: Any) -> dict[str, list[list[Any]]]:
+def _read_twcs(stream: Any) -> dict[str, Iterable[list[Event]]]:
     """Validated events per brand; what was skipped is reported on stderr."""
     mapped = twcs.read(stream)
     for reason, count in mapped.skipped.most_common():

@@ -21,7 +21,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope.query import Period, Query
-from convoscope.store import Store, first_row
+from convoscope.store import Store, only_row
 
 NO_DEPARTMENT = "No department"
 
@@ -198,7 +198,7 @@ def _series(
 
 
 def _tiles(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> tuple[Tiles, tuple]:
-    row = first_row(con, TILES_SQL, _params(query, period))
+    row = only_row(con, TILES_SQL, _params(query, period))
     tiles = Tiles(
         average_conversation_duration_seconds=Durations(
             all=_seconds(row[3]), teammate=_seconds(row[4]), chatbot=_seconds(row[5])
@@ -246,7 +246,7 @@ def run(store: Store, query: Query) -> OverviewResult:
                 DEPARTMENTS_SQL, params
             ).fetchall()
         ]
-        orphans = first_row(con, ORPHANS_SQL, params)[0]
+        (orphans,) = only_row(con, ORPHANS_SQL, params)
     finally:
         con.unregister("buckets")
         con.rollback()
@@ -344,7 +344,7 @@ def conversations(
         "department": filt.department or None,
     }
     con = store.con
-    (total,) = first_row(con, f"SELECT count(*) {where}", params)
+    (total,) = only_row(con, f"SELECT count(*) {where}", params)
     page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
     cur = con.execute(
         f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}", params

@@ -129,6 +129,14 @@ def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -
     return rows[0] if rows else None
 
 
+def only_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple:
+    """The row of a statement that always returns exactly one (an aggregate, a DELETE count)."""
+    row = first_row(con, sql, params)
+    if row is None:
+        raise RuntimeError(f"no row from: {sql.strip()[:60]}")
+    return row
+
+
 def default_db_path() -> Path:
     """`CONVOSCOPE_DB` if set, else `convoscope.duckdb` in the user's data directory."""
     env = os.environ.get("CONVOSCOPE_DB")
@@ -234,8 +242,7 @@ class Store:
             con.commit()
 
     def schema_version(self) -> int:
-        row = first_row(self.con, "SELECT value FROM meta WHERE key = 'schema_version'")
-        return int(row[0])
+        return int(only_row(self.con, "SELECT value FROM meta WHERE key = 'schema_version'")[0])
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -265,8 +272,10 @@ class Store:
         )
         if row is None:
             return None
-        hours = json.loads(row[4]) if row[4] else None
-        return Workspace(*row[:4], business_hours=hours)
+        name, timezone, inactivity, escalated, hours = row
+        return Workspace(
+            name, timezone, inactivity, escalated, json.loads(hours) if hours else None
+        )
 
     def ensure_workspace(self, name: str, timezone: str = DEFAULT_TIMEZONE) -> Workspace:
         """Return the workspace, creating it with `timezone` if it does not exist yet."""
@@ -316,7 +325,7 @@ class Store:
         counts: dict[str, int] = {}
         with self.transaction() as con:
             for table in ("events", "conversations", "conversation_teammates", "orphan_closes"):
-                (counts[table],) = first_row(
+                (counts[table],) = only_row(
                     con,
                     f"DELETE FROM {table} WHERE workspace = ? AND customer_id = ?",
                     [workspace, customer_id],
@@ -374,9 +383,9 @@ class Store:
         ).fetchall()
         if conflicts:
             raise ConflictError([r[0] for r in conflicts])
-        (staged,) = first_row(con, "SELECT count(*) FROM staged")
-        (base,) = first_row(con, "SELECT coalesce(max(seq), 0) FROM events")
-        (accepted,) = first_row(
+        (staged,) = only_row(con, "SELECT count(*) FROM staged")
+        (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
+        (accepted,) = only_row(
             con,
             """
             INSERT INTO events

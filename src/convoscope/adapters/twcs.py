@@ -139,7 +139,7 @@ def map_tweets(tweets: dict[str, Tweet]) -> TwcsResult:
             continue
         if t.inbound:
             answered = author(t.in_reply_to)
-            brand = answered if answered in brands else None
+            brand: str | None = answered if answered in brands else None
             brand = brand or next((author(r) for r in t.responses if author(r) in brands), None)
             brand = brand or next(
                 (by_lower[m.lower()] for m in t.mentions if m.lower() in by_lower), None
@@ -150,12 +150,12 @@ def map_tweets(tweets: dict[str, Tweet]) -> TwcsResult:
             workspace, customer, extra = brand, t.author, {"sender": "customer"}
         else:
             answered = author(t.in_reply_to)
-            customer = answered if answered and answered not in brands else None
-            customer = customer or next((m for m in t.mentions if m.isdigit()), None)
-            if customer is None:
+            answerer = answered if answered and answered not in brands else None
+            found = answerer or next((m for m in t.mentions if m.isdigit()), None)
+            if found is None:
                 result.skip("brand tweet with no customer", t.tweet_id)
                 continue
-            workspace = t.author
+            workspace, customer = t.author, found
             extra = {"sender": "teammate", "teammate_id": t.signature or t.author}
         result.events.setdefault(workspace, []).append(
             {
