@@ -244,6 +244,14 @@ def test_workspace_user_and_key_commands(tmp_path):
         )
     code, _, err = cli("key", "create", "-w", "nope", db=db)
     assert code == 2 and "no workspace" in err
+    key_id = key[4:16]
+    code, out, _ = cli("key", "list", "-w", "shop", db=db)
+    assert code == 0 and key_id in out and "admin" in out and key[17:] not in out
+    assert cli("key", "revoke", key_id, db=db)[0] == 0
+    with Store(db) as store:
+        assert accounts.principal_for_key(store, key) is None
+    code, _, err = cli("key", "revoke", key_id, db=db)
+    assert code == 2 and "no active key" in err
 
 
 def test_demo_serves_the_dashboard_with_printed_credentials(tmp_path):

@@ -98,6 +98,26 @@ def create_key(store: Store, workspace: str, name: str | None = None, scope: str
     return f"csk_{key_id}_{secret}"
 
 
+def list_keys(store: Store, workspace: str) -> list[tuple]:
+    """(key_id, name, scope, created_at, revoked_at) of a workspace's keys, oldest first."""
+    return store.con.execute(
+        "SELECT key_id, name, scope, created_at, revoked_at FROM api_keys "
+        "WHERE workspace = ? ORDER BY created_at, key_id",
+        [workspace],
+    ).fetchall()
+
+
+def revoke_key(store: Store, key_id: str) -> bool:
+    """Revoke a key by its id (the 12 hex digits after `csk_`); False if none was active."""
+    (count,) = only_row(
+        store.con,
+        "UPDATE api_keys SET revoked_at = current_timestamp "
+        "WHERE key_id = ? AND revoked_at IS NULL",
+        [key_id],
+    )
+    return count > 0
+
+
 def principal_for_key(store: Store, key: str) -> Principal | None:
     """The workspace a key belongs to, with the key's scope as its role, or None."""
     match = _KEY.match(key)

@@ -402,6 +402,37 @@ def key_create(
     sys.stdout.write(key + "\n")
 
 
+@key_app.command("list")
+def key_list(workspace: WorkspaceOpt, db: DbOpt = None) -> None:
+    """List a workspace's keys (ids and scopes; the keys themselves are never stored)."""
+    with Store(db) as store:
+        keys = accounts.list_keys(store, workspace)
+    table = Table(title=f"API keys of {workspace}")
+    for col in ("key id", "name", "scope", "created", "revoked"):
+        table.add_column(col)
+    for key_id, name, scope, created, revoked in keys:
+        table.add_row(
+            key_id,
+            name or "",
+            scope,
+            f"{created:%Y-%m-%d %H:%M}",
+            f"{revoked:%Y-%m-%d %H:%M}" if revoked else "",
+        )
+    out.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id: the 12 hex digits after csk_.")],
+    db: DbOpt = None,
+) -> None:
+    """Revoke a key at once; requests with it get 401."""
+    with Store(db) as store:
+        if not accounts.revoke_key(store, key_id):
+            raise _fail(f"no active key {key_id!r}", 2)
+    out.print(f"key {key_id} revoked", highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
