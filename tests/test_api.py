@@ -400,3 +400,16 @@ def test_access_log_holds_no_secrets(env):
     assert '"path": "/v1/overview"' in text
     for secret in (keys["A"], keys["B"], PASSWORD, "cs_session", "period=today"):
         assert secret not in text
+
+
+def test_cli_says_when_the_server_holds_the_database(env):
+    from typer.testing import CliRunner
+
+    from convoscope.cli import app
+
+    server, _ = env
+    result = CliRunner().invoke(
+        app, ["report", "-w", "A", "--period", "today", "--db", str(server.db)]
+    )
+    assert result.exit_code == 1
+    assert "open in another process" in result.stderr and "HTTP API" in result.stderr

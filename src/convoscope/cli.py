@@ -26,7 +26,7 @@ from convoscope.adapters import mapped, rasa, twcs
 from convoscope.adapters.files import BATCH_SIZE, guess_format, read_events
 from convoscope.events import ConflictError, Event, EventError, validate_batch
 from convoscope.query import Query, QueryError
-from convoscope.store import DEFAULT_TIMEZONE, Store
+from convoscope.store import DEFAULT_TIMEZONE, Store, StoreBusy
 
 app = typer.Typer(
     help="Conversation analytics for customer messaging.",
@@ -58,6 +58,14 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YY
 TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA zone (default: the workspace's).")]
 ChannelsOpt = Annotated[str | None, typer.Option(help="Comma-separated channels (default all).")]
 GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
+
+
+def _open(db: Path | None) -> Store:
+    """The database, or a clear error when another process holds it."""
+    try:
+        return Store(db)
+    except StoreBusy as exc:
+        raise _fail(str(exc)) from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -149,7 +157,7 @@ def import_(
     if kind != "twcs" and workspace is None:
         raise _fail("--workspace is required for this format", 2)
     target = workspace or ""
-    with Store(db) as store:
+    with _open(db) as store:
         started = time.perf_counter()
         try:
             with rich.progress.open(
@@ -216,7 +224,7 @@ def report(
     """Print the Conversation Overview for a period."""
     if fmt not in ("table", "json"):
         raise _fail(f"--format: {fmt!r} is not one of table, json", 2)
-    with Store(db) as store:
+    with _open(db) as store:
         query = _query(store, workspace, period, date_from, date_to, tz, channels, granularity)
         result = overview.run(store, query)
     if fmt == "json":
@@ -239,7 +247,7 @@ def export_departments(
     db: DbOpt = None,
 ) -> None:
     """Export the department report (CSV) of SPEC section 4."""
-    with Store(db) as store:
+    with _open(db) as store:
         query = _query(store, workspace, period, date_from, date_to, tz, channels, None)
         result = overview.run(store, query)
     text = overview.department_csv(result)
@@ -266,7 +274,7 @@ def demo_(
 ) -> None:
     """Replace workspace `demo` with a generated retailer's history, print its last 7 days, and
     serve the dashboard with a demo admin (address and credentials are printed)."""
-    with Store(db) as store:
+    with _open(db) as store:
         ws = store.ensure_workspace(workspace)
         with store.transaction() as con:
             for table in ("events", *conversations.DERIVED_TABLES):
@@ -331,7 +339,7 @@ def workspace_create(
     db: DbOpt = None,
 ) -> None:
     """Create a workspace (no-op if it exists)."""
-    with Store(db) as store:
+    with _open(db) as store:
         try:
             ws = store.ensure_workspace(name, timezone)
         except ValueError as exc:
@@ -354,7 +362,7 @@ def workspace_whatsapp(
         secret = sys.stdin.readline().strip()
     if not secret:
         raise _fail("the app secret is empty", 2)
-    with Store(db) as store:
+    with _open(db) as store:
         if store.workspace(name) is None:
             raise _fail(f"no workspace {name!r}", 2)
         store.set_whatsapp(name, secret, verify_token)
@@ -373,7 +381,7 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    with Store(db) as store:
+    with _open(db) as store:
         try:
             accounts.create_user(store, email, workspace, role, password)
         except ValueError as exc:
@@ -391,7 +399,7 @@ def key_create(
     db: DbOpt = None,
 ) -> None:
     """Create an API key; it is printed once, alone on the last line."""
-    with Store(db) as store:
+    with _open(db) as store:
         try:
             key = accounts.create_key(store, workspace, name, scope)
         except ValueError as exc:
@@ -405,7 +413,7 @@ def key_create(
 @key_app.command("list")
 def key_list(workspace: WorkspaceOpt, db: DbOpt = None) -> None:
     """List a workspace's keys (ids and scopes; the keys themselves are never stored)."""
-    with Store(db) as store:
+    with _open(db) as store:
         keys = accounts.list_keys(store, workspace)
     table = Table(title=f"API keys of {workspace}")
     for col in ("key id", "name", "scope", "created", "revoked"):
@@ -427,7 +435,7 @@ def key_revoke(
     db: DbOpt = None,
 ) -> None:
     """Revoke a key at once; requests with it get 401."""
-    with Store(db) as store:
+    with _open(db) as store:
         if not accounts.revoke_key(store, key_id):
             raise _fail(f"no active key {key_id!r}", 2)
     out.print(f"key {key_id} revoked", highlight=False)
@@ -443,7 +451,7 @@ def serve(
     db: DbOpt = None,
 ) -> None:
     """Serve the HTTP API (and the dashboard) with uvicorn."""
-    with Store(db) as store:
+    with _open(db) as store:
         _serve(store, host, port, secure_cookies)
 
 

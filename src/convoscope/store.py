@@ -185,6 +185,10 @@ _EVENT_SCHEMA = pa.schema(
 )
 
 
+class StoreBusy(RuntimeError):
+    """The database file is held by another process (DuckDB allows one writer process)."""
+
+
 class Store:
     """One open database file. Thread-safe: each thread gets its own cursor.
 
@@ -196,10 +200,18 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(
-            str(self.path),
-            config={"memory_limit": os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")},
-        )
+        try:
+            self._con = duckdb.connect(
+                str(self.path),
+                config={"memory_limit": os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")},
+            )
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            raise StoreBusy(
+                f"{self.path} is open in another process (a running `convoscope serve` or "
+                "`demo`?); stop it, or use its HTTP API"
+            ) from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._migrate()
