@@ -29,7 +29,9 @@ ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct horse battery"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "src" / "convoscope" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 RANGE = "from=2026-11-10&to=2026-11-11"
 
 
@@ -246,6 +248,25 @@ def test_security_headers_and_no_csp_violation(browser, server):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert violations == []
+
+
+def axe_violations(page: Page) -> list[str]:
+    """WCAG 2 A and AA violations found by axe-core (an npm dev dependency, test-only)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+    )
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_accessibility_audit(browser, server, lang):
+    page = new_page(browser, server, email="boss@demo.test")
+    open_range(page, server, f"from=2026-11-07&to=2026-11-20&lang={lang}")
+    page.click("#chart-engagement + details summary")  # the data table too
+    assert axe_violations(page) == []
+    page.goto(f"{server.url}/login")
+    assert axe_violations(page) == []
 
 
 def test_login_errors_and_logout(browser, server):
