@@ -169,3 +169,17 @@ def test_bad_parameters_name_the_parameter(kw, param):
     with pytest.raises(QueryError) as info:
         q(**kw)
     assert info.value.param == param
+
+
+def test_a_day_whose_midnight_does_not_exist_starts_at_one():
+    # America/Santiago moves from 00:00 to 01:00 on 2026-09-06: that day has 23 hours,
+    # starting at 01:00 local, and the buckets still partition the period.
+    query = q(date_from="2026-09-05", date_to="2026-09-07", tz="America/Santiago")
+    assert [b.label for b in query.buckets] == [
+        "2026-09-05T00:00:00-04:00",
+        "2026-09-06T01:00:00-03:00",
+        "2026-09-07T00:00:00-03:00",
+    ]
+    assert all(a.end == b.start for a, b in zip(query.buckets, query.buckets[1:], strict=False))
+    hourly = q(date_from="2026-09-06", date_to="2026-09-06", tz="America/Santiago")
+    assert len(hourly.buckets) == 23 and hourly.buckets[0].label == "2026-09-06T01:00:00-03:00"
