@@ -155,18 +155,20 @@ def test_department_anchor_is_closed_at(loaded):
 
 
 def test_department_csv(loaded):
-    r = run(loaded, date_from="2026-11-10", date_to="2026-11-11")
-    assert overview.department_csv(r) == (
+    def report(**kw):
+        query = Query.build("w", timezone="America/Toronto", **kw)
+        return overview.department_report(loaded, query)
+
+    name, text, count = report(date_from="2026-11-10", date_to="2026-11-11")
+    assert text == (
         "department,conversations,teammates_involved,avg_resolution_seconds\n"
         "Returns,2,1,1020.0\n"
         "Sales,1,1,1680.0\n"
         "No department,1,1,2880.0\n"
     )
-    assert overview.department_csv_filename(r) == "departments_w_2026-11-10_2026-11-11.csv"
-    web = run(loaded, date_from="2026-11-10", date_to="2026-11-11", channels="web_chat,email")
-    assert overview.department_csv_filename(web) == (
-        "departments_w_2026-11-10_2026-11-11_email+web_chat.csv"
-    )
+    assert name == "departments_w_2026-11-10_2026-11-11.csv" and count == 3
+    web, _, _ = report(date_from="2026-11-10", date_to="2026-11-11", channels="web_chat,email")
+    assert web == "departments_w_2026-11-10_2026-11-11_email+web_chat.csv"
 
 
 def test_channel_filter(loaded):

@@ -522,10 +522,9 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
     )
     def departments_csv(query: OverviewParams) -> Response:
         """The department report: one row per department closed in the period."""
-        result = overview.run(store, query)
-        name = overview.department_csv_filename(result)
+        name, text, _ = overview.department_report(store, query)
         return Response(
-            overview.department_csv(result),
+            text,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

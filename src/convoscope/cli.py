@@ -249,13 +249,12 @@ def export_departments(
     """Export the department report (CSV) of SPEC section 4."""
     with _open(db) as store:
         query = _query(store, workspace, period, date_from, date_to, tz, channels, None)
-        result = overview.run(store, query)
-    text = overview.department_csv(result)
+        _, text, count = overview.department_report(store, query)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output} ({len(result.closed_by_department)} departments)")
+        err.print(f"wrote {output} ({count} departments)")
 
 
 @app.command("demo")

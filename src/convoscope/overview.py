@@ -235,17 +235,7 @@ def run(store: Store, query: Query) -> OverviewResult:
         engaged, non_engaged = _series(con, ENGAGEMENT_SQL, _bucket_params(params), n)
         teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, _bucket_params(params), n)
         (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
-        departments = [
-            DepartmentRow(
-                department=dept,
-                conversations=count,
-                teammates_involved=teammates,
-                avg_resolution_seconds=_seconds(resolution),
-            )
-            for dept, count, teammates, resolution in con.execute(
-                DEPARTMENTS_SQL, params
-            ).fetchall()
-        ]
+        departments = _departments(con, params)
         (orphans,) = only_row(con, ORPHANS_SQL, params)
     finally:
         con.unregister("buckets")
@@ -275,26 +265,38 @@ def _bucket_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in ("start", "end")}
 
 
-def department_csv(result: OverviewResult) -> str:
-    """The department report: a header line, one row per department, UTF-8 text."""
+def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[DepartmentRow]:
+    return [
+        DepartmentRow(
+            department=dept,
+            conversations=count,
+            teammates_involved=teammates,
+            avg_resolution_seconds=_seconds(resolution),
+        )
+        for dept, count, teammates, resolution in con.execute(DEPARTMENTS_SQL, params).fetchall()
+    ]
+
+
+def department_report(store: Store, query: Query) -> tuple[str, str, int]:
+    """The department export alone (one statement): file name, CSV text, number of rows.
+
+    The CSV has a header line and one row per department ("No department" for closes without
+    one); the file name carries the workspace, the period and the channel filter.
+    """
+    rows = _departments(store.con, _params(query, query.period))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["department", "conversations", "teammates_involved", "avg_resolution_seconds"])
-    for row in result.closed_by_department:
+    for row in rows:
         avg = "" if row.avg_resolution_seconds is None else repr(row.avg_resolution_seconds)
         writer.writerow(
             [row.department or NO_DEPARTMENT, row.conversations, row.teammates_involved, avg]
         )
-    return out.getvalue()
-
-
-def department_csv_filename(result: OverviewResult) -> str:
-    """The file name carries the workspace, the period and the channel filter."""
-    parts = ["departments", result.workspace, result.period["from"], result.period["to"]]
-    if result.channels:
-        parts.append("+".join(result.channels))
-    safe = "_".join(parts)
-    return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in safe) + ".csv"
+    parts = ["departments", query.workspace, str(query.period.first), str(query.period.last)]
+    if query.channels:
+        parts.append("+".join(query.channels))
+    name = "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in "_".join(parts))
+    return name + ".csv", out.getvalue(), len(rows)
 
 
 @dataclass(frozen=True)
