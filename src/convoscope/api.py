@@ -585,12 +585,11 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
                 out.truncate()
             yield out.getvalue()
 
-        q = filters.query
-        name = f"conversations_{q.workspace}_{q.period.first}_{q.period.last}.csv"
+        name = overview.export_filename("conversations", filters.query)
         return StreamingResponse(
             lines(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{_safe(name)}"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     @app.get("/v1/channels", tags=["analytics"])
@@ -696,10 +695,6 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
         return Me(workspace=who.workspace, role=who.role, email=who.email)
 
     return app
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in name)
 
 
 async def _read_body(request: Request) -> bytes:

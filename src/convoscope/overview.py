@@ -292,11 +292,15 @@ def department_report(store: Store, query: Query) -> tuple[str, str, int]:
         writer.writerow(
             [row.department or NO_DEPARTMENT, row.conversations, row.teammates_involved, avg]
         )
-    parts = ["departments", query.workspace, str(query.period.first), str(query.period.last)]
+    return export_filename("departments", query), out.getvalue(), len(rows)
+
+
+def export_filename(kind: str, query: Query) -> str:
+    """`<kind>_<workspace>_<from>_<to>[_<channels>].csv`, safe in a Content-Disposition."""
+    parts = [kind, query.workspace, str(query.period.first), str(query.period.last)]
     if query.channels:
         parts.append("+".join(query.channels))
-    name = "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in "_".join(parts))
-    return name + ".csv", out.getvalue(), len(rows)
+    return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in "_".join(parts)) + ".csv"
 
 
 @dataclass(frozen=True)
