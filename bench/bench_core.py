@@ -14,7 +14,7 @@ from pathlib import Path
 
 from common import machine
 
-from convoscope import conversations, demo
+from convoscope import conversations, demo, ingest
 from convoscope.events import validate_batch
 from convoscope.overview import run
 from convoscope.query import Query
@@ -37,7 +37,7 @@ def main() -> None:
             validate_batch(records[i : i + 10_000], "demo", i)
             for i in range(0, len(records), 10_000)
         )
-        result = conversations.ingest(store, "demo", batches)
+        result = ingest.store_batches(store, {"demo": batches})["demo"]
         done = time.perf_counter()
         print(f"events: {result.accepted:,} accepted, {result.duplicates:,} duplicates")
         print(

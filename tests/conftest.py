@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from convoscope import conversations
+from convoscope import ingest
 from convoscope.events import validate_batch
 from convoscope.store import AppendResult, Store
 
@@ -67,7 +67,7 @@ class Script:
 
 
 def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> AppendResult:
-    return conversations.ingest(store, workspace, [validate_batch(events, workspace)])
+    return ingest.store_events(store, workspace, validate_batch(events, workspace))
 
 
 def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:

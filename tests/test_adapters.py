@@ -7,6 +7,7 @@ import copy
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from convoscope import accounts
 from convoscope.adapters import chatwoot, rasa, whatsapp
 from convoscope.cli import app
+from convoscope.events import EventError, validate_batch
 from convoscope.store import Store
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "payloads"
@@ -34,8 +36,15 @@ def whatsapp_payloads(name: str) -> dict:
 # Chatwoot ----------------------------------------------------------------------------------
 
 
+RECEIVED = datetime(2026, 11, 25, 14, 0, 5, tzinfo=UTC)
+
+
+def mapped(payload: dict) -> tuple[list[dict], str | None]:
+    return chatwoot.map_event(payload, RECEIVED)
+
+
 def test_chatwoot_real_payloads_map_by_hand():
-    assert chatwoot.map_event(chatwoot_payload("message_created")) == (
+    assert mapped(chatwoot_payload("message_created")) == (
         [
             {
                 "event_id": "chatwoot-message-118",
@@ -48,11 +57,12 @@ def test_chatwoot_real_payloads_map_by_hand():
         ],
         None,
     )
-    assert chatwoot.map_event(chatwoot_payload("conversation_status_changed")) == (
+    # Status changes carry no time of their own: dated when received (see the adapter).
+    assert mapped(chatwoot_payload("conversation_status_changed")) == (
         [
             {
-                "event_id": "chatwoot-conversation-10-open-1627063369",
-                "ts": "2021-07-23T18:02:49+00:00",
+                "event_id": "chatwoot-conversation-10-open-74d0782f25d80c63",
+                "ts": "2026-11-25T14:00:05+00:00",
                 "channel": "web_chat",
                 "customer_id": "contact-12",
                 "type": "transfer_request",
@@ -60,11 +70,11 @@ def test_chatwoot_real_payloads_map_by_hand():
         ],
         None,
     )
-    assert chatwoot.map_event(chatwoot_payload("conversation_resolved")) == (
+    assert mapped(chatwoot_payload("conversation_resolved")) == (
         [
             {
-                "event_id": "chatwoot-conversation-10-resolved-1627063520",
-                "ts": "2021-07-23T18:05:20+00:00",
+                "event_id": "chatwoot-conversation-10-resolved-7327916f83ffa72b",
+                "ts": "2026-11-25T14:00:05+00:00",
                 "channel": "web_chat",
                 "customer_id": "contact-12",
                 "type": "close",
@@ -78,7 +88,7 @@ def test_chatwoot_real_payloads_map_by_hand():
         ("message_updated", "message_updated"),
         ("webwidget_triggered", "webwidget_triggered"),
     ):
-        assert chatwoot.map_event(chatwoot_payload(name)) == ([], why)
+        assert mapped(chatwoot_payload(name)) == ([], why)
 
 
 def test_chatwoot_senders_notes_teams_and_reopens():
@@ -88,23 +98,45 @@ def test_chatwoot_senders_notes_teams_and_reopens():
         "message_type": "outgoing",
         "sender": {"id": 3, "name": "John", "type": "user"},
     }
-    assert chatwoot.map_event(agent)[0][0]["sender"] == "teammate"
-    assert chatwoot.map_event(agent)[0][0]["teammate_id"] == "user-3"
+    assert mapped(agent)[0][0]["sender"] == "teammate"
+    assert mapped(agent)[0][0]["teammate_id"] == "user-3"
     bot = {
         **copy.deepcopy(msg),
         "message_type": "outgoing",
         "sender": {"id": 1, "type": "agent_bot"},
     }
-    assert chatwoot.map_event(bot)[0][0]["sender"] == "chatbot"
-    assert chatwoot.map_event({**msg, "private": True}) == ([], "private note")
+    assert mapped(bot)[0][0]["sender"] == "chatbot"
+    assert mapped({**msg, "private": True}) == ([], "private note")
     reopened = {
         **chatwoot_payload("conversation_status_changed"),
         "changed_attributes": [{"status": {"previous_value": "resolved", "current_value": "open"}}],
     }
-    assert chatwoot.map_event(reopened) == ([], "status change to open")
+    assert mapped(reopened) == ([], "status change to open")
     resolved = copy.deepcopy(chatwoot_payload("conversation_resolved"))
     resolved["meta"]["team"] = {"id": 2, "name": "Returns"}
-    assert chatwoot.map_event(resolved)[0][0]["department"] == "Returns"
+    assert mapped(resolved)[0][0]["department"] == "Returns"
+
+
+def test_chatwoot_status_changes_get_their_own_ids_and_updated_at_when_given():
+    resolved = chatwoot_payload("conversation_resolved")
+    first = mapped(resolved)[0][0]
+    assert mapped(copy.deepcopy(resolved))[0][0]["event_id"] == first["event_id"]  # redelivery
+    later = {**resolved, "agent_last_seen_at": resolved["agent_last_seen_at"] + 60}
+    assert mapped(later)[0][0]["event_id"] != first["event_id"]  # resolved again later
+    stamped = {**resolved, "updated_at": 1627063600}
+    assert mapped(stamped)[0][0]["ts"] == "2021-07-23T18:06:40+00:00"
+
+
+def test_platform_timestamps_out_of_range_are_named_by_validation():
+    msg = {**chatwoot_payload("message_created"), "created_at": 1e20}
+    records, _ = mapped(msg)
+    with pytest.raises(EventError, match="ts: "):
+        validate_batch(records, "shop")
+    text = copy.deepcopy(whatsapp_payloads("message")["text"])
+    text["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "1e20"
+    by_number, _ = whatsapp.map_payload(text)
+    with pytest.raises(EventError, match="ts: "):
+        validate_batch(by_number["1122334455667"], "shop")
 
 
 # WhatsApp ----------------------------------------------------------------------------------
@@ -113,11 +145,12 @@ def test_chatwoot_senders_notes_teams_and_reopens():
 def test_whatsapp_real_messages_map_to_customer_messages():
     messages = whatsapp_payloads("message")
     for name, payload in messages.items():
-        records, ignored = whatsapp.map_payload(payload)
+        by_number, ignored = whatsapp.map_payload(payload)
+        (records,) = by_number.values()
         assert len(records) == 1 and not ignored, name
         assert records[0]["sender"] == "customer" and records[0]["channel"] == "whatsapp"
-    records, _ = whatsapp.map_payload(messages["text"])
-    assert records == [
+    by_number, _ = whatsapp.map_payload(messages["text"])
+    assert by_number["1122334455667"] == [
         {
             "event_id": "whatsapp-wamid.xyzxyz",
             "ts": "2023-10-11T16:53:43+00:00",
@@ -129,10 +162,10 @@ def test_whatsapp_real_messages_map_to_customer_messages():
     ]
     statuses = whatsapp_payloads("message_status")
     for payload in statuses.values():
-        records, ignored = whatsapp.map_payload(payload)
-        assert records == [] and ignored["status"] >= 1
+        by_number, ignored = whatsapp.map_payload(payload)
+        assert by_number == {} and ignored["status"] >= 1
     for payload in whatsapp_payloads("system").values():
-        assert whatsapp.map_payload(payload) == ([], {"system message": 1})
+        assert whatsapp.map_payload(payload) == ({}, {"system message": 1})
 
 
 def test_whatsapp_signature():
@@ -141,6 +174,7 @@ def test_whatsapp_signature():
     assert whatsapp.signature_ok(APP_SECRET, body, good)
     assert not whatsapp.signature_ok(APP_SECRET, body + b" ", good)
     assert not whatsapp.signature_ok(APP_SECRET, body, None)
+    assert not whatsapp.signature_ok(APP_SECRET, body, "sha256=é\udc80")  # no TypeError
 
 
 # Webhooks through a real server -------------------------------------------------------------
@@ -155,7 +189,9 @@ def hooks(tmp_path_factory):
         store.ensure_workspace("unconfigured")
         admin = accounts.create_key(store, "shop")
         ingest = accounts.create_key(store, "shop", "chatwoot", scope="ingest")
-        store.set_whatsapp("shop", APP_SECRET, "verify-me")
+        store.set_whatsapp("shop", APP_SECRET, "verify-me", ["1122334455667"])
+        store.ensure_workspace("outlet")  # a second brand on the same Meta app
+        store.set_whatsapp("outlet", APP_SECRET, "verify-me", ["5550001"])
     server = Server(db, tmp / "server.log").start()
     yield server, admin, ingest
     server.stop()
@@ -187,6 +223,10 @@ def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
         "/v1/webhooks/chatwoot", params={"key": key}, json=chatwoot_payload("message_created")
     )
     assert again.json()["duplicates"] == 1
+    redelivered = c.post(  # a later receipt time, same status change: a duplicate, not a 409
+        "/v1/webhooks/chatwoot", params={"key": key}, json=chatwoot_payload("conversation_resolved")
+    )
+    assert redelivered.json() == {"accepted": 0, "duplicates": 1, "ignored": {}}
     bad = c.post(
         "/v1/webhooks/chatwoot",
         params={"key": "csk_wrong"},
@@ -204,22 +244,14 @@ def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
     )
     assert in_url.status_code == 403 and "ingest-scoped" in in_url.json()["detail"]
     assert c.get("/v1/overview", headers={"Authorization": f"Bearer {key}"}).status_code == 403
-    data = c.get(
-        "/v1/overview",
-        params={"from": "2021-07-23", "to": "2021-07-23"},
-        headers={"Authorization": f"Bearer {admin}"},
-    ).json()
-    # contact-14: one message; contact-12: a transfer request then a close 151 s later.
-    assert data["tiles"]["total_conversations"] == 2
-    assert sum(data["traffic"]["transfer_requests"]) == 1
-    assert data["closed_by_department"] == [
-        {
-            "department": None,
-            "conversations": 1,
-            "teammates_involved": 1,
-            "avg_resolution_seconds": 151.0,
-        }
-    ]
+    auth = {"Authorization": f"Bearer {admin}"}
+    then = c.get("/v1/overview", params={"from": "2021-07-23", "to": "2021-07-23"}, headers=auth)
+    assert then.json()["tiles"]["total_conversations"] == 1  # contact-14's message
+    # contact-12: the transfer request and the close, dated when they were received (today).
+    rows = c.get("/v1/conversations", params={"period": "today"}, headers=auth).json()["items"]
+    (row,) = [r for r in rows if r["customer_id"] == "contact-12"]
+    assert row["transfer_requests"] == 1 and row["closed_by"] == "user-1"
+    assert 0 <= row["resolution_seconds"] < 60
     assert "key=" not in server.log.read_text() and key not in server.log.read_text()
 
 
@@ -228,45 +260,33 @@ def signed(body: bytes) -> dict:
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 
-def test_whatsapp_webhook_handshake_signature_and_payloads(hooks):
+def test_whatsapp_webhook_handshake_signature_and_routing(hooks):
     server, key, _ = hooks
     c = httpx.Client(base_url=server.url)
-    params = {
-        "workspace": "shop",
-        "hub.mode": "subscribe",
-        "hub.verify_token": "verify-me",
-        "hub.challenge": "1158201444",
-    }
+    params = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201"}
     r = c.get("/v1/webhooks/whatsapp", params=params)
-    assert r.status_code == 200 and r.text == "1158201444"
-    assert (
-        c.get("/v1/webhooks/whatsapp", params={**params, "hub.verify_token": "nope"}).status_code
-        == 403
-    )
-    assert (
-        c.get("/v1/webhooks/whatsapp", params={**params, "workspace": "unconfigured"}).status_code
-        == 404
-    )
+    assert r.status_code == 200 and r.text == "1158201"
+    for wrong in ({"hub.verify_token": "nope"}, {"hub.verify_token": "é"}, {"hub.mode": "x"}):
+        assert c.get("/v1/webhooks/whatsapp", params={**params, **wrong}).status_code == 403
     body = json.dumps(whatsapp_payloads("message")["text"]).encode()
-    r = c.post(
-        "/v1/webhooks/whatsapp", params={"workspace": "shop"}, content=body, headers=signed(body)
-    )
+    r = c.post("/v1/webhooks/whatsapp", content=body, headers=signed(body))
     assert r.json() == {"accepted": 1, "duplicates": 0, "ignored": {}}
     tampered = body.replace(b"Body Text", b"Other Text")
-    r = c.post(
-        "/v1/webhooks/whatsapp",
-        params={"workspace": "shop"},
-        content=tampered,
-        headers=signed(body),
+    assert (
+        c.post("/v1/webhooks/whatsapp", content=tampered, headers=signed(body)).status_code == 401
     )
-    assert r.status_code == 401
+    # A number no workspace registered gets the same 401 as a bad signature.
+    stranger = body.replace(b"1122334455667", b"4040404")
+    r = c.post("/v1/webhooks/whatsapp", content=stranger, headers=signed(stranger))
+    assert r.status_code == 401 and r.json()["detail"] == "missing or wrong X-Hub-Signature-256"
+    # The same Meta app, another brand's number: routed to that workspace.
+    outlet = body.replace(b"1122334455667", b"5550001").replace(b"wamid.xyzxyz", b"wamid.o1")
+    r = c.post("/v1/webhooks/whatsapp", content=outlet, headers=signed(outlet))
+    assert r.json()["accepted"] == 1
+    with_sig = {**signed(body), "X-Hub-Signature-256": "sha256=é".encode()}
+    assert c.post("/v1/webhooks/whatsapp", content=body, headers=with_sig).status_code == 401
     status = json.dumps(whatsapp_payloads("message_status")["read"]).encode()
-    r = c.post(
-        "/v1/webhooks/whatsapp",
-        params={"workspace": "shop"},
-        content=status,
-        headers=signed(status),
-    )
+    r = c.post("/v1/webhooks/whatsapp", content=status, headers=signed(status))
     assert r.json()["accepted"] == 0 and r.json()["ignored"]["status"] == 1
     data = c.get(
         "/v1/overview",

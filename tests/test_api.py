@@ -123,7 +123,8 @@ def test_department_csv(env):
     r = client(env).get("/v1/reports/departments.csv", params=PERIOD)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"] == (
-        'attachment; filename="departments_A_2026-11-10_2026-11-11.csv"'
+        'attachment; filename="departments_A_2026-11-10_2026-11-11.csv"; '
+        "filename*=UTF-8''departments_A_2026-11-10_2026-11-11.csv"
     )
     assert r.text.splitlines() == [
         "department,conversations,teammates_involved,avg_resolution_seconds",

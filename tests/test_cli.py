@@ -83,20 +83,21 @@ def test_bad_file_is_rejected_whole_with_the_record_and_field_named(tmp_path):
     code, _, err = cli("import", str(path), "-w", "shop", db=db)
     assert code == 1
     assert f'event 17 (id "{events[17]["event_id"]}"): ts: timestamp has no UTC offset' in err
-    code, out, _ = cli("report", "-w", "shop", *PERIOD, "--format", "json", db=db)
-    assert json.loads(out)["tiles"]["total_conversations"] == 0
+    code, _, err = cli("report", "-w", "shop", *PERIOD, "--format", "json", db=db)
+    assert code == 2 and "no workspace 'shop'" in err  # a rejected file creates nothing
 
 
 def test_bad_record_in_a_later_batch_rolls_back_earlier_batches(tmp_path, monkeypatch):
     monkeypatch.setattr("convoscope.adapters.files.BATCH_SIZE", 5)
-    monkeypatch.setattr("convoscope.cli.read_events.__defaults__", (5, None))
+    monkeypatch.setattr("convoscope.adapters.files.read_events.__defaults__", (5, None))
     db, path = tmp_path / "cs.duckdb", tmp_path / "bad.csv"
     events = scenario()
     events[-1]["type"] = "note"
     write_csv(path, events)
     code, _, err = cli("import", str(path), "-w", "shop", db=db)
     assert code == 1 and f"event {len(events) - 1}" in err and "type:" in err
-    assert report(db)["tiles"]["total_conversations"] == 0
+    code, _, err = cli("report", "-w", "shop", *PERIOD, db=db)
+    assert code == 2 and "no workspace 'shop'" in err
 
 
 def test_broken_json_line_is_named(tmp_path):
@@ -139,7 +140,7 @@ def test_report_export_and_bad_options(tmp_path):
     code, _, err = cli("report", "-w", "shop", *PERIOD, "--tz", "Nowhere/Else", db=db)
     assert code == 2 and "--tz" in err
     code, _, err = cli("report", "-w", "nobody", *PERIOD, db=db)
-    assert code == 1 and "no workspace" in err
+    assert code == 2 and "no workspace 'nobody'" in err and "(workspaces: shop)" in err
 
 
 def test_tz_option_overrides_the_workspace_zone(tmp_path):

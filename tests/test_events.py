@@ -28,7 +28,7 @@ def errors_of(record: dict) -> list[str]:
     ("change", "expected"),
     [
         ({"ts": "2026-11-10T10:00:00"}, 'event 1 (id "m-2"): ts: timestamp has no UTC offset'),
-        ({"ts": "1731250800"}, 'event 1 (id "m-2"): ts: Value error, not an RFC 3339 timestamp'),
+        ({"ts": "1731250800"}, 'event 1 (id "m-2"): ts: not an RFC 3339 timestamp'),
         ({"type": "note"}, 'event 1 (id "m-2"): type: Input should be'),
         ({"sender": None}, 'event 1 (id "m-2"): sender: is required for a message'),
         ({"type": "close"}, 'event 1 (id "m-2"): sender: is only allowed on a message'),
@@ -94,11 +94,11 @@ def test_conflict_inside_one_batch(store):
 
 
 def test_conflict_across_batches_of_one_file_stores_nothing(store):
-    from convoscope import conversations
+    from convoscope import ingest
 
     batches = [validate_batch([GOOD], "w"), validate_batch([{**GOOD, "sender": "chatbot"}], "w")]
     with pytest.raises(ConflictError):
-        conversations.ingest(store, "w", batches)
+        ingest.store_batches(store, {"w": batches})
     assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reference import walk
 
 from convoscope import conversations, overview
+from convoscope import ingest as write
 from convoscope.events import validate_batch
 from convoscope.query import Query
 from convoscope.store import Store
@@ -73,7 +74,7 @@ def fresh_store() -> Store:
 
 def ingest(store: Store, batches: list[list[dict]]) -> None:
     for batch in batches:
-        conversations.ingest(store, "w", [validate_batch(batch, "w")])
+        write.store_events(store, "w", validate_batch(batch, "w"))
 
 
 def stored(store: Store) -> list[dict]:
@@ -209,7 +210,7 @@ def test_workspaces_never_see_each_other():
         "type": "message",
         "sender": "customer",
     }
-    conversations.ingest(store, "other", [validate_batch([event], "other")])
+    write.store_events(store, "other", validate_batch([event], "other"))
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-10")
     assert overview.run(store, q).tiles.total_conversations == 0
     q2 = Query.build(

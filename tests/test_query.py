@@ -27,7 +27,7 @@ def test_today_just_before_midnight_is_still_yesterdays_date_in_utc_terms():
     assert query.buckets[0].label == "2026-11-23T00:00:00-05:00"
     assert query.buckets[-1].label == "2026-11-23T23:00:00-05:00"
     assert query.previous.start == datetime(2026, 11, 22, 5)
-    assert query.previous.end == datetime(2026, 11, 23, 5)
+    assert query.previous.end == datetime(2026, 11, 23, 4, 30)  # yesterday up to 23:30 too
 
 
 def test_today_at_midnight_has_its_first_hour():
@@ -35,10 +35,11 @@ def test_today_at_midnight_has_its_first_hour():
     assert span(query) == (date(2026, 11, 24), date(2026, 11, 24))
     assert [b.label for b in query.buckets] == ["2026-11-24T00:00:00-05:00"]
     assert query.period.end == datetime(2026, 11, 24, 6)
-    assert (query.previous.start, query.previous.end) == (
+    assert (query.previous.start, query.previous.end) == (  # up to now (00:00), not 01:00
         datetime(2026, 11, 23, 5),
-        datetime(2026, 11, 23, 6),
+        datetime(2026, 11, 23, 5),
     )
+    assert query.in_progress_bucket == 0
 
 
 def test_today_mid_afternoon_runs_to_the_end_of_the_current_hour():

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from server import Server
 from test_overview import scenario
 
-from convoscope import accounts, conversations, demo
+from convoscope import accounts, demo, ingest
 from convoscope.events import validate_batch
 from convoscope.store import Store
 
@@ -41,11 +41,11 @@ def server(tmp_path_factory):
     db = tmp / "web.duckdb"
     with Store(db) as store:
         store.ensure_workspace("shop")
-        conversations.ingest(store, "shop", [validate_batch(scenario(), "shop")])
+        ingest.store_events(store, "shop", validate_batch(scenario(), "shop"))
         accounts.create_user(store, "boss@shop.test", "shop", "admin", PASSWORD)
         store.ensure_workspace("demo")
         records = list(demo.generate(days=28, per_day=160, seed=5, end=date(2026, 11, 20)))
-        conversations.ingest(store, "demo", [validate_batch(records, "demo")])
+        ingest.store_events(store, "demo", validate_batch(records, "demo"))
         accounts.create_user(store, "boss@demo.test", "demo", "admin", PASSWORD)
     srv = Server(db, tmp / "server.log").start()
     yield srv

@@ -69,11 +69,21 @@ def create_user(store: Store, email: str, workspace: str, role: str, password: s
     )
 
 
+def list_users(store: Store, workspace: str) -> list[tuple]:
+    """(email, role, created_at) of a workspace's users, by email."""
+    return store.con.execute(
+        "SELECT email, role, created_at FROM users WHERE workspace = ? ORDER BY email",
+        [workspace],
+    ).fetchall()
+
+
 def set_password(store: Store, email: str, password: str) -> None:
     """Replace a user's password and end their sessions."""
     email = email.strip().lower()
     if len(password) < 10:
         raise ValueError("password must be at least 10 characters")
+    if first_row(store.con, "SELECT 1 FROM users WHERE email = ?", [email]) is None:
+        raise ValueError(f"no user {email!r}")
     store.con.execute(
         "UPDATE users SET password_hash = ? WHERE email = ?", [_hasher.hash(password), email]
     )

@@ -18,14 +18,12 @@ same code as everything else and the result equals a full recompute.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from functools import cache
 
 import duckdb
 import sqlglot
 
-from convoscope.events import Event
-from convoscope.store import AppendResult, Store
+from convoscope.store import Store
 
 THREAD = "workspace, channel, customer_id"
 
@@ -152,21 +150,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
     con.execute("DROP TABLE assigned")
     con.execute("DROP TABLE dirty_threads")
-
-
-def ingest(store: Store, workspace: str, batches: Iterable[Sequence[Event]]) -> AppendResult:
-    """Store validated batches and refresh their threads, all in one transaction.
-
-    `batches` may be a lazy generator that validates as it reads: any exception it raises
-    (or a conflict) leaves the database untouched, so a file is stored whole or not at all.
-    """
-    with store.staging() as staging:
-        for batch in batches:
-            staging.add(batch)
-        with store.transaction() as con:
-            result = store.append_staged(con, workspace)
-            refresh(con)
-    return result
 
 
 def rebuild(store: Store, workspace: str | None = None) -> None:

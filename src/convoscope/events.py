@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -24,6 +25,9 @@ from pydantic import (
 )
 
 EventType = Literal["message", "transfer_request", "close"]
+# A close's department cannot be one of the names outputs use for "closed without one".
+RESERVED_DEPARTMENTS = ("no department", "(none)")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 Sender = Literal["customer", "chatbot", "teammate"]
 # What an event says, beyond its id and workspace: two events with one id are duplicates when
 # these are equal, a conflict otherwise.
@@ -53,7 +57,27 @@ def _rfc3339(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+def _in_range(value: datetime) -> datetime:
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = value.year
+    if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _department(value: Any) -> Any:
+    """A blank department is no department (as an empty CSV cell is); reserved names are
+    refused."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, str) and value.strip().lower() in RESERVED_DEPARTMENTS:
+        raise ValueError(f"{value!r} is reserved for closes without a department; omit it")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 
 
 class Event(BaseModel):
@@ -72,7 +96,9 @@ class Event(BaseModel):
     sender: Sender | None = None
     teammate_id: str | None = Field(default=None, min_length=1, max_length=256)
     welcome: bool = False
-    department: str | None = Field(default=None, min_length=1, max_length=256)
+    department: Annotated[
+        Annotated[str, Field(min_length=1, max_length=256)] | None, BeforeValidator(_department)
+    ] = None
 
     @property
     def ts_utc(self) -> datetime:
@@ -141,6 +167,20 @@ def _rule_errors(event: Event) -> list[tuple[str, str]]:
     return problems
 
 
+_NOT_UNICODE = "is not valid Unicode text (a lone surrogate)"
+
+
+def _unicode(value: Any) -> bool:
+    """False for strings that cannot be UTF-8 (lone surrogates from JSON `\\ud800`)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_batch(
     records: Iterable[Mapping[str, Any]], workspace: str, offset: int = 0
 ) -> list[Event]:
@@ -158,12 +198,20 @@ def validate_batch(
         if not isinstance(record, Mapping):
             errors.append(FieldError(index, None, "(event)", "must be an object"))
             continue
+        broken = [k for k, v in record.items() if not _unicode(k) or not _unicode(v)]
+        if broken:
+            event_id = event_id if event_id is not None and _unicode(event_id) else None
+            errors.extend(
+                FieldError(index, event_id, k if _unicode(k) else "(field name)", _NOT_UNICODE)
+                for k in broken
+            )
+            continue
         try:
             event = Event.model_validate(record)
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"]) or "(event)"
-                message = _MESSAGES.get(err["type"], err["msg"])
+                message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
                 errors.append(FieldError(index, event_id, field, message))
             continue
         if event.workspace is not None and event.workspace != workspace:

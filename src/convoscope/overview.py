@@ -4,26 +4,22 @@
 web page all serve its result unchanged. Each element is one SQL statement over the derived
 `conversations` table (or `events` for message and transfer-request counts), anchored on the
 timestamp the spec names; buckets arrive as a small table of UTC ranges built by `query`, so
-the SQL never does calendar arithmetic. This module does not render anything but the
-department CSV, whose columns are part of the contract.
+the SQL never does calendar arithmetic. Rendering (CSV, terminal, page) is not done here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from convoscope.exports import CONVERSATION_COLUMNS
 from convoscope.query import Period, Query
 from convoscope.store import Store, only_row
-
-NO_DEPARTMENT = "No department"
 
 
 class Durations(BaseModel):
@@ -89,6 +85,9 @@ class OverviewResult(BaseModel):
     granularity: str
     channels: list[str] | None
     buckets: list[str]
+    in_progress_bucket: int | None = Field(
+        description="Index of the bucket holding now (still filling up), else null."
+    )
     tiles: TilesWithPrevious
     engagement: Engagement
     messages: Messages
@@ -247,6 +246,7 @@ def run(store: Store, query: Query) -> OverviewResult:
         granularity=query.granularity.value,
         channels=list(query.channels) if query.channels else None,
         buckets=[b.label for b in query.buckets],
+        in_progress_bucket=query.in_progress_bucket,
         tiles=TilesWithPrevious(**current.model_dump(), previous=previous),
         engagement=Engagement(engaged=engaged, non_engaged=non_engaged),
         messages=Messages(teammate=teammate, chatbot=chatbot, customer=customer),
@@ -277,30 +277,9 @@ def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
     ]
 
 
-def department_report(store: Store, query: Query) -> tuple[str, str, int]:
-    """The department export alone (one statement): file name, CSV text, number of rows.
-
-    The CSV has a header line and one row per department ("No department" for closes without
-    one); the file name carries the workspace, the period and the channel filter.
-    """
-    rows = _departments(store.con, _params(query, query.period))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["department", "conversations", "teammates_involved", "avg_resolution_seconds"])
-    for row in rows:
-        avg = "" if row.avg_resolution_seconds is None else repr(row.avg_resolution_seconds)
-        writer.writerow(
-            [row.department or NO_DEPARTMENT, row.conversations, row.teammates_involved, avg]
-        )
-    return export_filename("departments", query), out.getvalue(), len(rows)
-
-
-def export_filename(kind: str, query: Query) -> str:
-    """`<kind>_<workspace>_<from>_<to>[_<channels>].csv`, safe in a Content-Disposition."""
-    parts = [kind, query.workspace, str(query.period.first), str(query.period.last)]
-    if query.channels:
-        parts.append("+".join(query.channels))
-    return "".join(ch if ch.isalnum() or ch in "-_+." else "-" for ch in "_".join(parts)) + ".csv"
+def departments(store: Store, query: Query) -> list[DepartmentRow]:
+    """The department report alone (one statement), for the CSV export."""
+    return _departments(store.con, _params(query, query.period))
 
 
 @dataclass(frozen=True)
@@ -319,13 +298,11 @@ class ConversationFilter:
     anchor: Literal["started_at", "closed_at"] = "started_at"
 
 
-_ROW_COLUMNS = (
-    "conversation_id, channel, customer_id, started_at, ended_at, "
-    "duration_us / 1e6 AS duration_seconds, engaged, escalated_at, transfer_requests, "
-    "support_type, closed_at, department, closed_by, first_response_at, "
-    "resolution_us / 1e6 AS resolution_seconds, customer_messages, chatbot_messages, "
-    "teammate_messages"
-)
+_COMPUTED = {
+    "duration_seconds": "duration_us / 1e6",
+    "resolution_seconds": "resolution_us / 1e6",
+}
+_ROW_COLUMNS = ", ".join(f"{_COMPUTED.get(c, c)} AS {c}" for c in CONVERSATION_COLUMNS)
 
 
 def conversations(
@@ -350,16 +327,23 @@ def conversations(
         "department": filt.department or None,
     }
     con = store.con
-    (total,) = only_row(con, f"SELECT count(*) {where}", params)
     page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
-    cur = con.execute(
-        f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}", params
-    )
-    names = [d[0] for d in cur.description]
-    rows = [
-        {n: _utc_text(v) if isinstance(v, datetime) else v for n, v in zip(names, row, strict=True)}
-        for row in cur.fetchall()
-    ]
+    con.begin()  # the count and the page from one snapshot, even while events arrive
+    try:
+        (total,) = only_row(con, f"SELECT count(*) {where}", params)
+        cur = con.execute(
+            f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}",
+            params,
+        )
+        rows = [
+            {
+                n: _utc_text(v) if isinstance(v, datetime) else v
+                for n, v in zip(CONVERSATION_COLUMNS, row, strict=True)
+            }
+            for row in cur.fetchall()
+        ]
+    finally:
+        con.rollback()
     return total, rows
 
 

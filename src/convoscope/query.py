@@ -1,28 +1,36 @@
-"""Query: what one overview request asks for, parsed and validated once (SPEC section 3).
+"""Query: what one analytics request asks for, parsed and validated once (SPEC section 3).
 
-A Query fixes the workspace, the period (a preset or a custom date range), the time zone,
-the bucket granularity and the channel filter. Everything calendar-related is resolved here,
-in Python with `zoneinfo`, into UTC instants: the period, its buckets and the previous period.
-The engines downstream only compare timestamps, so DST days (23 or 25 hourly buckets) need no
-engine support and every engine agrees. Choices the spec leaves open, written down here:
+`QueryParams` is the one parameter model of every analytics request: FastAPI reads it from
+the query string and the CLI from its options, so presets, the default period, the channel
+rule and the limits exist once. `QueryParams.resolve` turns it into a `Query`: the period (a
+preset or a custom date range), the time zone, the bucket granularity and the channel filter,
+resolved in Python with `zoneinfo` into UTC instants. The engines downstream only compare
+timestamps, so DST days (23 or 25 hourly buckets) need no engine support and every engine
+agrees. Choices the spec leaves open, written down here:
 
+- Without a period, the last 7 days.
 - A period covers whole local days, except `today`, which ends at the end of the hour in
   progress (so its last hourly bar is the current hour). `this_month` runs from the 1st to
   today, included.
 - Buckets are calendar spans (local hours, days, weeks starting Monday, months) clipped to
   the period, so the buckets always partition the period; a clipped bucket is labelled by
-  its clipped start.
-- The previous period is the same number of days immediately before; for `today` it is
-  yesterday over the same number of hours.
+  its clipped start. The bucket holding now is `in_progress_bucket` (the page marks it).
+- Dates are between 1900-01-01 and 2999-12-31.
+- The previous period: see `comparisons`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from convoscope.comparisons import previous_period
+from convoscope.periods import Period, add_months, midnight, whole_days
 from convoscope.store import check_timezone
 
 
@@ -53,6 +61,8 @@ class Granularity(StrEnum):
 
 MAX_BUCKETS = 5000
 MAX_DAYS = 3660
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+DEFAULT_PERIOD = Preset.last_7_days
 
 
 @dataclass(frozen=True)
@@ -63,36 +73,9 @@ class Bucket:
 
 
 @dataclass(frozen=True)
-class Period:
-    """Local calendar dates `first`..`last` (both included), as UTC instants [start, end)."""
-
-    first: date
-    last: date
-    start: datetime
-    end: datetime
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-
-def _utc(local: datetime, zone: ZoneInfo) -> datetime:
-    """Naive local wall time in `zone` -> naive UTC (zoneinfo resolves gaps and folds)."""
-    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return _utc(datetime.combine(day, time()), zone)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
 class Query:
-    """One overview request. Build it with `Query.build`, which validates every parameter."""
+    """One analytics request, resolved. Build it with `Query.build` (or `QueryParams.resolve`),
+    which validates every parameter."""
 
     workspace: str
     timezone: str
@@ -102,6 +85,7 @@ class Query:
     channels: tuple[str, ...] | None
     preset: Preset | None = None
     buckets: tuple[Bucket, ...] = field(default=(), compare=False)
+    in_progress_bucket: int | None = None
 
     @classmethod
     def build(
@@ -124,44 +108,80 @@ class Query:
         today = now_utc.replace(tzinfo=UTC).astimezone(zone).date()
         preset, first, last = _resolve_dates(period, date_from, date_to, today)
 
-        shift = timedelta(days=(last - first).days + 1)
-        current = _period(first, last, zone)
-        previous = _period(first - shift, last - shift, zone)
-        if preset is Preset.today:
+        current = whole_days(first, last, zone)
+        if preset is Preset.today:  # to the end of the hour in progress
             hours = (now_utc - current.start) // timedelta(hours=1) + 1
-            current = _truncate(current, hours)
-            previous = _truncate(previous, hours)
+            end = min(current.end, current.start + timedelta(hours=hours))
+            current = Period(current.first, current.last, current.start, end)
 
         gran = _granularity(granularity, current)
+        buckets = tuple(_buckets(current, gran, zone))
+        live = [i for i, b in enumerate(buckets) if b.start <= now_utc < b.end]
         return cls(
             workspace=workspace,
             timezone=timezone,
             period=current,
-            previous=previous,
+            previous=previous_period(current, zone, now_utc),
             granularity=gran,
             channels=_channels(channels),
             preset=preset,
-            buckets=tuple(_buckets(current, gran, zone)),
+            buckets=buckets,
+            in_progress_bucket=live[0] if live else None,
         )
 
 
-def _period(first: date, last: date, zone: ZoneInfo) -> Period:
-    return Period(first, last, _midnight(first, zone), _midnight(last + timedelta(days=1), zone))
+class QueryParams(BaseModel):
+    """The parameters of every analytics request (HTTP query string and CLI options alike)."""
 
+    model_config = ConfigDict(populate_by_name=True)
 
-def _truncate(period: Period, hours: int) -> Period:
-    """The first `hours` hours of a one-day period (no further than its end)."""
-    end = min(period.end, period.start + timedelta(hours=hours))
-    return Period(period.first, period.last, period.start, end)
+    period: Annotated[Preset | None, Field(description="A preset; or give from and to.")] = None
+    date_from: Annotated[date | None, Field(alias="from", description="First day.")] = None
+    date_to: Annotated[date | None, Field(alias="to", description="Last day, included.")] = None
+    tz: Annotated[
+        str | None, Field(max_length=64, description="IANA zone; default the workspace's.")
+    ] = None
+    channels: Annotated[
+        str | None, Field(max_length=2000, description="Comma-separated channels.")
+    ] = None
+    granularity: Granularity | None = None
+
+    def resolve(self, workspace: str, default_tz: str, now: datetime | None = None) -> Query:
+        """The Query, in the workspace's zone unless `tz` is given; QueryError names the
+        parameter at fault."""
+        period = self.period
+        if period is None and self.date_from is None and self.date_to is None:
+            period = DEFAULT_PERIOD
+        return Query.build(
+            workspace,
+            timezone=self.tz or default_tz,
+            period=period,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            granularity=self.granularity,
+            channels=self.channels,
+            now=now,
+        )
+
+    @classmethod
+    def parse(cls, **values: object) -> QueryParams:
+        """From plain strings (the CLI), with pydantic's errors turned into a QueryError."""
+        try:
+            return cls.model_validate({k: v for k, v in values.items() if v is not None})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            param = str(first["loc"][0]) if first["loc"] else "query"
+            raise QueryError(param, first["msg"]) from None
 
 
 def _parse_date(param: str, value: date | str) -> date:
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(value)
+        day = value if isinstance(value, date) else date.fromisoformat(value)
     except ValueError:
         raise QueryError(param, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise QueryError(param, f"{day} is not between {FIRST_DATE} and {LAST_DATE}")
+    return day
 
 
 def _resolve_dates(
@@ -196,7 +216,7 @@ def _resolve_dates(
         case Preset.this_month:
             return preset, today.replace(day=1), today
         case Preset.last_month:
-            first = _add_months(today.replace(day=1), -1)
+            first = add_months(today.replace(day=1), -1)
             return preset, first, today.replace(day=1) - timedelta(days=1)
 
 
@@ -251,7 +271,7 @@ def _boundaries(period: Period, gran: Granularity, zone: ZoneInfo) -> list[datet
         day = day.replace(day=1)
     points = []
     while True:
-        start = _midnight(day, zone)
+        start = midnight(day, zone)
         if start >= period.end:
             break
         points.append(max(start, period.start))
@@ -260,7 +280,7 @@ def _boundaries(period: Period, gran: Granularity, zone: ZoneInfo) -> list[datet
         elif gran is Granularity.week:
             day += timedelta(days=7)
         else:
-            day = _add_months(day, 1)
+            day = add_months(day, 1)
     return points
 
 

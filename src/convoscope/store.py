@@ -14,8 +14,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import platformdirs
@@ -24,7 +25,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -115,6 +116,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE api_keys ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'admin';
     """,
+    """
+    CREATE TABLE whatsapp_numbers (
+        phone_number_id VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL
+    );
+    """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -145,12 +152,22 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("convoscope")) / "convoscope.duckdb"
 
 
+@cache
+def _iana_zones() -> frozenset[str]:
+    """The zone names of the IANA database, as shipped by the `tzdata` package."""
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listing.split())
+
+
 def check_timezone(name: str) -> str:
-    """Return `name` if it is an IANA zone this machine knows, else raise ValueError."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA time zone {name!r}") from None
+    """Return `name` if it is an IANA zone name (as `America/Toronto`), else raise ValueError.
+
+    Only names from the IANA database count: not `localtime`, a directory such as `America`,
+    or a path, which `ZoneInfo` alone would try to open.
+    """
+    if name not in _iana_zones():
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        raise ValueError(f"unknown IANA time zone {shown!r} (e.g. America/Toronto)")
     return name
 
 
@@ -172,6 +189,7 @@ class AppendResult:
 _EVENT_SCHEMA = pa.schema(
     [
         ("idx", pa.int64()),
+        ("workspace", pa.string()),
         ("event_id", pa.string()),
         ("ts", pa.timestamp("us")),
         ("channel", pa.string()),
@@ -253,6 +271,12 @@ class Store:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
             con.commit()
 
+    def probe(self) -> None:
+        """Read and commit a write (what `/healthz` checks); raises when either fails."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('last_probe', CAST(now() AS VARCHAR))")
+        self.con.execute("SELECT count(*) FROM workspaces").fetchall()
+
     def schema_version(self) -> int:
         return int(only_row(self.con, "SELECT value FROM meta WHERE key = 'schema_version'")[0])
 
@@ -289,6 +313,11 @@ class Store:
             name, timezone, inactivity, escalated, json.loads(hours) if hours else None
         )
 
+    def workspace_names(self) -> list[str]:
+        return [
+            r[0] for r in self.con.execute("SELECT name FROM workspaces ORDER BY name").fetchall()
+        ]
+
     def ensure_workspace(self, name: str, timezone: str = DEFAULT_TIMEZONE) -> Workspace:
         """Return the workspace, creating it with `timezone` if it does not exist yet."""
         existing = self.workspace(name)
@@ -306,31 +335,48 @@ class Store:
     def update_workspace(
         self, name: str, timezone: str, business_hours: dict[str, list[list[str]]] | None
     ) -> Workspace:
-        """Change the settings a workspace admin may change (validated by the caller)."""
+        """Change the settings a workspace admin may change (validated by the caller).
+        Serialised with every other write: concurrent updates of one row would otherwise
+        fail DuckDB's optimistic concurrency check."""
         check_timezone(timezone)
         hours = json.dumps(business_hours) if business_hours is not None else None
-        self.con.execute(
-            "UPDATE workspaces SET timezone = ?, business_hours = ? WHERE name = ?",
-            [timezone, hours, name],
-        )
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE workspaces SET timezone = ?, business_hours = ? WHERE name = ?",
+                [timezone, hours, name],
+            )
         return self.workspace(name)  # type: ignore[return-value]
 
-    def set_whatsapp(self, name: str, app_secret: str, verify_token: str) -> None:
-        """Meta's app secret (needed in clear to check HMAC signatures) and verify token."""
-        self.con.execute(
-            "UPDATE workspaces SET whatsapp_app_secret = ?, whatsapp_verify_token = ? "
-            "WHERE name = ?",
-            [app_secret, verify_token, name],
-        )
+    def set_whatsapp(
+        self, name: str, app_secret: str, verify_token: str, phone_number_ids: Sequence[str]
+    ) -> None:
+        """Meta's app secret (needed in clear to check HMAC signatures), the verify token, and
+        the WhatsApp business phone numbers (`phone_number_id`) whose messages are this
+        workspace's. A number belongs to one workspace; setting it here moves it."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE workspaces SET whatsapp_app_secret = ?, whatsapp_verify_token = ? "
+                "WHERE name = ?",
+                [app_secret, verify_token, name],
+            )
+            con.execute("DELETE FROM whatsapp_numbers WHERE workspace = ?", [name])
+            for number in phone_number_ids:
+                con.execute("INSERT OR REPLACE INTO whatsapp_numbers VALUES (?, ?)", [number, name])
 
-    def whatsapp(self, name: str) -> tuple[str, str] | None:
-        """(app secret, verify token) of a workspace, or None when not configured."""
-        row = first_row(
-            self.con,
-            "SELECT whatsapp_app_secret, whatsapp_verify_token FROM workspaces WHERE name = ?",
-            [name],
-        )
-        return (row[0], row[1]) if row and row[0] else None
+    def whatsapp_numbers(self) -> dict[str, tuple[str, str]]:
+        """phone_number_id -> (workspace, app secret), for routing signed notifications."""
+        rows = self.con.execute(
+            "SELECT n.phone_number_id, w.name, w.whatsapp_app_secret FROM whatsapp_numbers n "
+            "JOIN workspaces w ON w.name = n.workspace WHERE w.whatsapp_app_secret IS NOT NULL"
+        ).fetchall()
+        return {number: (ws, secret) for number, ws, secret in rows}
+
+    def whatsapp_verify_tokens(self) -> list[str]:
+        """Every configured verify token (Meta's handshake names no workspace)."""
+        rows = self.con.execute(
+            "SELECT whatsapp_verify_token FROM workspaces WHERE whatsapp_verify_token IS NOT NULL"
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def erase_customer(self, workspace: str, customer_id: str) -> dict[str, int]:
         """Delete every event and derived row of one customer (right to be forgotten)."""
@@ -343,6 +389,14 @@ class Store:
                     [workspace, customer_id],
                 )
         return counts
+
+    def known_event_ids(self, workspace: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` the workspace has stored already."""
+        rows = self.con.execute(
+            "SELECT event_id FROM events WHERE workspace = ? AND list_contains(?, event_id)",
+            [workspace, list(event_ids)],
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def channels(self, workspace: str) -> list[str]:
         """Channels that have data in the workspace, for filter pickers."""
@@ -364,7 +418,8 @@ class Store:
         """
         con = self.con
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, event_id VARCHAR, ts TIMESTAMP, "
+            "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, workspace VARCHAR, "
+            "event_id VARCHAR, ts TIMESTAMP, "
             "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
             "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR)"
         )
@@ -373,9 +428,9 @@ class Store:
         finally:
             con.execute("DROP TABLE IF EXISTS staged")
 
-    def append_staged(self, con: duckdb.DuckDBPyConnection, workspace: str) -> AppendResult:
-        """Move staged events into `events` inside the caller's transaction; mark their threads
-        dirty for `conversations.refresh`.
+    def append_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, AppendResult]:
+        """Move staged events into `events` inside the caller's transaction, per workspace;
+        mark their threads dirty for `conversations.refresh`.
 
         Events whose id is stored (or staged earlier) with the same content are duplicates and
         skipped; the same id with other content raises ConflictError and stores nothing.
@@ -384,38 +439,45 @@ class Store:
         conflicts = con.execute(
             f"""
             SELECT s.event_id FROM staged s JOIN events e
-              ON e.workspace = $ws AND e.event_id = s.event_id
+              ON e.workspace = s.workspace AND e.event_id = s.event_id
             WHERE NOT ({same})
             UNION
-            SELECT event_id FROM staged GROUP BY event_id
+            SELECT event_id FROM staged GROUP BY workspace, event_id
             HAVING count(*) > 1 AND count(DISTINCT row({", ".join(CONTENT_FIELDS)})) > 1
             ORDER BY 1
-            """,
-            {"ws": workspace},
+            """
         ).fetchall()
         if conflicts:
             raise ConflictError([r[0] for r in conflicts])
-        (staged,) = only_row(con, "SELECT count(*) FROM staged")
+        staged = dict(con.execute("SELECT workspace, count(*) FROM staged GROUP BY 1").fetchall())
         (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
-        (accepted,) = only_row(
-            con,
+        con.execute(
             """
             INSERT INTO events
-            SELECT $ws, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
+            SELECT workspace, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
                    teammate_id, welcome, department
             FROM staged s
             WHERE NOT EXISTS (
-                SELECT 1 FROM events e WHERE e.workspace = $ws AND e.event_id = s.event_id)
-            QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.idx) = 1
+                SELECT 1 FROM events e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
+            QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
             """,
-            {"ws": workspace, "base": base},
+            {"base": base},
+        )
+        accepted = dict(
+            con.execute(
+                "SELECT workspace, count(*) FROM events WHERE seq > $base GROUP BY 1",
+                {"base": base},
+            ).fetchall()
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dirty_threads AS "
             "SELECT DISTINCT workspace, channel, customer_id FROM events WHERE seq > $base",
             {"base": base},
         )
-        return AppendResult(accepted=accepted, duplicates=staged - accepted)
+        return {
+            ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
+            for ws, n in staged.items()
+        }
 
 
 class Staging:
@@ -425,12 +487,13 @@ class Staging:
         self._con = con
         self.count = 0
 
-    def add(self, events: Sequence[Event]) -> None:
+    def add(self, workspace: str, events: Sequence[Event]) -> None:
         if not events:
             return
         table = pa.Table.from_pydict(
             {
                 "idx": range(self.count, self.count + len(events)),
+                "workspace": [workspace] * len(events),
                 "event_id": [e.event_id for e in events],
                 "ts": [e.ts_utc for e in events],
                 **{f: [getattr(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},

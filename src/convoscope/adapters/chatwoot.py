@@ -6,6 +6,11 @@
 - `conversation_status_changed` to `open` from `pending` (Chatwoot's bot-to-human handoff) is a
   `transfer_request`. When the payload carries no `changed_attributes`, a change to `open` is
   taken as coming from `pending`.
+- Status events are dated by the conversation's `updated_at` when the payload has it, else by
+  the time the webhook is received: Chatwoot's `timestamp` is the conversation's last
+  activity (its last message), not the moment of the status change. Their event id is made
+  from the conversation id, the kind and the payload's own times, so each status change has
+  its own id while a redelivered webhook keeps it (and is counted as a duplicate).
 - `conversation_resolved` is a `close`; `department` is the conversation's team when it has one,
   `teammate_id` its assignee.
 - Anything else (`conversation_opened`, `message_updated`, `webwidget_triggered`, ...) is
@@ -18,8 +23,11 @@ so a webhook delivered twice is a duplicate.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import datetime
 from typing import Any
+
+from convoscope.adapters import unix_time
 
 CHANNELS = {
     "Channel::WebWidget": "web_chat",
@@ -37,8 +45,13 @@ CHANNELS = {
 
 def _ts(value: Any) -> str:
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(float(value), UTC).isoformat()
+        return unix_time(value)
     return str(value)
+
+
+def _status_time(payload: dict[str, Any], received_at: datetime) -> str:
+    updated = payload.get("updated_at")
+    return _ts(updated) if updated is not None else received_at.isoformat()
 
 
 def _channel(conversation: dict[str, Any]) -> str:
@@ -63,11 +76,16 @@ def _previous_status(payload: dict[str, Any]) -> str | None:
 
 
 def _conversation_event_id(payload: dict[str, Any], what: str) -> str:
-    return f"chatwoot-conversation-{payload.get('id')}-{what}-{payload.get('timestamp')}"
+    times = [payload.get(k) for k in ("timestamp", "updated_at", "agent_last_seen_at")]
+    digest = hashlib.sha256(repr(times).encode()).hexdigest()[:16]
+    return f"chatwoot-conversation-{payload.get('id')}-{what}-{digest}"
 
 
-def map_event(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
-    """(SPEC records, None) or ([], why it is ignored) for one webhook body."""
+def map_event(
+    payload: dict[str, Any], received_at: datetime
+) -> tuple[list[dict[str, Any]], str | None]:
+    """(SPEC records, None) or ([], why it is ignored) for one webhook body received at
+    `received_at` (aware)."""
     event = payload.get("event")
     if event == "message_created":
         conversation = payload.get("conversation") or {}
@@ -99,7 +117,7 @@ def map_event(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None
         return [
             {
                 "event_id": _conversation_event_id(payload, "open"),
-                "ts": _ts(payload.get("timestamp")),
+                "ts": _status_time(payload, received_at),
                 "channel": _channel(payload),
                 "customer_id": _customer(payload),
                 "type": "transfer_request",
@@ -110,7 +128,7 @@ def map_event(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None
         team, assignee = meta.get("team") or {}, meta.get("assignee") or {}
         record = {
             "event_id": _conversation_event_id(payload, "resolved"),
-            "ts": _ts(payload.get("timestamp")),
+            "ts": _status_time(payload, received_at),
             "channel": _channel(payload),
             "customer_id": _customer(payload),
             "type": "close",

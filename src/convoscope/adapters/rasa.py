@@ -17,8 +17,9 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, BinaryIO
+
+from convoscope.adapters import unix_time
 
 CHANNELS = {
     "facebook": "messenger",
@@ -79,7 +80,7 @@ def _read(
             kind, name = event.get("event"), event.get("name") or ""
             common = {
                 "event_id": f"rasa-{customer}-{position}",
-                "ts": datetime.fromtimestamp(float(event["timestamp"]), UTC).isoformat(),
+                "ts": unix_time(event.get("timestamp")),
                 "channel": slug,
                 "customer_id": customer,
             }

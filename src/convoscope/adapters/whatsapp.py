@@ -1,7 +1,10 @@
 """WhatsApp Cloud API webhooks -> SPEC events, with Meta's signature check.
 
-Inbound messages (`entry[].changes[].value.messages[]`, any type but `system`) are `customer`
-messages on channel `whatsapp`: the customer is the sender's WhatsApp id (`from`), the event id
+One Meta app may serve several brands, each with its own business phone number, so a
+notification is routed by `metadata.phone_number_id` to the workspace that registered that
+number (`convoscope workspace whatsapp W --phone-number-id N`). Inbound messages
+(`entry[].changes[].value.messages[]`, any type but `system`) are `customer` messages on
+channel `whatsapp`: the customer is the sender's WhatsApp id (`from`), the event id
 `whatsapp-<message id>`, the time the message's unix `timestamp`. Message statuses, system
 messages, echoes of the business's own messages and other fields are counted as ignored.
 """
@@ -11,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
+
+from convoscope.adapters import Record, unix_time
 
 
 def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -20,11 +24,22 @@ def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    sent = header.removeprefix("sha256=").encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(expected.encode(), sent)
 
 
-def map_payload(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], Counter[str]]:
-    records: list[dict[str, Any]] = []
+def phone_numbers(payload: dict[str, Any]) -> set[str]:
+    """The business phone numbers a notification is about."""
+    return {
+        str(((change.get("value") or {}).get("metadata") or {}).get("phone_number_id"))
+        for entry in payload.get("entry") or []
+        for change in entry.get("changes") or []
+    }
+
+
+def map_payload(payload: dict[str, Any]) -> tuple[dict[str, list[Record]], Counter[str]]:
+    """SPEC records per business phone number (`phone_number_id`), and ignored items."""
+    records: dict[str, list[Record]] = {}
     ignored: Counter[str] = Counter()
     for entry in payload.get("entry") or []:
         for change in entry.get("changes") or []:
@@ -32,6 +47,7 @@ def map_payload(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], Counter[
             if change.get("field") != "messages":
                 ignored[str(change.get("field"))] += 1
                 continue
+            number = str((value.get("metadata") or {}).get("phone_number_id"))
             for key, kind in (("statuses", "status"), ("message_echoes", "message echo")):
                 if value.get(key):
                     ignored[kind] += len(value[key])
@@ -39,10 +55,10 @@ def map_payload(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], Counter[
                 if message.get("type") == "system":
                     ignored["system message"] += 1
                     continue
-                records.append(
+                records.setdefault(number, []).append(
                     {
                         "event_id": f"whatsapp-{message.get('id')}",
-                        "ts": datetime.fromtimestamp(float(message["timestamp"]), UTC).isoformat(),
+                        "ts": unix_time(message.get("timestamp")),
                         "channel": "whatsapp",
                         "customer_id": str(message.get("from")),
                         "type": "message",

@@ -1,72 +1,64 @@
-"""The Conversation Overview page: HTML, JavaScript, CSS and translations, served by the API app.
+"""The pages: HTML, JavaScript modules, CSS and translations, served by the API app.
 
-The page is static files that call the same `/v1/overview` the API documents, so the page can
-never show a number the API would not. This module adds three things to the API app: the page
-routes (`/` behind a login, `/login`), our static files, and the charting library, which is
-installed from the npm registry into `web/node_modules` at set-up (`npm ci`) and served from
-here, never from a CDN.
+The pages are static files that call the same `/v1/...` endpoints the API documents, so a
+page can never show a number the API would not. This module adds to the API app: the page
+routes (`/` behind a login, `/login`), our static files, the API docs at `/docs`, and the
+third-party assets (ECharts, Swagger UI), which `npm ci` installs from the npm registry and
+copies into `web/vendor/` (see `vendor.mjs`); the wheel carries `vendor/`, never a CDN.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from convoscope import api
+from convoscope.api import ApiError, App
+from convoscope.api import create_app as create_api
+from convoscope.api.deps import principal, services
 from convoscope.store import Store
 
-# The page loads only its own files: no inline script, no third-party origin, no framing.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-ECHARTS = HERE / "node_modules" / "echarts" / "dist" / "echarts.min.js"
+VENDOR = HERE / "vendor"
+VENDOR_FILES = ("echarts.min.js", "swagger-ui-bundle.js", "swagger-ui.css")
+# Swagger UI sets inline styles on its elements; scripts stay our own files only.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("convoscope.web")
 
 
-def create_app(store: Store, *, secure_cookies: bool = False) -> FastAPI:
-    """The API app with the page mounted on it."""
-    app = api.create_app(store, secure_cookies=secure_cookies)
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-    if not ECHARTS.exists():
-        log.warning("charting library missing: run `npm ci --prefix %s`", HERE)
+def create_app(store: Store, *, secure_cookies: bool = False) -> App:
+    """The API app with the pages mounted on it."""
+    app = create_api(store, secure_cookies=secure_cookies)
+    missing = [name for name in VENDOR_FILES if not (VENDOR / name).exists()]
+    if missing:
+        log.warning("front-end assets missing (%s): run `npm ci --prefix %s`", missing, HERE)
 
     @app.get("/", include_in_schema=False)
     def page(request: Request) -> Response:
         try:
-            app.state.principal(request)
-        except api.ApiError:
+            principal(request, services(request))
+        except ApiError:
             return RedirectResponse("/login", status_code=303)
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+        return FileResponse(STATIC / "index.html", headers=NO_STORE)
 
     @app.get("/login", include_in_schema=False)
     def login_page() -> Response:
-        return FileResponse(STATIC / "login.html", headers={"Cache-Control": "no-store"})
+        return FileResponse(STATIC / "login.html", headers=NO_STORE)
 
-    @app.get("/static/vendor/echarts.min.js", include_in_schema=False)
-    def echarts() -> Response:
-        if not ECHARTS.exists():
-            return Response("echarts is not installed: run npm ci (see README)", 503)
-        return FileResponse(ECHARTS, media_type="text/javascript")
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return FileResponse(
+            STATIC / "docs.html", headers={**NO_STORE, "Content-Security-Policy": DOCS_CSP}
+        )
 
+    app.mount("/static/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,67 @@
+"""The FastAPI application: the routers of `convoscope.api`, the services they share, and
+the HTTP boundary around them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from itsdangerous import TimestampSigner
+from starlette.types import ASGIApp
+
+from convoscope import __version__, accounts
+from convoscope.api import analytics, auth, errors, exports, health, ingest, settings, webhooks
+from convoscope.api.boundary import Boundary, answer_unexpected
+from convoscope.api.deps import Services
+from convoscope.api.guard import LoginGuard
+from convoscope.store import Store
+
+ROUTERS = (
+    health.router,
+    ingest.router,
+    webhooks.router,
+    analytics.router,
+    exports.router,
+    settings.router,
+    auth.router,
+)
+
+
+class App(FastAPI):
+    """FastAPI with `Boundary` outermost, outside Starlette's own error middleware."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Boundary(super().build_middleware_stack())
+
+
+def create_app(store: Store, *, secure_cookies: bool = False, docs: bool = True) -> App:
+    """The API over `store`. `secure_cookies` marks cookies Secure (behind HTTPS)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.checkpoint()
+
+    app = App(
+        title="convoscope",
+        version=__version__,
+        summary="Conversation analytics for customer messaging.",
+        lifespan=lifespan,
+        responses=errors.responses(401, 403, 422),
+        docs_url=None,  # served by `convoscope.web` with local assets
+        redoc_url=None,
+    )
+    secret = accounts.server_secret(store)
+    app.state.services = Services(
+        store=store,
+        secret=secret,
+        signer=TimestampSigner(secret, salt="session"),
+        guard=LoginGuard(),
+        secure_cookies=secure_cookies,
+    )
+    errors.install(app)
+    app.add_exception_handler(Exception, answer_unexpected)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,137 @@
+"""What a route depends on: the services of the app, the caller, and the parsed query.
+
+`Services` holds everything a route needs beyond the request (the store, the session signer,
+the login guard); it is built once by `create_app` and read through the `services`
+dependency, so routers are plain module-level functions and the page routes of `web/` use
+the same dependencies. A caller is a `Principal`: a bearer API key, or a session cookie
+(plus the CSRF header on writes). Its workspace is the only one a route reads or writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+from convoscope import accounts
+from convoscope.accounts import Principal
+from convoscope.api.errors import ApiError, param_error
+from convoscope.api.guard import LoginGuard
+from convoscope.query import Query as AnalyticsQuery
+from convoscope.query import QueryError, QueryParams
+from convoscope.store import Store, Workspace
+
+SESSION_COOKIE = "cs_session"
+CSRF_COOKIE = "cs_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class Services:
+    store: Store
+    secret: bytes
+    signer: TimestampSigner
+    guard: LoginGuard
+    secure_cookies: bool
+
+    def csrf_token(self, session_hash: str) -> str:
+        return hmac.new(self.secret, session_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+Svc = Annotated[Services, Depends(services)]
+
+
+def same_text(sent: str, expected: str) -> bool:
+    """Constant-time comparison of any two strings (non-ASCII included)."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
+
+
+def _session_principal(svc: Services, request: Request) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
+        token = svc.signer.unsign(cookie, max_age=lifetime).decode()
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None
+    found = accounts.principal_for_session(svc.store, token)
+    if found is not None and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not same_text(sent, svc.csrf_token(found.session or "")):
+            raise ApiError(403, f"missing or wrong {CSRF_HEADER} header")
+    return found
+
+
+def principal(request: Request, svc: Svc) -> Principal:
+    """The caller: a bearer API key, else a session cookie; 401 otherwise."""
+    auth = request.headers.get("authorization")
+    if auth is not None:
+        scheme, _, key = auth.partition(" ")
+        found = (
+            accounts.principal_for_key(svc.store, key.strip())
+            if scheme.lower() == "bearer"
+            else None
+        )
+        if found is None:
+            raise ApiError(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        return found
+    found = _session_principal(svc, request)
+    if found is None:
+        raise ApiError(
+            401,
+            "authentication required: a Bearer API key or a login session",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+Anyone = Annotated[Principal, Depends(principal)]
+
+
+def admin(who: Anyone) -> Principal:
+    if not who.is_admin:
+        raise ApiError(403, "analytics and settings are for workspace admins (and admin keys)")
+    return who
+
+
+Admin = Annotated[Principal, Depends(admin)]
+
+
+def key_sender(who: Anyone) -> Principal:
+    """Sending events takes an API key (admin or ingest scope), never a login session."""
+    if who.key_id is None:
+        raise ApiError(403, "sending events takes an API key, not a login session")
+    return who
+
+
+KeySender = Annotated[Principal, Depends(key_sender)]
+
+
+def workspace_of(svc: Services, who: Principal) -> Workspace:
+    workspace = svc.store.workspace(who.workspace)
+    if workspace is None:  # deleted under a live key or session
+        raise ApiError(401, f"workspace {who.workspace!r} no longer exists")
+    return workspace
+
+
+def analytics_query(
+    who: Admin, svc: Svc, params: Annotated[QueryParams, Query()]
+) -> AnalyticsQuery:
+    """The request's analytics parameters, resolved in the workspace's time zone."""
+    try:
+        return params.resolve(who.workspace, workspace_of(svc, who).timezone)
+    except QueryError as exc:
+        raise param_error(exc.param, exc.message) from None
+
+
+AnalyticsParams = Annotated[AnalyticsQuery, Depends(analytics_query)]

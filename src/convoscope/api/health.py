@@ -1,0 +1,22 @@
+"""`GET /healthz`: is the server up, and can it read and write its database?"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from convoscope.api.deps import Svc
+from convoscope.api.errors import responses
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", responses=responses(503))
+def healthz(svc: Svc) -> JSONResponse:
+    """Liveness and database health: a read and a committed write (503 when either fails,
+    e.g. a full disk or a file turned read-only)."""
+    try:
+        svc.store.probe()
+    except Exception as exc:  # any failure of the database is the answer, not a crash
+        return JSONResponse({"status": "failing", "detail": type(exc).__name__}, 503)
+    return JSONResponse({"status": "ok"})

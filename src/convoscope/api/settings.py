@@ -1,0 +1,106 @@
+"""Workspace settings (time zone, business hours) and erasure of a customer."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field, field_validator
+
+from convoscope.api.deps import Admin, Svc, workspace_of
+from convoscope.store import Workspace, check_timezone
+
+router = APIRouter()
+MAX_SPANS_A_DAY = 12
+Spans = Annotated[list[tuple[str, str]], Field(max_length=MAX_SPANS_A_DAY)]
+
+
+class BusinessHours(BaseModel):
+    """Opening hours per weekday, e.g. {"monday": [["09:00", "17:30"]]}; absent days are
+    closed. At most 12 spans a day."""
+
+    monday: Spans = []
+    tuesday: Spans = []
+    wednesday: Spans = []
+    thursday: Spans = []
+    friday: Spans = []
+    saturday: Spans = []
+    sunday: Spans = []
+
+    model_config = {"extra": "forbid"}
+
+    @field_validator("*")
+    @classmethod
+    def _spans(cls, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for start, end in spans:
+            for value in (start, end):
+                if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", value):
+                    raise ValueError(f"{value[:10]!r} is not a time HH:MM")
+            if start >= end:
+                raise ValueError(f"{start}-{end}: the start must be before the end")
+        return spans
+
+
+class WorkspaceSettings(BaseModel):
+    timezone: str = Field(max_length=64, description="IANA time zone, e.g. America/Toronto.")
+    business_hours: BusinessHours | None = None
+
+    model_config = {"extra": "forbid"}
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class WorkspaceOut(WorkspaceSettings):
+    name: str
+    inactivity_seconds: int
+    escalated_inactivity_seconds: int
+
+
+class Erased(BaseModel):
+    customer_id: str
+    events: int
+    conversations: int
+    orphan_closes: int
+
+
+def _out(ws: Workspace) -> WorkspaceOut:
+    return WorkspaceOut(
+        name=ws.name,
+        timezone=ws.timezone,
+        business_hours=BusinessHours.model_validate(ws.business_hours)
+        if ws.business_hours
+        else None,
+        inactivity_seconds=ws.inactivity_seconds,
+        escalated_inactivity_seconds=ws.escalated_inactivity_seconds,
+    )
+
+
+@router.get("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
+def get_workspace(who: Admin, svc: Svc) -> WorkspaceOut:
+    return _out(workspace_of(svc, who))
+
+
+@router.put("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
+def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> WorkspaceOut:
+    """Change the time zone (IANA names only) and business hours."""
+    hours = settings.business_hours.model_dump() if settings.business_hours else None
+    return _out(svc.store.update_workspace(who.workspace, settings.timezone, hours))
+
+
+@router.delete("/v1/customers/{customer_id:path}", tags=["privacy"], response_model=Erased)
+def erase_customer(
+    who: Admin, svc: Svc, customer_id: Annotated[str, Path(min_length=1, max_length=256)]
+) -> Erased:
+    """Erase a customer's events and conversations in this workspace (right to be
+    forgotten), on every channel; reports what was removed. The id may contain `/`."""
+    counts = svc.store.erase_customer(who.workspace, customer_id)
+    return Erased(
+        customer_id=customer_id,
+        events=counts["events"],
+        conversations=counts["conversations"],
+        orphan_closes=counts["orphan_closes"],
+    )

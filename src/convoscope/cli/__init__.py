@@ -1,0 +1,46 @@
+"""The `convoscope` command: imports, reports and exports, administration, serving.
+
+A thin shell over the library, one module per concern: every command builds the same objects
+the HTTP API builds (`QueryParams`, validated event batches through `ingest`) and prints
+what `overview.run` returns, as plain text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from convoscope import __version__
+from convoscope.cli import admin, imports, reports, serve
+
+app = typer.Typer(
+    help="Conversation analytics for customer messaging.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"convoscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Conversation analytics for customer messaging."""
+
+
+app.command("import")(imports.import_)
+app.command("report")(reports.report)
+app.command("demo")(serve.demo_)
+app.command("serve")(serve.serve)
+app.add_typer(reports.export_app, name="export")
+app.add_typer(admin.workspace_app, name="workspace")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.key_app, name="key")

@@ -1,0 +1,112 @@
+"""What every command shares: the options, opening the database, errors, plain-text output.
+
+User data (workspace, department and channel names, event ids, error messages quoting them)
+is printed as plain text: Rich's markup is never applied to it, so `[/]` or `[link=...]` in a
+department name prints as typed instead of crashing or hiding a link.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from convoscope.query import Query, QueryError, QueryParams
+from convoscope.store import Store, StoreBusy, Workspace, default_db_path
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="CONVOSCOPE_DB", help="Database file (default: user data dir)."),
+]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="today, yesterday, last_7_days, last_30_days, this_month, last_month "
+        "(default: last_7_days, unless --from/--to)."
+    ),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA zone (default: the workspace's).")]
+ChannelsOpt = Annotated[str | None, typer.Option(help="Comma-separated channels (default all).")]
+GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
+OPTION_NAMES = {"tz": "--tz", "from": "--from", "to": "--to", "date_from": "--from"}
+
+
+def say(message: str, console: Console = out) -> None:
+    """Print one line that may hold user data, as plain text."""
+    console.print(Text(message), soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `error: message` on stderr (plain text) and return the exit to raise."""
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def open_store(db: Path | None, *, create: bool = False) -> Store:
+    """The database; a missing file is created only by commands that create (`create`)."""
+    path = db if db is not None else default_db_path()
+    if not create and str(path) != ":memory:" and not path.exists():
+        raise fail(
+            f"no database at {path}; create one with `convoscope workspace create`, "
+            "`convoscope import` or `convoscope demo`",
+            2,
+        )
+    try:
+        return Store(path)
+    except StoreBusy as exc:
+        raise fail(str(exc)) from None
+    except Exception as exc:  # a corrupted or unreadable file: say so, no traceback
+        raise fail(f"cannot open {path} as a convoscope database: {exc}") from None
+
+
+def workspace_or_fail(store: Store, name: str) -> Workspace:
+    ws = store.workspace(name)
+    if ws is None:
+        names = store.workspace_names()
+        known = ", ".join(names) if names else "none yet"
+        raise fail(f"no workspace {name!r} in {store.path} (workspaces: {known})", 2)
+    return ws
+
+
+def analytics_query(
+    store: Store,
+    workspace: str,
+    *,
+    period: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    tz: str | None,
+    channels: str | None,
+    granularity: str | None,
+) -> Query:
+    """The same `QueryParams` as the HTTP API, with errors naming the CLI option."""
+    ws = workspace_or_fail(store, workspace)
+    try:
+        params = QueryParams.parse(
+            period=period,
+            **{"from": date_from, "to": date_to},
+            tz=tz,
+            channels=channels,
+            granularity=granularity,
+        )
+        query = params.resolve(workspace, ws.timezone)
+    except QueryError as exc:
+        raise fail(f"{OPTION_NAMES.get(exc.param, '--' + exc.param)}: {exc.message}", 2) from None
+    known = store.channels(workspace)
+    unknown = [c for c in query.channels or () if c not in known]
+    if unknown:
+        raise fail(
+            f"--channels: no data on {', '.join(unknown)} in workspace {workspace!r} "
+            f"(channels: {', '.join(known) or 'none yet'})",
+            2,
+        )
+    return query

@@ -1,0 +1,92 @@
+"""`convoscope import`: a file of events, stored whole or not at all."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import rich.progress
+import typer
+
+from convoscope import ingest
+from convoscope.adapters import FORMATS, FileOptions, mapped, read_file
+from convoscope.adapters.files import guess_format
+from convoscope.cli.common import DbOpt, err, fail, open_store, say
+from convoscope.events import ConflictError, EventError
+from convoscope.store import DEFAULT_TIMEZONE, check_timezone
+
+
+def import_(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="File of events.")],
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace (not for twcs).")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl, csv, parquet, twcs or rasa (default: extension)."),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Time zone of a workspace created by this import.")
+    ] = DEFAULT_TIMEZONE,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN pairs (csv, parquet, jsonl), comma-separated."),
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option("--value", help="FIELD.SOURCE=VALUE rewrites, e.g. sender.agent=teammate."),
+    ] = None,
+    constants: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE constants, e.g. channel=sms.")
+    ] = None,
+    rasa_handoff: Annotated[
+        str, typer.Option(help="Rasa action that is a transfer request.")
+    ] = "action_handoff",
+    rasa_welcome: Annotated[
+        bool, typer.Option(help="Rasa: the first bot message of a session is the welcome.")
+    ] = False,
+    rasa_channel: Annotated[
+        str | None, typer.Option(help="Rasa: channel (default from latest_input_channel).")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Import a file of events; all of it, or nothing if any record is bad.
+
+    jsonl/csv/parquet hold SPEC fields (or any columns, with --map/--value/--set); twcs is the
+    Kaggle Customer Support on Twitter file (one workspace per brand); rasa is a Rasa tracker
+    store export. Workspaces the file names are created (with --timezone) when it is stored.
+    """
+    try:
+        kind = fmt or guess_format(path)
+        if kind not in FORMATS:
+            raise ValueError(f"--format: {kind!r} is not one of {', '.join(FORMATS)}")
+        check_timezone(timezone)
+        options = FileOptions(
+            transform=mapped.mapper(maps or (), values or (), constants or ()),
+            rasa_handoff=rasa_handoff,
+            rasa_welcome=rasa_welcome,
+            rasa_channel=rasa_channel,
+        )
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    if kind != "twcs" and workspace is None:
+        raise fail("--workspace is required for this format", 2)
+    with open_store(db, create=True) as store:
+        started = time.perf_counter()
+        try:
+            with rich.progress.open(
+                path, "rb", description=f"reading {path.name}", console=err, transient=True
+            ) as stream:
+                inbound = read_file(stream, kind, workspace, options)  # type: ignore[arg-type]
+                for note in inbound.notes:
+                    say(note, err)
+                results = ingest.store_batches(store, inbound.batches, create_timezone=timezone)
+        except (EventError, ConflictError, ValueError) as exc:
+            raise fail(f"{path}: {exc}") from None
+    for name, result in results.items():
+        say(
+            f"{path.name}: {result.accepted} accepted, {result.duplicates} duplicates "
+            f"into workspace {name!r}"
+        )
+    say(f"({time.perf_counter() - started:.1f} s)")

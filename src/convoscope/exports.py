@@ -1,0 +1,108 @@
+"""Every file the product writes: CSV cells, CSV documents, their names and download headers.
+
+This module is the one output boundary for files. User data (department names, customer and
+teammate ids, workspace names) reaches a spreadsheet through `cell`, which neutralises
+formula injection as OWASP recommends: a value starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return is prefixed with a single quote, so Excel, LibreOffice and Google Sheets show
+it as text instead of evaluating it. Numbers we compute are written as numbers, never
+prefixed, so a negative value stays a number. Quoting is the `csv` module's (`QUOTE_MINIMAL`
+quotes any cell holding a comma, quote, LF or CR), so a department containing a bare CR reads
+back as one cell. It does not know where a file goes (HTTP response, stdout or disk).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from convoscope.query import Query
+
+NO_DEPARTMENT = "No department"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+DEPARTMENT_COLUMNS = ("department", "conversations", "teammates_involved", "avg_resolution_seconds")
+# The drill-down rows (`/v1/conversations` JSON and CSV): one definition, in output order.
+CONVERSATION_COLUMNS = (
+    "conversation_id",
+    "channel",
+    "customer_id",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "engaged",
+    "escalated_at",
+    "transfer_requests",
+    "support_type",
+    "closed_at",
+    "department",
+    "closed_by",
+    "first_response_at",
+    "resolution_seconds",
+    "customer_messages",
+    "chatbot_messages",
+    "teammate_messages",
+)
+
+
+def cell(value: Any) -> str | int | float:
+    """One CSV cell: text neutralised against formulas, numbers as they are, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """A CSV document line by line (for streaming): the header, then one line per row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for values in rows:
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        writer.writerow([cell(v) for v in values])
+    yield out.getvalue()
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    return "".join(csv_lines(header, rows))
+
+
+def department_rows(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """Department report rows (`overview.DepartmentRow`) as CSV values."""
+    for row in rows:
+        yield (
+            NO_DEPARTMENT if row.department is None else row.department,
+            row.conversations,
+            row.teammates_involved,
+            row.avg_resolution_seconds,
+        )
+
+
+def filename(kind: str, query: Query) -> str:
+    """`<kind>_<workspace>_<from>_<to>[_<channels>].csv`; any character is kept (the header
+    helper encodes it), except path separators and controls."""
+    parts = [kind, query.workspace, str(query.period.first), str(query.period.last)]
+    if query.channels:
+        parts.append("+".join(query.channels))
+    name = "".join("-" if ch in '/\\"' or not ch.isprintable() else ch for ch in "_".join(parts))
+    return name + ".csv"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact name as RFC 6266 `filename*`."""
+    fallback = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "-_+.") else "_" for ch in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
