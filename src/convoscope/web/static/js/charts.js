@@ -1,0 +1,105 @@
+// Chart helpers shared by the pages (Apache ECharts, loaded as a classic script): one chart
+// instance per element, a data table and a text alternative beside every chart, and honest
+// pictures when there is little or nothing to draw.
+export const charts = {};
+const $ = (id) => document.getElementById(id);
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+export const COLORS = {
+  engaged: "#2563eb", non_engaged: "#64748b", teammate: "#7c3aed", chatbot: "#0e7490",
+  customer: "#d97706", traffic: "#2563eb", closed: "#1d4ed8", empty: "#e2e8f0",
+};
+
+function chart(id) {
+  if (!charts[id]) charts[id] = echarts.init($(id), null, { renderer: "svg" });
+  return charts[id];
+}
+
+window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+
+// A message drawn in the middle of an empty chart.
+const centred = (text) => ({ text, left: "center", top: "middle", textStyle: { color: "#54555a", fontSize: 14, fontWeight: "normal" } });
+
+// A table of values (every cell set as text: user data stays data).
+export function table(id, head, rows) {
+  const tableEl = document.createElement("table");
+  const headRow = tableEl.createTHead().insertRow();
+  for (const h of head) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    headRow.append(th);
+  }
+  const body = tableEl.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((value, i) => {
+      const cell = document.createElement(i ? "td" : "th");
+      if (!i) cell.scope = "row";
+      cell.textContent = value;
+      tr.append(cell);
+    });
+  }
+  $(id).replaceChildren(tableEl);
+}
+
+export function describe(id, label) {
+  $(id).setAttribute("aria-label", label);
+}
+
+// Bars (stacked or not) or lines per bucket. `live` is the index of the bucket still in
+// progress: its bars are drawn lighter and its label says so.
+export function timeSeries(id, { labels, series, stacked, live, format, liveText }) {
+  const mark = (data) => data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v));
+  const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
+  chart(id).setOption({
+    animation: false,
+    color: series.map((s) => s.color),
+    grid: { left: 48, right: 16, top: 40, bottom: 56 },
+    legend: { top: 0, data: series.map((s) => s.name) },
+    tooltip: { trigger: "axis", valueFormatter: (v) => format(v) },
+    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: (v) => format(v) } },
+    series: series.map((s) => ({
+      name: s.name, type: s.type || "bar", data: live === null ? s.data : mark(s.data),
+      stack: stacked ? "total" : undefined, barMaxWidth: 36,
+      showSymbol: labels.length <= 48, symbolSize: 6, // single points must show
+    })),
+  }, true);
+  return shown;
+}
+
+// Horizontal bars, largest on top; a message instead of an empty box when there is nothing.
+export function horizontalBars(id, { names, values, color, name, format, emptyText }) {
+  chart(id).setOption({
+    animation: false,
+    color: [color],
+    title: values.length ? undefined : centred(emptyText),
+    grid: { left: 8, right: 32, top: 8, bottom: 24, containLabel: true },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => format(v) },
+    xAxis: { type: "value", minInterval: 1, show: values.length > 0, axisLabel: { formatter: (v) => format(v) } },
+    yAxis: { type: "category", data: names.slice().reverse(), show: values.length > 0 },
+    series: [{ name, type: "bar", data: values.slice().reverse(), barMaxWidth: 28, label: { show: true, position: "right", formatter: (p) => format(p.value) } }],
+  }, true);
+}
+
+// A donut of parts; with nothing to show, a grey ring and a message (never two equal halves).
+export function donut(id, { parts, format, emptyText }) {
+  const total = sum(parts.map((p) => p.value));
+  const narrow = $(id).clientWidth < 480;
+  chart(id).setOption({
+    animation: false,
+    title: total ? undefined : centred(emptyText),
+    tooltip: { trigger: "item", valueFormatter: (v) => format(v) },
+    legend: { bottom: 0, formatter: (name) => `${name}: ${format(parts.find((p) => p.name === name).value)}` },
+    series: [{
+      type: "pie", radius: ["45%", "70%"], center: ["50%", "45%"], stillShowZeroSum: false,
+      data: total ? parts.map((p) => ({ name: p.name, value: p.value, itemStyle: { color: p.color } }))
+        : [{ name: "", value: 1, itemStyle: { color: COLORS.empty }, tooltip: { show: false } }],
+      label: { show: Boolean(total) && !narrow, formatter: (p) => `${p.name}: ${format(p.value)}` },
+      silent: !total,
+    }],
+  }, true);
+}
+
+export { sum };
