@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, log: Path):
+    def __init__(self, db: Path, log: Path, env: dict[str, str] | None = None):
         self.db, self.log, self.port = db, log, free_port()
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -44,7 +45,7 @@ class Server:
             ],
             stdout=log,
             stderr=log,
-            env={**os.environ, "CONVOSCOPE_MEMORY_LIMIT": "512MB"},
+            env={**os.environ, "CONVOSCOPE_MEMORY_LIMIT": "512MB", **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -56,6 +57,13 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak resident memory so far (VmHWM), in MB."""
+        assert self.proc is not None
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        (line,) = [ln for ln in status.splitlines() if ln.startswith("VmHWM:")]
+        return int(line.split()[1]) / 1024
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.proc is not None

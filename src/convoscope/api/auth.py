@@ -70,7 +70,7 @@ async def login(
         raise ApiError(403, "cross-site login refused")
     key = email.strip().lower()
     client = request.client.host if request.client else "-"
-    wait = svc.guard.retry_after(key, client)
+    wait = svc.guard.admit(key, client)
     if wait:
         raise ApiError(
             429, "too many login attempts; try again later", headers={"Retry-After": str(wait)}
@@ -81,7 +81,7 @@ async def login(
         who = await run_in_threadpool(accounts.check_password, svc.store, email, password)
     finally:
         svc.guard.release()
-    svc.guard.attempted(key, client, ok=who is not None)
+    svc.guard.checked(key, ok=who is not None)
     if who is None:
         raise ApiError(401, "wrong email or password")
     _set_session(response, svc, who)

@@ -3,7 +3,8 @@
 A password check is argon2 with 64 MiB of memory and tens of milliseconds of CPU, on purpose;
 a flood of logins must not take the server's memory or starve its other endpoints. So:
 
-- at most `CHECKS_AT_ONCE` checks run at a time (one per core); a login that cannot start one
+- at most `CHECKS_AT_ONCE` checks run at a time (all cores but one, so that the other
+  endpoints keep a core during a flood); a login that cannot start one
   within `QUEUE_SECONDS` gets 503 with `Retry-After` instead of queueing without end;
 - per email, `EMAIL_FAILURES` failed logins within `WINDOW_SECONDS` lock the email for the
   rest of the window (guessing one account's password);
@@ -16,6 +17,7 @@ a flood of logins must not take the server's memory or starve its other endpoint
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections import deque
@@ -25,7 +27,7 @@ from cachetools import TTLCache
 WINDOW_SECONDS = 900
 EMAIL_FAILURES = 5
 CLIENT_ATTEMPTS = 30
-CHECKS_AT_ONCE = 2
+CHECKS_AT_ONCE = max(1, (os.cpu_count() or 2) - 1)
 QUEUE_SECONDS = 5.0
 MAX_TRACKED = 10_000
 
@@ -38,24 +40,29 @@ class _Window:
         self._hits: TTLCache[str, deque[float]] = TTLCache(MAX_TRACKED, WINDOW_SECONDS)
         self._lock = threading.Lock()
 
+    def _recent(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.get(key) or deque(maxlen=self.limit + 1)
+        while hits and now - hits[0] >= WINDOW_SECONDS:
+            hits.popleft()
+        return hits
+
+    def _wait(self, hits: deque[float], now: float, allowed: int) -> int:
+        return 0 if len(hits) <= allowed else int(WINDOW_SECONDS - (now - hits[0])) + 1
+
     def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again; 0 when it may now."""
+        """Seconds until `key` may try again (it has used up its limit); 0 when it may now."""
         now = time.monotonic()
         with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                return 0
-            while hits and now - hits[0] >= WINDOW_SECONDS:
-                hits.popleft()
-            if len(hits) < self.limit:
-                return 0
-            return int(WINDOW_SECONDS - (now - hits[0])) + 1
+            return self._wait(self._recent(key, now), now, self.limit - 1)
 
-    def hit(self, key: str) -> None:
+    def hit(self, key: str) -> int:
+        """Count one hit, atomically; the seconds to wait when it is over the limit, else 0."""
+        now = time.monotonic()
         with self._lock:
-            hits = self._hits.get(key) or deque(maxlen=self.limit)
-            hits.append(time.monotonic())
+            hits = self._recent(key, now)
+            hits.append(now)
             self._hits[key] = hits  # re-inserting renews the entry's time to live
+            return self._wait(hits, now, self.limit)
 
     def clear(self, key: str) -> None:
         with self._lock:
@@ -68,11 +75,12 @@ class LoginGuard:
         self.clients = _Window(CLIENT_ATTEMPTS)
         self._checks = asyncio.Semaphore(CHECKS_AT_ONCE)
 
-    def retry_after(self, email: str, client: str) -> int:
-        return max(self.emails.retry_after(email), self.clients.retry_after(client))
+    def admit(self, email: str, client: str) -> int:
+        """Count a login attempt from `client` for `email`; the seconds to wait when either is
+        over its limit, else 0 (the attempt may check the password)."""
+        return max(self.clients.hit(client), self.emails.retry_after(email))
 
-    def attempted(self, email: str, client: str, ok: bool) -> None:
-        self.clients.hit(client)
+    def checked(self, email: str, ok: bool) -> None:
         if ok:
             self.emails.clear(email)
         else:
