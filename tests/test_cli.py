@@ -284,3 +284,99 @@ def test_demo_serves_the_dashboard_with_printed_credentials(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def test_twcs_file_is_stored_whole_or_not_at_all_across_brands(tmp_path):
+    path, db = tmp_path / "two.csv", tmp_path / "cs.duckdb"
+    path.write_text(
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
+        "1,111,True,Tue Oct 31 22:10:47 +0000 2017,@BrandA help,2,\n"
+        "2,BrandA,False,Tue Oct 31 22:11:47 +0000 2017,@111 sure ^JK,,1\n"
+        "3,222,True,Tue Oct 31 22:10:47 +0000 2017,@BrandB help,4,\n"
+        "4,BrandB,False,Tue Oct 31 22:12:47 +0000 2017,@222 ok,,3\n",
+        encoding="utf-8",
+    )
+    taken = tmp_path / "taken.jsonl"  # BrandB already holds twcs-4, with other content
+    write_jsonl(taken, [{**scenario()[0], "event_id": "twcs-4"}])
+    assert cli("import", str(taken), "-w", "BrandB", db=db)[0] == 0
+    code, _, err = cli("import", str(path), "--format", "twcs", db=db)
+    assert code == 1 and "twcs-4" in err
+    code, out, _ = cli("workspace", "list", db=db)
+    assert "BrandB" in out and "BrandA" not in out  # nothing of BrandA, not even its workspace
+    code, out, _ = cli("import", str(path), "--format", "twcs", db=tmp_path / "fresh.duckdb")
+    assert code == 0 and "into workspace 'BrandA'" in out and "into workspace 'BrandB'" in out
+
+
+def test_report_reads_well_at_80_columns(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    result = runner.invoke(
+        app, ["report", "-w", "shop", *PERIOD, "--db", str(db)], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    assert any(line.strip().startswith("2026-11-10") for line in lines)
+    hourly = runner.invoke(
+        app,
+        ["report", "-w", "shop", "--from", "2026-11-10", "--to", "2026-11-10", "--db", str(db)],
+        env={"COLUMNS": "80"},
+    )
+    assert any(line.strip().startswith("10:00") for line in hourly.stdout.splitlines())
+
+
+def test_helpful_errors_for_channels_workspaces_and_databases(tmp_path):
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    code, _, err = cli("report", "-w", "shop", *PERIOD, "--channels", "telegram", db=db)
+    assert code == 2 and "no data on telegram" in err and "(channels: email, instagram," in err
+    missing = tmp_path / "nowhere.duckdb"
+    code, _, err = cli("report", "-w", "shop", db=missing)
+    assert code == 2 and "no database at" in err and not missing.exists()
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("convoscope ")
+    code, out, _ = cli("workspace", "list", db=db)
+    assert code == 0 and "shop" in out and "America/Toronto" in out
+
+
+def test_user_list_and_password_reset(tmp_path):
+    db = tmp_path / "cs.duckdb"
+    cli("workspace", "create", "shop", db=db)
+    for email in ("b@shop.test", "a@shop.test"):
+        result = runner.invoke(
+            app,
+            ["user", "create", email, "-w", "shop", "--db", str(db)],
+            input="first passphrase\n",
+        )
+        assert result.exit_code == 0
+    code, out, _ = cli("user", "list", "-w", "shop", db=db)
+    assert code == 0 and out.index("a@shop.test") < out.index("b@shop.test")
+    result = runner.invoke(
+        app, ["user", "password", "A@shop.test", "--db", str(db)], input="second passphrase\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    from convoscope import accounts
+    from convoscope.store import Store
+
+    with Store(db) as store:
+        assert accounts.check_password(store, "a@shop.test", "first passphrase") is None
+        assert accounts.check_password(store, "a@shop.test", "second passphrase") is not None
+    result = runner.invoke(
+        app, ["user", "password", "nobody@shop.test", "--db", str(db)], input="third passphrase\n"
+    )
+    assert result.exit_code == 2 and "no user" in result.stderr
+
+
+def test_demo_on_a_busy_port_says_so_before_doing_anything(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = cli("demo", "--days", "1", "--port", str(port), db=tmp_path / "d.duckdb")
+    assert code == 2 and f"127.0.0.1:{port} is in use" in err and "--port" in err
+    assert "Sign in" not in out and not (tmp_path / "d.duckdb").exists()

@@ -163,10 +163,10 @@ def test_department_csv(loaded):
 
     name, text, count = report(date_from="2026-11-10", date_to="2026-11-11")
     assert text == (
-        "department,conversations,teammates_involved,avg_resolution_seconds\n"
-        "Returns,2,1,1020.0\n"
-        "Sales,1,1,1680.0\n"
-        "No department,1,1,2880.0\n"
+        "department,conversations,teammates_involved,avg_resolution_seconds\r\n"
+        "Returns,2,1,1020.0\r\n"
+        "Sales,1,1,1680.0\r\n"
+        "No department,1,1,2880.0\r\n"
     )
     assert name == "departments_w_2026-11-10_2026-11-11.csv" and count == 3
     web, _, _ = report(date_from="2026-11-10", date_to="2026-11-11", channels="web_chat,email")

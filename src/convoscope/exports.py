@@ -6,8 +6,9 @@ formula injection as OWASP recommends: a value starting with `=`, `+`, `-`, `@`,
 carriage return is prefixed with a single quote, so Excel, LibreOffice and Google Sheets show
 it as text instead of evaluating it. Numbers we compute are written as numbers, never
 prefixed, so a negative value stays a number. Quoting is the `csv` module's (`QUOTE_MINIMAL`
-quotes any cell holding a comma, quote, LF or CR), so a department containing a bare CR reads
-back as one cell. It does not know where a file goes (HTTP response, stdout or disk).
+quotes any cell holding a comma, a quote or a line-end character), so a department containing
+a bare CR reads back as one cell: lines end in CRLF as RFC 4180 says, which is also what makes the `csv`
+module quote a bare CR. It does not know where a file goes (HTTP response, stdout or disk).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def cell(value: Any) -> str | int | float:
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """A CSV document line by line (for streaming): the header, then one line per row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for values in rows:
         yield out.getvalue()

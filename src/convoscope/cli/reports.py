@@ -93,5 +93,5 @@ def export_departments(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8", newline="")
         say(f"wrote {output} ({len(rows)} departments)", err)
