@@ -7,8 +7,9 @@ carriage return is prefixed with a single quote, so Excel, LibreOffice and Googl
 it as text instead of evaluating it. Numbers we compute are written as numbers, never
 prefixed, so a negative value stays a number. Quoting is the `csv` module's (`QUOTE_MINIMAL`
 quotes any cell holding a comma, a quote or a line-end character), so a department containing
-a bare CR reads back as one cell: lines end in CRLF as RFC 4180 says, which is also what makes the `csv`
-module quote a bare CR. It does not know where a file goes (HTTP response, stdout or disk).
+a bare CR reads back as one cell: lines end in CRLF as RFC 4180 says, which is also what
+makes the `csv` module quote a bare CR. It does not know where a file goes (HTTP response,
+stdout or disk).
 """
 
 from __future__ import annotations
