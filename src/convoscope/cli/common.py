@@ -80,7 +80,6 @@ def workspace_or_fail(store: Store, name: str) -> Workspace:
 def analytics_query(
     store: Store,
     workspace: str,
-    *,
     period: str | None,
     date_from: str | None,
     date_to: str | None,

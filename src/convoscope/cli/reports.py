@@ -47,14 +47,7 @@ def report(
         raise fail(f"--format: {fmt!r} is not one of table, json", 2)
     with open_store(db) as store:
         query = analytics_query(
-            store,
-            workspace,
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            tz=tz,
-            channels=channels,
-            granularity=granularity,
+            store, workspace, period, date_from, date_to, tz, channels, granularity
         )
         result = overview.run(store, query)
     if fmt == "json":
@@ -78,16 +71,7 @@ def export_departments(
 ) -> None:
     """Export the department report (CSV) of SPEC section 4."""
     with open_store(db) as store:
-        query = analytics_query(
-            store,
-            workspace,
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            tz=tz,
-            channels=channels,
-            granularity=None,
-        )
+        query = analytics_query(store, workspace, period, date_from, date_to, tz, channels, None)
         rows = overview.departments(store, query)
     text = exports.csv_text(exports.DEPARTMENT_COLUMNS, exports.department_rows(rows))
     if output is None:
