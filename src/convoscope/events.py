@@ -28,6 +28,7 @@ EventType = Literal["message", "transfer_request", "close"]
 # A close's department cannot be one of the names outputs use for "closed without one".
 RESERVED_DEPARTMENTS = ("no department", "(none)")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+CHANNEL_PATTERN = r"^[a-z0-9_]{1,40}$"  # a channel slug, in events and in filters
 Sender = Literal["customer", "chatbot", "teammate"]
 # What an event says, beyond its id and workspace: two events with one id are duplicates when
 # these are equal, a conflict otherwise.
@@ -90,7 +91,7 @@ class Event(BaseModel):
         default=None, description="Ignored unless it differs from the target workspace."
     )
     ts: Timestamp = Field(description="RFC 3339 with offset; stored as UTC, microseconds.")
-    channel: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    channel: str = Field(pattern=CHANNEL_PATTERN)
     customer_id: str = Field(min_length=1, max_length=256)
     type: EventType
     sender: Sender | None = None

@@ -21,6 +21,7 @@ agrees. Choices the spec leaves open, written down here:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from convoscope.comparisons import previous_period
+from convoscope.events import CHANNEL_PATTERN
 from convoscope.periods import Period, add_months, midnight, whole_days
 from convoscope.store import check_timezone
 
@@ -247,12 +249,8 @@ def _channels(channels: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     if not cleaned:
         return None
     for c in cleaned:
-        if not (
-            1 <= len(c) <= 40
-            and all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in c)
-            and c == c.lower()
-        ):
-            raise QueryError("channels", f"{c!r} is not a channel slug ([a-z0-9_]{{1,40}})")
+        if not re.fullmatch(CHANNEL_PATTERN, c):
+            raise QueryError("channels", f"{c[:50]!r} is not a channel slug ([a-z0-9_]{{1,40}})")
     return tuple(cleaned)
 
 
