@@ -21,33 +21,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from convoscope.overview import DepartmentRow
 from convoscope.query import Query
 
 NO_DEPARTMENT = "No department"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DEPARTMENT_COLUMNS = ("department", "conversations", "teammates_involved", "avg_resolution_seconds")
-# The drill-down rows (`/v1/conversations` JSON and CSV): one definition, in output order.
-CONVERSATION_COLUMNS = (
-    "conversation_id",
-    "channel",
-    "customer_id",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "engaged",
-    "escalated_at",
-    "transfer_requests",
-    "support_type",
-    "closed_at",
-    "department",
-    "closed_by",
-    "first_response_at",
-    "resolution_seconds",
-    "customer_messages",
-    "chatbot_messages",
-    "teammate_messages",
-)
 
 
 def cell(value: Any) -> str | int | float:
@@ -81,8 +61,8 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "".join(csv_lines(header, rows))
 
 
-def department_rows(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
-    """Department report rows (`overview.DepartmentRow`) as CSV values."""
+def department_rows(rows: Iterable[DepartmentRow]) -> Iterator[tuple[Any, ...]]:
+    """Department report rows as CSV values."""
     for row in rows:
         yield (
             NO_DEPARTMENT if row.department is None else row.department,

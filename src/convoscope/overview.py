@@ -17,7 +17,6 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from convoscope.exports import CONVERSATION_COLUMNS
 from convoscope.query import Period, Query
 from convoscope.store import Store, only_row
 
@@ -298,6 +297,27 @@ class ConversationFilter:
     anchor: Literal["started_at", "closed_at"] = "started_at"
 
 
+# The drill-down rows (`/v1/conversations` JSON and CSV): one definition, in output order.
+CONVERSATION_COLUMNS = (
+    "conversation_id",
+    "channel",
+    "customer_id",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "engaged",
+    "escalated_at",
+    "transfer_requests",
+    "support_type",
+    "closed_at",
+    "department",
+    "closed_by",
+    "first_response_at",
+    "resolution_seconds",
+    "customer_messages",
+    "chatbot_messages",
+    "teammate_messages",
+)
 _COMPUTED = {
     "duration_seconds": "duration_us / 1e6",
     "resolution_seconds": "resolution_us / 1e6",

@@ -36,10 +36,10 @@ def departments_csv(query: AnalyticsParams, svc: Svc) -> Response:
 def conversations_csv(filters: Filters, svc: Svc) -> StreamingResponse:
     """The same conversations as `/v1/conversations`, all of them, one row each."""
     _, rows = overview.conversations(svc.store, filters, limit=None, offset=0)
-    values = ([row[c] for c in exports.CONVERSATION_COLUMNS] for row in rows)
+    values = ([row[c] for c in overview.CONVERSATION_COLUMNS] for row in rows)
     name = exports.filename("conversations", filters.query)
     return StreamingResponse(
-        exports.csv_lines(exports.CONVERSATION_COLUMNS, values),
+        exports.csv_lines(overview.CONVERSATION_COLUMNS, values),
         media_type=CSV,
         headers={"Content-Disposition": exports.content_disposition(name)},
     )
