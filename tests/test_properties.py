@@ -78,7 +78,10 @@ def ingest(store: Store, batches: list[list[dict]]) -> None:
 
 
 def stored(store: Store) -> list[dict]:
-    cur = store.con.execute("SELECT * FROM conversations ORDER BY channel, customer_id, started_at")
+    cur = store.con.execute(  # a total order: two conversations may start at one instant
+        "SELECT * FROM conversations "
+        "ORDER BY channel, customer_id, started_at, ended_at, conversation_id"
+    )
     names = [d[0] for d in cur.description]
     fetched = cur.fetchall()
     teammates: dict[str, list[str]] = {}
