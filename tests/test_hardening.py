@@ -401,3 +401,20 @@ def test_unexpected_errors_are_json_500s_with_the_security_headers(tmp_path, cap
         assert r.headers["cache-control"] == "no-store"
         logged = [rec for rec in caplog.records if rec.name == "convoscope.errors"]
         assert len(logged) == 1 and logged[0].exc_info is not None
+
+
+def test_accept_errors_are_logged_once_a_minute_not_per_attempt(caplog):
+    import logging
+
+    from convoscope.cli.serve import _OncePerMinute
+
+    logger = logging.getLogger("test.asyncio")
+    logger.addFilter(_OncePerMinute())
+    with caplog.at_level(logging.ERROR, logger="test.asyncio"):
+        for _ in range(1000):
+            logger.error("socket.accept() out of system resource")
+        logger.error("another problem")
+    assert [r.getMessage() for r in caplog.records] == [
+        "socket.accept() out of system resource",
+        "another problem",
+    ]
