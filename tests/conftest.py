@@ -61,6 +61,9 @@ class Script:
     def transfer(self, ts: str) -> Script:
         return self._add(ts, type="transfer_request")
 
+    def csat(self, ts: str, score: int) -> Script:
+        return self._add(ts, type="csat", score=score)
+
     def close(self, ts: str, department: str | None = None, who: str | None = None) -> Script:
         extra = {k: v for k, v in (("department", department), ("teammate_id", who)) if v}
         return self._add(ts, type="close", **extra)

@@ -12,6 +12,7 @@ from typing import Any
 
 INACTIVITY = timedelta(minutes=10)
 ESCALATED_INACTIVITY = timedelta(hours=24)
+CSAT_WINDOW = timedelta(days=7)
 
 
 def _utc(ts: str) -> datetime:
@@ -37,6 +38,8 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
         escalated = False
         last_ts: datetime | None = None
         for ts, _, e in sorted(items, key=lambda x: (x[0], x[1])):
+            if e["type"] == "csat":  # rule 5: not activity
+                continue
             if current is not None and last_ts is not None:
                 limit = ESCALATED_INACTIVITY if escalated else INACTIVITY
                 if ts - last_ts > limit:
@@ -59,6 +62,31 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
         if current is not None:
             conversations.append(_facts(channel, customer, current))
     return conversations, orphans
+
+
+def surveys(events: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Rule 5: each survey's conversation id (None for an orphan survey), from events in
+    arrival order: the thread's last conversation whose first event comes before the survey
+    in thread order, when the survey is at most CSAT_WINDOW after that conversation's end."""
+    first_seen: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
+    for arrival, e in enumerate(events):
+        first_seen.setdefault(e["event_id"], (_utc(e["ts"]), arrival, e))
+    conversations, _ = walk(events)
+    result: dict[str, str | None] = {}
+    for ts, arrival, e in first_seen.values():
+        if e["type"] != "csat":
+            continue
+        before = [
+            c
+            for c in conversations
+            if (c["channel"], c["customer_id"]) == (e["channel"], e["customer_id"])
+            and first_seen[c["conversation_id"]][:2] < (ts, arrival)
+        ]
+        last = max(before, key=lambda c: first_seen[c["conversation_id"]][:2], default=None)
+        result[e["event_id"]] = (
+            last["conversation_id"] if last and ts - last["ended_at"] <= CSAT_WINDOW else None
+        )
+    return result
 
 
 def _facts(channel: str, customer: str, items: list[tuple[datetime, dict[str, Any]]]) -> dict:

@@ -90,7 +90,7 @@ def test_overview_is_the_pinned_json_with_hand_worked_numbers(env):
     }
     assert data["engagement"] == {"engaged": [3, 2], "non_engaged": [1, 0]}
     assert data["period"] == {**PERIOD, "timezone": "America/Toronto"}
-    assert data["data_quality"] == {"orphan_closes": 1}
+    assert data["data_quality"] == {"orphan_closes": 1, "orphan_surveys": 0}
 
 
 def test_overview_with_filters_and_granularity(env):

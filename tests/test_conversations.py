@@ -260,3 +260,60 @@ def test_incremental_refresh_equals_full_rebuild(store):
 def test_spark_dialect_compiles_the_same_rules():
     spark = conversations.sql(conversations.ASSIGN_SQL, "spark")
     assert "DATEDIFF(MICROSECOND" in spark and "ROWS BETWEEN UNBOUNDED PRECEDING" in spark
+
+
+# Rule 5: satisfaction surveys ---------------------------------------------------------------
+
+
+def survey_links(store) -> dict[str, str | None]:
+    return dict(store.con.execute("SELECT event_id, conversation_id FROM surveys").fetchall())
+
+
+def test_a_survey_seven_days_after_the_end_belongs_and_one_microsecond_later_is_an_orphan(store):
+    s = Script()
+    s.customer_msg(at(0)).teammate(at(1)).close(at(2), who="t1")
+    s.csat(at(2 + 7 * 24 * 60), 5)  # exactly csat_window after ended_at
+    late = Script(customer="c2")
+    late.customer_msg(at(0)).close(at(2))
+    late.csat(at(2 + 7 * 24 * 60, seconds=0.000001), 4)
+    load(store, s.events + late.events)
+    assert survey_links(store) == {"web_chat-c1-4": "web_chat-c1-1", "web_chat-c2-3": None}
+    assert [c["ended_at"] for c in convs(store)] == [naive(at(2)), naive(at(2))]  # not extended
+
+
+def test_a_survey_inside_a_conversation_belongs_to_it_and_extends_nothing(store):
+    s = Script().customer_msg(at(0)).csat(at(3), 2).bot(at(5))
+    load(store, s.events)
+    (conversation,) = convs(store)
+    assert survey_links(store) == {"web_chat-c1-2": "web_chat-c1-1"}
+    assert (conversation["started_at"], conversation["ended_at"]) == (naive(at(0)), naive(at(5)))
+
+
+def test_a_survey_does_not_bridge_a_ten_minute_gap(store):
+    # 10:00 bot, 10:06 survey, 10:12 customer: 12 minutes without activity, two conversations.
+    s = Script().bot(at(0)).csat(at(6), 5).customer_msg(at(12))
+    load(store, s.events)
+    assert starts(store) == ["web_chat-c1-1", "web_chat-c1-3"]
+    assert survey_links(store) == {"web_chat-c1-2": "web_chat-c1-1"}
+
+
+def test_a_survey_never_opens_a_conversation(store):
+    s = Script().csat(at(0), 3)
+    load(store, s.events)
+    assert convs(store) == [] and survey_links(store) == {"web_chat-c1-1": None}
+
+
+def test_a_survey_at_a_conversation_start_follows_arrival_order(store):
+    before = Script(customer="c1").csat(at(0), 5).customer_msg(at(0))  # survey arrives first
+    after = Script(customer="c2").customer_msg(at(0)).csat(at(0), 5)
+    load(store, before.events + after.events)
+    assert survey_links(store) == {"web_chat-c1-1": None, "web_chat-c2-2": "web_chat-c2-1"}
+
+
+def test_a_late_conversation_takes_the_survey_from_an_older_one(store):
+    s = Script().customer_msg(at(0)).close(at(1)).csat(at(60), 4)
+    load(store, s.events)
+    assert survey_links(store) == {"web_chat-c1-3": "web_chat-c1-1"}
+    later = Script(prefix="late-").customer_msg(at(30))  # arrives late, starts before the survey
+    load(store, later.events)
+    assert survey_links(store) == {"web_chat-c1-3": "late-1"}

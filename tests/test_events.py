@@ -107,3 +107,23 @@ def test_same_id_in_two_workspaces_is_two_events(store):
     events = Script().customer_msg(at(0)).events
     assert load(store, events).accepted == 1
     assert load(store, events, workspace="other").accepted == 1
+
+
+def test_csat_needs_a_whole_score_from_1_to_5_and_only_there():
+    survey = {**GOOD, "event_id": "s-1", "type": "csat", "score": 4}
+    survey.pop("sender")
+    assert validate_batch([survey, {**survey, "event_id": "s-2", "score": "5"}], "w")[1].score == 5
+    for change, expected in (
+        ({"score": None}, "score: is required on a csat"),
+        ({"score": 0}, "score: Input should be greater than or equal to 1"),
+        ({"score": 6}, "score: Input should be less than or equal to 5"),
+        ({"score": True}, "score: must be a whole number from 1 to 5"),
+        ({"score": 4.5}, "score: Input should be a valid integer"),
+        ({"sender": "customer"}, "sender: is only allowed on a message, not on csat"),
+    ):
+        record = {k: v for k, v in {**survey, **change}.items() if v is not None}
+        with pytest.raises(EventError) as info:
+            validate_batch([record], "w")
+        assert any(expected in str(e) for e in info.value.errors), info.value
+    with pytest.raises(EventError, match="score: is only allowed on a csat, not on message"):
+        validate_batch([{**GOOD, "score": 5}], "w")

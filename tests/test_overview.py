@@ -244,3 +244,22 @@ def test_pinned_json_keys(loaded):
         "engaged_conversations",
         "unique_customers",
     }
+
+
+def test_orphan_surveys_are_counted_by_their_time_and_channel(store):
+    from conftest import Script, at, load
+
+    web = Script().customer_msg(at(0)).close(at(1)).csat(at(1 + 8 * 24 * 60), 5)  # 8 days on
+    mail = Script(channel="email").csat(at(0), 2)  # before any conversation
+    load(store, web.events + mail.events)
+    q = lambda **kw: Query.build("w", timezone="America/Toronto", **kw)  # noqa: E731
+    first_day = overview.run(store, q(date_from="2026-11-10", date_to="2026-11-10"))
+    assert first_day.data_quality.orphan_surveys == 1  # the email one
+    eighth = overview.run(store, q(date_from="2026-11-18", date_to="2026-11-18"))
+    assert eighth.data_quality.orphan_surveys == 1
+    web_only = overview.run(
+        store, q(date_from="2026-11-10", date_to="2026-11-18", channels="web_chat")
+    )
+    assert web_only.data_quality.orphan_surveys == 1
+    assert web_only.tiles.total_conversations == 1  # surveys are no conversations
+    assert sum(web_only.messages.customer) == 1  # nor messages

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import walk
+from reference import surveys, walk
 
 from convoscope import conversations, overview
 from convoscope import ingest as write
@@ -26,6 +26,7 @@ GAPS = [
     timedelta(hours=9),
     timedelta(hours=24),
     timedelta(hours=24, seconds=1),
+    timedelta(days=7),
 ]
 KINDS = [
     {"type": "message", "sender": "customer"},
@@ -36,6 +37,8 @@ KINDS = [
     {"type": "transfer_request"},
     {"type": "close", "teammate_id": "t3", "department": "Returns"},
     {"type": "close"},
+    {"type": "csat", "score": 5},
+    {"type": "csat", "score": 2},
 ]
 THREADS = [("web_chat", "c1"), ("web_chat", "c2"), ("whatsapp", "c1")]
 
@@ -102,6 +105,10 @@ def orphans(store: Store) -> list[str]:
     return sorted(r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes").fetchall())
 
 
+def stored_surveys(store: Store) -> dict[str, str | None]:
+    return dict(store.con.execute("SELECT event_id, conversation_id FROM surveys").fetchall())
+
+
 def key(c: dict) -> tuple:
     return (c["channel"], c["customer_id"], c["started_at"], c["conversation_id"])
 
@@ -117,6 +124,7 @@ def test_sql_rules_match_an_independent_walk(events):
     expected, expected_orphans = walk(events)
     assert stored(store) == sorted(expected, key=key)
     assert orphans(store) == sorted(expected_orphans)
+    assert stored_surveys(store) == surveys(events)
 
 
 @SETTINGS
@@ -138,6 +146,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     ingest(store, batches)
     assert stored(store) == stored(reference)
     assert orphans(store) == orphans(reference)
+    assert stored_surveys(store) == stored_surveys(reference)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
 
@@ -147,9 +156,9 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
 def test_incremental_refresh_equals_full_recompute(events, size):
     store = fresh_store()
     ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
-    incremental = stored(store), orphans(store)
+    incremental = stored(store), orphans(store), stored_surveys(store)
     conversations.rebuild(store)
-    assert (stored(store), orphans(store)) == incremental
+    assert (stored(store), orphans(store), stored_surveys(store)) == incremental
 
 
 @SETTINGS
@@ -199,6 +208,7 @@ def test_invariants_of_section_5(events, granularity, days):
         summed = [sum(x) for x in zip(*(getattr(p.engagement, series) for p in parts), strict=True)]
         assert summed == getattr(r.engagement, series)
     assert sum(p.data_quality.orphan_closes for p in parts) == r.data_quality.orphan_closes
+    assert sum(p.data_quality.orphan_surveys for p in parts) == r.data_quality.orphan_surveys
     assert date.fromisoformat(r.period["from"]) == q.period.first
 
 

@@ -43,6 +43,7 @@ WITH ordered AS (
     JOIN workspaces AS ws ON ws.name = e.workspace
     JOIN dirty_threads AS d
       ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
+    WHERE e.type <> 'csat'
     WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
                       ORDER BY e.ts, e.seq)
 ), gaps AS (
@@ -126,7 +127,45 @@ ORPHANS_SQL = """
 SELECT workspace, channel, customer_id, event_id, ts FROM assigned WHERE orphan
 """
 
-DERIVED_TABLES = ("conversations", "conversation_teammates", "orphan_closes")
+# Rule 5: each survey of the dirty threads with the conversation it belongs to (null: orphan),
+# the thread's last conversation whose first event comes before it in thread order (ts, then
+# arrival), when the survey comes at most `csat_window` after that conversation's end.
+# Surveys are no activity: ASSIGN_SQL leaves them out of the cut.
+SURVEYS_SQL = """
+WITH surveys AS (
+    SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.score
+    FROM events AS e
+    JOIN dirty_threads AS d
+      ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
+    WHERE e.type = 'csat'
+), starts AS (
+    SELECT c.workspace, c.channel, c.customer_id, c.conversation_id, c.started_at, c.ended_at,
+           first_event.seq AS first_seq
+    FROM conversations AS c
+    JOIN dirty_threads AS d
+      ON d.workspace = c.workspace AND d.channel = c.channel AND d.customer_id = c.customer_id
+    JOIN events AS first_event
+      ON first_event.workspace = c.workspace AND first_event.event_id = c.conversation_id
+), candidates AS (
+    SELECT s.workspace, s.channel, s.customer_id, s.event_id, s.ts, s.score,
+           c.conversation_id, c.ended_at,
+           ROW_NUMBER() OVER (PARTITION BY s.workspace, s.event_id
+                              ORDER BY c.started_at DESC, c.first_seq DESC) AS rank_from_last
+    FROM surveys AS s
+    LEFT JOIN starts AS c
+      ON c.workspace = s.workspace AND c.channel = s.channel AND c.customer_id = s.customer_id
+     AND (c.started_at < s.ts OR (c.started_at = s.ts AND c.first_seq < s.seq))
+)
+SELECT k.workspace, k.channel, k.customer_id, k.event_id, k.ts, k.score,
+       CASE WHEN DATE_DIFF('microsecond', k.ended_at, k.ts)
+                 <= CAST(ws.csat_window_seconds AS BIGINT) * 1000000
+            THEN k.conversation_id END AS conversation_id
+FROM candidates AS k
+JOIN workspaces AS ws ON ws.name = k.workspace
+WHERE k.rank_from_last = 1
+"""
+
+DERIVED_TABLES = ("conversations", "conversation_teammates", "orphan_closes", "surveys")
 
 
 @cache
@@ -148,6 +187,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT INTO conversations {CONVERSATIONS_SQL}")
     con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
     con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
+    con.execute(f"INSERT INTO surveys {SURVEYS_SQL}")
     con.execute("DROP TABLE assigned")
     con.execute("DROP TABLE dirty_threads")
 

@@ -24,7 +24,7 @@ from pydantic import (
     ValidationError,
 )
 
-EventType = Literal["message", "transfer_request", "close"]
+EventType = Literal["message", "transfer_request", "close", "csat"]
 # A close's department cannot be one of the names outputs use for "closed without one".
 RESERVED_DEPARTMENTS = ("no department", "(none)")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -41,6 +41,7 @@ CONTENT_FIELDS = (
     "teammate_id",
     "welcome",
     "department",
+    "score",
 )
 
 # RFC 3339 date-time; the offset is checked by AwareDatetime so its error can say so plainly.
@@ -78,6 +79,15 @@ def _department(value: Any) -> Any:
     return value
 
 
+def _score(value: Any) -> Any:
+    """Whole numbers only (5, "5", 5.0); not true/false, which pydantic would take as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number from 1 to 5")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 
 
@@ -100,6 +110,9 @@ class Event(BaseModel):
     department: Annotated[
         Annotated[str, Field(min_length=1, max_length=256)] | None, BeforeValidator(_department)
     ] = None
+    score: Annotated[int | None, BeforeValidator(_score), Field(ge=1, le=5)] = Field(
+        default=None, description="1-5, the customer's answer to a satisfaction survey (csat)."
+    )
 
     @property
     def ts_utc(self) -> datetime:
@@ -165,6 +178,10 @@ def _rule_errors(event: Event) -> list[tuple[str, str]]:
         problems.append(("welcome", "is only allowed on a chatbot message"))
     if event.department is not None and event.type != "close":
         problems.append(("department", "is only allowed on a close"))
+    if event.type == "csat" and event.score is None:
+        problems.append(("score", "is required on a csat (1 to 5)"))
+    if event.type != "csat" and event.score is not None:
+        problems.append(("score", f"is only allowed on a csat, not on {event.type}"))
     return problems
 
 

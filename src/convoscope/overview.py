@@ -73,6 +73,7 @@ class SupportType(BaseModel):
 
 class DataQuality(BaseModel):
     orphan_closes: int
+    orphan_surveys: int
 
 
 class OverviewResult(BaseModel):
@@ -164,8 +165,12 @@ ORDER BY conversations DESC, c.department NULLS LAST
 """
 
 ORPHANS_SQL = f"""
-SELECT count(*) FROM orphan_closes
-WHERE workspace = $ws AND ts >= $start AND ts < $end AND {_CHANNEL_FILTER.format(col="channel")}
+SELECT (SELECT count(*) FROM orphan_closes
+        WHERE workspace = $ws AND ts >= $start AND ts < $end
+          AND {_CHANNEL_FILTER.format(col="channel")}),
+       (SELECT count(*) FROM surveys
+        WHERE workspace = $ws AND conversation_id IS NULL AND ts >= $start AND ts < $end
+          AND {_CHANNEL_FILTER.format(col="channel")})
 """
 
 
@@ -234,7 +239,7 @@ def run(store: Store, query: Query) -> OverviewResult:
         teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, _bucket_params(params), n)
         (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
         departments = _departments(con, params)
-        (orphans,) = only_row(con, ORPHANS_SQL, params)
+        orphan_closes, orphan_surveys = only_row(con, ORPHANS_SQL, params)
     finally:
         con.unregister("buckets")
         con.rollback()
@@ -255,7 +260,7 @@ def run(store: Store, query: Query) -> OverviewResult:
             all=SupportSplit(teammate=split[0], chatbot=split[1]),
             engaged=SupportSplit(teammate=split[2], chatbot=split[3]),
         ),
-        data_quality=DataQuality(orphan_closes=orphans),
+        data_quality=DataQuality(orphan_closes=orphan_closes, orphan_surveys=orphan_surveys),
     )
 
 

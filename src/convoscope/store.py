@@ -25,7 +25,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -122,6 +122,19 @@ MIGRATIONS: tuple[str, ...] = (
         workspace VARCHAR NOT NULL
     );
     """,
+    """
+    ALTER TABLE events ADD COLUMN score TINYINT;
+    ALTER TABLE workspaces ADD COLUMN csat_window_seconds INTEGER NOT NULL DEFAULT 604800;
+    CREATE TABLE surveys (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        score TINYINT NOT NULL,
+        conversation_id VARCHAR
+    );
+    """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -199,6 +212,7 @@ _EVENT_SCHEMA = pa.schema(
         ("teammate_id", pa.string()),
         ("welcome", pa.bool_()),
         ("department", pa.string()),
+        ("score", pa.int8()),
     ]
 )
 
@@ -382,7 +396,13 @@ class Store:
         """Delete every event and derived row of one customer (right to be forgotten)."""
         counts: dict[str, int] = {}
         with self.transaction() as con:
-            for table in ("events", "conversations", "conversation_teammates", "orphan_closes"):
+            for table in (
+                "events",
+                "conversations",
+                "conversation_teammates",
+                "orphan_closes",
+                "surveys",
+            ):
                 (counts[table],) = only_row(
                     con,
                     f"DELETE FROM {table} WHERE workspace = ? AND customer_id = ?",
@@ -421,7 +441,7 @@ class Store:
             "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, workspace VARCHAR, "
             "event_id VARCHAR, ts TIMESTAMP, "
             "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
-            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR)"
+            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR, score TINYINT)"
         )
         try:
             yield Staging(con)
@@ -455,7 +475,7 @@ class Store:
             """
             INSERT INTO events
             SELECT workspace, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
-                   teammate_id, welcome, department
+                   teammate_id, welcome, department, score
             FROM staged s
             WHERE NOT EXISTS (
                 SELECT 1 FROM events e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
