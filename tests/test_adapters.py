@@ -450,3 +450,32 @@ def test_mapped_csv(tmp_path):
     assert sum(data["messages"]["chatbot"]) == 1 and sum(data["messages"]["customer"]) == 1
     r = runner.invoke(app, [*args[:6], "--map", "colour=id"])
     assert r.exit_code == 2 and "'colour' is not an event field" in r.stderr
+
+
+def test_chatwoot_csat_answers_are_surveys():
+    survey = {
+        **chatwoot_payload("message_updated"),
+        "id": 240,
+        "message_type": "template",
+        "content_type": "input_csat",
+        "content_attributes": {
+            "submitted_values": {"csat_survey_response": {"rating": 4, "feedback_message": ""}}
+        },
+    }
+    assert mapped(survey) == (
+        [
+            {
+                "event_id": "chatwoot-csat-240",
+                "ts": "2026-11-25T14:00:05+00:00",
+                "channel": "web_chat",
+                "customer_id": "contact-12",
+                "type": "csat",
+                "score": 4,
+            }
+        ],
+        None,
+    )
+    (event,) = validate_batch(mapped(survey)[0], "shop")
+    assert event.score == 4
+    unanswered = {**survey, "content_attributes": {}}
+    assert mapped(unanswered) == ([], "csat survey without an answer")

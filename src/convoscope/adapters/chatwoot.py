@@ -11,6 +11,12 @@
   activity (its last message), not the moment of the status change. Their event id is made
   from the conversation id, the kind and the payload's own times, so each status change has
   its own id while a redelivered webhook keeps it (and is counted as a duplicate).
+- A CSAT survey message (`content_type` `input_csat`) whose `content_attributes` carry
+  `submitted_values.csat_survey_response.rating`, in `message_created` or `message_updated`
+  (Chatwoot updates the survey message when the customer answers), is a `csat` with that
+  rating as its `score`, dated when received (the payload carries no answer time), event id
+  `chatwoot-csat-<message id>` (one answer per survey message; a re-sent answer is a duplicate).
+  A survey message without an answer is ignored.
 - `conversation_resolved` is a `close`; `department` is the conversation's team when it has one,
   `teammate_id` its assignee.
 - Anything else (`conversation_opened`, `message_updated`, `webwidget_triggered`, ...) is
@@ -81,12 +87,38 @@ def _conversation_event_id(payload: dict[str, Any], what: str) -> str:
     return f"chatwoot-conversation-{payload.get('id')}-{what}-{digest}"
 
 
+def _survey(
+    payload: dict[str, Any], received_at: datetime
+) -> tuple[list[dict[str, Any]], str | None]:
+    submitted = (payload.get("content_attributes") or {}).get("submitted_values") or {}
+    answer = submitted.get("csat_survey_response") if isinstance(submitted, dict) else None
+    rating = answer.get("rating") if isinstance(answer, dict) else None
+    if rating is None:
+        return [], "csat survey without an answer"
+    conversation = payload.get("conversation") or {}
+    return [
+        {
+            "event_id": f"chatwoot-csat-{payload.get('id')}",
+            "ts": received_at.isoformat(),
+            "channel": _channel(conversation),
+            "customer_id": _customer(conversation),
+            "type": "csat",
+            "score": rating,
+        }
+    ], None
+
+
 def map_event(
     payload: dict[str, Any], received_at: datetime
 ) -> tuple[list[dict[str, Any]], str | None]:
     """(SPEC records, None) or ([], why it is ignored) for one webhook body received at
     `received_at` (aware)."""
     event = payload.get("event")
+    if (
+        event in ("message_created", "message_updated")
+        and payload.get("content_type") == "input_csat"
+    ):
+        return _survey(payload, received_at)
     if event == "message_created":
         conversation = payload.get("conversation") or {}
         kind, sender = payload.get("message_type"), payload.get("sender") or {}
