@@ -19,11 +19,9 @@ def _utc(ts: str) -> datetime:
     return datetime.fromisoformat(ts).astimezone(UTC).replace(tzinfo=None)
 
 
-def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Conversations (as fact dicts) and orphan close ids, from events in arrival order.
-
-    Duplicated event ids keep their first arrival, as the store does.
-    """
+def _cut(events: list[dict[str, Any]]) -> tuple[list[tuple[str, str, list]], list[str]]:
+    """Each conversation as (channel, customer, [(ts, event), ...] in thread order), and the
+    orphan close ids. Duplicated event ids keep their first arrival, as the store does."""
     seen: set[str] = set()
     threads: dict[tuple[str, str], list[tuple[datetime, int, dict[str, Any]]]] = defaultdict(list)
     for arrival, e in enumerate(events):
@@ -31,7 +29,7 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
             continue
         seen.add(e["event_id"])
         threads[(e["channel"], e["customer_id"])].append((_utc(e["ts"]), arrival, e))
-    conversations: list[dict[str, Any]] = []
+    conversations: list[tuple[str, str, list]] = []
     orphans: list[str] = []
     for (channel, customer), items in threads.items():
         current: list[tuple[datetime, dict[str, Any]]] | None = None
@@ -43,7 +41,7 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
             if current is not None and last_ts is not None:
                 limit = ESCALATED_INACTIVITY if escalated else INACTIVITY
                 if ts - last_ts > limit:
-                    conversations.append(_facts(channel, customer, current))
+                    conversations.append((channel, customer, current))
                     current = None
             last_ts = ts
             if e["type"] == "close":
@@ -51,7 +49,7 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
                     orphans.append(e["event_id"])
                 else:
                     current.append((ts, e))
-                    conversations.append(_facts(channel, customer, current))
+                    conversations.append((channel, customer, current))
                     current = None
                 continue
             if current is None:
@@ -60,8 +58,34 @@ def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]
             if e["type"] == "transfer_request" or e.get("sender") == "teammate":
                 escalated = True
         if current is not None:
-            conversations.append(_facts(channel, customer, current))
+            conversations.append((channel, customer, current))
     return conversations, orphans
+
+
+def walk(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Conversations (as fact dicts) and orphan close ids, from events in arrival order."""
+    cut, orphans = _cut(events)
+    return [_facts(channel, customer, items) for channel, customer, items in cut], orphans
+
+
+def waits(events: list[dict[str, Any]]) -> list[tuple]:
+    """Answered response waits as (conversation_id, waited_from, answered_at, teammate_id,
+    response_us): after a teammate has written, the first customer message since the last
+    teammate message starts a wait, the next teammate message ends it."""
+    found = []
+    for _, _, items in _cut(events)[0]:
+        conversation_id = items[0][1]["event_id"]
+        wait, teammate_wrote = None, False
+        for ts, e in items:
+            sender = e.get("sender") if e["type"] == "message" else None
+            if sender == "customer" and teammate_wrote and wait is None:
+                wait = ts
+            elif sender == "teammate":
+                if wait is not None:
+                    response = (ts - wait) // timedelta(microseconds=1)
+                    found.append((conversation_id, wait, ts, e["teammate_id"], response))
+                wait, teammate_wrote = None, True
+    return sorted(found)
 
 
 def surveys(events: list[dict[str, Any]]) -> dict[str, str | None]:
@@ -123,4 +147,22 @@ def _facts(channel: str, customer: str, items: list[tuple[datetime, dict[str, An
         "chatbot_messages": senders.count("chatbot"),
         "teammate_messages": senders.count("teammate"),
         "teammates": sorted({e["teammate_id"] for _, e in items if e.get("teammate_id")}),
+        **_response_facts(items, first_response),
+    }
+
+
+def _response_facts(items: list[tuple[datetime, dict[str, Any]]], first_response: Any) -> dict:
+    """first_responder, initial_response_from (a transfer request before the first teammate
+    message, else the first customer message before it) and initial_response_us."""
+    first = next((i for i, (_, e) in enumerate(items) if e.get("sender") == "teammate"), None)
+    before = items if first is None else items[:first]
+    transfer = next((ts for ts, e in before if e["type"] == "transfer_request"), None)
+    customer = next((ts for ts, e in before if e.get("sender") == "customer"), None)
+    started = transfer or customer
+    return {
+        "first_responder": None if first is None else items[first][1]["teammate_id"],
+        "initial_response_from": started,
+        "initial_response_us": None
+        if started is None or first_response is None
+        else (first_response - started) // timedelta(microseconds=1),
     }

@@ -11,6 +11,13 @@ def starts(store) -> list[str]:
     return [c["conversation_id"] for c in convs(store)]
 
 
+def waits(store) -> list[tuple]:
+    return store.con.execute(
+        "SELECT waited_from, answered_at, teammate_id, response_us FROM response_waits "
+        "ORDER BY conversation_id, waited_from"
+    ).fetchall()
+
+
 def orphans(store) -> list[str]:
     return [
         r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes ORDER BY ts").fetchall()
@@ -210,7 +217,12 @@ def test_every_fact_of_one_conversation(store):
         "customer_messages": 2,
         "chatbot_messages": 2,
         "teammate_messages": 2,
+        "first_responder": "ana",
+        "initial_response_from": naive(at(2)),  # the transfer request, before ana's answer
+        "initial_response_us": 240_000_000,
     }
+    # The customer's 10:07 message waits for bo's answer at 10:08.
+    assert waits(store) == [(naive(at(7)), naive(at(8)), "bo", 60_000_000)]
     teammates = store.con.execute(
         "SELECT teammate_id FROM conversation_teammates ORDER BY 1"
     ).fetchall()
@@ -317,3 +329,47 @@ def test_a_late_conversation_takes_the_survey_from_an_older_one(store):
     later = Script(prefix="late-").customer_msg(at(30))  # arrives late, starts before the survey
     load(store, later.events)
     assert survey_links(store) == {"web_chat-c1-3": "late-1"}
+
+
+# Section 2's response facts ----------------------------------------------------------------
+
+
+def test_initial_response_from_a_customer_message_when_no_transfer_came_first(store):
+    s = Script().welcome(at(0)).customer_msg(at(1)).customer_msg(at(2)).teammate(at(5), "ana")
+    s.transfer(at(6))  # after the first answer: not the start of the initial wait
+    load(store, s.events)
+    (c,) = convs(store)
+    assert c["initial_response_from"] == naive(at(1)) and c["initial_response_us"] == 240_000_000
+    assert c["first_responder"] == "ana"
+
+
+def test_outreach_has_no_initial_response_time(store):
+    s = Script().teammate(at(0), "ana").customer_msg(at(1)).teammate(at(3), "bo")
+    load(store, s.events)
+    (c,) = convs(store)
+    assert c["initial_response_from"] is None and c["initial_response_us"] is None
+    assert c["first_responder"] == "ana"
+    assert waits(store) == [(naive(at(1)), naive(at(3)), "bo", 120_000_000)]
+
+
+def test_response_waits_skip_chatbot_messages_and_drop_unanswered_ones(store):
+    s = (
+        Script()
+        .customer_msg(at(0))
+        .teammate(at(1), "ana")
+        .customer_msg(at(2))  # starts a wait
+        .bot(at(3))  # chatbot messages do not answer
+        .customer_msg(at(4))  # not a new wait: no teammate message since 10:02
+        .teammate(at(6), "bo")  # answers the 10:02 wait: 4 minutes
+        .teammate(at(7), "bo")
+        .customer_msg(at(8))  # a wait never answered: not counted
+    )
+    load(store, s.events)
+    assert waits(store) == [(naive(at(2)), naive(at(6)), "bo", 240_000_000)]
+
+
+def test_no_teammate_message_means_no_first_responder(store):
+    load(store, Script().customer_msg(at(0)).transfer(at(1)).close(at(5)).events)
+    (c,) = convs(store)
+    assert c["first_responder"] is None and c["initial_response_us"] is None
+    assert c["initial_response_from"] == naive(at(1))  # the transfer request is waiting

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import surveys, walk
+from reference import surveys, waits, walk
 
 from convoscope import conversations, overview
 from convoscope import ingest as write
@@ -105,6 +105,13 @@ def orphans(store: Store) -> list[str]:
     return sorted(r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes").fetchall())
 
 
+def stored_waits(store: Store) -> list[tuple]:
+    return store.con.execute(
+        "SELECT conversation_id, waited_from, answered_at, teammate_id, response_us "
+        "FROM response_waits ORDER BY ALL"
+    ).fetchall()
+
+
 def stored_surveys(store: Store) -> dict[str, str | None]:
     return dict(store.con.execute("SELECT event_id, conversation_id FROM surveys").fetchall())
 
@@ -125,6 +132,7 @@ def test_sql_rules_match_an_independent_walk(events):
     assert stored(store) == sorted(expected, key=key)
     assert orphans(store) == sorted(expected_orphans)
     assert stored_surveys(store) == surveys(events)
+    assert stored_waits(store) == waits(events)
 
 
 @SETTINGS
@@ -147,6 +155,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     assert stored(store) == stored(reference)
     assert orphans(store) == orphans(reference)
     assert stored_surveys(store) == stored_surveys(reference)
+    assert stored_waits(store) == stored_waits(reference)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
 
@@ -156,9 +165,13 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
 def test_incremental_refresh_equals_full_recompute(events, size):
     store = fresh_store()
     ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
-    incremental = stored(store), orphans(store), stored_surveys(store)
+
+    def derived() -> tuple:
+        return stored(store), orphans(store), stored_surveys(store), stored_waits(store)
+
+    incremental = derived()
     conversations.rebuild(store)
-    assert (stored(store), orphans(store), stored_surveys(store)) == incremental
+    assert derived() == incremental
 
 
 @SETTINGS

@@ -80,7 +80,8 @@ SELECT workspace, channel, customer_id, event_id, pos, ts, type, sender, teammat
        department, escalates,
        starts_conversation = 1 AND type = 'close' AS orphan,
        FIRST_VALUE(event_id) OVER conversation AS conversation_id,
-       MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos
+       MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
+       MIN(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS first_teammate_pos
 FROM numbered
 WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_no
                         ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -102,7 +103,14 @@ WITH facts AS (
            MIN(CASE WHEN sender = 'teammate' THEN ts END) AS first_response_at,
            SUM(CASE WHEN sender = 'customer' THEN 1 ELSE 0 END) AS customer_messages,
            SUM(CASE WHEN sender = 'chatbot' THEN 1 ELSE 0 END) AS chatbot_messages,
-           SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) AS teammate_messages
+           SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) AS teammate_messages,
+           MAX(CASE WHEN pos = first_teammate_pos THEN teammate_id END) AS first_responder,
+           MIN(CASE WHEN type = 'transfer_request'
+                         AND (first_teammate_pos IS NULL OR pos < first_teammate_pos)
+                    THEN ts END) AS first_transfer_at,
+           MIN(CASE WHEN sender = 'customer'
+                         AND (first_teammate_pos IS NULL OR pos < first_teammate_pos)
+                    THEN ts END) AS first_customer_at
     FROM assigned
     WHERE NOT orphan
     GROUP BY workspace, channel, customer_id, conversation_id
@@ -113,8 +121,36 @@ SELECT workspace, channel, customer_id, conversation_id, started_at, ended_at,
        CASE WHEN teammate_messages > 0 THEN 'teammate' ELSE 'chatbot' END AS support_type,
        closed_at, department, closed_by, first_response_at,
        DATE_DIFF('microsecond', COALESCE(escalated_at, started_at), closed_at) AS resolution_us,
-       customer_messages, chatbot_messages, teammate_messages
+       customer_messages, chatbot_messages, teammate_messages, first_responder,
+       COALESCE(first_transfer_at, first_customer_at) AS initial_response_from,
+       DATE_DIFF('microsecond', COALESCE(first_transfer_at, first_customer_at), first_response_at)
+           AS initial_response_us
 FROM facts
+"""
+
+# Response waits: after a teammate has written, a customer message right after a teammate
+# message (chatbot messages and transfer requests aside) starts a wait, and the next teammate
+# message answers it. Teammate messages are counted along the conversation; the answer is the
+# teammate message whose count is one more than the count at the wait's start.
+WAITS_SQL = """
+WITH talk AS (
+    SELECT workspace, channel, customer_id, conversation_id, pos, ts, sender, teammate_id,
+           LAG(sender) OVER (PARTITION BY workspace, channel, customer_id, conversation_id
+                             ORDER BY pos) AS previous_sender,
+           SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) OVER (
+               PARTITION BY workspace, channel, customer_id, conversation_id ORDER BY pos
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS answers_so_far
+    FROM assigned
+    WHERE NOT orphan AND type = 'message' AND sender IN ('customer', 'teammate')
+)
+SELECT w.workspace, w.channel, w.customer_id, w.conversation_id, w.ts AS waited_from,
+       a.ts AS answered_at, a.teammate_id, DATE_DIFF('microsecond', w.ts, a.ts) AS response_us
+FROM talk AS w
+JOIN talk AS a
+  ON a.workspace = w.workspace AND a.channel = w.channel AND a.customer_id = w.customer_id
+ AND a.conversation_id = w.conversation_id AND a.sender = 'teammate'
+ AND a.answers_so_far = w.answers_so_far + 1
+WHERE w.sender = 'customer' AND w.previous_sender = 'teammate'
 """
 
 TEAMMATES_SQL = """
@@ -165,7 +201,13 @@ JOIN workspaces AS ws ON ws.name = k.workspace
 WHERE k.rank_from_last = 1
 """
 
-DERIVED_TABLES = ("conversations", "conversation_teammates", "orphan_closes", "surveys")
+DERIVED_TABLES = (
+    "conversations",
+    "conversation_teammates",
+    "orphan_closes",
+    "surveys",
+    "response_waits",
+)
 
 
 @cache
@@ -188,6 +230,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
     con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
     con.execute(f"INSERT INTO surveys {SURVEYS_SQL}")
+    con.execute(f"INSERT INTO response_waits {WAITS_SQL}")
     con.execute("DROP TABLE assigned")
     con.execute("DROP TABLE dirty_threads")
 

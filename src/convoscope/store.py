@@ -134,6 +134,19 @@ MIGRATIONS: tuple[str, ...] = (
         score TINYINT NOT NULL,
         conversation_id VARCHAR
     );
+    ALTER TABLE conversations ADD COLUMN first_responder VARCHAR;
+    ALTER TABLE conversations ADD COLUMN initial_response_from TIMESTAMP;
+    ALTER TABLE conversations ADD COLUMN initial_response_us BIGINT;
+    CREATE TABLE response_waits (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        waited_from TIMESTAMP NOT NULL,
+        answered_at TIMESTAMP NOT NULL,
+        teammate_id VARCHAR NOT NULL,
+        response_us BIGINT NOT NULL
+    );
     """,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -402,6 +415,7 @@ class Store:
                 "conversation_teammates",
                 "orphan_closes",
                 "surveys",
+                "response_waits",
             ):
                 (counts[table],) = only_row(
                     con,
