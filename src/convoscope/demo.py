@@ -5,7 +5,9 @@ own shares (email has no chatbot and goes straight to teammates), a daily curve 
 and an evening peak, quieter weekends and slow growth; a chatbot welcome on every chat, about
 a third of chats never answered by the customer, a few customers who write before the
 welcome; transfer requests on a third of engaged chats, teammates who answer after minutes
-to hours (some never) and close with a department (some without); returning customers; and,
+to hours (some never, each teammate at their own pace) and close with a department (some
+without); satisfaction surveys on a third of closed conversations, scores plausible per
+teammate; the demo shop's business hours (Mon-Fri 9-17, Sat 10-14); returning customers; and,
 in arrival order, a few events delivered late and a few delivered twice. It yields plain SPEC
 records, which go through the same validation as every other way in.
 """
@@ -37,6 +39,18 @@ TEAMMATES = (
     "karim",
     "lea",
 )
+
+
+# Teammates differ: how fast they answer (a factor on the wait) and how satisfied their
+# customers are (the mean of their survey scores), so that Team Performance tells a story.
+SPEED = {name: 0.55 + 0.12 * (i % 7) for i, name in enumerate(TEAMMATES)}
+SATISFACTION = {name: 4.6 - 0.15 * (i % 6) for i, name in enumerate(TEAMMATES)}
+SURVEY_SHARE = 0.33  # of closed conversations, answered within hours of the close
+BUSINESS_HOURS = {
+    **{day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday", "thursday")},
+    "friday": [["09:00", "17:00"]],
+    "saturday": [["10:00", "14:00"]],
+}
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
@@ -87,7 +101,7 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         conv.add(0, "message", sender="customer")
         conv.add(0, "transfer_request")
         wait = min(rng.lognormvariate(7.5, 1.0), 8 * 3600)
-    conv.add(wait, "message", sender="teammate", teammate_id=teammate)
+    conv.add(wait * SPEED[teammate], "message", sender="teammate", teammate_id=teammate)
     for _ in range(rng.randint(0, 3)):
         conv.add(rng.uniform(20, 400), "message", sender="customer")
         if rng.random() < 0.08:
@@ -97,6 +111,9 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         department = _pick(rng, DEPARTMENTS)
         extra = {"department": department} if department else {}
         conv.add(rng.uniform(30, 900), "close", teammate_id=teammate, **extra)
+        if rng.random() < SURVEY_SHARE:
+            score = min(5, max(1, round(rng.gauss(SATISFACTION[teammate], 0.9))))
+            conv.add(rng.uniform(60, 6 * 3600), "csat", score=score)
 
 
 def generate(

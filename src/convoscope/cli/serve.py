@@ -193,6 +193,7 @@ def demo_(
         raise fail(f"--end: {end!r} is not a date (YYYY-MM-DD)", 2) from None
     with open_store(db, create=True) as store:
         ws = store.ensure_workspace(workspace)
+        store.update_workspace(workspace, ws.timezone, demo.BUSINESS_HOURS)
         with store.transaction() as con:
             for table in ("events", *conversations.DERIVED_TABLES):
                 con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
