@@ -127,3 +127,6 @@ def test_csat_needs_a_whole_score_from_1_to_5_and_only_there():
         assert any(expected in str(e) for e in info.value.errors), info.value
     with pytest.raises(EventError, match="score: is only allowed on a csat, not on message"):
         validate_batch([{**GOOD, "score": 5}], "w")
+    assert validate_batch([{**GOOD, "score": None}], "w")[0].score is None  # null is absent
+    with pytest.raises(EventError, match="type: is required"):  # found by schemathesis: was a 500
+        validate_batch([{k: v for k, v in {**GOOD, "score": None}.items() if k != "type"}], "w")

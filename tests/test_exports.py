@@ -197,7 +197,7 @@ def test_page_shows_names_as_text(db):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(locale="en-CA").new_page()
+            page = browser.new_context(locale="en-CA", bypass_csp=True).new_page()
             page.goto(f"{server.url}/login")
             page.fill("#email", "boss@h.test")
             page.fill("#password", PASSWORD)

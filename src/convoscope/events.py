@@ -110,8 +110,8 @@ class Event(BaseModel):
     department: Annotated[
         Annotated[str, Field(min_length=1, max_length=256)] | None, BeforeValidator(_department)
     ] = None
-    score: Annotated[int | None, BeforeValidator(_score), Field(ge=1, le=5)] = Field(
-        default=None, description="1-5, the customer's answer to a satisfaction survey (csat)."
+    score: Annotated[Annotated[int, Field(ge=1, le=5)] | None, BeforeValidator(_score)] = Field(
+        default=None, description="1-5, the customer's answer to a survey (csat)."
     )
 
     @property
