@@ -58,6 +58,16 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
 
+    def wait_for_log(self, text: str, timeout: float = 10) -> str:
+        """The log once it holds `text`: the access line is written after the response is
+        sent, so a test that reads the log right after a request must wait for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log.read_text()
+            if text in log or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
+
     def peak_rss_mb(self) -> float:
         """The server process's peak resident memory so far (VmHWM), in MB."""
         assert self.proc is not None

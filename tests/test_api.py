@@ -397,7 +397,7 @@ def test_access_log_holds_no_secrets(env):
         params={"period": "today"},
         headers={"Authorization": f"Bearer {keys['A']}"},
     )
-    text = server.log.read_text()
+    text = server.wait_for_log('"path": "/v1/overview"')
     assert '"path": "/v1/overview"' in text
     for secret in (keys["A"], keys["B"], PASSWORD, "cs_session", "period=today"):
         assert secret not in text
