@@ -159,8 +159,15 @@ def _response_facts(items: list[tuple[datetime, dict[str, Any]]], first_response
     transfer = next((ts for ts, e in before if e["type"] == "transfer_request"), None)
     customer = next((ts for ts, e in before if e.get("sender") == "customer"), None)
     started = transfer or customer
+    last = max((i for i, (_, e) in enumerate(items) if e.get("sender") == "teammate"), default=None)
+    escalation = next(
+        (e for _, e in items if e["type"] == "transfer_request" or e.get("sender") == "teammate"),
+        None,
+    )
     return {
         "first_responder": None if first is None else items[first][1]["teammate_id"],
+        "last_responder": None if last is None else items[last][1]["teammate_id"],
+        "transferred": escalation is not None and escalation["type"] == "transfer_request",
         "initial_response_from": started,
         "initial_response_us": None
         if started is None or first_response is None

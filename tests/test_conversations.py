@@ -220,6 +220,8 @@ def test_every_fact_of_one_conversation(store):
         "first_responder": "ana",
         "initial_response_from": naive(at(2)),  # the transfer request, before ana's answer
         "initial_response_us": 240_000_000,
+        "last_responder": "bo",  # the last teammate message (cy only closed it)
+        "transferred": True,  # the transfer request came before any teammate message
     }
     # The customer's 10:07 message waits for bo's answer at 10:08.
     assert waits(store) == [(naive(at(7)), naive(at(8)), "bo", 60_000_000)]
@@ -373,3 +375,25 @@ def test_no_teammate_message_means_no_first_responder(store):
     (c,) = convs(store)
     assert c["first_responder"] is None and c["initial_response_us"] is None
     assert c["initial_response_from"] == naive(at(1))  # the transfer request is waiting
+
+
+def test_a_teammate_writing_first_is_not_a_successful_transfer(store):
+    outreach = Script(customer="a").teammate(at(0), "ana").transfer(at(1)).teammate(at(2), "bo")
+    same_instant = Script(customer="b").customer_msg(at(0)).transfer(at(1)).teammate(at(1), "cy")
+    load(store, outreach.events + same_instant.events)
+    facts = {c["customer_id"]: (c["transferred"], c["last_responder"]) for c in convs(store)}
+    assert facts == {"a": (False, "bo"), "b": (True, "cy")}  # ties: arrival order
+
+
+def test_each_message_and_transfer_request_knows_its_conversation(store):
+    s = Script().customer_msg(at(0)).transfer(at(1)).close(at(2), "Sales", "ana")
+    s.customer_msg(at(30)).csat(at(31), 4)
+    load(store, s.events)
+    rows = store.con.execute(
+        "SELECT conversation_id, type, ts FROM conversation_events ORDER BY ts"
+    ).fetchall()
+    assert rows == [
+        ("web_chat-c1-1", "message", naive(at(0))),
+        ("web_chat-c1-1", "transfer_request", naive(at(1))),
+        ("web_chat-c1-4", "message", naive(at(30))),
+    ]  # closes and surveys are not counted by event-anchored metrics

@@ -39,3 +39,23 @@ def test_a_newer_file_is_refused(tmp_path):
         store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(RuntimeError, match="newer than this convoscope"):
         Store(path)
+
+
+def test_a_version_6_file_gets_its_new_facts_when_the_cli_opens_it(tmp_path):
+    from convoscope.cli.common import open_store
+
+    path = tmp_path / "v6.duckdb"
+    with Store(path) as store:  # a file as version 6 left it: conversations without new facts
+        store.ensure_workspace("w", "America/Toronto")
+        load(store, Script().customer_msg(at(0)).transfer(at(1)).teammate(at(2), "ana").events)
+        store.con.execute("ALTER TABLE conversations DROP COLUMN last_responder")
+        store.con.execute("ALTER TABLE conversations DROP COLUMN transferred")
+        store.con.execute("DROP TABLE conversation_events")
+        store.con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    with open_store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        (c,) = convs(store)
+        assert c["transferred"] is True and c["last_responder"] == "ana"
+        assert store.con.execute("SELECT count(*) FROM conversation_events").fetchall() == [(3,)]
+    with Store(path) as store:
+        assert not store.derived_outdated  # rebuilt once, not at every start

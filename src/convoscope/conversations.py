@@ -81,7 +81,9 @@ SELECT workspace, channel, customer_id, event_id, pos, ts, type, sender, teammat
        starts_conversation = 1 AND type = 'close' AS orphan,
        FIRST_VALUE(event_id) OVER conversation AS conversation_id,
        MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
-       MIN(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS first_teammate_pos
+       MIN(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS first_teammate_pos,
+       MAX(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS last_teammate_pos,
+       MIN(CASE WHEN escalates = 1 THEN pos END) OVER conversation AS first_escalation_pos
 FROM numbered
 WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_no
                         ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -105,6 +107,9 @@ WITH facts AS (
            SUM(CASE WHEN sender = 'chatbot' THEN 1 ELSE 0 END) AS chatbot_messages,
            SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) AS teammate_messages,
            MAX(CASE WHEN pos = first_teammate_pos THEN teammate_id END) AS first_responder,
+           MAX(CASE WHEN pos = last_teammate_pos THEN teammate_id END) AS last_responder,
+           MAX(CASE WHEN pos = first_escalation_pos AND type = 'transfer_request'
+                    THEN 1 ELSE 0 END) = 1 AS transferred,
            MIN(CASE WHEN type = 'transfer_request'
                          AND (first_teammate_pos IS NULL OR pos < first_teammate_pos)
                     THEN ts END) AS first_transfer_at,
@@ -124,7 +129,8 @@ SELECT workspace, channel, customer_id, conversation_id, started_at, ended_at,
        customer_messages, chatbot_messages, teammate_messages, first_responder,
        COALESCE(first_transfer_at, first_customer_at) AS initial_response_from,
        DATE_DIFF('microsecond', COALESCE(first_transfer_at, first_customer_at), first_response_at)
-           AS initial_response_us
+           AS initial_response_us,
+       last_responder, transferred
 FROM facts
 """
 
@@ -157,6 +163,14 @@ TEAMMATES_SQL = """
 SELECT DISTINCT workspace, channel, customer_id, conversation_id, teammate_id
 FROM assigned
 WHERE NOT orphan AND teammate_id IS NOT NULL
+"""
+
+# The events that event-anchored metrics count (messages, transfer requests), each with its
+# conversation, so that the department and teammate filters reach them (SPEC section 3).
+EVENTS_SQL = """
+SELECT workspace, channel, customer_id, conversation_id, ts, type, sender, teammate_id
+FROM assigned
+WHERE type IN ('message', 'transfer_request')
 """
 
 ORPHANS_SQL = """
@@ -207,6 +221,7 @@ DERIVED_TABLES = (
     "orphan_closes",
     "surveys",
     "response_waits",
+    "conversation_events",
 )
 
 
@@ -226,11 +241,12 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
             "AND t.customer_id = d.customer_id"
         )
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
-    con.execute(f"INSERT INTO conversations {CONVERSATIONS_SQL}")
+    con.execute(f"INSERT INTO conversations BY NAME {CONVERSATIONS_SQL}")
     con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
     con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
     con.execute(f"INSERT INTO surveys {SURVEYS_SQL}")
     con.execute(f"INSERT INTO response_waits {WAITS_SQL}")
+    con.execute(f"INSERT INTO conversation_events {EVENTS_SQL}")
     con.execute("DROP TABLE assigned")
     con.execute("DROP TABLE dirty_threads")
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -148,7 +148,24 @@ MIGRATIONS: tuple[str, ...] = (
         response_us BIGINT NOT NULL
     );
     """,
+    """
+    ALTER TABLE conversations ADD COLUMN last_responder VARCHAR;
+    ALTER TABLE conversations ADD COLUMN transferred BOOLEAN;
+    CREATE TABLE conversation_events (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR
+    );
+    """,
 )
+# Migrations that add derived facts: a database that had events before one of them ran must be
+# rebuilt (`Store.derived_outdated`), or the new facts stay empty for its old conversations.
+DERIVED_MIGRATIONS = frozenset({6, 7})
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -259,6 +276,7 @@ class Store:
             ) from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self.derived_outdated = False
         self._migrate()
 
     @property
@@ -293,6 +311,8 @@ class Store:
                 f"({SCHEMA_VERSION}); upgrade convoscope"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
+            if target in DERIVED_MIGRATIONS and version > 0:
+                self.derived_outdated = True
             con.begin()
             con.execute(MIGRATIONS[target - 1])
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])

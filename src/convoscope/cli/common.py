@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from convoscope import conversations
 from convoscope.query import Query, QueryError, QueryParams
 from convoscope.store import Store, StoreBusy, Workspace, default_db_path
 
@@ -61,11 +62,15 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
             2,
         )
     try:
-        return Store(path)
+        store = Store(path)
     except StoreBusy as exc:
         raise fail(str(exc)) from None
     except Exception as exc:  # a corrupted or unreadable file: say so, no traceback
         raise fail(f"cannot open {path} as a convoscope database: {exc}") from None
+    if store.derived_outdated:  # an upgrade added conversation facts: derive them for old data
+        err.print("Upgrading the database: recomputing conversations...")
+        conversations.rebuild(store)
+    return store
 
 
 def workspace_or_fail(store: Store, name: str) -> Workspace:
