@@ -1,7 +1,7 @@
 """Business time of an interval (SPEC section 5, "RESOLUTION TIME (business hours)").
 
 A workspace's business hours are, per weekday, local `[start, end)` spans (`HH:MM`, `24:00`
-allowed as an end) in its time zone; none set means 24/7. The business time of an interval is
+allowed as an end) in its time zone; none set (no span on any day) means 24/7. The business time of an interval is
 the elapsed (real) time inside it during which the local wall-clock time lies inside a span.
 So across a DST change a skipped hour counts nothing and a repeated hour counts twice when it
 lies inside a span. How: the interval is cut where the zone's UTC offset changes; inside a piece
@@ -55,14 +55,12 @@ def _clock(text: str) -> timedelta:
     return timedelta(hours=int(hours), minutes=int(minutes))
 
 
-def business_seconds(start: datetime, end: datetime, hours: Hours | None, timezone: str) -> float:
-    """Seconds of [start, end) (naive UTC) inside business hours; all of it when none are set."""
-    if end <= start:
-        return 0.0
-    if not hours:
-        return (end - start).total_seconds()
+def intervals(
+    start: datetime, end: datetime, hours: Hours, timezone: str
+) -> Iterator[tuple[datetime, datetime]]:
+    """The parts of [start, end) (naive UTC) inside business hours, as naive UTC intervals.
+    They never overlap (spans of a day do not; a repeated local hour is two UTC hours)."""
     zone = ZoneInfo(timezone)
-    total = timedelta(0)
     for piece_start, piece_end in _pieces(start, end, zone):
         offset = _offset(piece_start, zone)
         local_start, local_end = piece_start + offset, piece_end + offset
@@ -73,6 +71,20 @@ def business_seconds(start: datetime, end: datetime, hours: Hours | None, timezo
                 low = max(local_start, midnight + _clock(span_start))
                 high = min(local_end, midnight + _clock(span_end))
                 if high > low:
-                    total += high - low
+                    yield low - offset, high - offset
             day += timedelta(days=1)
-    return total.total_seconds()
+
+
+def any_set(hours: Hours | None) -> bool:
+    """Whether any span is set; hours without a single span mean 24/7, like none at all."""
+    return hours is not None and any(hours.values())
+
+
+def business_seconds(start: datetime, end: datetime, hours: Hours | None, timezone: str) -> float:
+    """Seconds of [start, end) (naive UTC) inside business hours; all of it when none are set."""
+    if end <= start:
+        return 0.0
+    if hours is None or not any_set(hours):
+        return (end - start).total_seconds()
+    inside = sum((high - low for low, high in intervals(start, end, hours, timezone)), timedelta(0))
+    return inside.total_seconds()

@@ -2,13 +2,15 @@
 
 `run(store, query)` is the one path from a request to numbers; the CLI, the HTTP API and the
 web page all serve its result unchanged. Each element is one SQL statement over the derived
-`conversations` table (or `events` for message and transfer-request counts), anchored on the
+`conversations` table (or `conversation_events` for message and transfer-request counts),
+narrowed by the filters of `scope`, anchored on the
 timestamp the spec names; buckets arrive as a small table of UTC ranges built by `query`, so
 the SQL never does calendar arithmetic. Rendering (CSV, terminal, page) is not done here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,8 +19,9 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from convoscope import scope
 from convoscope.query import Period, Query
-from convoscope.store import Store, only_row
+from convoscope.store import Store, bound, only_row
 
 
 class Durations(BaseModel):
@@ -84,6 +87,8 @@ class OverviewResult(BaseModel):
     previous_period: dict[str, str]
     granularity: str
     channels: list[str] | None
+    departments: list[str] | None
+    teammates: list[str] | None
     buckets: list[str]
     in_progress_bucket: int | None = Field(
         description="Index of the bucket holding now (still filling up), else null."
@@ -101,8 +106,6 @@ _BUCKET_SCHEMA = pa.schema(
     [("idx", pa.int32()), ("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))]
 )
 
-_CHANNEL_FILTER = "($channels IS NULL OR list_contains($channels, {col}))"
-
 TILES_SQL = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE engaged) AS engaged,
@@ -114,15 +117,15 @@ SELECT count(*) AS total,
        count(*) FILTER (WHERE support_type = 'chatbot') AS all_chatbot,
        count(*) FILTER (WHERE engaged AND support_type = 'teammate') AS engaged_teammate,
        count(*) FILTER (WHERE engaged AND support_type = 'chatbot') AS engaged_chatbot
-FROM conversations
+FROM conversations AS c
 WHERE workspace = $ws AND started_at >= $start AND started_at < $end
-  AND {_CHANNEL_FILTER.format(col="channel")}
+  AND {scope.conversation("c")}
 """
 
 ENGAGEMENT_SQL = f"""
 SELECT b.idx, count(*) FILTER (WHERE c.engaged), count(*) FILTER (WHERE NOT c.engaged)
 FROM conversations c JOIN buckets b ON c.started_at >= b.start_at AND c.started_at < b.end_at
-WHERE c.workspace = $ws AND {_CHANNEL_FILTER.format(col="c.channel")}
+WHERE c.workspace = $ws AND {scope.conversation("c")}
 GROUP BY b.idx
 """
 
@@ -132,25 +135,24 @@ SELECT b.idx,
        count(*) FILTER (WHERE e.sender = 'chatbot'),
        count(*) FILTER (WHERE e.sender = 'customer'),
        count(*) FILTER (WHERE e.type = 'transfer_request')
-FROM events e JOIN buckets b ON e.ts >= b.start_at AND e.ts < b.end_at
-WHERE e.workspace = $ws AND e.type IN ('message', 'transfer_request')
-  AND {_CHANNEL_FILTER.format(col="e.channel")}
+FROM conversation_events e JOIN buckets b ON e.ts >= b.start_at AND e.ts < b.end_at
+WHERE e.workspace = $ws AND {scope.in_scope("e")}
 GROUP BY b.idx
 """
 
 IN_PROGRESS_SQL = f"""
 SELECT b.idx, count(*)
 FROM conversations c JOIN buckets b ON c.started_at < b.end_at AND c.ended_at >= b.start_at
-WHERE c.workspace = $ws AND c.engaged AND {_CHANNEL_FILTER.format(col="c.channel")}
+WHERE c.workspace = $ws AND c.engaged AND {scope.conversation("c")}
   AND c.started_at < $end AND c.ended_at >= $start
 GROUP BY b.idx
 """
 
 DEPARTMENTS_SQL = f"""
 WITH closed AS (
-    SELECT * FROM conversations
+    SELECT * FROM conversations AS c
     WHERE workspace = $ws AND closed_at >= $start AND closed_at < $end
-      AND {_CHANNEL_FILTER.format(col="channel")}
+      AND {scope.conversation("c")}
 ), involved AS (
     SELECT c.department, count(DISTINCT t.teammate_id) AS teammates
     FROM closed c JOIN conversation_teammates t
@@ -165,12 +167,11 @@ ORDER BY conversations DESC, c.department NULLS LAST
 """
 
 ORPHANS_SQL = f"""
-SELECT (SELECT count(*) FROM orphan_closes
-        WHERE workspace = $ws AND ts >= $start AND ts < $end
-          AND {_CHANNEL_FILTER.format(col="channel")}),
-       (SELECT count(*) FROM surveys
+SELECT (SELECT count(*) FROM orphan_closes AS o
+        WHERE workspace = $ws AND ts >= $start AND ts < $end AND {scope.CHANNEL.format(a="o")}),
+       (SELECT count(*) FROM surveys AS s
         WHERE workspace = $ws AND conversation_id IS NULL AND ts >= $start AND ts < $end
-          AND {_CHANNEL_FILTER.format(col="channel")})
+          AND {scope.CHANNEL.format(a="s")})
 """
 
 
@@ -179,19 +180,14 @@ def _seconds(us: float | None) -> float | None:
 
 
 def _params(query: Query, period: Period) -> dict[str, Any]:
-    return {
-        "ws": query.workspace,
-        "start": period.start,
-        "end": period.end,
-        "channels": list(query.channels) if query.channels else None,
-    }
+    return {**scope.params(query), "start": period.start, "end": period.end}
 
 
 def _series(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], n: int
 ) -> list[list[int]]:
     """Run a per-bucket statement; one zero-filled list per value column."""
-    rows = con.execute(sql, params).fetchall()
+    rows = con.execute(sql, bound(sql, params)).fetchall()
     width = len(rows[0]) - 1 if rows else len(con.description) - 1
     out = [[0] * n for _ in range(width)]
     for idx, *values in rows:
@@ -213,7 +209,15 @@ def _tiles(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> tupl
     return tiles, row[6:]
 
 
-def _period_out(query: Query, period: Period) -> dict[str, str]:
+def bucket_table(spans: Iterable[tuple[datetime, datetime]]) -> pa.Table:
+    """Buckets as a table of UTC ranges (`idx`, `start_at`, `end_at`) for a statement to join."""
+    return pa.Table.from_pylist(
+        [{"idx": i, "start_at": s, "end_at": e} for i, (s, e) in enumerate(spans)],
+        schema=_BUCKET_SCHEMA,
+    )
+
+
+def period_out(query: Query, period: Period) -> dict[str, str]:
     return {
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
@@ -225,18 +229,15 @@ def run(store: Store, query: Query) -> OverviewResult:
     """Compute the whole overview for `query` in one read-consistent pass."""
     con = store.con
     n = len(query.buckets)
-    buckets = pa.Table.from_pylist(
-        [{"idx": i, "start_at": b.start, "end_at": b.end} for i, b in enumerate(query.buckets)],
-        schema=_BUCKET_SCHEMA,
-    )
+    buckets = bucket_table((b.start, b.end) for b in query.buckets)
     params = _params(query, query.period)
     con.begin()  # one snapshot for every statement
     con.register("buckets", buckets)
     try:
         current, split = _tiles(con, query, query.period)
         previous, _ = _tiles(con, query, query.previous)
-        engaged, non_engaged = _series(con, ENGAGEMENT_SQL, _bucket_params(params), n)
-        teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, _bucket_params(params), n)
+        engaged, non_engaged = _series(con, ENGAGEMENT_SQL, params, n)
+        teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, params, n)
         (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
         departments = _departments(con, params)
         orphan_closes, orphan_surveys = only_row(con, ORPHANS_SQL, params)
@@ -245,10 +246,12 @@ def run(store: Store, query: Query) -> OverviewResult:
         con.rollback()
     return OverviewResult(
         workspace=query.workspace,
-        period=_period_out(query, query.period),
-        previous_period=_period_out(query, query.previous),
+        period=period_out(query, query.period),
+        previous_period=period_out(query, query.previous),
         granularity=query.granularity.value,
         channels=list(query.channels) if query.channels else None,
+        departments=list(query.departments) if query.departments else None,
+        teammates=list(query.teammates) if query.teammates else None,
         buckets=[b.label for b in query.buckets],
         in_progress_bucket=query.in_progress_bucket,
         tiles=TilesWithPrevious(**current.model_dump(), previous=previous),
@@ -264,11 +267,6 @@ def run(store: Store, query: Query) -> OverviewResult:
     )
 
 
-def _bucket_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Statements anchored by a bucket join take no period bounds: the buckets are the period."""
-    return {k: v for k, v in params.items() if k not in ("start", "end")}
-
-
 def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[DepartmentRow]:
     return [
         DepartmentRow(
@@ -277,7 +275,9 @@ def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
             teammates_involved=teammates,
             avg_resolution_seconds=_seconds(resolution),
         )
-        for dept, count, teammates, resolution in con.execute(DEPARTMENTS_SQL, params).fetchall()
+        for dept, count, teammates, resolution in con.execute(
+            DEPARTMENTS_SQL, bound(DEPARTMENTS_SQL, params)
+        ).fetchall()
     ]
 
 
@@ -336,9 +336,9 @@ def conversations(
     """(total matching, one page of rows newest first); timestamps as UTC ISO 8601 with Z."""
     anchor = "closed_at" if filt.anchor == "closed_at" else "started_at"
     where = f"""
-        FROM conversations
+        FROM conversations AS c
         WHERE workspace = $ws AND {anchor} >= $start AND {anchor} < $end
-          AND {_CHANNEL_FILTER.format(col="channel")}
+          AND {scope.conversation("c")}
           AND ($engaged IS NULL OR engaged = $engaged)
           AND ($support IS NULL OR support_type = $support)
           AND (NOT $by_department OR (closed_at IS NOT NULL
@@ -356,10 +356,8 @@ def conversations(
     con.begin()  # the count and the page from one snapshot, even while events arrive
     try:
         (total,) = only_row(con, f"SELECT count(*) {where}", params)
-        cur = con.execute(
-            f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}",
-            params,
-        )
+        sql = f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}"
+        cur = con.execute(sql, bound(sql, params))
         rows = [
             {
                 n: _utc_text(v) if isinstance(v, datetime) else v

@@ -17,6 +17,9 @@ agrees. Choices the spec leaves open, written down here:
   its clipped start. The bucket holding now is `in_progress_bucket` (the page marks it).
 - Dates are between 1900-01-01 and 2999-12-31.
 - The previous period: see `comparisons`.
+- List parameters (channels, departments, teammates) are comma-separated; a comma or a
+  backslash inside a name is written `\\,` or `\\\\`. The pseudo-department of conversations with
+  no department is `(none)` (a name events may not use).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class Granularity(StrEnum):
     month = "month"
 
 
+NO_DEPARTMENT = "(none)"
+MAX_LIST_ITEMS = 200
 MAX_BUCKETS = 5000
 MAX_DAYS = 3660
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
@@ -85,6 +90,8 @@ class Query:
     previous: Period
     granularity: Granularity
     channels: tuple[str, ...] | None
+    departments: tuple[str, ...] | None = None  # NO_DEPARTMENT: the pseudo-department
+    teammates: tuple[str, ...] | None = None
     preset: Preset | None = None
     buckets: tuple[Bucket, ...] = field(default=(), compare=False)
     in_progress_bucket: int | None = None
@@ -100,6 +107,8 @@ class Query:
         date_to: date | str | None = None,
         granularity: str | None = None,
         channels: str | list[str] | tuple[str, ...] | None = None,
+        departments: str | list[str] | tuple[str, ...] | None = None,
+        teammates: str | list[str] | tuple[str, ...] | None = None,
         now: datetime | None = None,
     ) -> Query:
         try:
@@ -126,6 +135,8 @@ class Query:
             previous=previous_period(current, zone, now_utc),
             granularity=gran,
             channels=_channels(channels),
+            departments=_names("departments", departments),
+            teammates=_names("teammates", teammates),
             preset=preset,
             buckets=buckets,
             in_progress_bucket=live[0] if live else None,
@@ -146,6 +157,13 @@ class QueryParams(BaseModel):
     channels: Annotated[
         str | None, Field(max_length=2000, description="Comma-separated channels.")
     ] = None
+    departments: Annotated[
+        str | None,
+        Field(max_length=20000, description="Comma-separated departments; (none) for none."),
+    ] = None
+    teammates: Annotated[
+        str | None, Field(max_length=20000, description="Comma-separated teammate ids.")
+    ] = None
     granularity: Granularity | None = None
 
     def resolve(self, workspace: str, default_tz: str, now: datetime | None = None) -> Query:
@@ -162,6 +180,8 @@ class QueryParams(BaseModel):
             date_to=self.date_to,
             granularity=self.granularity,
             channels=self.channels,
+            departments=self.departments,
+            teammates=self.teammates,
             now=now,
         )
 
@@ -241,11 +261,38 @@ def _granularity(requested: str | None, period: Period) -> Granularity:
     return gran
 
 
-def _channels(channels: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
-    if channels is None:
+def split_list(text: str) -> list[str]:
+    """A comma-separated list where `\\,` is a comma and `\\\\` a backslash inside an item."""
+    items, current, chars = [], [], iter(text)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, "\\"))
+        elif char == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def _items(param: str, values: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
+    if values is None:
         return None
-    items = channels.split(",") if isinstance(channels, str) else list(channels)
-    cleaned = sorted({c.strip() for c in items if c.strip()})
+    items = split_list(values) if isinstance(values, str) else list(values)
+    cleaned = sorted({i.strip() for i in items if i.strip()})
+    if len(cleaned) > MAX_LIST_ITEMS:
+        raise QueryError(param, f"at most {MAX_LIST_ITEMS} items")
+    return cleaned or None
+
+
+def _names(param: str, values: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    cleaned = _items(param, values)
+    return None if cleaned is None else tuple(cleaned)
+
+
+def _channels(channels: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    cleaned = _items("channels", channels)
     if not cleaned:
         return None
     for c in cleaned:

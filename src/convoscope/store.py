@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import platformdirs
@@ -169,12 +171,21 @@ DERIVED_MIGRATIONS = frozenset({6, 7})
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
+def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters `sql` uses: statements share one parameter set (see `scope`), and
+    DuckDB refuses parameters a statement does not name."""
+    names = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
+    return {k: v for k, v in params.items() if k in names}
+
+
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple | None:
     """The first row of a statement, with its result fully consumed.
 
     DuckDB 2 refuses `begin`, `commit` or `unregister` on a connection whose last result was
     only partly fetched, so single-row reads go through here rather than `fetchone`.
     """
+    if isinstance(params, dict):
+        params = bound(sql, params)
     rows = con.execute(sql, params).fetchall()
     return rows[0] if rows else None
 

@@ -18,7 +18,7 @@ Spans = Annotated[list[tuple[str, str]], Field(max_length=MAX_SPANS_A_DAY)]
 
 class BusinessHours(BaseModel):
     """Opening hours per weekday, e.g. {"monday": [["09:00", "17:30"]]}; absent days are
-    closed. At most 12 spans a day."""
+    closed. At most 12 spans a day, not overlapping."""
 
     monday: Spans = []
     tuesday: Spans = []
@@ -39,6 +39,10 @@ class BusinessHours(BaseModel):
                     raise ValueError(f"{value[:10]!r} is not a time HH:MM")
             if start >= end:
                 raise ValueError(f"{start}-{end}: the start must be before the end")
+        ordered = sorted(spans)
+        for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False):
+            if start < end:  # overlapping spans would count their common time twice
+                raise ValueError(f"spans overlap at {start}")
         return spans
 
 

@@ -1,0 +1,64 @@
+"""Which conversations a request covers: the filters of SPEC section 3, as SQL, written once.
+
+Every analytics statement of both pages narrows its rows with these conditions, so a filter
+means the same on every tile, chart and table. The conditions read named parameters that
+`params` fills from a Query, and are true for everything when a filter is not set:
+
+- channels: the conversation's channel (orphan closes and surveys too: they have no
+  conversation, so channels is the only filter that reaches them);
+- departments: the department of the conversation's close; a conversation not closed, or
+  closed without a department, matches only the pseudo-department `(none)`;
+- teammates: a conversation matches when one of them sent a message in it or closed it.
+
+Event-anchored metrics (messages, transfer requests, teammate messages) count the events of
+matching conversations (`in_scope`). Team Performance attributes most elements to a teammate
+and filters those by attribution instead (see `team`), so it asks for the conversation
+conditions without the teammate one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convoscope.query import NO_DEPARTMENT, Query
+
+CHANNEL = "($channels IS NULL OR list_contains($channels, {a}.channel))"
+DEPARTMENT = (
+    "(NOT $by_department OR ({a}.department IS NULL AND $no_department)"
+    " OR coalesce(list_contains($departments, {a}.department), false))"
+)
+TEAMMATE = (
+    "($teammates IS NULL OR EXISTS (SELECT 1 FROM conversation_teammates AS ct"
+    " WHERE ct.workspace = {a}.workspace AND ct.conversation_id = {a}.conversation_id"
+    " AND list_contains($teammates, ct.teammate_id)))"
+)
+
+
+def conversation(alias: str, *, teammates: bool = True) -> str:
+    """The filters as a condition on a `conversations` row named `alias`."""
+    parts = [CHANNEL, DEPARTMENT, TEAMMATE] if teammates else [CHANNEL, DEPARTMENT]
+    return " AND ".join(p.format(a=alias) for p in parts)
+
+
+def in_scope(alias: str, *, teammates: bool = True) -> str:
+    """The filters as a condition on a row of a table keyed by conversation (events, waits,
+    surveys) named `alias`: its channel, and its conversation matching the other filters."""
+    unfiltered = "NOT $by_department" + (" AND $teammates IS NULL" if teammates else "")
+    return (
+        f"{CHANNEL.format(a=alias)} AND ({unfiltered} OR {alias}.conversation_id IN ("
+        f"SELECT c.conversation_id FROM conversations AS c WHERE c.workspace = $ws AND "
+        f"{conversation('c', teammates=teammates)}))"
+    )
+
+
+def params(query: Query) -> dict[str, Any]:
+    """The parameters every condition above reads."""
+    named = [d for d in query.departments or () if d != NO_DEPARTMENT]
+    return {
+        "ws": query.workspace,
+        "channels": list(query.channels) if query.channels else None,
+        "by_department": query.departments is not None,
+        "no_department": NO_DEPARTMENT in (query.departments or ()),
+        "departments": named or None,
+        "teammates": list(query.teammates) if query.teammates else None,
+    }

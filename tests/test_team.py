@@ -1,0 +1,264 @@
+"""SPEC section 5 on hand-worked scripts: every tile, the previous period, the efficiency chart,
+the CSAT breakdown, the teammates table, every filter and business hours.
+
+The workspace is in America/Toronto (UTC-5 in these November days). The period is the 10th
+and 11th (day buckets); the previous period the 8th and 9th. Expected values are worked out
+in the comments from the events, not from the code.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Script, load
+
+from convoscope import team
+from convoscope.query import Query
+
+
+def loc(day: int, hh: int, mm: int, ss: int = 0, month: int = 11, off: str = "-05:00") -> str:
+    return f"2026-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}{off}"
+
+
+def scenario() -> list[dict]:
+    # A (web_chat, ann), 10th: transfer 10:01 (a successful transfer), amy answers 10:04
+    # (initial response 180 s from the transfer request), the customer waits from 10:05 (the
+    # chatbot at 10:06 does not answer), bo answers 10:07 (response 120 s), amy closes in
+    # Returns at 10:10 (resolution 10:10 - 10:01 = 540 s); survey 5 at 10:20 -> amy (closer).
+    a = (
+        Script("ann", "web_chat")
+        .customer_msg(loc(10, 10, 0))
+        .transfer(loc(10, 10, 1))
+        .teammate(loc(10, 10, 4), "amy")
+        .customer_msg(loc(10, 10, 5))
+        .bot(loc(10, 10, 6))
+        .teammate(loc(10, 10, 7), "bo")
+        .close(loc(10, 10, 10), "Returns", "amy")
+        .csat(loc(10, 10, 20), 5)
+    )
+    # B (whatsapp, bob), 10th: bo writes first after the customer (escalated by a teammate
+    # message: not a successful transfer), initial 12:00 -> 12:02 = 120 s; wait 12:03 -> 12:13
+    # = 600 s (bo); never closed; survey 2 at 12:30 -> bo (no closer; last teammate message).
+    b = (
+        Script("bob", "whatsapp")
+        .customer_msg(loc(10, 12, 0))
+        .teammate(loc(10, 12, 2), "bo")
+        .customer_msg(loc(10, 12, 3))
+        .teammate(loc(10, 12, 13), "bo")
+        .csat(loc(10, 12, 30), 2)
+    )
+    # C (web_chat, cy), 11th: transfer 09:00:30, amy answers 09:10:30 (initial 600 s), closed
+    # at 09:20 by nobody known, without department (resolution 1170 s, the unknown row);
+    # survey 3 at 09:30 -> amy (no closer; last teammate message).
+    c = (
+        Script("cy", "web_chat")
+        .customer_msg(loc(11, 9, 0))
+        .transfer(loc(11, 9, 0, 30))
+        .teammate(loc(11, 9, 10, 30), "amy")
+        .close(loc(11, 9, 20))
+        .csat(loc(11, 9, 30), 3)
+    )
+    # D (web_chat, dee), 11th: the chatbot alone, closed by bo in Sales (never escalated: no
+    # resolution, not a closed conversation of this page); survey 4 -> bo (closer).
+    d = (
+        Script("dee", "web_chat")
+        .customer_msg(loc(11, 14, 0))
+        .bot(loc(11, 14, 1))
+        .close(loc(11, 14, 2), "Sales", "bo")
+        .csat(loc(11, 14, 5), 4)
+    )
+    # E (web_chat, eve): a survey with no conversation before it: an orphan survey.
+    e = Script("eve", "web_chat").csat(loc(11, 15, 0), 1)
+    # F (web_chat, fay), 9th (previous period): transfer, amy answers in 120 s, closes 60 s
+    # later in Returns (resolution 180 s).
+    f = (
+        Script("fay", "web_chat")
+        .transfer(loc(9, 10, 0))
+        .teammate(loc(9, 10, 2), "amy")
+        .close(loc(9, 10, 3), "Returns", "amy")
+    )
+    return a.events + b.events + c.events + d.events + e.events + f.events
+
+
+def run(store, hours=None, **filters) -> team.TeamResult:
+    q = Query.build(
+        "w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-11", **filters
+    )
+    return team.run(store, q, hours)
+
+
+def d(mean, median, p90, count) -> dict:
+    return {"mean": mean, "median": median, "p90": p90, "count": count}
+
+
+NONE = d(None, None, None, 0)
+
+
+@pytest.fixture
+def loaded(store):
+    load(store, scenario())
+    return store
+
+
+def test_tiles_and_previous_period(loaded):
+    r = run(loaded)
+    t = r.tiles.model_dump()
+    previous = t.pop("previous")
+    assert t == {
+        # [120, 180, 600]: p90 at rank 1.8 = 180 + 0.8 * 420
+        "initial_response_seconds": d(300.0, 180.0, 516.0, 3),
+        # [120, 600]: p90 at rank 0.9 = 120 + 0.9 * 480
+        "response_seconds": d(360.0, 360.0, 552.0, 2),
+        "resolution_seconds": d(855.0, 855.0, 1107.0, 2),  # [540, 1170]
+        "resolution_business_seconds": d(855.0, 855.0, 1107.0, 2),  # no hours set: 24/7
+        "csat": {"mean": 3.5, "count": 4},  # 5, 2, 3, 4; the orphan survey excluded
+        "successful_transfers": 2,  # A and C
+        "addressed_conversations": 3,  # A, B, C
+        "closed_conversations": 2,  # A and C (D was never escalated)
+    }
+    assert previous == {  # F alone: one value is its own mean, median and p90
+        "initial_response_seconds": d(120.0, 120.0, 120.0, 1),
+        "response_seconds": NONE,
+        "resolution_seconds": d(180.0, 180.0, 180.0, 1),
+        "resolution_business_seconds": d(180.0, 180.0, 180.0, 1),
+        "csat": {"mean": None, "count": 0},
+        "successful_transfers": 1,
+        "addressed_conversations": 1,
+        "closed_conversations": 1,
+    }
+    assert r.data_quality.model_dump() == {"orphan_closes": 0, "orphan_surveys": 1}
+
+
+def test_efficiency_series_and_csat_breakdown(loaded):
+    r = run(loaded)
+    assert r.buckets == ["2026-11-10T00:00:00-05:00", "2026-11-11T00:00:00-05:00"]
+    assert r.efficiency.model_dump() == {
+        "initial_response_seconds": [150.0, 600.0],
+        "response_seconds": [360.0, None],
+        "resolution_seconds": [540.0, 1170.0],
+        "csat": [3.5, 3.5],
+    }
+    assert r.csat_breakdown == {"1": 0, "2": 1, "3": 1, "4": 1, "5": 1}
+
+
+def test_teammates_table(loaded):
+    rows = [row.model_dump() for row in run(loaded).by_teammate]
+    assert rows == [
+        {
+            "teammate_id": "amy",
+            "initial_response_seconds": d(390.0, 390.0, 558.0, 2),  # [180, 600]
+            "response_seconds": NONE,
+            "resolution_seconds": d(540.0, 540.0, 540.0, 1),
+            "resolution_business_seconds": d(540.0, 540.0, 540.0, 1),
+            "csat": {"mean": 4.0, "count": 2},  # A (closer) and C (last teammate message)
+            "addressed_conversations": 2,  # A, C
+            "closed_conversations": 1,
+        },
+        {
+            "teammate_id": "bo",
+            "initial_response_seconds": d(120.0, 120.0, 120.0, 1),
+            "response_seconds": d(360.0, 360.0, 552.0, 2),
+            "resolution_seconds": NONE,
+            "resolution_business_seconds": NONE,
+            "csat": {"mean": 3.0, "count": 2},  # B (last teammate message) and D (closer)
+            "addressed_conversations": 2,  # A, B
+            "closed_conversations": 0,
+        },
+        {  # C, closed by an unknown teammate: last
+            "teammate_id": None,
+            "initial_response_seconds": NONE,
+            "response_seconds": NONE,
+            "resolution_seconds": d(1170.0, 1170.0, 1170.0, 1),
+            "resolution_business_seconds": d(1170.0, 1170.0, 1170.0, 1),
+            "csat": {"mean": None, "count": 0},
+            "addressed_conversations": 0,
+            "closed_conversations": 1,
+        },
+    ]
+
+
+def test_teammates_filter_keeps_what_is_attributed_to_them(loaded):
+    r = run(loaded, teammates="amy")
+    t = r.tiles
+    assert t.initial_response_seconds.count == 2 and t.response_seconds.count == 0
+    assert t.resolution_seconds.model_dump() == d(540.0, 540.0, 540.0, 1)
+    assert t.csat.model_dump() == {"mean": 4.0, "count": 2}
+    assert (t.addressed_conversations, t.closed_conversations) == (2, 1)
+    assert t.successful_transfers == 2  # A and C: amy wrote in both
+    assert [row.teammate_id for row in r.by_teammate] == ["amy"]
+    assert r.teammates == ["amy"]
+    nobody = run(loaded, teammates="zed")
+    assert nobody.tiles.successful_transfers == 0 and nobody.tiles.csat.count == 0
+    assert [(row.teammate_id, row.closed_conversations) for row in nobody.by_teammate] == [
+        ("zed", 0)
+    ]
+
+
+def test_department_and_channel_filters(loaded):
+    none = run(loaded, departments="(none)")  # B (not closed) and C (closed without one)
+    t = none.tiles
+    assert t.initial_response_seconds.model_dump() == d(360.0, 360.0, 552.0, 2)  # [120, 600]
+    assert t.response_seconds.count == 1 and t.resolution_seconds.count == 1
+    assert t.csat.model_dump() == {"mean": 2.5, "count": 2}
+    assert (t.successful_transfers, t.addressed_conversations, t.closed_conversations) == (1, 2, 1)
+    assert none.data_quality.orphan_surveys == 1  # orphans match on channel only
+    assert none.departments == ["(none)"]
+    returns = run(loaded, departments="Returns").tiles  # A alone
+    assert (returns.initial_response_seconds.count, returns.csat.count) == (1, 1)
+    assert returns.previous.closed_conversations == 1  # F
+    whatsapp = run(loaded, channels="whatsapp")  # B alone
+    t = whatsapp.tiles
+    assert (t.initial_response_seconds.mean, t.response_seconds.mean, t.csat.mean) == (
+        120.0,
+        600.0,
+        2.0,
+    )
+    assert (t.successful_transfers, t.closed_conversations) == (0, 0)
+    assert whatsapp.data_quality.orphan_surveys == 0
+    assert [row.teammate_id for row in whatsapp.by_teammate] == ["bo"]
+
+
+def test_percentiles_of_ten_values(store):
+    s = Script("ten", "web_chat").customer_msg(loc(10, 8, 0)).teammate(loc(10, 8, 1), "amy")
+    clock = 2
+    for minutes in range(1, 11):  # ten waits answered in 1..10 minutes
+        s.customer_msg(loc(10, 8 + clock // 60, clock % 60))
+        clock += minutes
+        s.teammate(loc(10, 8 + clock // 60, clock % 60), "amy")
+        clock += 1
+    load(store, s.events)
+    # [60, 120, ..., 600]: mean 330; median at rank 4.5 = 300 + 0.5 * 60; p90 at rank 8.1
+    assert run(store).tiles.response_seconds.model_dump() == d(330.0, 330.0, 546.0, 10)
+
+
+MON_FRI_9_17 = {day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday")} | {
+    day: [["09:00", "17:00"]] for day in ("thursday", "friday")
+}
+
+
+def test_resolution_in_business_hours_across_a_weekend(store):
+    # Escalated Friday 13th 16:00, closed Monday 16th 10:00: 66 h elapsed, of which Friday
+    # 16:00-17:00 and Monday 09:00-10:00 are inside the hours: 7200 s. (The customer writes
+    # every day, so the escalated conversation never goes 24 hours without an event.)
+    s = Script("wkd", "web_chat").transfer(loc(13, 16, 0)).teammate(loc(13, 16, 30), "amy")
+    s.customer_msg(loc(14, 15, 0)).customer_msg(loc(15, 14, 0)).customer_msg(loc(16, 9, 30))
+    s.close(loc(16, 10, 0), who="amy")
+    load(store, s.events)
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-11-16", date_to="2026-11-16")
+    r = team.run(store, q, MON_FRI_9_17)
+    assert r.tiles.resolution_seconds.mean == 237_600.0
+    assert r.tiles.resolution_business_seconds.model_dump() == d(7200.0, 7200.0, 7200.0, 1)
+    no_span = team.run(store, q, {"monday": []}).tiles  # no span at all: "none set", 24/7
+    assert no_span.resolution_business_seconds.mean == 237_600.0
+
+
+def test_resolution_in_business_hours_across_spring_forward(store):
+    # Sunday 8 March 2026, Toronto skips 02:00-03:00. Hours: Sunday all day (24:00 end).
+    # Escalated Saturday 23:00 EST, closed Sunday 05:00 EDT: 5 h elapsed; inside Sunday's
+    # hours 00:00-05:00 local minus the skipped hour: 4 h.
+    s = Script("dst", "web_chat").transfer(loc(7, 23, 0, month=3))
+    s.teammate(loc(8, 1, 0, month=3), "amy").close(loc(8, 5, 0, month=3, off="-04:00"))
+    load(store, s.events)
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-03-08", date_to="2026-03-08")
+    r = team.run(store, q, {"sunday": [["00:00", "24:00"]]})
+    assert r.tiles.resolution_seconds.mean == 18_000.0
+    assert r.tiles.resolution_business_seconds.mean == 14_400.0
