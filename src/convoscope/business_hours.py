@@ -1,8 +1,9 @@
 """Business time of an interval (SPEC section 5, "RESOLUTION TIME (business hours)").
 
 A workspace's business hours are, per weekday, local `[start, end)` spans (`HH:MM`, `24:00`
-allowed as an end) in its time zone; none set (no span on any day) means 24/7. The business time of an interval is
-the elapsed (real) time inside it during which the local wall-clock time lies inside a span.
+allowed as an end) in its time zone; none set (no span on any day) means 24/7. The business
+time of an interval is the elapsed (real) time inside it during which the local wall-clock time
+lies inside a span.
 So across a DST change a skipped hour counts nothing and a repeated hour counts twice when it
 lies inside a span. How: the interval is cut where the zone's UTC offset changes; inside a piece
 the offset is constant, local time is UTC plus that offset, and each local day's spans are

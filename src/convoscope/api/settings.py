@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -40,7 +41,7 @@ class BusinessHours(BaseModel):
             if start >= end:
                 raise ValueError(f"{start}-{end}: the start must be before the end")
         ordered = sorted(spans)
-        for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False):
+        for (_, end), (start, _) in pairwise(ordered):
             if start < end:  # overlapping spans would count their common time twice
                 raise ValueError(f"spans overlap at {start}")
         return spans
