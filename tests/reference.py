@@ -173,3 +173,107 @@ def _response_facts(items: list[tuple[datetime, dict[str, Any]]], first_response
         if started is None or first_response is None
         else (first_response - started) // timedelta(microseconds=1),
     }
+
+
+def percentile(values: list[int], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy.percentile's default)."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _durations(values: list[int]) -> dict[str, Any]:
+    if not values:
+        return {"mean": None, "median": None, "p90": None, "count": 0}
+    return {
+        "mean": round(sum(values) / len(values) / 1e6, 6),
+        "median": round(percentile(values, 0.5) / 1e6, 6),
+        "p90": round(percentile(values, 0.9) / 1e6, 6),
+        "count": len(values),
+    }
+
+
+def team_tiles(
+    events: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    *,
+    departments: set[str | None] | None = None,
+    teammates: set[str] | None = None,
+) -> dict[str, Any]:
+    """SPEC section 5's tiles over [start, end) (naive UTC), business hours 24/7, walked from
+    the events: each element's items, attributed and anchored as the spec's table says."""
+    cut, _ = _cut(events)
+    facts = {c["conversation_id"]: c for c in walk(events)[0]}
+    kept = {
+        cid for cid, c in facts.items() if departments is None or c["department"] in departments
+    }
+
+    def inside(ts: datetime) -> bool:
+        return start <= ts < end
+
+    def chosen(teammate: str | None) -> bool:
+        return teammates is None or teammate in teammates
+
+    initial = [
+        c["initial_response_us"]
+        for cid, c in facts.items()
+        if cid in kept
+        and c["initial_response_us"] is not None
+        and inside(c["first_response_at"])
+        and chosen(c["first_responder"])
+    ]
+    response = [w[4] for w in waits(events) if w[0] in kept and inside(w[2]) and chosen(w[3])]
+    closed = [
+        c
+        for cid, c in facts.items()
+        if cid in kept
+        and c["escalated_at"] is not None
+        and c["closed_at"] is not None
+        and inside(c["closed_at"])
+        and chosen(c["closed_by"])
+    ]
+    first_seen: dict[str, dict[str, Any]] = {}
+    for e in events:
+        first_seen.setdefault(e["event_id"], e)
+    scores = []
+    for event_id, cid in surveys(events).items():
+        e = first_seen[event_id]
+        if cid is None or cid not in kept or not inside(_utc(e["ts"])):
+            continue
+        c = facts[cid]
+        if chosen(c["closed_by"] or c["last_responder"]):
+            scores.append(e["score"])
+    addressed = {
+        items[0][1]["event_id"]
+        for _, _, items in cut
+        for ts, e in items
+        if e.get("sender") == "teammate"
+        and inside(ts)
+        and chosen(e["teammate_id"])
+        and items[0][1]["event_id"] in kept
+    }
+    transfers = [
+        c
+        for cid, c in facts.items()
+        if cid in kept
+        and c["transferred"]
+        and inside(c["escalated_at"])
+        and (teammates is None or set(c["teammates"]) & teammates)
+    ]
+    resolutions = [c["resolution_us"] for c in closed]
+    return {
+        "initial_response_seconds": _durations(initial),
+        "response_seconds": _durations(response),
+        "resolution_seconds": _durations(resolutions),
+        "resolution_business_seconds": _durations(resolutions),
+        "csat": {
+            "mean": round(sum(scores) / len(scores), 6) if scores else None,
+            "count": len(scores),
+        },
+        "successful_transfers": len(transfers),
+        "addressed_conversations": len(addressed),
+        "closed_conversations": len(closed),
+    }

@@ -263,3 +263,82 @@ def test_orphan_surveys_are_counted_by_their_time_and_channel(store):
     assert web_only.data_quality.orphan_surveys == 1
     assert web_only.tiles.total_conversations == 1  # surveys are no conversations
     assert sum(web_only.messages.customer) == 1  # nor messages
+
+
+def test_department_filter_reaches_every_element(loaded):
+    # Returns: A1 (10th) and E1 (11th), both engaged and handled by teammates.
+    r = run(loaded, date_from="2026-11-10", date_to="2026-11-11", departments="Returns")
+    t = r.tiles
+    assert (t.total_conversations, t.engaged_conversations, t.unique_customers) == (2, 2, 2)
+    assert t.average_conversation_duration_seconds.model_dump() == {
+        "all": 1080.0,  # (600 + 1560) / 2
+        "teammate": 1080.0,
+        "chatbot": None,
+    }
+    # Events of those conversations only: A1's on the 10th, E1's on the 11th.
+    assert (r.messages.teammate, r.messages.chatbot, r.messages.customer) == (
+        [1, 1],
+        [2, 0],
+        [2, 1],
+    )
+    assert r.traffic.transfer_requests == [1, 1]
+    assert [(x.department, x.conversations) for x in r.closed_by_department] == [("Returns", 2)]
+    assert r.data_quality.orphan_closes == 1  # orphans match on channel only
+    assert r.departments == ["Returns"] and r.teammates is None
+
+
+def test_no_department_matches_open_conversations_and_closes_without_one(loaded):
+    # B1, B2 (never closed) and C1 (closed without a department), all started on the 10th.
+    r = run(loaded, date_from="2026-11-10", date_to="2026-11-11", departments="(none)")
+    assert (r.engagement.engaged, r.engagement.non_engaged) == ([2, 0], [1, 0])
+    assert (r.messages.teammate, r.messages.chatbot, r.messages.customer) == (
+        [0, 1],  # t2's answer in C1 after midnight
+        [3, 0],
+        [3, 0],
+    )
+    assert r.traffic.transfer_requests == [1, 0]
+    assert r.traffic.engaged_conversations == [2, 1]  # B2 and C1; C1 again on the 11th
+    assert [(x.department, x.conversations) for x in r.closed_by_department] == [(None, 1)]
+
+
+def test_departments_partition_the_totals(loaded):
+    kw = {"date_from": "2026-11-10", "date_to": "2026-11-11"}
+    whole = run(loaded, **kw)
+    parts = [run(loaded, departments=d, **kw) for d in ("Returns", "Sales", "(none)")]
+    assert sum(p.tiles.total_conversations for p in parts) == whole.tiles.total_conversations
+    for series in ("teammate", "chatbot", "customer"):
+        summed = [sum(x) for x in zip(*(getattr(p.messages, series) for p in parts), strict=True)]
+        assert summed == getattr(whole.messages, series)
+    both = run(loaded, departments="Sales,(none)", **kw)
+    assert both.tiles.total_conversations == 4 and both.departments == ["(none)", "Sales"]
+
+
+def test_teammate_filter_matches_who_wrote_or_closed(loaded):
+    kw = {"date_from": "2026-11-10", "date_to": "2026-11-11"}
+    t1 = run(loaded, teammates="t1", **kw)  # wrote in A1 and E1
+    assert t1.tiles.total_conversations == 2 and t1.messages.customer == [2, 1]
+    t3 = run(loaded, teammates="t3", **kw)  # closed D1 without writing in it
+    assert (t3.tiles.total_conversations, t3.messages.customer, t3.messages.chatbot) == (
+        1,
+        [0, 2],
+        [0, 1],
+    )
+    assert t3.traffic.transfer_requests == [0, 1]
+    both = run(loaded, teammates="t2,t3", **kw)  # C1 and D1
+    assert both.tiles.total_conversations == 2 and both.teammates == ["t2", "t3"]
+    assert run(loaded, teammates="zed", **kw).tiles.total_conversations == 0
+
+
+def test_filters_in_file_names_and_escaped_commas():
+    q = Query.build(
+        "w",
+        timezone="America/Toronto",
+        date_from="2026-11-10",
+        date_to="2026-11-11",
+        departments="Returns\\, exchanges,(none)",
+        teammates="amy",
+    )
+    assert q.departments == ("(none)", "Returns, exchanges")
+    assert exports.filename("teammates", q) == (
+        "teammates_w_2026-11-10_2026-11-11_departments-(none)+Returns, exchanges_teammates-amy.csv"
+    )

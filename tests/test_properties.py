@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import surveys, waits, walk
+from reference import surveys, team_tiles, waits, walk
 
-from convoscope import conversations, overview
+from convoscope import conversations, overview, team
 from convoscope import ingest as write
 from convoscope.events import validate_batch
 from convoscope.query import Query
@@ -158,6 +158,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     assert stored_waits(store) == stored_waits(reference)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
+    assert team.run(store, q) == team.run(reference, q)
 
 
 @SETTINGS
@@ -223,6 +224,73 @@ def test_invariants_of_section_5(events, granularity, days):
     assert sum(p.data_quality.orphan_closes for p in parts) == r.data_quality.orphan_closes
     assert sum(p.data_quality.orphan_surveys for p in parts) == r.data_quality.orphan_surveys
     assert date.fromisoformat(r.period["from"]) == q.period.first
+
+
+FILTERS = [
+    {},
+    {"teammates": "t1"},
+    {"teammates": "t2,t3"},
+    {"departments": "Returns"},
+    {"departments": "(none)"},
+    {"channels": "whatsapp", "departments": "(none)"},
+]
+
+
+@SETTINGS
+@given(scripts(), st.sampled_from(FILTERS), st.sampled_from(["2026-11-10", "2026-11-11"]))
+def test_team_tiles_match_an_independent_walk(events, filters, first_day):
+    store = fresh_store()
+    ingest(store, [events])
+    q = Query.build(
+        "w", timezone="America/Toronto", date_from=first_day, date_to="2026-11-13", **filters
+    )
+    selected = [e for e in events if filters.get("channels") in (None, e["channel"])]
+    departments = filters.get("departments")
+    expected = team_tiles(
+        selected,
+        q.period.start,
+        q.period.end,
+        departments=None
+        if departments is None
+        else {None if departments == "(none)" else departments},
+        teammates=set(filters["teammates"].split(",")) if "teammates" in filters else None,
+    )
+    tiles = team.run(store, q).tiles.model_dump()
+    tiles.pop("previous")
+    assert tiles == expected
+
+
+@SETTINGS
+@given(scripts(), st.sampled_from(["day", "hour"]), st.sampled_from(FILTERS))
+def test_team_invariants(events, granularity, filters):
+    store = fresh_store()
+    ingest(store, [events])
+    kw = {"timezone": "America/Toronto", "date_from": "2026-11-10", "date_to": "2026-11-11"}
+    r = team.run(store, Query.build("w", granularity=granularity, **kw, **filters))
+    t = r.tiles
+    assert sum(r.csat_breakdown.values()) == t.csat.count
+    assert sum(row.closed_conversations for row in r.by_teammate) == t.closed_conversations
+    assert t.closed_conversations == t.resolution_seconds.count
+    buckets_with_data = [v for v in r.efficiency.resolution_seconds if v is not None]
+    assert bool(buckets_with_data) == (t.resolution_seconds.count > 0)
+    if "departments" in filters or "channels" in filters:
+        return
+    whole = overview.run(store, Query.build("w", **kw, **filters))
+    parts = [
+        team.run(store, Query.build("w", departments=d, **kw, **filters))
+        for d in ("Returns", "(none)")
+    ]
+    views = [
+        overview.run(store, Query.build("w", departments=d, **kw, **filters))
+        for d in ("Returns", "(none)")
+    ]
+    for field in ("closed_conversations", "successful_transfers", "addressed_conversations"):
+        assert sum(getattr(p.tiles, field) for p in parts) == getattr(t, field)
+    assert sum(p.tiles.csat.count for p in parts) == t.csat.count
+    assert sum(v.tiles.total_conversations for v in views) == whole.tiles.total_conversations
+    for series in ("teammate", "chatbot", "customer"):
+        summed = [sum(x) for x in zip(*(getattr(v.messages, series) for v in views), strict=True)]
+        assert summed == getattr(whole.messages, series)
 
 
 def test_workspaces_never_see_each_other():
