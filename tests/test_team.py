@@ -79,11 +79,15 @@ def scenario() -> list[dict]:
     return a.events + b.events + c.events + d.events + e.events + f.events
 
 
-def run(store, hours=None, **filters) -> team.TeamResult:
+def run(store, **filters) -> team.TeamResult:
     q = Query.build(
         "w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-11", **filters
     )
-    return team.run(store, q, hours)
+    return team.run(store, q)
+
+
+def with_hours(store, hours) -> None:
+    store.update_workspace("w", "America/Toronto", hours)
 
 
 def d(mean, median, p90, count) -> dict:
@@ -244,10 +248,12 @@ def test_resolution_in_business_hours_across_a_weekend(store):
     s.close(loc(16, 10, 0), who="amy")
     load(store, s.events)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-16", date_to="2026-11-16")
-    r = team.run(store, q, MON_FRI_9_17)
+    with_hours(store, MON_FRI_9_17)
+    r = team.run(store, q)
     assert r.tiles.resolution_seconds.mean == 237_600.0
     assert r.tiles.resolution_business_seconds.model_dump() == d(7200.0, 7200.0, 7200.0, 1)
-    no_span = team.run(store, q, {"monday": []}).tiles  # no span at all: "none set", 24/7
+    with_hours(store, {"monday": []})
+    no_span = team.run(store, q).tiles  # no span at all: "none set", 24/7
     assert no_span.resolution_business_seconds.mean == 237_600.0
 
 
@@ -259,6 +265,22 @@ def test_resolution_in_business_hours_across_spring_forward(store):
     s.teammate(loc(8, 1, 0, month=3), "amy").close(loc(8, 5, 0, month=3, off="-04:00"))
     load(store, s.events)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-03-08", date_to="2026-03-08")
-    r = team.run(store, q, {"sunday": [["00:00", "24:00"]]})
+    with_hours(store, {"sunday": [["00:00", "24:00"]]})
+    r = team.run(store, q)
     assert r.tiles.resolution_seconds.mean == 18_000.0
     assert r.tiles.resolution_business_seconds.mean == 14_400.0
+
+
+def test_a_survey_attributed_to_nobody_counts_in_the_tile_and_in_no_row(store):
+    # The chatbot alone, closed by an unknown teammate: the survey has no teammate; an
+    # escalated conversation closed by an unknown teammate makes the unknown row, without it.
+    alone = Script("al", "web_chat").customer_msg(loc(10, 9, 0)).close(loc(10, 9, 1))
+    alone.csat(loc(10, 9, 5), 5)
+    unknown = Script("un", "web_chat").transfer(loc(10, 11, 0)).close(loc(10, 11, 30))
+    load(store, alone.events + unknown.events)
+    r = run(store)
+    assert r.tiles.csat.model_dump() == {"mean": 5.0, "count": 1}
+    assert r.tiles.successful_transfers == 1
+    assert [
+        (row.teammate_id, row.csat.count, row.closed_conversations) for row in r.by_teammate
+    ] == [(None, 0, 1)]

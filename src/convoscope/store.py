@@ -471,6 +471,24 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def departments(self, workspace: str) -> list[str]:
+        """Departments conversations were closed in, for filter pickers."""
+        rows = self.con.execute(
+            "SELECT DISTINCT department FROM conversations "
+            "WHERE workspace = ? AND department IS NOT NULL ORDER BY 1",
+            [workspace],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def teammates(self, workspace: str) -> list[str]:
+        """Teammates who wrote in or closed a conversation, for filter pickers."""
+        rows = self.con.execute(
+            "SELECT DISTINCT teammate_id FROM conversation_teammates WHERE workspace = ? "
+            "ORDER BY 1",
+            [workspace],
+        ).fetchall()
+        return [r[0] for r in rows]
+
     # Events ---------------------------------------------------------------------------
 
     @contextmanager

@@ -38,6 +38,7 @@ from convoscope.query import Period, Query
 from convoscope.store import Store, bound, first_row, only_row
 
 DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
+ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
 
 
 class Durations(BaseModel):
@@ -233,7 +234,7 @@ def _row(f: _Figures, teammate: str | None) -> TeammateRow:
     return TeammateRow(
         teammate_id=teammate,
         **{f"{m}_seconds": _durations(f.teammate.get((m, teammate))) for m in DURATIONS},
-        csat=_csat(f.teammate.get(("csat", teammate))),
+        csat=_csat(f.teammate.get(("csat", teammate)) if teammate is not None else None),
         addressed_conversations=_count(f.teammate.get(("addressed", teammate)), distinct=True),
         closed_conversations=_count(f.teammate.get(("resolution", teammate))),
     )
@@ -242,8 +243,8 @@ def _row(f: _Figures, teammate: str | None) -> TeammateRow:
 def _rows(f: _Figures, query: Query) -> list[TeammateRow]:
     if query.teammates:
         teammates: list[str | None] = list(query.teammates)
-    else:  # everyone something is attributed to; a survey attributed to nobody makes no row
-        found = {t for (m, t) in f.teammate if t is not None or m != "csat"}
+    else:  # everyone something is attributed to; a survey attributed to nobody is in no row
+        found = {t for (m, t) in f.teammate if m in ATTRIBUTED or (m == "csat" and t)}
         teammates = [t for t in sorted(t for t in found if t is not None)]
         if None in found:
             teammates.append(None)
@@ -286,9 +287,10 @@ def _figures(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> _F
     return _Figures(con.execute(ITEMS_SQL, bound(ITEMS_SQL, params)).fetchall())
 
 
-def run(store: Store, query: Query, hours: business_hours.Hours | None = None) -> TeamResult:
-    """Compute Team Performance for `query` in one read-consistent pass; `hours` are the
-    workspace's business hours (None: 24/7)."""
+def run(store: Store, query: Query) -> TeamResult:
+    """Compute Team Performance for `query` in one read-consistent pass."""
+    workspace = store.workspace(query.workspace)
+    hours = workspace.business_hours if workspace else None
     con = store.con
     n = len(query.buckets)
     con.begin()  # one snapshot for every statement

@@ -1,7 +1,9 @@
-"""Analytics reads: the overview, the conversations behind it, the channels for pickers.
+"""Analytics reads: the overview, Team Performance, the conversations behind them, and the
+channels, departments and teammates for pickers.
 
-Numbers come from `overview` unchanged, so the API serves exactly what `convoscope report`
-prints. Responses carry customer data: the app marks every API response `no-store`.
+Numbers come from `overview` and `team` unchanged, so the API serves exactly what
+`convoscope report` prints. Responses carry customer data: the app marks every API response
+`no-store`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from convoscope import overview
+from convoscope import overview, team
 from convoscope.api.deps import Admin, AnalyticsParams, Svc
 
 router = APIRouter(tags=["analytics"])
@@ -50,6 +52,13 @@ def get_overview(query: AnalyticsParams, svc: Svc) -> overview.OverviewResult:
     """Every number of the Conversation Overview page (the JSON of `convoscope report`).
     Without a period, the last 7 days."""
     return overview.run(svc.store, query)
+
+
+@router.get("/v1/team", response_model=team.TeamResult)
+def get_team(query: AnalyticsParams, svc: Svc) -> team.TeamResult:
+    """Every number of the Team Performance page (the JSON of `convoscope report --page
+    team`). Without a period, the last 7 days."""
+    return team.run(svc.store, query)
 
 
 def conversation_filters(
@@ -99,3 +108,15 @@ def list_conversations(
 def channels(who: Admin, svc: Svc) -> list[str]:
     """Channels that have data in the workspace."""
     return svc.store.channels(who.workspace)
+
+
+@router.get("/v1/departments")
+def departments(who: Admin, svc: Svc) -> list[str]:
+    """Departments conversations were closed in (the filter's `(none)` is not listed)."""
+    return svc.store.departments(who.workspace)
+
+
+@router.get("/v1/teammates")
+def teammates(who: Admin, svc: Svc) -> list[str]:
+    """Teammates who wrote in or closed a conversation."""
+    return svc.store.teammates(who.workspace)

@@ -1,4 +1,4 @@
-"""CSV downloads: the department report and the drill-down conversations.
+"""CSV downloads: the department report, the teammates table and the drill-down conversations.
 
 Cells and file names go through `convoscope.exports` (formula neutralisation, RFC 6266
 `Content-Disposition`), the one output boundary for files.
@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from convoscope import exports, overview
+from convoscope import exports, overview, team
 from convoscope.api.analytics import Filters
 from convoscope.api.deps import AnalyticsParams, Svc
 
@@ -29,6 +29,19 @@ def departments_csv(query: AnalyticsParams, svc: Svc) -> Response:
         exports.csv_text(exports.DEPARTMENT_COLUMNS, rows),
         media_type=CSV,
         headers={"Content-Disposition": exports.content_disposition(name)},
+    )
+
+
+@router.get("/v1/reports/teammates.csv", response_class=Response, responses=_CSV_DOC)
+def teammates_csv(query: AnalyticsParams, svc: Svc) -> Response:
+    """The Team Performance teammates table: one row per teammate, every element."""
+    rows = exports.teammate_rows(team.run(svc.store, query).by_teammate)
+    return Response(
+        exports.csv_text(exports.TEAMMATE_COLUMNS, rows),
+        media_type=CSV,
+        headers={
+            "Content-Disposition": exports.content_disposition(exports.filename("teammates", query))
+        },
     )
 
 

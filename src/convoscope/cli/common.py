@@ -37,8 +37,16 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")]
 TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA zone (default: the workspace's).")]
 ChannelsOpt = Annotated[str | None, typer.Option(help="Comma-separated channels (default all).")]
+DepartmentsOpt = Annotated[
+    str | None,
+    typer.Option(help="Comma-separated departments, (none) for none (default all; \\, = a comma)."),
+]
+TeammatesOpt = Annotated[
+    str | None, typer.Option(help="Comma-separated teammate ids (default all; \\, = a comma).")
+]
 GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
 OPTION_NAMES = {"tz": "--tz", "from": "--from", "to": "--to", "date_from": "--from"}
+OPTION_PARAMS = {"date_from": "from", "date_to": "to"}  # CLI option name -> query parameter
 
 
 def say(message: str, console: Console = out) -> None:
@@ -82,25 +90,13 @@ def workspace_or_fail(store: Store, name: str) -> Workspace:
     return ws
 
 
-def analytics_query(
-    store: Store,
-    workspace: str,
-    period: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    tz: str | None,
-    channels: str | None,
-    granularity: str | None,
-) -> Query:
-    """The same `QueryParams` as the HTTP API, with errors naming the CLI option."""
+def analytics_query(store: Store, workspace: str, **options: str | None) -> Query:
+    """The same `QueryParams` as the HTTP API (options: period, date_from, date_to, tz,
+    channels, departments, teammates, granularity), with errors naming the CLI option."""
     ws = workspace_or_fail(store, workspace)
     try:
         params = QueryParams.parse(
-            period=period,
-            **{"from": date_from, "to": date_to},
-            tz=tz,
-            channels=channels,
-            granularity=granularity,
+            **{OPTION_PARAMS.get(k, k): v for k, v in options.items()},
         )
         query = params.resolve(workspace, ws.timezone)
     except QueryError as exc:

@@ -1,4 +1,4 @@
-"""The overview as terminal tables, readable at 80 columns, user data as plain text.
+"""Both pages as terminal tables, readable at 80 columns, user data as plain text.
 
 Every cell is a `rich.text.Text`, which Rich never parses as markup. Bucket labels are
 shortened to what the granularity needs (`14:00`, `2026-11-10`, `2026-11`), and the
@@ -14,16 +14,23 @@ from rich.table import Table
 from rich.text import Text
 
 from convoscope.cli.common import out, say
-from convoscope.exports import NO_DEPARTMENT
+from convoscope.exports import NO_DEPARTMENT, UNKNOWN_TEAMMATE
 from convoscope.overview import OverviewResult
+from convoscope.team import Durations, TeamResult
 
 
 def duration(seconds: float | None) -> str:
+    """Compact enough for eight columns at 80 characters: `7s`, `20m 6s`, `1h 8m`, `3d 4h`."""
     if seconds is None:
         return "-"
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
 def change(now: float | None, before: float | None) -> str:
@@ -50,13 +57,29 @@ def _row(table: Table, *cells: object) -> None:
     table.add_row(*(Text(str(c)) for c in cells))
 
 
-def print_overview(result: OverviewResult) -> None:
+def _header(result: OverviewResult | TeamResult) -> None:
     p = result.period
-    channels = ", ".join(result.channels) if result.channels else "all channels"
+    scope = [", ".join(result.channels) if result.channels else "all channels"]
+    if result.departments:
+        scope.append("departments " + ", ".join(result.departments))
+    if result.teammates:
+        scope.append("teammates " + ", ".join(result.teammates))
     say(
-        f"{result.workspace}: {p['from']} to {p['to']} ({p['timezone']}), {channels}, "
+        f"{result.workspace}: {p['from']} to {p['to']} ({p['timezone']}), {'; '.join(scope)}, "
         f"by {result.granularity}"
     )
+
+
+def _labels(result: OverviewResult | TeamResult) -> list[str]:
+    one_day = result.period["from"] == result.period["to"]
+    labels = [bucket_label(b, result.granularity, one_day) for b in result.buckets]
+    if result.in_progress_bucket is not None:
+        labels[result.in_progress_bucket] += " *"
+    return labels
+
+
+def print_overview(result: OverviewResult) -> None:
+    _header(result)
     t, prev = result.tiles, result.tiles.previous
     tiles = _table("Tiles (previous period beside)", ["tile", "value", "previous", "change"])
     d, pd = t.average_conversation_duration_seconds, prev.average_conversation_duration_seconds
@@ -74,10 +97,7 @@ def print_overview(result: OverviewResult) -> None:
         _row(tiles, name, count, before_count, change(count, before_count))
     out.print(tiles)
 
-    one_day = p["from"] == p["to"]
-    labels = [bucket_label(b, result.granularity, one_day) for b in result.buckets]
-    if result.in_progress_bucket is not None:
-        labels[result.in_progress_bucket] += " *"
+    labels = _labels(result)
     conversations = _table(
         "Conversations per bucket",
         ["bucket", "engaged", "not engaged", "engaged live", "transfers"],
@@ -118,3 +138,90 @@ def print_overview(result: OverviewResult) -> None:
         f"engaged {s.engaged.teammate} / {s.engaged.chatbot}; "
         f"orphan closes: {result.data_quality.orphan_closes}"
     )
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_team(result: TeamResult) -> None:
+    _header(result)
+    t, prev = result.tiles, result.tiles.previous
+    durations = _table(
+        "Times (previous period's mean beside)",
+        ["time", "mean", "median", "p90", "count", "previous", "change"],
+    )
+    for name, now, before in (
+        ("Initial response", t.initial_response_seconds, prev.initial_response_seconds),
+        ("Response", t.response_seconds, prev.response_seconds),
+        ("Resolution", t.resolution_seconds, prev.resolution_seconds),
+        ("  in business hours", t.resolution_business_seconds, prev.resolution_business_seconds),
+    ):
+        _row(
+            durations,
+            name,
+            duration(now.mean),
+            duration(now.median),
+            duration(now.p90),
+            now.count,
+            duration(before.mean),
+            change(now.mean, before.mean),
+        )
+    out.print(durations)
+    counts = _table("Tiles", ["tile", "value", "previous", "change"])
+    _row(
+        counts,
+        "CSAT",
+        _score(t.csat.mean),
+        _score(prev.csat.mean),
+        change(t.csat.mean, prev.csat.mean),
+    )
+    for name, now_count, before_count in (
+        ("  surveys", t.csat.count, prev.csat.count),
+        ("Successful transfers", t.successful_transfers, prev.successful_transfers),
+        ("Addressed conversations", t.addressed_conversations, prev.addressed_conversations),
+        ("Closed conversations", t.closed_conversations, prev.closed_conversations),
+    ):
+        _row(counts, name, now_count, before_count, change(now_count, before_count))
+    out.print(counts)
+
+    efficiency = _table(
+        "Conversation efficiency & CSAT (means)",
+        ["bucket", "initial", "response", "resolution", "CSAT"],
+    )
+    e = result.efficiency
+    for i, label in enumerate(_labels(result)):
+        _row(
+            efficiency,
+            label,
+            duration(e.initial_response_seconds[i]),
+            duration(e.response_seconds[i]),
+            duration(e.resolution_seconds[i]),
+            _score(e.csat[i]),
+        )
+    out.print(efficiency)
+    if result.in_progress_bucket is not None:
+        say("* still in progress")
+    scores = ", ".join(f"{k}: {v}" for k, v in result.csat_breakdown.items())
+    say(f"CSAT scores {scores}; orphan surveys: {result.data_quality.orphan_surveys}")
+
+    def mean(d: Durations) -> str:
+        return duration(d.mean)
+
+    people = _table(
+        "Teammates (means)",
+        ["teammate", "initial", "response", "resol.", "business", "CSAT", "addr.", "closed"],
+    )
+    for row in result.by_teammate:
+        _row(
+            people,
+            UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id,
+            mean(row.initial_response_seconds),
+            mean(row.response_seconds),
+            mean(row.resolution_seconds),
+            mean(row.resolution_business_seconds),
+            _score(row.csat.mean),
+            row.addressed_conversations,
+            row.closed_conversations,
+        )
+    out.print(people)
