@@ -134,6 +134,55 @@ def test_department_csv(env):
     ]
 
 
+def test_team_is_the_pinned_json_with_hand_worked_numbers(env):
+    # The overview scenario seen by Team Performance: initial responses A1 180 s (from the
+    # transfer request), E1 1500 s, C1 2280 s; A1, C1, D1, E1 escalated by a transfer request
+    # and closed (t1 twice, t2, t3); no answered wait after a teammate's first message.
+    data = client(env).get("/v1/team", params=PERIOD).json()
+    assert list(data) == [
+        "workspace", "period", "previous_period", "granularity", "channels", "departments",
+        "teammates", "buckets", "in_progress_bucket", "tiles", "efficiency", "csat_breakdown",
+        "by_teammate", "data_quality",
+    ]  # fmt: skip
+    t = data["tiles"]
+    assert t["initial_response_seconds"] == {
+        "mean": 1320.0,
+        "median": 1500.0,
+        "p90": 2124.0,  # rank 1.8: 1500 + 0.8 * 780
+        "count": 3,
+    }
+    assert t["response_seconds"] == {"mean": None, "median": None, "p90": None, "count": 0}
+    assert (t["successful_transfers"], t["addressed_conversations"]) == (4, 3)
+    assert (t["closed_conversations"], t["csat"]) == (4, {"mean": None, "count": 0})
+    assert t["previous"]["closed_conversations"] == 0
+    assert data["efficiency"]["initial_response_seconds"] == [180.0, 1890.0]  # C1 answered 11th
+    rows = {r["teammate_id"]: r for r in data["by_teammate"]}
+    assert list(rows) == ["t1", "t2", "t3"]
+    assert (rows["t1"]["closed_conversations"], rows["t1"]["addressed_conversations"]) == (2, 2)
+    assert rows["t3"]["resolution_seconds"]["mean"] == 1680.0
+    only = client(env).get("/v1/team", params={**PERIOD, "teammates": "t3,t2"}).json()
+    assert only["teammates"] == ["t2", "t3"] and only["tiles"]["closed_conversations"] == 2
+    bad = client(env).get(
+        "/v1/team", params={**PERIOD, "teammates": ",".join(f"x{i}" for i in range(300))}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["param"] == "teammates"
+
+
+def test_teammates_csv_and_pickers(env):
+    c = client(env)
+    r = c.get("/v1/reports/teammates.csv", params={**PERIOD, "departments": "Returns"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    name = "teammates_A_2026-11-10_2026-11-11_departments-Returns.csv"
+    assert f'filename="{name}"' in r.headers["content-disposition"]
+    lines = r.text.splitlines()
+    assert lines[0].startswith("teammate_id,initial_response_seconds_mean,")
+    assert lines[0].endswith(",csat_mean,csat_count,addressed_conversations,closed_conversations")
+    assert len(lines) == 2 and lines[1].startswith("t1,840.0,840.0,1368.0,2,")  # A1, E1
+    assert lines[1].endswith(",,0,2,2")
+    assert c.get("/v1/departments").json() == ["Returns", "Sales"]
+    assert c.get("/v1/teammates").json() == ["t1", "t2", "t3"]
+
+
 def test_conversations_drill_down(env):
     c = client(env)
     page = c.get("/v1/conversations", params={**PERIOD, "limit": 2}).json()

@@ -380,3 +380,61 @@ def test_demo_on_a_busy_port_says_so_before_doing_anything(tmp_path):
         code, out, err = cli("demo", "--days", "1", "--port", str(port), db=tmp_path / "d.duckdb")
     assert code == 2 and f"127.0.0.1:{port} is in use" in err and "--port" in err
     assert "Sign in" not in out and not (tmp_path / "d.duckdb").exists()
+
+
+def test_team_report_and_teammates_export(tmp_path):
+    from test_team import scenario as team_scenario
+
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, team_scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    code, out, err = cli(
+        "report", "--page", "team", "-w", "shop", *PERIOD, "--format", "json", db=db
+    )
+    assert code == 0, err
+    data = json.loads(out)  # the same numbers as tests/test_team.py works out by hand
+    assert data["tiles"]["initial_response_seconds"]["p90"] == 516.0
+    assert data["csat_breakdown"] == {"1": 0, "2": 1, "3": 1, "4": 1, "5": 1}
+    assert [r["teammate_id"] for r in data["by_teammate"]] == ["amy", "bo", None]
+    code, out, _ = cli(
+        "report",
+        "--page",
+        "team",
+        "-w",
+        "shop",
+        *PERIOD,
+        "--departments",
+        "(none)",
+        "--format",
+        "json",
+        db=db,
+    )
+    assert json.loads(out)["tiles"]["csat"] == {"mean": 2.5, "count": 2}
+    result = runner.invoke(
+        app,
+        ["report", "--page", "team", "-w", "shop", *PERIOD, "--db", str(db)],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0 and "Unknown teammate" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "…" not in result.stdout
+    out_file = tmp_path / "t.csv"
+    code, _, err = cli(
+        "export",
+        "teammates",
+        "-w",
+        "shop",
+        *PERIOD,
+        "--teammates",
+        "amy",
+        "-o",
+        str(out_file),
+        db=db,
+    )
+    assert code == 0 and "(1 teammates)" in err
+    lines = out_file.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == (
+        "amy,390.0,390.0,558.0,2,,,,0,540.0,540.0,540.0,1,540.0,540.0,540.0,1,4.0,2,2,1"
+    )
+    code, _, err = cli("report", "--page", "staff", "-w", "shop", db=db)
+    assert code == 2 and "--page" in err

@@ -210,7 +210,7 @@ def print_team(result: TeamResult) -> None:
 
     people = _table(
         "Teammates (means)",
-        ["teammate", "initial", "response", "resol.", "business", "CSAT", "addr.", "closed"],
+        ["teammate", "initial", "reply", "resol.", "biz hrs", "CSAT", "addr.", "closed"],
     )
     for row in result.by_teammate:
         _row(
