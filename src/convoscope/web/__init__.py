@@ -1,16 +1,18 @@
 """The pages: HTML, JavaScript modules, CSS and translations, served by the API app.
 
 The pages are static files that call the same `/v1/...` endpoints the API documents, so a
-page can never show a number the API would not. This module adds to the API app: the page
-routes (`/` behind a login, `/login`), our static files, the API docs at `/docs`, and the
-third-party assets (ECharts, Swagger UI), which `npm ci` installs from the npm registry and
-copies into `web/vendor/` (see `vendor.mjs`); the wheel carries `vendor/`, never a CDN.
+page can never show a number the API would not. This module adds to the API app: the
+page routes (`/` and `/team` behind a login, `/login`), our static files, the API docs at
+`/docs`, and the third-party assets (ECharts, Swagger UI), which `npm ci` installs from the
+npm registry and copies into `web/vendor/` (see `vendor.mjs`); the wheel carries `vendor/`,
+never a CDN.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -41,13 +43,21 @@ def create_app(store: Store, *, secure_cookies: bool = False) -> App:
     if missing:
         log.warning("front-end assets missing (%s): run `npm ci --prefix %s`", missing, HERE)
 
-    @app.get("/", include_in_schema=False)
-    def page(request: Request) -> Response:
+    def signed_in_page(request: Request, html: str) -> Response:
         try:
             principal(request, services(request))
-        except ApiError:
-            return RedirectResponse("/login", status_code=303)
-        return FileResponse(STATIC / "index.html", headers=NO_STORE)
+        except ApiError:  # sign in, then come back here (the login page checks `next`)
+            back = "" if request.url.path == "/" else f"?next={quote(request.url.path)}"
+            return RedirectResponse(f"/login{back}", status_code=303)
+        return FileResponse(STATIC / html, headers=NO_STORE)
+
+    @app.get("/", include_in_schema=False)
+    def overview_page(request: Request) -> Response:
+        return signed_in_page(request, "index.html")
+
+    @app.get("/team", include_in_schema=False)
+    def team_page(request: Request) -> Response:
+        return signed_in_page(request, "team.html")
 
     @app.get("/login", include_in_schema=False)
     def login_page() -> Response:

@@ -28,6 +28,22 @@ export async function getJson(path, params) {
   return response.json();
 }
 
+// PUT a JSON document (CSRF-protected); errors as for getJson.
+export async function putJson(path, body) {
+  const response = await fetch(path, {
+    method: "PUT",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...csrfHeader() },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let data = {};
+    try { data = await response.json(); } catch (_) { /* not JSON */ }
+    throw new ApiError(response.status, data.detail || `HTTP ${response.status}`, data.errors);
+  }
+  return response.json();
+}
+
 export async function logout() {
   await fetch("/logout", { method: "POST", headers: csrfHeader(), credentials: "same-origin" });
   location.assign("/login");

@@ -8,6 +8,8 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 export const COLORS = {
   engaged: "#2563eb", non_engaged: "#64748b", teammate: "#7c3aed", chatbot: "#0e7490",
   customer: "#d97706", traffic: "#2563eb", closed: "#1d4ed8", empty: "#e2e8f0",
+  initial_response: "#2563eb", response: "#0e7490", resolution: "#7c3aed", csat: "#d97706",
+  scores: { 5: "#047857", 4: "#65a30d", 3: "#ca8a04", 2: "#ea580c", 1: "#b91c1c" },
 };
 
 function chart(id) {
@@ -67,6 +69,73 @@ export function timeSeries(id, { labels, series, stacked, live, format, liveText
     })),
   }, true);
   return shown;
+}
+
+// Times per bucket as lines on the left axis (drawn in minutes, so that its ticks are round,
+// told exactly in the tooltip) and a score (1-5) as bars on the right one; a null is a bucket
+// without data (a gap, not a zero). `hidden` holds the keys switched off.
+export function efficiency(id, { labels, series, hidden, live, liveText, formatTime, formatScore, minutes }) {
+  const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
+  chart(id).setOption({
+    animation: false,
+    color: series.map((s) => s.color),
+    grid: { left: 64, right: 48, top: 16, bottom: 56 },
+    legend: { show: false, data: series.map((s) => s.name), selected: Object.fromEntries(series.map((s) => [s.name, !hidden.has(s.key)])) },
+    tooltip: { trigger: "axis", formatter: (items) => [items[0].axisValueLabel, ...items.map((it) => {
+      const s = series[it.seriesIndex], value = s.data[it.dataIndex];
+      return `${it.marker}${s.name}: ${s.csat ? formatScore(value) : formatTime(value)}`;
+    })].join("<br>") },
+    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    yAxis: [
+      { type: "value", min: 0, axisLabel: { formatter: minutes } },
+      { type: "value", min: 0, max: 5, interval: 1, splitLine: { show: false } },
+    ],
+    series: series.map((s) => ({
+      name: s.name, type: s.csat ? "bar" : "line", yAxisIndex: s.csat ? 1 : 0,
+      data: s.csat ? s.data : s.data.map((v) => (v === null ? null : v / 60)),
+      barMaxWidth: 24, itemStyle: s.csat ? { opacity: 0.55 } : undefined,
+      connectNulls: false, showSymbol: labels.length <= 48, symbolSize: 6,
+    })),
+  }, true);
+  return shown;
+}
+
+// A table sorted by one column, each heading a button that sorts by it (again: reversed);
+// `aria-sort` says the order to assistive technology. Cells are text: user data stays data.
+export function sortableTable(id, { columns, rows, sortKey, descending, emptyText, onSort }) {
+  const tableEl = document.createElement("table");
+  const headRow = tableEl.createTHead().insertRow();
+  for (const col of columns) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    if (col.key === sortKey) th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.dataset.sort = col.key;
+    button.title = col.sortLabel;
+    button.textContent = col.label + (col.key === sortKey ? (descending ? " ▼" : " ▲") : "");
+    button.addEventListener("click", () => onSort(col.key));
+    th.append(button);
+    headRow.append(th);
+  }
+  const body = tableEl.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((value, i) => {
+      const cell = document.createElement(i ? "td" : "th");
+      if (!i) cell.scope = "row";
+      cell.textContent = value;
+      tr.append(cell);
+    });
+  }
+  if (!rows.length) {
+    const cell = body.insertRow().insertCell();
+    cell.colSpan = columns.length;
+    cell.className = "empty-row";
+    cell.textContent = emptyText;
+  }
+  $(id).replaceChildren(tableEl);
 }
 
 // Horizontal bars, largest on top; a message instead of an empty box when there is nothing.

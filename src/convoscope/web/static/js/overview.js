@@ -10,6 +10,7 @@ import { startPage } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 
 const page = startPage({
+  title: "title",
   extras: { traffic: ["transfer_requests", "engaged_conversations"], support: ["engaged", "all"] },
   load: (params) => getJson("/v1/overview", params),
   isEmpty: (d) => d.tiles.total_conversations === 0 && sum(d.messages.customer) === 0

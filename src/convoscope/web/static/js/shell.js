@@ -1,18 +1,105 @@
-// The shell every analytics page shares: filters in the URL, the filter bar (period presets,
-// custom range, channel picker), language switch, sign-out, and the loading / empty / error
-// states. A page module gives `startPage` how to load its data and how to render it.
+// The shell every analytics page shares: the top bar (navigation between the pages, language,
+// workspace settings, sign-out), the filter bar (period presets, custom range, and the
+// channels, departments and teammates pickers, each with a search box), the filters in the URL,
+// and the loading / empty / error states. A page module gives `startPage` its title, how to
+// load its data and how to render it; the page's HTML holds only its own <main>.
 import { getJson, logout } from "./api.js";
 import * as I from "./i18n.js";
+import { openSettings } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
 
-// `extras`: page-only URL keys, e.g. { traffic: ["transfer_requests", "engaged_conversations"] }
-// (the first value is the default). `load(params)` fetches the page's data; `render(data)`
-// draws it; `isEmpty(data)` says when to show the empty state.
-export function startPage({ extras = {}, load, render, isEmpty }) {
-  const state = { period: "last_7_days", from: null, to: null, channels: [], lang: I.pickLanguage() };
+const PAGES = [
+  { path: "/", key: "nav.overview" },
+  { path: "/team", key: "nav.team" },
+];
+const PRESETS = ["today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month"];
+// The pickers: where their options come from and how an option is shown.
+const PICKERS = {
+  channels: { source: "/v1/channels" },
+  departments: { source: "/v1/departments", extra: [I.NO_DEPARTMENT] },
+  teammates: { source: "/v1/teammates" },
+};
+const LIST_KEYS = Object.keys(PICKERS);
+
+// Lists in the URL and the API: comma-separated, a comma or backslash inside a name escaped.
+export const joinList = (items) => items.map((i) => i.replace(/\\/g, "\\\\").replace(/,/g, "\\,")).join(",");
+export function splitList(text) {
+  if (!text) return [];
+  const items = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\" && i + 1 < text.length) current += text[++i];
+    else if (text[i] === ",") { items.push(current); current = ""; }
+    else current += text[i];
+  }
+  items.push(current);
+  return items.filter((x) => x.trim());
+}
+
+function pickerHtml(key) {
+  return `
+    <details class="picker" id="${key}">
+      <summary id="${key}-summary"></summary>
+      <fieldset id="${key}-list">
+        <legend class="sr-only" data-i18n="${key}.label"></legend>
+        <input type="search" id="${key}-search" data-i18n-placeholder="search" data-i18n-label="${key}.search">
+        <div class="picker-actions">
+          <button type="button" id="${key}-all" data-i18n="${key}.select_all"></button>
+          <button type="button" id="${key}-clear" data-i18n="clear"></button>
+        </div>
+        <div id="${key}-options" class="picker-options"></div>
+        <p id="${key}-hint" class="muted" role="status" data-i18n="${key}.pick" hidden></p>
+      </fieldset>
+    </details>`;
+}
+
+function shellHtml(title) {
+  const nav = PAGES.map((p) => `<a href="${p.path}" data-page="${p.path}" data-i18n="${p.key}"></a>`).join("");
+  const presets = PRESETS.map((p) => `<button type="button" data-period="${p}" data-i18n="period.${p}"></button>`).join("");
+  return `
+  <header class="topbar">
+    <span class="brand">convoscope</span>
+    <nav class="nav" data-i18n-label="nav">${nav}</nav>
+    <span class="spacer"></span>
+    <span id="workspace" class="muted"></span>
+    <div class="lang" role="group" aria-label="Language / Langue">
+      <button type="button" data-lang="en" aria-pressed="true">EN</button>
+      <button type="button" data-lang="fr" aria-pressed="false">FR</button>
+    </div>
+    <button type="button" id="settings-open" class="link" data-i18n="settings.open"></button>
+    <button type="button" id="logout" class="link" data-i18n="logout"></button>
+  </header>
+  <div class="page-title"><h1 data-i18n="${title}"></h1></div>
+  <section class="filters" data-i18n-label="filters">
+    <div class="presets" role="group" data-i18n-label="period">${presets}</div>
+    <form class="range" id="range-form" novalidate>
+      <label><span data-i18n="range.from"></span> <input type="date" id="range-from" required></label>
+      <label><span data-i18n="range.to"></span> <input type="date" id="range-to" required></label>
+      <button type="submit" data-i18n="range.apply"></button>
+      <p id="range-error" class="form-error" role="alert" hidden></p>
+    </form>
+    ${LIST_KEYS.map(pickerHtml).join("")}
+    <span class="muted" id="timezone"></span>
+  </section>
+  <div id="status" role="status" aria-live="polite" class="status"></div>
+  <div id="error" class="banner error" role="alert" hidden>
+    <span id="error-text"></span>
+    <button type="button" id="retry" data-i18n="retry"></button>
+  </div>
+  <div id="empty" class="banner" hidden data-i18n="empty"></div>`;
+}
+
+// `title`: the i18n key of the page's heading. `extras`: page-only URL keys, e.g.
+// { traffic: ["transfer_requests", "engaged_conversations"] } (the first value is the
+// default). `load(params)` fetches the page's data; `render(data)` draws it; `isEmpty(data)`
+// says when to show the empty state.
+export function startPage({ title, extras = {}, load, render, isEmpty }) {
+  $("shell").innerHTML = shellHtml(title);
+  const state = { period: "last_7_days", from: null, to: null, lang: I.pickLanguage() };
+  for (const key of LIST_KEYS) state[key] = [];
   for (const [key, values] of Object.entries(extras)) state[key] = values[0];
-  const page = { state, data: null, channels: [], loads: 0, lastUpdateMs: null, go, t, params: () => queryParams() };
+  const page = { state, data: null, options: {}, loads: 0, lastUpdateMs: null, go, t, params: () => queryParams(), reload: () => fetchAndRender() };
   window.convoscope = page;
 
   function t(key, vars) { return I.t(state.lang, key, vars); }
@@ -23,16 +110,17 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
     state.from = q.get("from");
     state.to = q.get("to");
     state.period = state.from && state.to ? null : q.get("period") || "last_7_days";
-    state.channels = (q.get("channels") || "").split(",").filter(Boolean);
+    for (const key of LIST_KEYS) state[key] = splitList(q.get(key));
     for (const [key, values] of Object.entries(extras)) state[key] = values.includes(q.get(key)) ? q.get(key) : values[0];
     if (q.get("lang") === "en" || q.get("lang") === "fr") state.lang = q.get("lang");
   }
 
+  // The filters every page shares (what the API reads, and what navigation keeps).
   function queryParams() {
     const q = new URLSearchParams();
     if (state.period) q.set("period", state.period);
     else { q.set("from", state.from); q.set("to", state.to); }
-    if (state.channels.length) q.set("channels", state.channels.join(","));
+    for (const key of LIST_KEYS) if (state[key].length) q.set(key, joinList(state[key]));
     return q;
   }
 
@@ -52,18 +140,19 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
   }
 
   // Data ---------------------------------------------------------------------------------
+  async function loadOptions() {
+    const lists = await Promise.all(LIST_KEYS.map((key) => (page.options[key] ? page.options[key] : getJson(PICKERS[key].source))));
+    LIST_KEYS.forEach((key, i) => { page.options[key] = lists[i]; });
+  }
+
   async function fetchAndRender() {
     const mine = ++page.loads;
     const started = performance.now();
     setStatus("loading");
     try {
-      const [data, channels] = await Promise.all([
-        load(queryParams()),
-        page.channels.length ? page.channels : getJson("/v1/channels"),
-      ]);
+      const [data] = await Promise.all([load(queryParams()), loadOptions()]);
       if (mine !== page.loads) return; // a newer request superseded this one
       page.data = data;
-      page.channels = channels;
       redraw();
       setStatus(isEmpty(data) ? "empty" : "ready");
       page.lastUpdateMs = performance.now() - started;
@@ -92,6 +181,7 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
   // Rendering ----------------------------------------------------------------------------
   function redraw() {
     I.translatePage(state.lang);
+    document.title = `convoscope · ${t(title)}`;
     renderFilters();
     if (page.data) render(page.data);
   }
@@ -99,6 +189,13 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
   function renderFilters() {
     document.querySelectorAll("[data-period]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.period === state.period)));
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
+    const shared = queryParams();
+    shared.set("lang", state.lang);
+    document.querySelectorAll("[data-page]").forEach((a) => {
+      a.href = `${a.dataset.page}?${shared}`;
+      if (a.dataset.page === location.pathname) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
     const period = page.data && page.data.period;
     if (period) {
       $("range-from").value = period.from;
@@ -106,38 +203,51 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
       $("timezone").textContent = t("timezone", { tz: period.timezone });
       $("workspace").textContent = page.data.workspace;
     }
-    renderChannels();
+    for (const key of LIST_KEYS) renderPicker(key);
   }
 
-  function renderChannels() {
-    const list = $("channel-options");
-    const known = [...new Set([...page.channels, ...state.channels])];
+  function optionLabel(key, value) {
+    if (key === "channels") return I.channelName(state.lang, value);
+    if (key === "departments" && value === I.NO_DEPARTMENT) return t("no_department");
+    return value;
+  }
+
+  function renderPicker(key) {
+    const list = $(`${key}-options`);
+    const known = [...new Set([...(PICKERS[key].extra || []), ...(page.options[key] || []), ...state[key]])];
+    const query = $(`${key}-search`).value.trim().toLocaleLowerCase();
     list.replaceChildren();
-    for (const slug of known) {
+    for (const value of known) {
       const label = document.createElement("label");
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.value = slug;
-      box.checked = !state.channels.length || state.channels.includes(slug); // none picked = all
-      box.addEventListener("change", pickChannels);
-      const dot = document.createElement("span");
-      dot.className = "dot";
-      dot.style.background = I.channelColor(slug);
-      label.append(box, dot, I.channelName(state.lang, slug));
+      box.value = value;
+      box.checked = !state[key].length || state[key].includes(value); // none picked = all
+      box.addEventListener("change", () => pick(key));
+      label.append(box);
+      if (key === "channels") {
+        const dot = document.createElement("span");
+        dot.className = "dot";
+        dot.style.background = I.channelColor(value);
+        label.append(dot);
+      }
+      const text = optionLabel(key, value);
+      label.append(text);
+      label.hidden = Boolean(query) && !text.toLocaleLowerCase().includes(query);
       list.append(label);
     }
-    const picked = state.channels.length
-      ? state.channels.map((c) => I.channelName(state.lang, c)).join(", ")
-      : known.length ? t("channels.all") : t("channels.none");
-    $("channels-summary").textContent = t("channels.summary", { list: picked });
-    $("channels-hint").hidden = true;
+    const picked = state[key].length
+      ? state[key].map((v) => optionLabel(key, v)).join(", ")
+      : known.length ? t(`${key}.all`) : t(`${key}.none`);
+    $(`${key}-summary`).textContent = t(`${key}.summary`, { list: picked });
+    $(`${key}-hint`).hidden = true;
   }
 
-  function pickChannels() {
-    const boxes = [...$("channel-options").querySelectorAll("input")];
+  function pick(key) {
+    const boxes = [...$(`${key}-options`).querySelectorAll("input")];
     const picked = boxes.filter((b) => b.checked).map((b) => b.value);
-    if (!picked.length) { $("channels-hint").hidden = false; return; } // wait for a pick
-    go({ channels: picked.length === boxes.length ? [] : picked });
+    if (!picked.length) { $(`${key}-hint`).hidden = false; return; } // wait for a pick
+    go({ [key]: picked.length === boxes.length ? [] : picked });
   }
 
   // Events -------------------------------------------------------------------------------
@@ -154,18 +264,28 @@ export function startPage({ extras = {}, load, render, isEmpty }) {
     $("range-error").hidden = !invalid;
     if (!invalid) go({ period: null, from, to });
   });
-  $("channels-all").addEventListener("click", () => go({ channels: [] }));
-  $("channels-clear").addEventListener("click", () => {
-    $("channel-options").querySelectorAll("input").forEach((b) => { b.checked = false; });
-    $("channels-hint").hidden = false;
-  });
-  const picker = $("channels");
+  const pickers = LIST_KEYS.map((key) => $(key));
+  for (const key of LIST_KEYS) {
+    $(`${key}-all`).addEventListener("click", () => go({ [key]: [] }));
+    $(`${key}-clear`).addEventListener("click", () => {
+      $(`${key}-options`).querySelectorAll("input").forEach((b) => { b.checked = false; });
+      $(`${key}-hint`).hidden = false;
+    });
+    $(`${key}-search`).addEventListener("input", () => renderPicker(key));
+    $(key).addEventListener("toggle", () => { // one picker open at a time
+      if ($(key).open) pickers.filter((p) => p !== $(key)).forEach((p) => { p.open = false; });
+    });
+  }
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && picker.open) { picker.open = false; picker.querySelector("summary").focus(); }
+    const open = pickers.find((p) => p.open);
+    if (e.key === "Escape" && open) { open.open = false; open.querySelector("summary").focus(); }
   });
-  document.addEventListener("click", (e) => { if (picker.open && !picker.contains(e.target)) picker.open = false; });
+  document.addEventListener("click", (e) => {
+    for (const p of pickers) if (p.open && !p.contains(e.target)) p.open = false;
+  });
   $("retry").addEventListener("click", () => fetchAndRender());
   $("logout").addEventListener("click", logout);
+  $("settings-open").addEventListener("click", () => openSettings(page));
   window.addEventListener("popstate", () => { readUrl(); fetchAndRender(); });
 
   readUrl();

@@ -1,0 +1,166 @@
+// The Team Performance page. One source of numbers: GET /v1/team with the filters in the URL
+// (the same shell, filter bar and states as the overview). Every element is re-rendered from
+// that one response, so the tiles, the chart, the breakdown and the table agree.
+import { getJson } from "./api.js";
+import { COLORS, charts, describe, donut, efficiency, sortableTable, table } from "./charts.js";
+import * as I from "./i18n.js";
+import { startPage } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+const DURATIONS = ["initial_response", "response", "resolution"];
+// Teammates table columns: key, how to read the sort value of a row, how to show it.
+const COLUMNS = [
+  ["teammate", (r) => r.teammate_id],
+  ["initial_response", (r) => r.initial_response_seconds.mean],
+  ["response", (r) => r.response_seconds.mean],
+  ["resolution", (r) => r.resolution_seconds.mean],
+  ["resolution_business", (r) => r.resolution_business_seconds.mean],
+  ["csat", (r) => r.csat.mean],
+  ["addressed", (r) => r.addressed_conversations],
+  ["closed", (r) => r.closed_conversations],
+];
+const SORTS = COLUMNS.flatMap(([key]) => [key, `-${key}`]);
+
+const page = startPage({
+  title: "team.title",
+  extras: { csat: ["5", "3", "2"], sort: SORTS },
+  load: (params) => getJson("/v1/team", params),
+  isEmpty: (d) => {
+    const t = d.tiles;
+    return [t.initial_response_seconds.count, t.response_seconds.count, t.resolution_seconds.count,
+      t.csat.count, t.successful_transfers, t.addressed_conversations].every((x) => x === 0);
+  },
+  render,
+});
+page.charts = charts;
+page.hidden = new Set(); // efficiency series switched off in the legend
+const { state, t } = page;
+const n = (x) => I.number(state.lang, x);
+const dur = (x) => I.duration(state.lang, x);
+const score = (x) => (x === null ? "—" : I.decimal(state.lang, x));
+
+function render(d) {
+  document.querySelectorAll("[data-csat]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.csat === state.csat)));
+  $("export").href = `/v1/reports/teammates.csv?${page.params()}`;
+  renderTiles(d);
+  renderEfficiency(d);
+  renderCsat(d);
+  renderTeammates(d);
+}
+
+// Lower is better for times, higher for the rest.
+function trend(now, before, lowerIsBetter) {
+  if (now === null || before === null || !before || now === before) return now === before && before ? "flat" : "none";
+  return (now < before) === lowerIsBetter ? "better" : "worse";
+}
+
+function change(now, before, format) {
+  if (now === null || before === null || before === 0) return t("tile.no_previous");
+  const ratio = (now - before) / before;
+  const arrow = ratio > 0 ? "▲" : ratio < 0 ? "▼" : "■";
+  return `${arrow} ${t("tile.previous", { change: I.percent(state.lang, ratio), previous: format(before) })}`;
+}
+
+function setTile(id, now, before, format, lowerIsBetter, split) {
+  const el = $(id);
+  el.querySelector(".value").textContent = format(now);
+  const c = el.querySelector(".change");
+  c.textContent = change(now, before, format);
+  c.dataset.trend = trend(now, before, lowerIsBetter);
+  if (split !== undefined) el.querySelector(".split").textContent = split;
+}
+
+function renderTiles(d) {
+  const now = d.tiles, before = d.tiles.previous;
+  for (const name of [...DURATIONS, "resolution_business"]) {
+    const a = now[`${name}_seconds`], b = before[`${name}_seconds`];
+    setTile(`tile-${name}`, a.mean, b.mean, dur, true, t("tile.spread", { median: dur(a.median), p90: dur(a.p90) }));
+  }
+  const out5 = (x) => (x === null ? "—" : t("tile.out_of_5", { score: score(x) }));
+  setTile("tile-csat", now.csat.mean, before.csat.mean, out5, false, t("tile.surveys", { count: n(now.csat.count) }));
+  setTile("tile-transfers", now.successful_transfers, before.successful_transfers, n, false);
+  setTile("tile-addressed", now.addressed_conversations, before.addressed_conversations, n, false);
+  setTile("tile-closed", now.closed_conversations, before.closed_conversations, n, false);
+}
+
+function renderEfficiency(d) {
+  const labels = d.buckets.map((b) => I.bucketLabel(state.lang, b, d.granularity, d.period.timezone));
+  const series = [
+    ...DURATIONS.map((name) => ({ key: name, name: t(`series.${name}`), data: d.efficiency[`${name}_seconds`], color: COLORS[name] })),
+    { key: "csat", name: t("series.csat"), data: d.efficiency.csat, color: COLORS.csat, csat: true },
+  ];
+  const legend = $("efficiency-legend");
+  legend.replaceChildren(...series.map((s) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.dataset.series = s.key;
+    b.setAttribute("aria-pressed", String(!page.hidden.has(s.key)));
+    const dot = document.createElement("span");
+    dot.className = "dot";
+    dot.style.background = s.color;
+    b.append(dot, s.name);
+    b.addEventListener("click", () => {
+      if (page.hidden.has(s.key)) page.hidden.delete(s.key); else page.hidden.add(s.key);
+      renderEfficiency(page.data);
+    });
+    return b;
+  }));
+  document.querySelectorAll(".live-note").forEach((el) => { el.hidden = d.in_progress_bucket === null; });
+  const shown = efficiency("chart-efficiency", {
+    labels, series, hidden: page.hidden, live: d.in_progress_bucket, liveText: t("in_progress"), formatTime: dur, formatScore: score,
+    minutes: (m) => t("minutes", { n: n(m) }),
+  });
+  const cell = (s, v) => (s.csat ? score(v) : dur(v));
+  table("table-efficiency", [t("bucket"), ...series.map((s) => s.name)], shown.map((l, i) => [l, ...series.map((s) => cell(s, s.data[i]))]));
+  const means = [[t("series.initial_response"), dur(d.tiles.initial_response_seconds.mean)], [t("series.response"), dur(d.tiles.response_seconds.mean)],
+    [t("series.resolution"), dur(d.tiles.resolution_seconds.mean)], [t("series.csat"), score(d.tiles.csat.mean)]];
+  describe("chart-efficiency", t("alt.series", { title: t("chart.efficiency"), summary: means.map(([a, b]) => `${a} ${b}`).join("; ") }));
+}
+
+// The breakdown at the chosen scale: 5 scores, or positive / neutral / negative groups.
+function csatParts(d) {
+  const c = (s) => d.csat_breakdown[String(s)];
+  if (state.csat === "5") return [5, 4, 3, 2, 1].map((s) => ({ name: t("csat.score", { score: s }), value: c(s), color: COLORS.scores[s] }));
+  const positive = { name: t("csat.positive"), value: c(4) + c(5), color: COLORS.scores[5] };
+  if (state.csat === "2") return [positive, { name: t("csat.negative_2"), value: c(1) + c(2) + c(3), color: COLORS.scores[1] }];
+  return [positive, { name: t("csat.neutral"), value: c(3), color: COLORS.scores[3] }, { name: t("csat.negative_3"), value: c(1) + c(2), color: COLORS.scores[1] }];
+}
+
+function renderCsat(d) {
+  const parts = csatParts(d);
+  donut("chart-csat", { parts, format: n, emptyText: t("chart.no_surveys") });
+  table("table-csat", [t("score"), t("surveys")], parts.map((p) => [p.name, n(p.value)]));
+  describe("chart-csat", t("alt.series", { title: t("chart.csat"), summary: parts.map((p) => `${p.name} ${n(p.value)}`).join("; ") }));
+}
+
+function renderTeammates(d) {
+  const descending = state.sort.startsWith("-");
+  const key = state.sort.replace(/^-/, "");
+  const [, value] = COLUMNS.find(([k]) => k === key);
+  const rows = d.by_teammate.slice().sort((a, b) => {
+    const x = value(a), y = value(b);
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1; // empty last
+    const order = typeof x === "string" ? x.localeCompare(y, state.lang) : x - y;
+    return descending ? -order : order;
+  });
+  const show = {
+    teammate: (r) => r.teammate_id ?? t("unknown_teammate"),
+    initial_response: (r) => dur(r.initial_response_seconds.mean),
+    response: (r) => dur(r.response_seconds.mean),
+    resolution: (r) => dur(r.resolution_seconds.mean),
+    resolution_business: (r) => dur(r.resolution_business_seconds.mean),
+    csat: (r) => (r.csat.count ? `${score(r.csat.mean)} (${n(r.csat.count)})` : "—"),
+    addressed: (r) => n(r.addressed_conversations),
+    closed: (r) => n(r.closed_conversations),
+  };
+  sortableTable("table-teammates", {
+    columns: COLUMNS.map(([k]) => ({ key: k, label: t(`col.${k}`), sortLabel: t("sort.by", { column: t(`col.${k}`) }) })),
+    rows: rows.map((r) => COLUMNS.map(([k]) => show[k](r))),
+    sortKey: key,
+    descending,
+    emptyText: t("no_teammates"),
+    onSort: (k) => page.go({ sort: k === key && !descending ? `-${k}` : k }, false),
+  });
+}
+
+document.querySelectorAll("[data-csat]").forEach((b) => b.addEventListener("click", () => page.go({ csat: b.dataset.csat }, false)));
