@@ -11,6 +11,9 @@ from convoscope import ingest
 from convoscope.events import validate_batch
 from convoscope.store import AppendResult, Store
 
+# The browser fixture of the page tests (tests/browser.py), shared by their modules.
+pytest_plugins = ["browser"]
+
 T0 = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 10:00 in Toronto (EST, UTC-5)
 
 

@@ -257,6 +257,18 @@ def test_resolution_in_business_hours_across_a_weekend(store):
     assert no_span.resolution_business_seconds.mean == 237_600.0
 
 
+def test_a_resolution_outside_every_span_counts_nothing(loaded):
+    # Hours on Tuesdays from 10:05 only. A (Tuesday 10th, 10:01-10:10): 10:05-10:10 = 300 s;
+    # C (Wednesday 11th, no span that day) counts 0 s, not its whole 1170 s.
+    with_hours(loaded, {"tuesday": [["10:05", "17:00"]]})
+    r = run(loaded)
+    assert r.tiles.resolution_business_seconds.model_dump() == d(150.0, 150.0, 270.0, 2)
+    assert r.tiles.resolution_seconds.mean == 855.0
+    unknown = r.by_teammate[-1]
+    assert unknown.teammate_id is None
+    assert unknown.resolution_business_seconds.model_dump() == d(0.0, 0.0, 0.0, 1)
+
+
 def test_resolution_in_business_hours_across_spring_forward(store):
     # Sunday 8 March 2026, Toronto skips 02:00-03:00. Hours: Sunday all day (24:00 end).
     # Escalated Saturday 23:00 EST, closed Sunday 05:00 EDT: 5 h elapsed; inside Sunday's

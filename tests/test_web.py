@@ -11,7 +11,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import (
+    DEVICES,
+    PASSWORD,
+    SCREENSHOTS_ENV,
+    axe_violations,
+    new_page,
+    open_path,
+    series,
+    tile,
+    wait_ready,
+)
+from playwright.sync_api import Page, expect
 from server import Server
 from test_overview import scenario
 
@@ -19,21 +30,6 @@ from convoscope import accounts, demo, ingest
 from convoscope.events import validate_batch
 from convoscope.store import Store
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "correct horse battery"
-ROOT = Path(__file__).resolve().parent.parent
-# Screenshots go to a temporary folder unless CONVOSCOPE_SCREENSHOTS names one (see README).
-SCREENSHOTS_ENV = "CONVOSCOPE_SCREENSHOTS"
-AXE = ROOT / "src" / "convoscope" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 RANGE = "from=2026-11-10&to=2026-11-11"
 
 
@@ -54,53 +50,8 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def new_page(
-    browser, server, email="boss@shop.test", locale="en-CA", viewport=(1440, 900), bypass_csp=True
-) -> Page:
-    """A signed-in page. Playwright's waits evaluate strings in the page, which the app's
-    Content-Security-Policy forbids, so tests bypass it except the one that checks it."""
-    context = browser.new_context(
-        locale=locale,
-        accept_downloads=True,
-        bypass_csp=bypass_csp,
-        viewport={"width": viewport[0], "height": viewport[1]},
-    )
-    page = context.new_page()
-    page.goto(f"{server.url}/")
-    expect(page).to_have_url(f"{server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}/?period=last_7_days&lang={locale[:2]}")
-    expect(page.locator("body[data-state=ready], body[data-state=empty]")).to_have_count(1)
-    return page
-
-
-def wait_ready(page: Page, *states: str) -> None:
-    """Wait until the page has settled in one of `states` (default: ready)."""
-    wanted = list(states or ("ready",))
-    page.wait_for_function(f"{wanted}.includes(document.body.dataset.state)", timeout=20_000)
-
-
 def open_range(page: Page, server, query: str, state: str = "ready") -> None:
-    page.goto(f"{server.url}/?{query}")
-    wait_ready(page, state)
-
-
-def series(page: Page, chart: str) -> list:
-    return page.evaluate(f"window.convoscope.charts['{chart}'].getOption().series.map(s => s.data)")
-
-
-def tile(page: Page, name: str, part: str = "value") -> str:
-    return page.locator(f"#tile-{name} .{part}").inner_text()
+    open_path(page, server, "/", query, state)
 
 
 def test_tiles_show_the_hand_worked_numbers(browser, server):
@@ -256,15 +207,6 @@ def test_security_headers_and_no_csp_violation(browser, server):
     assert violations == []
 
 
-def axe_violations(page: Page) -> list[str]:
-    """WCAG 2 A and AA violations found by axe-core (an npm dev dependency, test-only)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
-    )
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
-
-
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_accessibility_audit(browser, server, lang):
     page = new_page(browser, server, email="boss@demo.test")
@@ -288,9 +230,6 @@ def test_login_errors_and_logout(browser, server):
     expect(page).to_have_url(f"{server.url}/login")
     page.goto(f"{server.url}/")
     expect(page).to_have_url(f"{server.url}/login")
-
-
-DEVICES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

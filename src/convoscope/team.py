@@ -124,8 +124,11 @@ WITH scoped AS (
 ), business AS (
     SELECT c.conversation_id, any_value(c.closed_by) AS closed_by,
            any_value(c.closed_at) AS closed_at,
+           -- greatest/least skip NULLs: without the filter, a resolution that meets no
+           -- business interval would count whole
            coalesce(sum(date_diff('microsecond', greatest(h.start_at, c.escalated_at),
-                                  least(h.end_at, c.closed_at))), 0) AS business_us
+                                  least(h.end_at, c.closed_at)))
+                    FILTER (WHERE h.start_at IS NOT NULL), 0) AS business_us
     FROM closed AS c
     LEFT JOIN business_hours AS h ON h.start_at < c.closed_at AND h.end_at > c.escalated_at
     GROUP BY c.conversation_id

@@ -1,0 +1,275 @@
+"""The Team Performance page in a real headless Chromium against a real server: the tiles,
+chart, CSAT breakdown and teammates table show the hand-worked numbers of `test_team`
+(section 5 of the SPEC), the department and teammate pickers filter them, the settings
+dialog edits business hours, French, empty and error states, accessibility, and the
+README's screenshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from browser import (
+    DEVICES,
+    PASSWORD,
+    SCREENSHOTS_ENV,
+    axe_violations,
+    new_page,
+    open_path,
+    series,
+    tile,
+    wait_ready,
+)
+from playwright.sync_api import Page, expect
+from server import Server
+from test_team import scenario
+
+from convoscope import accounts, demo, ingest
+from convoscope.events import validate_batch
+from convoscope.store import Store
+
+RANGE = "from=2026-11-10&to=2026-11-11"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("web-team")
+    db = tmp / "web.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("shop", "America/Toronto")
+        ingest.store_events(store, "shop", validate_batch(scenario(), "shop"))
+        accounts.create_user(store, "boss@shop.test", "shop", "admin", PASSWORD)
+        store.ensure_workspace("demo")
+        records = list(demo.generate(days=28, per_day=160, seed=5, end=date(2026, 11, 20)))
+        ingest.store_events(store, "demo", validate_batch(records, "demo"))
+        accounts.create_user(store, "boss@demo.test", "demo", "admin", PASSWORD)
+    srv = Server(db, tmp / "server.log").start()
+    yield srv
+    srv.stop()
+
+
+def open_team(page: Page, server, query: str, state: str = "ready") -> None:
+    open_path(page, server, "/team", query, state)
+
+
+def rows(page: Page, table: str) -> list[list[str]]:
+    cells = page.locator(f"#{table} tbody tr")
+    return [r.inner_text().split("\t") for r in cells.all()]
+
+
+def test_tiles_show_the_hand_worked_numbers(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    # initial response [120, 180, 600]; response [120, 600]; resolution [540, 1170]
+    assert tile(page, "initial_response") == "5 min 0 s"
+    assert (
+        tile(page, "initial_response", "split") == "Median 3 min 0 s · 90th percentile 8 min 36 s"
+    )
+    assert tile(page, "response") == "6 min 0 s"
+    assert tile(page, "resolution") == "14 min 15 s"
+    assert tile(page, "resolution_business") == "14 min 15 s"  # no hours set: 24/7
+    assert tile(page, "csat") == "3.50 / 5"
+    assert tile(page, "csat", "split") == "4 surveys"
+    assert [tile(page, n) for n in ("transfers", "addressed", "closed")] == ["2", "3", "2"]
+    # previous period: F alone (initial response 120 s, one transfer and close)
+    assert tile(page, "initial_response", "change") == "▲ +150% vs previous period (2 min 0 s)"
+    change = page.locator("#tile-initial_response .change")
+    assert change.get_attribute("data-trend") == "worse"  # slower is worse
+    assert page.locator("#tile-transfers .change").get_attribute("data-trend") == "better"
+    assert tile(page, "csat", "change") == "No data in the previous period"
+    assert page.locator("h1").inner_text() == "Team performance"
+    assert page.locator("nav a[aria-current=page]").inner_text() == "Team performance"
+
+
+def test_efficiency_chart_and_legend(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    # minutes on the left axis, CSAT means as bars on the right
+    assert series(page, "chart-efficiency") == [[2.5, 10], [6, None], [9, 19.5], [3.5, 3.5]]
+    page.click("#chart-efficiency + details summary")
+    assert rows(page, "table-efficiency") == [
+        ["Tue, Nov 10", "2 min 30 s", "6 min 0 s", "9 min 0 s", "3.50"],
+        ["Wed, Nov 11", "10 min 0 s", "—", "19 min 30 s", "3.50"],
+    ]
+    csat = page.locator("#efficiency-legend [data-series=csat]")
+    assert csat.get_attribute("aria-pressed") == "true"
+    csat.click()
+    expect(csat).to_have_attribute("aria-pressed", "false")
+    selected = page.evaluate(
+        "window.convoscope.charts['chart-efficiency'].getOption().legend[0].selected"
+    )
+    assert [name for name, on in selected.items() if not on] == ["CSAT"]
+
+
+def test_csat_breakdown_at_three_scales(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+
+    def donut() -> list[tuple[str, int]]:
+        return [(x["name"], x["value"]) for x in series(page, "chart-csat")[0]]
+
+    # scores 5, 2, 3, 4 (the orphan survey's 1 is outside every conversation)
+    assert donut() == [
+        ("Score 5", 1),
+        ("Score 4", 1),
+        ("Score 3", 1),
+        ("Score 2", 1),
+        ("Score 1", 0),
+    ]
+    page.click("[data-csat='3']")
+    page.wait_for_function("window.convoscope.state.csat === '3'")
+    assert donut() == [("Positive (4-5)", 2), ("Neutral (3)", 1), ("Negative (1-2)", 1)]
+    assert "csat=3" in page.url
+    page.click("[data-csat='2']")
+    page.wait_for_function("window.convoscope.state.csat === '2'")
+    assert donut() == [("Positive (4-5)", 2), ("Negative (1-3)", 2)]
+    assert page.locator("[data-csat='2']").get_attribute("aria-pressed") == "true"
+
+
+def test_teammates_table_sorts(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    assert rows(page, "table-teammates") == [
+        ["amy", "6 min 30 s", "—", "9 min 0 s", "9 min 0 s", "4.00 (2)", "2", "1"],
+        ["bo", "2 min 0 s", "6 min 0 s", "—", "—", "3.00 (2)", "2", "0"],
+        ["Unknown teammate", "—", "—", "19 min 30 s", "19 min 30 s", "—", "0", "1"],
+    ]
+    page.click("#table-teammates .sort[data-sort=initial_response]")
+    page.wait_for_function("window.convoscope.state.sort === 'initial_response'")
+    assert [r[0] for r in rows(page, "table-teammates")] == ["bo", "amy", "Unknown teammate"]
+    page.click("#table-teammates .sort[data-sort=initial_response]")
+    page.wait_for_function("window.convoscope.state.sort === '-initial_response'")
+    assert [r[0] for r in rows(page, "table-teammates")] == ["amy", "bo", "Unknown teammate"]
+    header = page.locator("#table-teammates th[aria-sort]")
+    assert (
+        header.get_attribute("aria-sort") == "descending" and "sort=-initial_response" in page.url
+    )
+
+
+def test_department_and_teammate_pickers(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    page.click("#departments summary")
+    labels = page.locator("#departments-options label")
+    assert [x.inner_text() for x in labels.all()] == ["No department", "Returns", "Sales"]
+    page.click("#departments-clear")
+    page.check("#departments-options input[value='(none)']")
+    page.wait_for_function("window.convoscope.data.departments !== null")
+    wait_ready(page)
+    assert "departments=%28none%29" in page.url or "departments=(none)" in page.url
+    assert page.locator("#departments-summary").inner_text() == "Departments: No department"
+    assert tile(page, "initial_response") == "6 min 0 s"  # B and C: [120, 600]
+    assert tile(page, "csat") == "2.50 / 5"
+    expect(page.locator("#departments-all")).to_be_visible()  # the picker stays open
+    page.click("#departments-all")
+    page.wait_for_function("window.convoscope.data.departments === null")
+    page.click("#teammates summary")
+    page.fill("#teammates-search", "AM")
+    visible = page.locator("#teammates-options label:visible")
+    assert [x.inner_text() for x in visible.all()] == ["amy"]
+    page.click("#teammates-clear")
+    page.check("#teammates-options input[value=amy]")
+    page.wait_for_function("window.convoscope.data.teammates !== null")
+    wait_ready(page)
+    assert [r[0] for r in rows(page, "table-teammates")] == ["amy"]
+    assert tile(page, "closed") == "1" and "teammates=amy" in page.url
+    page.click("nav a[data-page='/']")  # the filters go along to the overview
+    page.wait_for_url(lambda url: "/team" not in url)
+    wait_ready(page)
+    assert "teammates=amy" in page.url and page.evaluate("window.convoscope.data.teammates") == [
+        "amy"
+    ]
+
+
+def test_teammates_csv_download(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    with page.expect_download() as info:
+        page.click("#export")
+    download = info.value
+    assert download.suggested_filename == "teammates_shop_2026-11-10_2026-11-11.csv"
+    table = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert [row[0] for row in table[1:]] == ["amy", "bo", "Unknown teammate"]
+    assert table[1][table[0].index("closed_conversations")] == "1"
+
+
+def test_french(browser, server):
+    page = new_page(browser, server, locale="fr-CA")
+    open_team(page, server, RANGE)
+    assert page.locator("h1").inner_text() == "Performance de l’équipe"
+    assert tile(page, "csat") == "3,50 / 5"
+    assert tile(page, "initial_response", "split").startswith("Médiane 3 min 0 s")
+    assert tile(page, "initial_response", "change").startswith("▲ +150\u00a0%")
+    assert rows(page, "table-teammates")[2][0] == "Agent inconnu"
+    assert page.locator("#export").inner_text() == "Exporter les agents (CSV)"
+
+
+def test_empty_and_error_states(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, "from=2026-01-01&to=2026-01-02&lang=en", state="empty")
+    expect(page.locator("#empty")).to_be_visible()
+    page.route(
+        "**/v1/team?*",
+        lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"detail": "boom"}'
+        ),
+    )
+    page.click("[data-period=last_30_days]")
+    wait_ready(page, "error")
+    expect(page.locator("#error-text")).to_have_text("The figures could not be loaded (boom).")
+    page.unroute("**/v1/team?*")
+    page.click("#retry")
+    wait_ready(page, "ready", "empty")
+
+
+def test_settings_dialog_edits_business_hours(browser, server):
+    page = new_page(browser, server)
+    open_team(page, server, RANGE + "&lang=en")
+    page.click("#settings-open")
+    expect(page.locator("#settings")).to_be_visible()
+    assert page.locator("#settings-tz").input_value() == "America/Toronto"
+    page.fill("#hours-tuesday", "9am")
+    page.click("#settings-save")
+    expect(page.locator("#settings-error")).to_have_text(
+        "Tuesday: “9am” is not a span like 09:00-17:00."
+    )
+    # A (Tuesday): 10:01-10:10 counts from 10:05 = 300 s; C (Wednesday, no hours): 0 s
+    page.fill("#hours-tuesday", "10:05-17:00")
+    page.click("#settings-save")
+    expect(page.locator("#settings")).to_be_hidden()
+    expect(page.locator("#tile-resolution_business .value")).to_have_text("2 min 30 s")
+    assert tile(page, "resolution") == "14 min 15 s"  # the clock time is unchanged
+    page.click("#settings-open")
+    expect(page.locator("#hours-tuesday")).to_have_value("10:05-17:00")
+    page.fill("#hours-tuesday", "")  # every day empty: none set, 24/7 again
+    page.click("#settings-save")
+    expect(page.locator("#tile-resolution_business .value")).to_have_text("14 min 15 s")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_accessibility_audit(browser, server, lang):
+    page = new_page(browser, server, email="boss@demo.test")
+    open_team(page, server, f"from=2026-11-07&to=2026-11-20&lang={lang}")
+    page.click("#chart-efficiency + details summary")
+    page.click("#chart-csat + details summary")
+    assert axe_violations(page) == []
+    page.click("#settings-open")
+    expect(page.locator("#settings")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_screenshots(browser, server, lang, device, tmp_path):
+    page = new_page(browser, server, email="boss@demo.test", viewport=DEVICES[device])
+    open_team(page, server, f"from=2026-11-07&to=2026-11-20&lang={lang}")
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"team-{lang}-{device}.png"), full_page=True)
+    assert page.evaluate("window.convoscope.data.tiles.addressed_conversations") > 500
+    assert page.locator("#table-teammates tbody tr").count() >= 5
+    assert page.evaluate("document.documentElement.scrollWidth") <= DEVICES[device][0]
