@@ -194,6 +194,11 @@ def test_conversations_drill_down(env):
         "/v1/conversations", params={**PERIOD, "department": "Returns", "anchor": "closed_at"}
     ).json()
     assert {i["conversation_id"] for i in returns["items"]} == {"web_chat-ann-1", "email-eve-2"}
+    both = c.get(  # the page's departments filter and the drill-down's department together
+        "/v1/conversations",
+        params={**PERIOD, "departments": "Returns,Sales", "department": "Returns"},
+    ).json()
+    assert {i["conversation_id"] for i in both["items"]} == {"web_chat-ann-1", "email-eve-2"}
     none = c.get("/v1/conversations", params={**PERIOD, "department": ""}).json()
     assert [i["conversation_id"] for i in none["items"]] == ["messenger-ann-1"]
     teammate = c.get("/v1/conversations", params={**PERIOD, "support_type": "teammate"}).json()

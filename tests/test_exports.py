@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from browser import new_page, open_path
+from server import Server
 from typer.testing import CliRunner
 
 from convoscope import accounts, exports, ingest
@@ -188,27 +190,18 @@ def test_api_csvs_and_headers(db):
             }
 
 
-def test_page_shows_names_as_text(db):
-    from playwright.sync_api import sync_playwright
-    from server import Server
-    from test_web import ARGS, CHROMIUM, PASSWORD
-
+def test_page_shows_names_as_text(db, browser):
     server = Server(db, db.parent / "server.log").start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(locale="en-CA", bypass_csp=True).new_page()
-            page.goto(f"{server.url}/login")
-            page.fill("#email", "boss@h.test")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/?**")
-            page.goto(f"{server.url}/?from=2026-11-10&to=2026-11-10&lang=en")
-            page.wait_for_function("document.body.dataset.state === 'ready'")
-            cells = page.locator("#table-departments tbody th").all_text_contents()
-            assert set(cells) == {*DEPARTMENTS, "No department"}
-            assert page.locator("img[src=x]").count() == 0
-            assert page.locator("#workspace").inner_text() == WORKSPACE
-            browser.close()
+        page = new_page(browser, server, email="boss@h.test")
+        open_path(page, server, "/", "from=2026-11-10&to=2026-11-10&lang=en")
+        cells = page.locator("#table-departments tbody th").all_text_contents()
+        assert set(cells) == {*DEPARTMENTS, "No department"}
+        assert page.locator("img[src=x]").count() == 0
+        assert page.locator("#workspace").inner_text() == WORKSPACE
+        page.click("#departments summary")
+        options = page.locator("#departments-options label").all_text_contents()
+        assert set(options) == {*DEPARTMENTS, "No department"}
+        assert page.locator("img[src=x]").count() == 0
     finally:
         server.stop()

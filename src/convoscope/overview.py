@@ -341,15 +341,16 @@ def conversations(
           AND {scope.conversation("c")}
           AND ($engaged IS NULL OR engaged = $engaged)
           AND ($support IS NULL OR support_type = $support)
-          AND (NOT $by_department OR (closed_at IS NOT NULL
-               AND department IS NOT DISTINCT FROM $department))
+          AND (NOT $drill_by_department OR (closed_at IS NOT NULL
+               AND department IS NOT DISTINCT FROM $drill_department))
     """
     params = {
         **_params(filt.query, filt.query.period),
         "engaged": filt.engaged,
         "support": filt.support_type,
-        "by_department": filt.department is not None,
-        "department": filt.department or None,
+        # not `by_department`/`departments`: those are the departments filter's (see scope)
+        "drill_by_department": filt.department is not None,
+        "drill_department": filt.department or None,
     }
     con = store.con
     page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
