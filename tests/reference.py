@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 INACTIVITY = timedelta(minutes=10)
 ESCALATED_INACTIVITY = timedelta(hours=24)
@@ -195,6 +196,29 @@ def _durations(values: list[int]) -> dict[str, Any]:
     }
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+QUARTER = timedelta(minutes=15)
+
+
+def business_us(
+    start: datetime, end: datetime, hours: dict[str, list[list[str]]] | None, timezone: str
+) -> int:
+    """Microseconds of [start, end) (naive UTC) whose local wall-clock time lies in a span,
+    walked a UTC quarter-hour at a time. Only for spans on quarter hours in zones whose offsets
+    are whole quarter hours: then each quarter is wholly inside or outside the hours."""
+    if hours is None or not any(hours.values()):
+        return (end - start) // timedelta(microseconds=1)
+    zone, total = ZoneInfo(timezone), timedelta(0)
+    chunk = start.replace(minute=start.minute // 15 * 15, second=0, microsecond=0)
+    while chunk < end:
+        local = chunk.replace(tzinfo=UTC).astimezone(zone)
+        clock = local.strftime("%H:%M")
+        if any(a <= clock < b for a, b in hours.get(WEEKDAYS[local.weekday()], [])):
+            total += min(end, chunk + QUARTER) - max(start, chunk)
+        chunk += QUARTER
+    return total // timedelta(microseconds=1)
+
+
 def team_tiles(
     events: list[dict[str, Any]],
     start: datetime,
@@ -202,9 +226,11 @@ def team_tiles(
     *,
     departments: set[str | None] | None = None,
     teammates: set[str] | None = None,
+    hours: dict[str, list[list[str]]] | None = None,
+    timezone: str = "America/Toronto",
 ) -> dict[str, Any]:
-    """SPEC section 5's tiles over [start, end) (naive UTC), business hours 24/7, walked from
-    the events: each element's items, attributed and anchored as the spec's table says."""
+    """SPEC section 5's tiles over [start, end) (naive UTC), walked from the events: each
+    element's items, attributed and anchored as the spec's table says."""
     cut, _ = _cut(events)
     facts = {c["conversation_id"]: c for c in walk(events)[0]}
     kept = {
@@ -268,7 +294,9 @@ def team_tiles(
         "initial_response_seconds": _durations(initial),
         "response_seconds": _durations(response),
         "resolution_seconds": _durations(resolutions),
-        "resolution_business_seconds": _durations(resolutions),
+        "resolution_business_seconds": _durations(
+            [business_us(c["escalated_at"], c["closed_at"], hours, timezone) for c in closed]
+        ),
         "csat": {
             "mean": round(sum(scores) / len(scores), 6) if scores else None,
             "count": len(scores),

@@ -236,10 +236,27 @@ FILTERS = [
 ]
 
 
+# Business hours for the team walk: none, weekdays, a span that starts mid-morning on one day
+# only (a resolution on another day counts nothing), and every day.
+HOURS = [
+    None,
+    {d: [["09:00", "17:00"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+    {"wednesday": [["10:15", "12:00"], ["13:00", "24:00"]]},
+    {d: [["00:00", "24:00"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+    | {"saturday": [["00:00", "24:00"]], "sunday": [["00:00", "24:00"]]},
+]
+
+
 @SETTINGS
-@given(scripts(), st.sampled_from(FILTERS), st.sampled_from(["2026-11-10", "2026-11-11"]))
-def test_team_tiles_match_an_independent_walk(events, filters, first_day):
+@given(
+    scripts(),
+    st.sampled_from(FILTERS),
+    st.sampled_from(["2026-11-10", "2026-11-11"]),
+    st.sampled_from(HOURS),
+)
+def test_team_tiles_match_an_independent_walk(events, filters, first_day, hours):
     store = fresh_store()
+    store.update_workspace("w", "America/Toronto", hours)
     ingest(store, [events])
     q = Query.build(
         "w", timezone="America/Toronto", date_from=first_day, date_to="2026-11-13", **filters
@@ -254,10 +271,39 @@ def test_team_tiles_match_an_independent_walk(events, filters, first_day):
         if departments is None
         else {None if departments == "(none)" else departments},
         teammates=set(filters["teammates"].split(",")) if "teammates" in filters else None,
+        hours=hours,
     )
     tiles = team.run(store, q).tiles.model_dump()
     tiles.pop("previous")
     assert tiles == expected
+
+
+@st.composite
+def resolutions(draw) -> list[dict]:
+    """Escalated conversations closed within 23 hours, starting over five days (a weekend
+    included), at any second: the business time of their resolutions is the point."""
+    events = []
+    for n in range(draw(st.integers(1, 6))):
+        start = START + timedelta(seconds=draw(st.integers(0, 5 * 86_400)))
+        length = timedelta(seconds=draw(st.integers(1, 23 * 3600)))
+        base = {"channel": "web_chat", "customer_id": f"r{n}"}
+        events += [
+            {**base, "event_id": f"r{n}-t", "ts": start.isoformat(), "type": "transfer_request"},
+            {**base, "event_id": f"r{n}-c", "ts": (start + length).isoformat(), "type": "close"},
+        ]
+    return events
+
+
+@SETTINGS
+@given(resolutions(), st.sampled_from(HOURS[1:]))
+def test_business_time_of_resolutions_matches_a_quarter_hour_walk(events, hours):
+    store = fresh_store()
+    store.update_workspace("w", "America/Toronto", hours)
+    ingest(store, [events])
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-16")
+    expected = team_tiles(events, q.period.start, q.period.end, hours=hours)
+    tiles = team.run(store, q).tiles
+    assert tiles.resolution_business_seconds.model_dump() == expected["resolution_business_seconds"]
 
 
 @SETTINGS
