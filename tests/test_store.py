@@ -59,3 +59,21 @@ def test_a_version_6_file_gets_its_new_facts_when_the_cli_opens_it(tmp_path):
         assert store.con.execute("SELECT count(*) FROM conversation_events").fetchall() == [(3,)]
     with Store(path) as store:
         assert not store.derived_outdated  # rebuilt once, not at every start
+
+
+def test_erasing_a_customer_leaves_no_row_of_theirs_in_any_table(store):
+    s = Script("gone", "web_chat").customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
+    s.customer_msg(at(3)).teammate(at(4), "amy").close(at(5), "Returns", "amy").csat(at(6), 4)
+    load(store, s.events + Script("stays").customer_msg(at(0)).events)
+    store.erase_customer("w", "gone")
+    tables = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'customer_id'"
+        ).fetchall()
+    ]
+    assert "conversation_events" in tables and "events" in tables
+    for table in tables:
+        rows = store.con.execute(f"SELECT customer_id FROM {table}").fetchall()
+        assert ("gone",) not in rows, table
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(1,)]

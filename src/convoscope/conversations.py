@@ -23,7 +23,7 @@ from functools import cache
 import duckdb
 import sqlglot
 
-from convoscope.store import Store
+from convoscope.store import DERIVED_TABLES, Store
 
 THREAD = "workspace, channel, customer_id"
 
@@ -214,15 +214,6 @@ FROM candidates AS k
 JOIN workspaces AS ws ON ws.name = k.workspace
 WHERE k.rank_from_last = 1
 """
-
-DERIVED_TABLES = (
-    "conversations",
-    "conversation_teammates",
-    "orphan_closes",
-    "surveys",
-    "response_waits",
-    "conversation_events",
-)
 
 
 @cache

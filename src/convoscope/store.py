@@ -169,6 +169,16 @@ MIGRATIONS: tuple[str, ...] = (
 # rebuilt (`Store.derived_outdated`), or the new facts stay empty for its old conversations.
 DERIVED_MIGRATIONS = frozenset({6, 7})
 assert len(MIGRATIONS) == SCHEMA_VERSION
+# The tables derived from `events` (see `conversations`), each keyed by thread: re-cut, erased
+# and rebuilt together.
+DERIVED_TABLES = (
+    "conversations",
+    "conversation_teammates",
+    "orphan_closes",
+    "surveys",
+    "response_waits",
+    "conversation_events",
+)
 
 
 def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -440,14 +450,7 @@ class Store:
         """Delete every event and derived row of one customer (right to be forgotten)."""
         counts: dict[str, int] = {}
         with self.transaction() as con:
-            for table in (
-                "events",
-                "conversations",
-                "conversation_teammates",
-                "orphan_closes",
-                "surveys",
-                "response_waits",
-            ):
+            for table in ("events", *DERIVED_TABLES):
                 (counts[table],) = only_row(
                     con,
                     f"DELETE FROM {table} WHERE workspace = ? AND customer_id = ?",

@@ -26,13 +26,13 @@ import rich.progress
 import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from convoscope import accounts, conversations, demo, ingest, overview
+from convoscope import accounts, demo, ingest, overview
 from convoscope.adapters.files import BATCH_SIZE
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_overview
 from convoscope.events import Event, validate_batch
 from convoscope.query import QueryParams
-from convoscope.store import Store
+from convoscope.store import DERIVED_TABLES, Store
 
 MAX_CONNECTIONS = 500
 KEEP_ALIVE_SECONDS = 5
@@ -195,7 +195,7 @@ def demo_(
         ws = store.ensure_workspace(workspace)
         store.update_workspace(workspace, ws.timezone, demo.BUSINESS_HOURS)
         with store.transaction() as con:
-            for table in ("events", *conversations.DERIVED_TABLES):
+            for table in ("events", *DERIVED_TABLES):
                 con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
         started = time.perf_counter()
         records = demo.generate(
