@@ -79,7 +79,7 @@ def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> Ap
 def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:
     """The workspace's conversations as dicts, in (channel, customer, start) order."""
     cur = store.con.execute(
-        "SELECT * FROM conversations WHERE workspace = ? "
+        "SELECT * EXCLUDE (thread_key) FROM conversations WHERE workspace = ? "
         "ORDER BY channel, customer_id, started_at, ended_at, conversation_id",
         [workspace],
     )

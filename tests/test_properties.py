@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import surveys, team_tiles, waits, walk
 
 from convoscope import conversations, overview, team
 from convoscope import ingest as write
+from convoscope import store as store_module
 from convoscope.events import validate_batch
 from convoscope.query import Query
 from convoscope.store import Store
@@ -82,7 +84,7 @@ def ingest(store: Store, batches: list[list[dict]]) -> None:
 
 def stored(store: Store) -> list[dict]:
     cur = store.con.execute(  # a total order: two conversations may start at one instant
-        "SELECT * FROM conversations "
+        "SELECT * EXCLUDE (thread_key) FROM conversations "
         "ORDER BY channel, customer_id, started_at, ended_at, conversation_id"
     )
     names = [d[0] for d in cur.description]
@@ -173,6 +175,23 @@ def test_incremental_refresh_equals_full_recompute(events, size):
     incremental = derived()
     conversations.rebuild(store)
     assert derived() == incremental
+
+
+@SETTINGS
+@given(scripts(), st.integers(min_value=1, max_value=5))
+def test_threads_sharing_a_key_are_cut_as_if_alone(events, size):
+    # Thread keys are digests: two threads may share one. Give every thread of the script the
+    # same key: each write then re-derives them all, and nothing may change.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "thread_key", lambda alias="": "CAST(7 AS UBIGINT)")
+        store = fresh_store()
+        ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
+    assert store.con.execute("SELECT DISTINCT thread_key FROM events").fetchall() == [(7,)]
+    expected, expected_orphans = walk(events)
+    assert stored(store) == sorted(expected, key=key)
+    assert orphans(store) == sorted(expected_orphans)
+    assert stored_surveys(store) == surveys(events)
+    assert stored_waits(store) == waits(events)
 
 
 @SETTINGS

@@ -45,18 +45,37 @@ def test_a_version_6_file_gets_its_new_facts_when_the_cli_opens_it(tmp_path):
     from convoscope.cli.common import open_store
 
     path = tmp_path / "v6.duckdb"
-    with Store(path) as store:  # a file as version 6 left it: conversations without new facts
-        store.ensure_workspace("w", "America/Toronto")
-        load(store, Script().customer_msg(at(0)).transfer(at(1)).teammate(at(2), "ana").events)
-        store.con.execute("ALTER TABLE conversations DROP COLUMN last_responder")
-        store.con.execute("ALTER TABLE conversations DROP COLUMN transferred")
-        store.con.execute("DROP TABLE conversation_events")
-        store.con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    con = duckdb.connect(str(path))  # a file as version 6 left it, with one thread's events
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS[:6]:
+        con.execute(migration)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '6')")
+    con.execute("INSERT INTO workspaces (name, timezone) VALUES ('w', 'America/Toronto')")
+    con.execute(  # a derived row of version 6 (no thread key): the rebuild replaces it
+        "INSERT INTO conversation_teammates VALUES ('w', 'web_chat', 'c1', 'e0', 'ana')"
+    )
+    for seq, (kind, sender, teammate) in enumerate(
+        [
+            ("message", "customer", None),
+            ("transfer_request", None, None),
+            ("message", "teammate", "ana"),
+        ]
+    ):
+        con.execute(
+            "INSERT INTO events (workspace, event_id, seq, ts, channel, customer_id, type, sender,"
+            " teammate_id, welcome) VALUES ('w', ?, ?, TIMESTAMP '2026-11-10 15:00:00' + ?"
+            " * INTERVAL 1 MINUTE, 'web_chat', 'c1', ?, ?, ?, false)",
+            [f"e{seq}", seq + 1, seq, kind, sender, teammate],
+        )
+    con.close()
     with open_store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
         (c,) = convs(store)
         assert c["transferred"] is True and c["last_responder"] == "ana"
         assert store.con.execute("SELECT count(*) FROM conversation_events").fetchall() == [(3,)]
+        assert store.con.execute("SELECT count(*) FROM conversation_teammates").fetchall() == [(1,)]
+        load(store, Script().customer_msg(at(3)).events)  # the thread keys of old events work
+        assert len(convs(store)) == 1
     with Store(path) as store:
         assert not store.derived_outdated  # rebuilt once, not at every start
 

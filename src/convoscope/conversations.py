@@ -10,10 +10,11 @@ a gap longer than the chatbot limit ends the conversation exactly when no escala
 came before it in the segment, because once one has come the conversation holding it lasts
 to the segment's end. That needs `escalated_inactivity >= inactivity`, which workspaces keep.
 
-Refresh is incremental: only threads named in the transaction's `dirty_threads` table (one
-row per thread) are
-recomputed, from all of their events, so late and out-of-order events are handled by the
-same code as everything else and the result equals a full recompute.
+Refresh is incremental: only the threads whose key is in the transaction's `dirty_keys` table
+are recomputed, from all of their events, so late and out-of-order events are handled by the
+same code as everything else and the result equals a full recompute. Their events and derived
+rows are found through the thread-key indexes (see `store.thread_key`), so a write reads its
+threads' rows, not the workspace's history.
 """
 
 from __future__ import annotations
@@ -23,26 +24,22 @@ from functools import cache
 import duckdb
 import sqlglot
 
-from convoscope.store import DERIVED_TABLES, Store
+from convoscope.store import DERIVED_TABLES, Store, copy_events
 
-THREAD = "workspace, channel, customer_id"
-
-# Every event of the dirty threads with its conversation (`conversation_id` is the id of
-# the conversation's first event) and whether it is an orphan close.
+# Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
+# the id of the conversation's first event) and whether it is an orphan close.
 ASSIGN_SQL = """
 WITH ordered AS (
-    SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.type, e.sender,
-           e.teammate_id, e.welcome, e.department,
+    SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.type,
+           e.sender, e.teammate_id, e.welcome, e.department,
            ws.inactivity_seconds, ws.escalated_inactivity_seconds,
            CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END
                AS escalates,
            ROW_NUMBER() OVER thread AS pos,
            LAG(e.ts) OVER thread AS prev_ts,
            LAG(e.type) OVER thread AS prev_type
-    FROM events AS e
+    FROM thread_events AS e
     JOIN workspaces AS ws ON ws.name = e.workspace
-    JOIN dirty_threads AS d
-      ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
     WHERE e.type <> 'csat'
     WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
                       ORDER BY e.ts, e.seq)
@@ -76,8 +73,8 @@ WITH ordered AS (
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS conversation_no
     FROM starts
 )
-SELECT workspace, channel, customer_id, event_id, pos, ts, type, sender, teammate_id, welcome,
-       department, escalates,
+SELECT workspace, channel, customer_id, thread_key, event_id, pos, ts, type, sender, teammate_id,
+       welcome, department, escalates,
        starts_conversation = 1 AND type = 'close' AS orphan,
        FIRST_VALUE(event_id) OVER conversation AS conversation_id,
        MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
@@ -92,7 +89,7 @@ WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversati
 # One row per conversation with every fact of SPEC section 2.
 CONVERSATIONS_SQL = """
 WITH facts AS (
-    SELECT workspace, channel, customer_id, conversation_id,
+    SELECT workspace, channel, customer_id, thread_key, conversation_id,
            MIN(ts) AS started_at,
            MAX(ts) AS ended_at,
            MAX(CASE WHEN type = 'message' AND sender = 'customer'
@@ -118,9 +115,9 @@ WITH facts AS (
                     THEN ts END) AS first_customer_at
     FROM assigned
     WHERE NOT orphan
-    GROUP BY workspace, channel, customer_id, conversation_id
+    GROUP BY workspace, channel, customer_id, thread_key, conversation_id
 )
-SELECT workspace, channel, customer_id, conversation_id, started_at, ended_at,
+SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at, ended_at,
        DATE_DIFF('microsecond', started_at, ended_at) AS duration_us,
        engaged, escalated_at, transfer_requests,
        CASE WHEN teammate_messages > 0 THEN 'teammate' ELSE 'chatbot' END AS support_type,
@@ -140,7 +137,8 @@ FROM facts
 # teammate message whose count is one more than the count at the wait's start.
 WAITS_SQL = """
 WITH talk AS (
-    SELECT workspace, channel, customer_id, conversation_id, pos, ts, sender, teammate_id,
+    SELECT workspace, channel, customer_id, thread_key, conversation_id, pos, ts, sender,
+           teammate_id,
            LAG(sender) OVER (PARTITION BY workspace, channel, customer_id, conversation_id
                              ORDER BY pos) AS previous_sender,
            SUM(CASE WHEN sender = 'teammate' THEN 1 ELSE 0 END) OVER (
@@ -149,7 +147,7 @@ WITH talk AS (
     FROM assigned
     WHERE NOT orphan AND type = 'message' AND sender IN ('customer', 'teammate')
 )
-SELECT w.workspace, w.channel, w.customer_id, w.conversation_id, w.ts AS waited_from,
+SELECT w.workspace, w.channel, w.customer_id, w.thread_key, w.conversation_id, w.ts AS waited_from,
        a.ts AS answered_at, a.teammate_id, DATE_DIFF('microsecond', w.ts, a.ts) AS response_us
 FROM talk AS w
 JOIN talk AS a
@@ -160,7 +158,7 @@ WHERE w.sender = 'customer' AND w.previous_sender = 'teammate'
 """
 
 TEAMMATES_SQL = """
-SELECT DISTINCT workspace, channel, customer_id, conversation_id, teammate_id
+SELECT DISTINCT workspace, channel, customer_id, thread_key, conversation_id, teammate_id
 FROM assigned
 WHERE NOT orphan AND teammate_id IS NOT NULL
 """
@@ -168,13 +166,14 @@ WHERE NOT orphan AND teammate_id IS NOT NULL
 # The events that event-anchored metrics count (messages, transfer requests), each with its
 # conversation, so that the department and teammate filters reach them (SPEC section 3).
 EVENTS_SQL = """
-SELECT workspace, channel, customer_id, conversation_id, ts, type, sender, teammate_id
+SELECT workspace, channel, customer_id, thread_key, conversation_id, ts, type, sender,
+       teammate_id
 FROM assigned
 WHERE type IN ('message', 'transfer_request')
 """
 
 ORPHANS_SQL = """
-SELECT workspace, channel, customer_id, event_id, ts FROM assigned WHERE orphan
+SELECT workspace, channel, customer_id, thread_key, event_id, ts FROM assigned WHERE orphan
 """
 
 # Rule 5: each survey of the dirty threads with the conversation it belongs to (null: orphan),
@@ -183,21 +182,17 @@ SELECT workspace, channel, customer_id, event_id, ts FROM assigned WHERE orphan
 # Surveys are no activity: ASSIGN_SQL leaves them out of the cut.
 SURVEYS_SQL = """
 WITH surveys AS (
-    SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.score
-    FROM events AS e
-    JOIN dirty_threads AS d
-      ON d.workspace = e.workspace AND d.channel = e.channel AND d.customer_id = e.customer_id
+    SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.score
+    FROM thread_events AS e
     WHERE e.type = 'csat'
 ), starts AS (
     SELECT c.workspace, c.channel, c.customer_id, c.conversation_id, c.started_at, c.ended_at,
            first_event.seq AS first_seq
-    FROM conversations AS c
-    JOIN dirty_threads AS d
-      ON d.workspace = c.workspace AND d.channel = c.channel AND d.customer_id = c.customer_id
-    JOIN events AS first_event
+    FROM derived_conversations AS c
+    JOIN thread_events AS first_event
       ON first_event.workspace = c.workspace AND first_event.event_id = c.conversation_id
 ), candidates AS (
-    SELECT s.workspace, s.channel, s.customer_id, s.event_id, s.ts, s.score,
+    SELECT s.workspace, s.channel, s.customer_id, s.thread_key, s.event_id, s.ts, s.score,
            c.conversation_id, c.ended_at,
            ROW_NUMBER() OVER (PARTITION BY s.workspace, s.event_id
                               ORDER BY c.started_at DESC, c.first_seq DESC) AS rank_from_last
@@ -206,7 +201,7 @@ WITH surveys AS (
       ON c.workspace = s.workspace AND c.channel = s.channel AND c.customer_id = s.customer_id
      AND (c.started_at < s.ts OR (c.started_at = s.ts AND c.first_seq < s.seq))
 )
-SELECT k.workspace, k.channel, k.customer_id, k.event_id, k.ts, k.score,
+SELECT k.workspace, k.channel, k.customer_id, k.thread_key, k.event_id, k.ts, k.score,
        CASE WHEN DATE_DIFF('microsecond', k.ended_at, k.ts)
                  <= CAST(ws.csat_window_seconds AS BIGINT) * 1000000
             THEN k.conversation_id END AS conversation_id
@@ -222,32 +217,31 @@ def sql(statement: str, dialect: str) -> str:
     return sqlglot.transpile(statement, read="duckdb", write=dialect, pretty=True)[0]
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the conversations of every thread in `dirty_threads`, inside the caller's
-    transaction."""
+def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
+    """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
+    caller's transaction. Their derived rows are deleted first; with `everything`, every
+    derived row is (a rebuild also clears rows that predate the thread keys)."""
+    copy_events(con, "thread_events", "thread_key", "dirty_keys")
+    keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
     for table in DERIVED_TABLES:
-        con.execute(
-            f"DELETE FROM {table} AS t USING dirty_threads AS d "
-            "WHERE t.workspace = d.workspace AND t.channel = d.channel "
-            "AND t.customer_id = d.customer_id"
-        )
+        con.execute(f"DELETE FROM {table} {keyed}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
-    con.execute(f"INSERT INTO conversations BY NAME {CONVERSATIONS_SQL}")
-    con.execute(f"INSERT INTO conversation_teammates {TEAMMATES_SQL}")
-    con.execute(f"INSERT INTO orphan_closes {ORPHANS_SQL}")
-    con.execute(f"INSERT INTO surveys {SURVEYS_SQL}")
-    con.execute(f"INSERT INTO response_waits {WAITS_SQL}")
-    con.execute(f"INSERT INTO conversation_events {EVENTS_SQL}")
-    con.execute("DROP TABLE assigned")
-    con.execute("DROP TABLE dirty_threads")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
+    con.execute("INSERT INTO conversations BY NAME SELECT * FROM derived_conversations")
+    con.execute(f"INSERT INTO conversation_teammates BY NAME {TEAMMATES_SQL}")
+    con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL}")
+    con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL}")
+    con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL}")
+    con.execute(f"INSERT INTO conversation_events BY NAME {EVENTS_SQL}")
+    for table in ("derived_conversations", "assigned", "thread_events", "dirty_keys"):
+        con.execute(f"DROP TABLE {table}")
 
 
-def rebuild(store: Store, workspace: str | None = None) -> None:
-    """Recompute every conversation from scratch (of one workspace, or all)."""
+def rebuild(store: Store) -> None:
+    """Recompute every conversation from scratch."""
     with store.transaction() as con:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE dirty_threads AS SELECT DISTINCT {THREAD} FROM events "
-            "WHERE $ws IS NULL OR workspace = $ws",
-            {"ws": workspace},
+            "CREATE OR REPLACE TEMP TABLE dirty_keys AS "
+            "SELECT DISTINCT thread_key AS key FROM events"
         )
-        refresh(con)
+        refresh(con, everything=True)

@@ -27,7 +27,34 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+
+
+# Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
+# a thread's (workspace, channel, customer_id), an event key of an event's (workspace, event_id);
+# MD5 rather than the engine's hash() so that stored keys never change with an upgrade. ART
+# indexes on them let a write read only the rows of its threads and ids. Two threads may share
+# a key: a write then re-derives both, which changes nothing.
+def thread_key(alias: str = "") -> str:
+    """SQL for the thread key of the row `alias` (a table alias, or none)."""
+    a = f"{alias}." if alias else ""
+    return f"md5_number_lower(concat_ws(chr(31), {a}workspace, {a}channel, {a}customer_id))"
+
+
+def event_key(alias: str = "") -> str:
+    """SQL for the event key of the row `alias`."""
+    a = f"{alias}." if alias else ""
+    return f"md5_number_lower(concat_ws(chr(31), {a}workspace, {a}event_id))"
+
+
+# Key lists up to this size are looked up through the ART indexes of `events` (one probe per
+# key); larger sets (bulk files, rebuilds) are joined, which reads the key column once. The
+# derived tables have no index: an ART index costs about as much disk and memory as the table
+# it serves, and their thread-key column is read in milliseconds.
+INDEX_LOOKUP_KEYS = 5000
+# DuckDB uses an index scan only below this many matching rows (its default, 2,048, is less
+# than the history of a thousand busy threads).
+INDEX_SCAN_MAX_ROWS = 200_000
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -164,10 +191,48 @@ MIGRATIONS: tuple[str, ...] = (
         teammate_id VARCHAR
     );
     """,
+    # Rewritten rather than altered: DuckDB refuses an index over columns updated in the same
+    # transaction. (Adding a column to an indexed table works; dropping one does not.)
+    f"""
+    CREATE TABLE events_v8 (
+        workspace VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR,
+        welcome BOOLEAN NOT NULL,
+        department VARCHAR,
+        score TINYINT,
+        thread_key UBIGINT NOT NULL,
+        event_key UBIGINT NOT NULL
+    );
+    INSERT INTO events_v8 SELECT *, {thread_key()}, {event_key()} FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_v8 RENAME TO events;
+    CREATE INDEX events_thread_key ON events (thread_key);
+    CREATE INDEX events_event_key ON events (event_key);
+    """
+    + "".join(
+        f"""
+    ALTER TABLE {table} ADD COLUMN thread_key UBIGINT;
+    """
+        for table in (
+            "conversations",
+            "conversation_teammates",
+            "orphan_closes",
+            "surveys",
+            "response_waits",
+            "conversation_events",
+        )
+    ),
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
 # rebuilt (`Store.derived_outdated`), or the new facts stay empty for its old conversations.
-DERIVED_MIGRATIONS = frozenset({6, 7})
+DERIVED_MIGRATIONS = frozenset({6, 7, 8})
 assert len(MIGRATIONS) == SCHEMA_VERSION
 # The tables derived from `events` (see `conversations`), each keyed by thread: re-cut, erased
 # and rebuilt together.
@@ -288,6 +353,7 @@ class Store:
                 str(self.path),
                 config={"memory_limit": os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")},
             )
+            self._con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX_ROWS}")
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
@@ -507,7 +573,8 @@ class Store:
             "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, workspace VARCHAR, "
             "event_id VARCHAR, ts TIMESTAMP, "
             "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
-            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR, score TINYINT)"
+            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR, score TINYINT, "
+            "thread_key UBIGINT, event_key UBIGINT)"
         )
         try:
             yield Staging(con)
@@ -516,15 +583,21 @@ class Store:
 
     def append_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, AppendResult]:
         """Move staged events into `events` inside the caller's transaction, per workspace;
-        mark their threads dirty for `conversations.refresh`.
+        name their threads in `dirty_keys` for `conversations.refresh`.
 
         Events whose id is stored (or staged earlier) with the same content are duplicates and
-        skipped; the same id with other content raises ConflictError and stores nothing.
+        skipped; the same id with other content raises ConflictError and stores nothing. Only
+        the stored events sharing an event key with the batch are read (`known`).
         """
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE staged_keys AS SELECT DISTINCT event_key AS key "
+            "FROM staged"
+        )
+        copy_events(con, "known", "event_key", "staged_keys")
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
         conflicts = con.execute(
             f"""
-            SELECT s.event_id FROM staged s JOIN events e
+            SELECT s.event_id FROM staged s JOIN known e
               ON e.workspace = s.workspace AND e.event_id = s.event_id
             WHERE NOT ({same})
             UNION
@@ -539,12 +612,12 @@ class Store:
         (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
         con.execute(
             """
-            INSERT INTO events
-            SELECT workspace, event_id, $base + idx + 1, ts, channel, customer_id, type, sender,
-                   teammate_id, welcome, department, score
+            INSERT INTO events BY NAME
+            SELECT workspace, event_id, $base + idx + 1 AS seq, ts, channel, customer_id, type,
+                   sender, teammate_id, welcome, department, score, thread_key, event_key
             FROM staged s
             WHERE NOT EXISTS (
-                SELECT 1 FROM events e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
+                SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
             QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
             """,
             {"base": base},
@@ -556,14 +629,30 @@ class Store:
             ).fetchall()
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE dirty_threads AS "
-            "SELECT DISTINCT workspace, channel, customer_id FROM events WHERE seq > $base",
+            "CREATE OR REPLACE TEMP TABLE dirty_keys AS "
+            "SELECT DISTINCT thread_key AS key FROM events WHERE seq > $base",
             {"base": base},
         )
+        con.execute("DROP TABLE known")
+        con.execute("DROP TABLE staged_keys")
         return {
             ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
             for ws, n in staged.items()
         }
+
+
+def copy_events(con: duckdb.DuckDBPyConnection, into: str, column: str, keys_table: str) -> None:
+    """Copy into temporary table `into` the stored events whose `column` (a key with an ART
+    index) is one of the keys in `keys_table` (column `key`): index probes when the keys are
+    few (DuckDB probes an index only for constants of the column's own type, hence the typed
+    list); else a semi-join, which reads the key column once."""
+    (count,) = only_row(con, f"SELECT count(*) FROM {keys_table}")
+    select = f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM events WHERE"
+    if count > INDEX_LOOKUP_KEYS:
+        con.execute(f"{select} {column} IN (SELECT key FROM {keys_table})")
+    else:
+        keys = [row[0] for row in con.execute(f"SELECT key FROM {keys_table}").fetchall()]
+        con.execute(f"{select} list_contains($keys::UBIGINT[], {column})", {"keys": keys})
 
 
 class Staging:
@@ -588,7 +677,9 @@ class Staging:
         )
         self._con.register("batch", table)
         try:
-            self._con.execute("INSERT INTO staged SELECT * FROM batch")
+            self._con.execute(
+                f"INSERT INTO staged SELECT *, {thread_key()}, {event_key()} FROM batch"
+            )
         finally:
             self._con.unregister("batch")
         self.count += len(events)
