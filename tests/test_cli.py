@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -438,3 +438,40 @@ def test_team_report_and_teammates_export(tmp_path):
     )
     code, _, err = cli("report", "--page", "staff", "-w", "shop", db=db)
     assert code == 2 and "--page" in err
+
+
+def test_an_upgrade_short_of_memory_says_so_and_is_done_on_the_next_run(tmp_path, monkeypatch):
+    from convoscope import demo, ingest
+    from convoscope.events import validate_batch
+    from convoscope.store import Store
+
+    db = tmp_path / "old.duckdb"
+    with Store(db) as store:  # as a schema upgrade that adds derived facts leaves a file
+        store.ensure_workspace("w")
+        records = list(demo.generate(days=20, per_day=300, seed=1, end=date(2026, 11, 20)))
+        ingest.store_events(store, "w", validate_batch(records, "w"))
+        store.con.execute("INSERT INTO meta VALUES ('derived_outdated', '1')")
+    monkeypatch.setenv("CONVOSCOPE_MEMORY_LIMIT", "4MB")
+    r = runner.invoke(app, ["report", "--db", str(db), "-w", "w", "--period", "last_month"])
+    assert r.exit_code == 1 and "not enough memory to recompute" in r.output
+    assert "Traceback" not in r.output
+    monkeypatch.setenv("CONVOSCOPE_MEMORY_LIMIT", "1GB")
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--db",
+            str(db),
+            "-w",
+            "w",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-20",
+            "--format",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0 and json.loads(r.stdout)["tiles"]["total_conversations"] > 5000
+    with Store(db) as store:
+        assert not store.derived_outdated

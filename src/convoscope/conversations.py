@@ -24,7 +24,7 @@ from functools import cache
 import duckdb
 import sqlglot
 
-from convoscope.store import DERIVED_TABLES, Store, copy_events
+from convoscope.store import DERIVED_TABLES, Store, select_events
 
 # Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
 # the id of the conversation's first event) and whether it is an orphan close.
@@ -221,20 +221,25 @@ def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None
     """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
     caller's transaction. Their derived rows are deleted first; with `everything`, every
     derived row is (a rebuild also clears rows that predate the thread keys)."""
-    copy_events(con, "thread_events", "thread_key", "dirty_keys")
+    thread_events = select_events(con, "thread_events", "thread_key", "dirty_keys")
     keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
     for table in DERIVED_TABLES:
         con.execute(f"DELETE FROM {table} {keyed}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
-    con.execute("INSERT INTO conversations BY NAME SELECT * FROM derived_conversations")
+    # Rows go in time order: a bulk load or a rebuild leaves each table sorted by the time
+    # periods select on, so that a period reads only its row groups (zone maps).
+    con.execute(
+        "INSERT INTO conversations BY NAME SELECT * FROM derived_conversations ORDER BY started_at"
+    )
     con.execute(f"INSERT INTO conversation_teammates BY NAME {TEAMMATES_SQL}")
-    con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL}")
-    con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL}")
-    con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL}")
-    con.execute(f"INSERT INTO conversation_events BY NAME {EVENTS_SQL}")
-    for table in ("derived_conversations", "assigned", "thread_events", "dirty_keys"):
+    con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL} ORDER BY ts")
+    con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
+    con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")
+    con.execute(f"INSERT INTO conversation_events BY NAME {EVENTS_SQL} ORDER BY ts")
+    for table in ("derived_conversations", "assigned", "dirty_keys"):
         con.execute(f"DROP TABLE {table}")
+    con.execute(f"DROP {thread_events} thread_events")
 
 
 def rebuild(store: Store) -> None:
@@ -245,3 +250,5 @@ def rebuild(store: Store) -> None:
             "SELECT DISTINCT thread_key AS key FROM events"
         )
         refresh(con, everything=True)
+        con.execute("DELETE FROM meta WHERE key = 'derived_outdated'")
+    store.derived_outdated = False

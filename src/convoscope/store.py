@@ -231,7 +231,8 @@ MIGRATIONS: tuple[str, ...] = (
     ),
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
-# rebuilt (`Store.derived_outdated`), or the new facts stay empty for its old conversations.
+# rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
+# interrupted rebuild is done again), or the new facts stay empty for its old conversations.
 DERIVED_MIGRATIONS = frozenset({6, 7, 8})
 assert len(MIGRATIONS) == SCHEMA_VERSION
 # The tables derived from `events` (see `conversations`), each keyed by thread: re-cut, erased
@@ -333,6 +334,11 @@ _EVENT_SCHEMA = pa.schema(
 )
 
 
+def memory_limit() -> str:
+    """DuckDB's memory cap: `CONVOSCOPE_MEMORY_LIMIT`, default 1GB (see `Store`)."""
+    return os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")
+
+
 class StoreBusy(RuntimeError):
     """The database file is held by another process (DuckDB allows one writer process)."""
 
@@ -351,7 +357,7 @@ class Store:
         try:
             self._con = duckdb.connect(
                 str(self.path),
-                config={"memory_limit": os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")},
+                config={"memory_limit": memory_limit()},
             )
             self._con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX_ROWS}")
         except duckdb.IOException as exc:
@@ -398,12 +404,19 @@ class Store:
                 f"({SCHEMA_VERSION}); upgrade convoscope"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            if target in DERIVED_MIGRATIONS and version > 0:
-                self.derived_outdated = True
             con.begin()
             con.execute(MIGRATIONS[target - 1])
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
+            if target in DERIVED_MIGRATIONS and version > 0:  # cleared by conversations.rebuild
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_outdated', '1')")
             con.commit()
+        self.derived_outdated = (
+            first_row(con, "SELECT 1 FROM meta WHERE key = 'derived_outdated'") is not None
+        )
+        if version < SCHEMA_VERSION:
+            # Write new indexes out now: until a checkpoint DuckDB keeps them pinned in memory,
+            # which a rebuild that follows (`derived_outdated`) needs for itself.
+            con.execute("CHECKPOINT")
 
     def probe(self) -> None:
         """Read and commit a write (what `/healthz` checks); raises when either fails."""
@@ -593,7 +606,7 @@ class Store:
             "CREATE OR REPLACE TEMP TABLE staged_keys AS SELECT DISTINCT event_key AS key "
             "FROM staged"
         )
-        copy_events(con, "known", "event_key", "staged_keys")
+        known = select_events(con, "known", "event_key", "staged_keys")
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
         conflicts = con.execute(
             f"""
@@ -633,7 +646,7 @@ class Store:
             "SELECT DISTINCT thread_key AS key FROM events WHERE seq > $base",
             {"base": base},
         )
-        con.execute("DROP TABLE known")
+        con.execute(f"DROP {known} known")
         con.execute("DROP TABLE staged_keys")
         return {
             ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
@@ -641,18 +654,27 @@ class Store:
         }
 
 
-def copy_events(con: duckdb.DuckDBPyConnection, into: str, column: str, keys_table: str) -> None:
-    """Copy into temporary table `into` the stored events whose `column` (a key with an ART
-    index) is one of the keys in `keys_table` (column `key`): index probes when the keys are
-    few (DuckDB probes an index only for constants of the column's own type, hence the typed
-    list); else a semi-join, which reads the key column once."""
+def select_events(con: duckdb.DuckDBPyConnection, name: str, column: str, keys_table: str) -> str:
+    """Make `name` the stored events whose `column` (a key with an ART index) is one of the
+    keys in `keys_table` (column `key`), and return what it is ("TABLE" or "VIEW", for the
+    caller's DROP). Few keys: a temporary table filled by index probes (DuckDB probes an index
+    only for constants of the column's own type, hence the typed list). Many (a bulk file, a
+    rebuild): a view with a semi-join, so that nothing is copied and the table is read once
+    per use."""
     (count,) = only_row(con, f"SELECT count(*) FROM {keys_table}")
-    select = f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM events WHERE"
     if count > INDEX_LOOKUP_KEYS:
-        con.execute(f"{select} {column} IN (SELECT key FROM {keys_table})")
-    else:
-        keys = [row[0] for row in con.execute(f"SELECT key FROM {keys_table}").fetchall()]
-        con.execute(f"{select} list_contains($keys::UBIGINT[], {column})", {"keys": keys})
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM events "
+            f"WHERE {column} IN (SELECT key FROM {keys_table})"
+        )
+        return "VIEW"
+    keys = [row[0] for row in con.execute(f"SELECT key FROM {keys_table}").fetchall()]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM events "
+        f"WHERE list_contains($keys::UBIGINT[], {column})",
+        {"keys": keys},
+    )
+    return "TABLE"
 
 
 class Staging:

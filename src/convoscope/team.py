@@ -115,7 +115,7 @@ WHERE workspace = $ws AND escalated_at IS NOT NULL AND closed_at >= $start AND c
 """
 
 ITEMS_SQL = f"""
-WITH scoped AS (
+WITH scoped AS NOT MATERIALIZED (
     SELECT * FROM conversations AS c
     WHERE c.workspace = $ws AND {scope.conversation("c", teammates=False)}
 ), closed AS (

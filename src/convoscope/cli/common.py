@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from convoscope import conversations
 from convoscope.query import Query, QueryError, QueryParams
-from convoscope.store import Store, StoreBusy, Workspace, default_db_path
+from convoscope.store import Store, StoreBusy, Workspace, default_db_path, memory_limit
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -77,7 +78,16 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
         raise fail(f"cannot open {path} as a convoscope database: {exc}") from None
     if store.derived_outdated:  # an upgrade added conversation facts: derive them for old data
         err.print("Upgrading the database: recomputing conversations...")
-        conversations.rebuild(store)
+        try:
+            conversations.rebuild(store)
+        except duckdb.OutOfMemoryException:
+            store.close()
+            raise fail(
+                "not enough memory to recompute the conversations within "
+                f"CONVOSCOPE_MEMORY_LIMIT ({memory_limit()}); "
+                "nothing was lost: run the command again with a higher limit, "
+                "e.g. CONVOSCOPE_MEMORY_LIMIT=4GB"
+            ) from None
     return store
 
 
