@@ -44,10 +44,13 @@ def in_scope(alias: str, *, teammates: bool = True) -> str:
     """The filters as a condition on a row of a table keyed by conversation (events, waits,
     surveys) named `alias`: its channel, and its conversation matching the other filters."""
     unfiltered = "NOT $by_department" + (" AND $teammates IS NULL" if teammates else "")
+    # The subquery repeats NOT (unfiltered): DuckDB plans the IN whatever the parameters, and
+    # without it would collect every conversation id of the workspace for nothing (about
+    # 80 ms on 1.7 million conversations).
     return (
         f"{CHANNEL.format(a=alias)} AND ({unfiltered} OR {alias}.conversation_id IN ("
-        f"SELECT c.conversation_id FROM conversations AS c WHERE c.workspace = $ws AND "
-        f"{conversation('c', teammates=teammates)}))"
+        f"SELECT c.conversation_id FROM conversations AS c WHERE NOT ({unfiltered}) AND "
+        f"c.workspace = $ws AND {conversation('c', teammates=teammates)}))"
     )
 
 

@@ -1,0 +1,279 @@
+"""The overview against PostgreSQL on the same conversations, in the same run.
+
+The baseline is the straightforward way peer products work: conversations and their events in
+PostgreSQL (Debian's server, started here on a Unix socket in a temporary folder) with plain
+B-tree indexes, and the overview's numbers computed in plain SQL at each request. Every
+figure is checked against `overview.run` before it is timed, and the two are interleaved so
+that both see the same machine state.
+
+Run by hand on a database built by the demo (see `bench_write.py`):
+`.venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/bench_postgres.py DB`.
+Prints the machine, then per period the median of warm runs of each and their ratio; asserts
+nothing but the equality of the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from common import free_port, machine
+
+from convoscope import overview
+from convoscope.query import Query
+from convoscope.store import Store
+
+# The tables the overview reads, with their PostgreSQL columns (the DuckDB types mapped).
+TABLES = {
+    "conversations": (
+        "workspace text, channel text, customer_id text, conversation_id text,"
+        " started_at timestamp, ended_at timestamp, duration_us bigint, engaged boolean,"
+        " escalated_at timestamp, support_type text, closed_at timestamp, department text,"
+        " resolution_us bigint"
+    ),
+    "conversation_events": "workspace text, conversation_id text, ts timestamp, type text,"
+    " sender text",
+    "conversation_teammates": "workspace text, conversation_id text, teammate_id text",
+}
+INDEXES = (
+    "CREATE INDEX ON conversations (workspace, started_at)",
+    "CREATE INDEX ON conversations (workspace, closed_at)",
+    "CREATE INDEX ON conversations (workspace, ended_at)",
+    "CREATE INDEX ON conversation_events (workspace, ts)",
+    "CREATE INDEX ON conversation_teammates (workspace, conversation_id)",
+)
+
+TILES = """
+SELECT count(*), count(*) FILTER (WHERE engaged), count(DISTINCT customer_id),
+       avg(duration_us) FILTER (WHERE engaged),
+       avg(duration_us) FILTER (WHERE engaged AND support_type = 'teammate'),
+       avg(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot'),
+       count(*) FILTER (WHERE support_type = 'teammate'),
+       count(*) FILTER (WHERE support_type = 'chatbot'),
+       count(*) FILTER (WHERE engaged AND support_type = 'teammate'),
+       count(*) FILTER (WHERE engaged AND support_type = 'chatbot')
+FROM conversations WHERE workspace = %(ws)s AND started_at >= %(start)s AND started_at < %(end)s
+"""
+BUCKETS = "SELECT * FROM unnest(%(starts)s::timestamp[], %(ends)s::timestamp[]) WITH ORDINALITY"
+ENGAGEMENT = f"""
+SELECT b.ordinality - 1, count(*) FILTER (WHERE c.engaged), count(*) FILTER (WHERE NOT c.engaged)
+FROM ({BUCKETS}) AS b (start_at, end_at, ordinality)
+JOIN conversations c ON c.started_at >= b.start_at AND c.started_at < b.end_at
+WHERE c.workspace = %(ws)s AND c.started_at >= %(start)s AND c.started_at < %(end)s GROUP BY 1
+"""
+EVENTS = f"""
+SELECT b.ordinality - 1,
+       count(*) FILTER (WHERE e.sender = 'teammate'), count(*) FILTER (WHERE e.sender = 'chatbot'),
+       count(*) FILTER (WHERE e.sender = 'customer'),
+       count(*) FILTER (WHERE e.type = 'transfer_request')
+FROM ({BUCKETS}) AS b (start_at, end_at, ordinality)
+JOIN conversation_events e ON e.ts >= b.start_at AND e.ts < b.end_at
+WHERE e.workspace = %(ws)s AND e.ts >= %(start)s AND e.ts < %(end)s GROUP BY 1
+"""
+IN_PROGRESS = f"""
+SELECT b.ordinality - 1, count(*)
+FROM ({BUCKETS}) AS b (start_at, end_at, ordinality)
+JOIN conversations c ON c.started_at < b.end_at AND c.ended_at >= b.start_at
+WHERE c.workspace = %(ws)s AND c.engaged AND c.started_at < %(end)s AND c.ended_at >= %(start)s
+GROUP BY 1
+"""
+DEPARTMENTS = """
+WITH closed AS (
+    SELECT * FROM conversations
+    WHERE workspace = %(ws)s AND closed_at >= %(start)s AND closed_at < %(end)s
+), involved AS (
+    SELECT c.department, count(DISTINCT t.teammate_id) AS teammates
+    FROM closed c JOIN conversation_teammates t
+      ON t.workspace = c.workspace AND t.conversation_id = c.conversation_id
+    GROUP BY c.department
+)
+SELECT c.department, count(*), coalesce(max(i.teammates), 0), avg(c.resolution_us)
+FROM closed c LEFT JOIN involved i ON i.department IS NOT DISTINCT FROM c.department
+GROUP BY c.department
+"""
+
+
+def _as_postgres(*command: str) -> list[str]:
+    """PostgreSQL refuses to run as root: run its programs as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+@contextmanager
+def postgres(folder: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a Unix socket in `folder`; yields a connection string."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    data, port = folder / "pg", free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        folder.parent.chmod(0o755)  # the temporary folder, so that postgres can reach its own
+        shutil.chown(folder, "postgres")
+    subprocess.run(
+        _as_postgres(f"{binaries}/initdb", "-D", str(data), "-U", "bench", "--auth=trust"),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-k {folder} -p {port} -c listen_addresses='' -c shared_buffers=1GB -c work_mem=64MB"
+    # The server logs to a file: it would keep a captured pipe open and hang this process.
+    ctl = [f"{binaries}/pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w"]
+    subprocess.run(_as_postgres(*ctl, "start"), check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield f"host={folder} port={port} user=bench dbname=postgres"
+    finally:
+        subprocess.run(
+            _as_postgres(*ctl, "stop", "-m", "fast"), check=True, stdout=subprocess.DEVNULL
+        )
+
+
+def load(store: Store, pg: psycopg.Connection, folder: Path) -> float:
+    """Copy the overview's tables from DuckDB into PostgreSQL (through CSV), index, analyze."""
+    started = time.perf_counter()
+    for table, columns in TABLES.items():
+        names = ", ".join(c.split()[0] for c in columns.split(","))
+        path = folder / f"{table}.csv"
+        store.con.execute(f"COPY (SELECT {names} FROM {table}) TO '{path}' (HEADER false)")
+        pg.execute(f"CREATE TABLE {table} ({columns})")
+        sql = f"COPY {table} ({names}) FROM STDIN (FORMAT csv)"
+        with pg.cursor().copy(sql) as copy, path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        path.unlink()
+    for statement in INDEXES:
+        pg.execute(statement)
+    pg.execute("ANALYZE")
+    pg.commit()
+    return time.perf_counter() - started
+
+
+def _by_name(row: tuple) -> tuple:
+    return (row[0] is None, row[0] or "")
+
+
+def _micro(value: object) -> float | None:
+    return None if value is None else round(float(value) / 1_000_000, 6)
+
+
+def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
+    """The overview's numbers (no filters) from PostgreSQL, shaped like `overview.run`'s."""
+    n = len(query.buckets)
+    params = {
+        "ws": query.workspace,
+        "start": query.period.start,
+        "end": query.period.end,
+        "starts": [b.start for b in query.buckets],
+        "ends": [b.end for b in query.buckets],
+    }
+
+    def series(sql: str, width: int) -> list[list[int]]:
+        rows = pg.execute(sql, params).fetchall()
+        out = [[0] * n for _ in range(width)]
+        for idx, *values in rows:
+            for column, value in enumerate(values):
+                out[column][idx] = int(value)
+        return out
+
+    def tiles(start: object, end: object) -> tuple:
+        row = pg.execute(TILES, {**params, "start": start, "end": end}).fetchone() or ()
+        return (*row[:3], *(_micro(v) for v in row[3:6])), tuple(row[6:])
+
+    (current, support), (previous, _) = (
+        tiles(query.period.start, query.period.end),
+        tiles(query.previous.start, query.previous.end),
+    )
+    engaged, non_engaged = series(ENGAGEMENT, 2)
+    teammate, chatbot, customer, transfers = series(EVENTS, 4)
+    (in_progress,) = series(IN_PROGRESS, 1)
+    departments = sorted(
+        ((d, int(c), int(t), _micro(r)) for d, c, t, r in pg.execute(DEPARTMENTS, params)),
+        key=_by_name,
+    )
+    return {
+        "tiles": current,
+        "previous": previous,
+        "support": support,
+        "series": [engaged, non_engaged, teammate, chatbot, customer, transfers, in_progress],
+        "departments": departments,
+    }
+
+
+def convoscope_overview(store: Store, query: Query) -> dict:
+    """`overview.run`'s result in the shape of `postgres_overview`."""
+    r = overview.run(store, query)
+
+    def tiles(t: overview.Tiles) -> tuple:
+        d = t.average_conversation_duration_seconds
+        counts = (t.total_conversations, t.engaged_conversations, t.unique_customers)
+        return (*counts, d.all, d.teammate, d.chatbot)
+
+    s = r.support_type
+    return {
+        "tiles": tiles(r.tiles),
+        "previous": tiles(r.tiles.previous),
+        "support": (s.all.teammate, s.all.chatbot, s.engaged.teammate, s.engaged.chatbot),
+        "series": [
+            r.engagement.engaged,
+            r.engagement.non_engaged,
+            r.messages.teammate,
+            r.messages.chatbot,
+            r.messages.customer,
+            r.traffic.transfer_requests,
+            r.traffic.engaged_conversations,
+        ],
+        "departments": sorted(
+            (
+                (d.department, d.conversations, d.teammates_involved, d.avg_resolution_seconds)
+                for d in r.closed_by_department
+            ),
+            key=_by_name,
+        ),
+    }
+
+
+def timed(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("db", type=Path, help="a database holding workspace demo")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--year", default="2025-12-03:2026-12-02", help="FROM:TO of the long range")
+    args = parser.parse_args()
+    print(machine())
+    year_from, year_to = args.year.split(":")
+    periods = {p: {"period": p} for p in ("today", "last_7_days", "last_30_days", "last_month")} | {
+        "one year": {"date_from": year_from, "date_to": year_to}
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store(args.db) as store,
+        postgres(Path(tmp) / "cluster") as dsn,
+        psycopg.connect(dsn) as pg,
+    ):
+        print(f"PostgreSQL loaded and indexed in {load(store, pg, Path(tmp)):.0f} s")
+        print(f"{'period':<14}{'convoscope':>12}{'PostgreSQL':>12}{'PG/ours':>9}")
+        for name, kw in periods.items():
+            query = Query.build("demo", timezone="America/Toronto", **kw)
+            ours, theirs = convoscope_overview(store, query), postgres_overview(pg, query)
+            assert ours == theirs, f"{name}: the numbers differ"
+            ms_ours = timed(lambda q=query: overview.run(store, q), args.runs)
+            ms_theirs = timed(lambda q=query: postgres_overview(pg, q), args.runs)
+            print(f"{name:<14}{ms_ours:>10.0f}ms{ms_theirs:>10.0f}ms{ms_theirs / ms_ours:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
