@@ -22,7 +22,6 @@ from __future__ import annotations
 from functools import cache
 
 import duckdb
-import sqlglot
 
 from convoscope.store import DERIVED_TABLES, Store, select_events
 
@@ -214,6 +213,8 @@ WHERE k.rank_from_last = 1
 @cache
 def sql(statement: str, dialect: str) -> str:
     """One of this module's statements in another engine's dialect (e.g. "spark")."""
+    import sqlglot  # here: only the transpiling tools need it, not every CLI command
+
     return sqlglot.transpile(statement, read="duckdb", write=dialect, pretty=True)[0]
 
 
