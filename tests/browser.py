@@ -4,10 +4,16 @@ waits on the page's own state, and readers for tiles and charts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from server import Server
+
+from convoscope import accounts, demo, ingest
+from convoscope.events import validate_batch
+from convoscope.store import Store
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,6 +39,21 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+def serve_shop_and_demo(folder: Path, shop_events: list[dict]) -> Server:
+    """A real server on a database with workspace `shop` (the given hand-worked script, admin
+    boss@shop.test) and `demo` (four generated weeks, admin boss@demo.test)."""
+    db = folder / "web.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("shop", "America/Toronto")
+        ingest.store_events(store, "shop", validate_batch(shop_events, "shop"))
+        accounts.create_user(store, "boss@shop.test", "shop", "admin", PASSWORD)
+        store.ensure_workspace("demo")
+        records = list(demo.generate(days=28, per_day=160, seed=5, end=date(2026, 11, 20)))
+        ingest.store_events(store, "demo", validate_batch(records, "demo"))
+        accounts.create_user(store, "boss@demo.test", "demo", "admin", PASSWORD)
+    return Server(db, folder / "server.log").start()
 
 
 def new_page(

@@ -9,45 +9,29 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import date
 from pathlib import Path
 
 import pytest
 from browser import (
     DEVICES,
-    PASSWORD,
     SCREENSHOTS_ENV,
     axe_violations,
     new_page,
     open_path,
     series,
+    serve_shop_and_demo,
     tile,
     wait_ready,
 )
 from playwright.sync_api import Page, expect
-from server import Server
 from test_team import scenario
-
-from convoscope import accounts, demo, ingest
-from convoscope.events import validate_batch
-from convoscope.store import Store
 
 RANGE = "from=2026-11-10&to=2026-11-11"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("web-team")
-    db = tmp / "web.duckdb"
-    with Store(db) as store:
-        store.ensure_workspace("shop", "America/Toronto")
-        ingest.store_events(store, "shop", validate_batch(scenario(), "shop"))
-        accounts.create_user(store, "boss@shop.test", "shop", "admin", PASSWORD)
-        store.ensure_workspace("demo")
-        records = list(demo.generate(days=28, per_day=160, seed=5, end=date(2026, 11, 20)))
-        ingest.store_events(store, "demo", validate_batch(records, "demo"))
-        accounts.create_user(store, "boss@demo.test", "demo", "admin", PASSWORD)
-    srv = Server(db, tmp / "server.log").start()
+    srv = serve_shop_and_demo(tmp_path_factory.mktemp("web-team"), scenario())
     yield srv
     srv.stop()
 

@@ -22,16 +22,9 @@ window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.r
 // A message drawn in the middle of an empty chart.
 const centred = (text) => ({ text, left: "center", top: "middle", textStyle: { color: "#54555a", fontSize: 14, fontWeight: "normal" } });
 
-// A table of values (every cell set as text: user data stays data).
-export function table(id, head, rows) {
-  const tableEl = document.createElement("table");
-  const headRow = tableEl.createTHead().insertRow();
-  for (const h of head) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    headRow.append(th);
-  }
+// Rows into the table's body, the first cell of each a row header; every cell set as text,
+// so user data stays data.
+function fillBody(tableEl, rows) {
   const body = tableEl.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
@@ -42,6 +35,20 @@ export function table(id, head, rows) {
       tr.append(cell);
     });
   }
+  return body;
+}
+
+// A table of values (every cell set as text: user data stays data).
+export function table(id, head, rows) {
+  const tableEl = document.createElement("table");
+  const headRow = tableEl.createTHead().insertRow();
+  for (const h of head) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    headRow.append(th);
+  }
+  fillBody(tableEl, rows);
   $(id).replaceChildren(tableEl);
 }
 
@@ -119,16 +126,7 @@ export function sortableTable(id, { columns, rows, sortKey, descending, emptyTex
     th.append(button);
     headRow.append(th);
   }
-  const body = tableEl.createTBody();
-  for (const row of rows) {
-    const tr = body.insertRow();
-    row.forEach((value, i) => {
-      const cell = document.createElement(i ? "td" : "th");
-      if (!i) cell.scope = "row";
-      cell.textContent = value;
-      tr.append(cell);
-    });
-  }
+  const body = fillBody(tableEl, rows);
   if (!rows.length) {
     const cell = body.insertRow().insertCell();
     cell.colSpan = columns.length;
