@@ -1,4 +1,4 @@
-"""What the benchmarks share: the machine line they print and a server process on loopback."""
+"""What the benchmarks share: the machine they ran on, percentiles, and a server on loopback."""
 
 from __future__ import annotations
 
@@ -6,21 +6,47 @@ import os
 import platform
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import httpx
 
 
-def machine() -> str:
+def machine() -> dict[str, object]:
+    """Cores, memory, CPU and versions, for the printed header and the JSON."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    meminfo = Path("/proc/meminfo").read_text().split()
+    memory_gib = int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024 / 1024
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_gib, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "convoscope": version("convoscope"),
+    }
+
+
+def machine_line(info: dict[str, object]) -> str:
     return (
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, DuckDB {duckdb.__version__}"
+        f"machine: {info['platform']}, {info['cpu']}, {info['cores']} cores, "
+        f"{info['memory_gib']} GiB, Python {info['python']}, DuckDB {info['duckdb']}"
     )
 
 
@@ -30,9 +56,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def spread(times_ms: list[float]) -> dict[str, float]:
+    """p50/p95/p99 of a list of milliseconds (the highest value stands in for short lists)."""
+    ordered = sorted(times_ms)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {
+        "p50": round(statistics.median(ordered), 1),
+        "p95": round(at(0.95), 1),
+        "p99": round(at(0.99), 1),
+        "n": len(ordered),
+    }
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (VmHWM)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM")
+
+
 @contextmanager
-def serving(db: Path) -> Iterator[str]:
-    """`convoscope serve` on a free loopback port for the block; yields its base URL."""
+def serving(db: Path) -> Iterator[Server]:
+    """`convoscope serve` on a free loopback port for the block."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "convoscope", "serve", "--port", str(port), "--db", str(db)],
@@ -41,13 +105,15 @@ def serving(db: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(600):
             try:
                 httpx.get(f"{url}/healthz", timeout=1)
                 break
             except httpx.TransportError:
+                if server.poll() is not None:
+                    raise RuntimeError("the server exited") from None
                 time.sleep(0.1)
-        yield url
+        yield Server(url, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(30)
+        server.wait(60)

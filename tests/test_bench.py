@@ -1,48 +1,36 @@
-"""The benchmarks run once at a tiny size, so that they keep working (their figures are for
-people, never assertions); the PostgreSQL baseline also checks its numbers equal ours."""
+"""The benchmark suite runs once at a tiny size, so that it keeps working (its figures are for
+people, never assertions); its baselines must give our numbers, or it stops."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
-import pytest
-
-from convoscope import demo, ingest
-from convoscope.events import validate_batch
-from convoscope.store import Store
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("bench") / "tiny.duckdb"
-    with Store(db) as store:
-        store.ensure_workspace("demo")
-        records = list(demo.generate(days=40, per_day=60, seed=3, end=date(2026, 12, 2)))
-        ingest.store_events(store, "demo", validate_batch(records, "demo"))
-    return db
-
-
-def bench(script: str, *args: str) -> str:
+def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
+    out = tmp_path / "results.json"
+    args = ["--events", "8k", "--runs", "1", "--batches", "2", "--ingest-batches", "2"]
+    args += ["--mixed-seconds", "3"]
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "bench", *args, "--out", str(out), "--work", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def test_postgres_baseline_gives_our_numbers(tiny):
-    out = bench("bench_postgres.py", str(tiny), "--runs", "1", "--year", "2025-12-03:2026-12-02")
-    lines = out.splitlines()
-    assert lines[0].startswith("machine:") and "PostgreSQL loaded" in lines[1]
-    periods = [line.split()[0] for line in lines[3:]]
-    assert periods == ["today", "last_7_days", "last_30_days", "last_month", "one"]
-
-
-def test_batch_landing(tiny):
-    out = bench("bench_write.py", str(tiny), "--batches", "2")
-    assert "into an empty database: p50" in out and "ratio:" in out
+    results = json.loads(out.read_text())
+    assert results["machine"]["cores"] and results["demo"]["events"] > 5000
+    assert set(results["overview"]) >= {"today", "last_7_days", "last_30_days", "one_year"}
+    for period in ("today", "one_year"):
+        assert {"convoscope", "postgres", "pandas"} <= set(results["overview"][period])
+        assert results["http"][period]["warm"]["n"] == 1
+    http = results["http"]
+    assert http["ingest_1"]["errors"] == 0 and http["ingest_2"]["errors"] == 0
+    assert http["ingest_2"]["events_per_s"] > 0 and http["mixed"]["overview_errors"] == 0
+    assert http["server_peak_rss_mb"] > 0 and results["report_ms"]["n"] == 5
+    assert "| one_year |" in done.stdout and "PG/ours" in done.stdout

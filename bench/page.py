@@ -1,7 +1,7 @@
 """Page benchmark: time from clicking a filter to every chart updated, in headless Chromium,
 on a database of the one-million-event demo.
 
-Run by hand: `.venv/bin/python bench/bench_page.py [--db PATH]` (without --db it generates the
+Run by hand: `.venv/bin/python -m bench.page [--db PATH]` (without --db it generates the
 demo first, ~30 s). Prints the machine and the figures; asserts nothing.
 """
 
@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, serving
 from playwright.sync_api import sync_playwright
 
+from bench.common import machine, machine_line, serving
 from convoscope import accounts
 from convoscope.store import Store
 
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(machine())
+    print(machine_line(machine()))
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "page.duckdb"
         if args.db is None:
@@ -67,10 +67,10 @@ def main() -> None:
             except ValueError:
                 accounts.set_password(store, email, PASSWORD)
         print(f"database: {events:,} events")
-        with serving(db) as url, sync_playwright() as p:
+        with serving(db) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
-            page.goto(f"{url}/login")
+            page.goto(f"{server.url}/login")
             page.fill("#email", email)
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")

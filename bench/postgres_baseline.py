@@ -1,24 +1,17 @@
-"""The overview against PostgreSQL on the same conversations, in the same run.
+"""The PostgreSQL baseline: the overview computed the straightforward way peer products work.
 
-The baseline is the straightforward way peer products work: conversations and their events in
-PostgreSQL (Debian's server, started here on a Unix socket in a temporary folder) with plain
-B-tree indexes, and the overview's numbers computed in plain SQL at each request. Every
-figure is checked against `overview.run` before it is timed, and the two are interleaved so
-that both see the same machine state.
-
-Run by hand on a database built by the demo (see `bench_write.py`):
-`.venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/bench_postgres.py DB`.
-Prints the machine, then per period the median of warm runs of each and their ratio; asserts
-nothing but the equality of the numbers.
+Conversations and their events in PostgreSQL (Debian's server, started on a Unix socket in a
+temporary folder) with plain B-tree indexes, and the overview's numbers computed in plain SQL
+at each request. The suite checks every figure equal to `overview.run` before timing it, and
+interleaves the two so that both see the same machine state. Part of the benchmark, not of
+the product.
 """
 
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -27,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from common import free_port, machine
 
-from convoscope import overview
+from bench.common import free_port
+from bench.shape import by_name, micro
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -109,14 +102,20 @@ def _as_postgres(*command: str) -> list[str]:
 
 
 @contextmanager
-def postgres(folder: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a Unix socket in `folder`; yields a connection string."""
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a Unix socket in a temporary folder of its own (the
+    `postgres` user must reach it when we run as root); yields a connection string."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    with tempfile.TemporaryDirectory(prefix="convoscope-pg-") as tmp:
+        folder = Path(tmp)
+        if os.geteuid() == 0:
+            folder.chmod(0o755)
+            shutil.chown(folder, "postgres")
+        yield from _cluster(binaries, folder)
+
+
+def _cluster(binaries: str, folder: Path) -> Iterator[str]:
     data, port = folder / "pg", free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        folder.parent.chmod(0o755)  # the temporary folder, so that postgres can reach its own
-        shutil.chown(folder, "postgres")
     subprocess.run(
         _as_postgres(f"{binaries}/initdb", "-D", str(data), "-U", "bench", "--auth=trust"),
         check=True,
@@ -154,14 +153,6 @@ def load(store: Store, pg: psycopg.Connection, folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def _by_name(row: tuple) -> tuple:
-    return (row[0] is None, row[0] or "")
-
-
-def _micro(value: object) -> float | None:
-    return None if value is None else round(float(value) / 1_000_000, 6)
-
-
 def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
     """The overview's numbers (no filters) from PostgreSQL, shaped like `overview.run`'s."""
     n = len(query.buckets)
@@ -183,7 +174,7 @@ def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
 
     def tiles(start: object, end: object) -> tuple:
         row = pg.execute(TILES, {**params, "start": start, "end": end}).fetchone() or ()
-        return (*row[:3], *(_micro(v) for v in row[3:6])), tuple(row[6:])
+        return (*row[:3], *(micro(v) for v in row[3:6])), tuple(row[6:])
 
     (current, support), (previous, _) = (
         tiles(query.period.start, query.period.end),
@@ -193,8 +184,8 @@ def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
     teammate, chatbot, customer, transfers = series(EVENTS, 4)
     (in_progress,) = series(IN_PROGRESS, 1)
     departments = sorted(
-        ((d, int(c), int(t), _micro(r)) for d, c, t, r in pg.execute(DEPARTMENTS, params)),
-        key=_by_name,
+        ((d, int(c), int(t), micro(r)) for d, c, t, r in pg.execute(DEPARTMENTS, params)),
+        key=by_name,
     )
     return {
         "tiles": current,
@@ -203,77 +194,3 @@ def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
         "series": [engaged, non_engaged, teammate, chatbot, customer, transfers, in_progress],
         "departments": departments,
     }
-
-
-def convoscope_overview(store: Store, query: Query) -> dict:
-    """`overview.run`'s result in the shape of `postgres_overview`."""
-    r = overview.run(store, query)
-
-    def tiles(t: overview.Tiles) -> tuple:
-        d = t.average_conversation_duration_seconds
-        counts = (t.total_conversations, t.engaged_conversations, t.unique_customers)
-        return (*counts, d.all, d.teammate, d.chatbot)
-
-    s = r.support_type
-    return {
-        "tiles": tiles(r.tiles),
-        "previous": tiles(r.tiles.previous),
-        "support": (s.all.teammate, s.all.chatbot, s.engaged.teammate, s.engaged.chatbot),
-        "series": [
-            r.engagement.engaged,
-            r.engagement.non_engaged,
-            r.messages.teammate,
-            r.messages.chatbot,
-            r.messages.customer,
-            r.traffic.transfer_requests,
-            r.traffic.engaged_conversations,
-        ],
-        "departments": sorted(
-            (
-                (d.department, d.conversations, d.teammates_involved, d.avg_resolution_seconds)
-                for d in r.closed_by_department
-            ),
-            key=_by_name,
-        ),
-    }
-
-
-def timed(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("db", type=Path, help="a database holding workspace demo")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--year", default="2025-12-03:2026-12-02", help="FROM:TO of the long range")
-    args = parser.parse_args()
-    print(machine())
-    year_from, year_to = args.year.split(":")
-    periods = {p: {"period": p} for p in ("today", "last_7_days", "last_30_days", "last_month")} | {
-        "one year": {"date_from": year_from, "date_to": year_to}
-    }
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Store(args.db) as store,
-        postgres(Path(tmp) / "cluster") as dsn,
-        psycopg.connect(dsn) as pg,
-    ):
-        print(f"PostgreSQL loaded and indexed in {load(store, pg, Path(tmp)):.0f} s")
-        print(f"{'period':<14}{'convoscope':>12}{'PostgreSQL':>12}{'PG/ours':>9}")
-        for name, kw in periods.items():
-            query = Query.build("demo", timezone="America/Toronto", **kw)
-            ours, theirs = convoscope_overview(store, query), postgres_overview(pg, query)
-            assert ours == theirs, f"{name}: the numbers differ"
-            ms_ours = timed(lambda q=query: overview.run(store, q), args.runs)
-            ms_theirs = timed(lambda q=query: postgres_overview(pg, q), args.runs)
-            print(f"{name:<14}{ms_ours:>10.0f}ms{ms_theirs:>10.0f}ms{ms_theirs / ms_ours:>7.2f}x")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,357 @@
+"""The benchmark suite, one command: `python -m bench --events 10M [--out FILE]`.
+
+Builds the deterministic demo at the given size (a year of a retailer's traffic, seed 7, ending
+today so that every period has data), then measures in this order: bulk import from Parquet and
+JSON Lines; the overview in process and against the PostgreSQL and pandas baselines on the
+same conversations (numbers checked equal first, runs interleaved); a 1,000-event batch landing
+in a copy of the database and in an empty one; over HTTP on a real server, the overview cold
+and warm, ingestion from load generators in separate processes (1 and 2 clients), a mixed run
+and the server's peak memory; `convoscope report` as a process. Prints Markdown tables (pasted
+into bench/README.md) and writes every figure with the machine as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench import pandas_baseline, postgres_baseline
+from bench.common import Server, machine, machine_line, serving, spread, timed
+from bench.landing import landing_times
+from bench.shape import ours
+from convoscope import accounts, demo, overview
+from convoscope.query import Query
+from convoscope.store import Store
+
+SEED = 7
+DAYS = 365
+EVENTS_PER_CONVERSATION = 5.9  # what the demo averages, to size it from a number of events
+IMPORT_SAMPLE = 1_000_000  # import rates are measured on at most this many events
+PARQUET_SCHEMA = pa.schema(
+    [(name, pa.string()) for name in ("event_id", "ts", "type", "channel", "customer_id")]
+    + [(name, pa.string()) for name in ("sender", "teammate_id", "department")]
+    + [("welcome", pa.bool_()), ("score", pa.int64())]
+)
+PERIODS = ("today", "last_7_days", "last_30_days", "last_month", "one_year")
+
+
+def count(text: str) -> int:
+    """`10M`, `1M`, `20k` or a plain number."""
+    units = {"k": 1_000, "m": 1_000_000}
+    suffix = text[-1].lower()
+    return int(float(text[:-1]) * units[suffix]) if suffix in units else int(text)
+
+
+def convoscope(*args: str, env: dict[str, str] | None = None) -> float:
+    """Run the CLI as its own process; seconds of wall time."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "convoscope", *args],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+    )
+    return time.perf_counter() - started
+
+
+def build_demo(db: Path, per_day: int, end: date) -> dict[str, Any]:
+    seconds = convoscope(
+        "demo", "--no-serve", "--db", str(db), "--days", str(DAYS), "--per-day", str(per_day),
+        "--seed", str(SEED), "--end", end.isoformat(),
+    )  # fmt: skip
+    with Store(db) as store:
+        events, conversations = store.con.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM conversations)"
+        ).fetchone() or (0, 0)
+    return {
+        "events": events,
+        "conversations": conversations,
+        "seconds": round(seconds, 1),
+        "events_per_s": round(events / seconds),
+    }
+
+
+def import_rates(work: Path, per_day: int, end: date, limit: int) -> dict[str, Any]:
+    """The demo's first `limit` records written as Parquet and JSON Lines, each imported into
+    a new database by `convoscope import` (whole process, validation and re-cut included)."""
+    records = []
+    for record in demo.generate(days=DAYS, per_day=per_day, seed=SEED, end=end):
+        records.append(record)
+        if len(records) == limit:
+            break
+    parquet, jsonl = work / "events.parquet", work / "events.jsonl"
+    pq.write_table(pa.Table.from_pylist(records, schema=PARQUET_SCHEMA), parquet)
+    with jsonl.open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    out: dict[str, Any] = {"events": len(records)}
+    for name, path in (("parquet", parquet), ("jsonl", jsonl)):
+        db = work / f"import-{name}.duckdb"
+        seconds = convoscope("import", str(path), "-w", "demo", "--db", str(db))
+        out[name] = {"seconds": round(seconds, 2), "events_per_s": round(len(records) / seconds)}
+        db.unlink()
+        path.unlink()
+    return out
+
+
+def queries(today: date) -> dict[str, Query]:
+    first = today - timedelta(days=365)
+    return {
+        name: Query.build(
+            "demo",
+            timezone="America/Toronto",
+            **(
+                {"date_from": first, "date_to": today - timedelta(days=1)}
+                if name == "one_year"
+                else {"period": name}
+            ),
+        )
+        for name in PERIODS
+    }
+
+
+def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[str, Any]:
+    """`overview.run` cold and warm, with both baselines checked equal and run interleaved."""
+    out: dict[str, Any] = {}
+    with (
+        Store(db) as store,
+        postgres_baseline.postgres() as dsn,
+        psycopg.connect(dsn) as pg,
+    ):
+        loaded = time.perf_counter()
+        frames = pandas_baseline.load(store, "demo")
+        out["pandas_load_s"] = round(time.perf_counter() - loaded, 1)
+        out["postgres_load_s"] = round(postgres_baseline.load(store, pg, work), 1)
+        for name, query in queries(today).items():
+            (cold,) = timed(lambda q=query: overview.run(store, q), 1)
+            mine = ours(store, query)
+            if postgres_baseline.postgres_overview(pg, query) != mine:
+                raise SystemExit(f"{name}: PostgreSQL's numbers differ from convoscope's")
+            if pandas_baseline.overview(frames, query) != mine:
+                raise SystemExit(f"{name}: pandas's numbers differ from convoscope's")
+            warm: dict[str, list[float]] = {"convoscope": [], "postgres": [], "pandas": []}
+            for _ in range(runs):
+                warm["convoscope"] += timed(lambda q=query: overview.run(store, q), 1)
+                warm["postgres"] += timed(
+                    lambda q=query: postgres_baseline.postgres_overview(pg, q), 1
+                )
+                warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
+            out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
+    return out
+
+
+def landing(db: Path, work: Path, batches: int) -> dict[str, Any]:
+    copy = work / "landing.duckdb"
+    shutil.copy(db, copy)
+    large, empty = landing_times(copy, batches), landing_times(work / "empty.duckdb", batches)
+    copy.unlink()
+    return {
+        "large": spread(large),
+        "empty": spread(empty),
+        "ratio": round(spread(large)["p50"] / spread(empty)["p50"], 2),
+    }
+
+
+def clients(server: Server, key: str, commands: list[list[str]]) -> list[dict[str, Any]]:
+    """Load generators (`bench.load`) in separate processes, started together; their reports."""
+    env = {**os.environ, "CONVOSCOPE_BENCH_KEY": key}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.load", kind, server.url, *rest],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        for kind, *rest in commands
+    ]
+    return [json.loads(p.communicate()[0]) for p in procs]
+
+
+def ingestion(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    elapsed = max(r["elapsed_s"] for r in reports)
+    return {
+        "events_per_s": round(sum(r["events"] for r in reports) / elapsed),
+        "batch_ms": spread([t for r in reports for t in r["latencies_ms"]]),
+        "errors": sum(r["errors"] for r in reports),
+    }
+
+
+def over_http(db: Path, today: date, args: argparse.Namespace) -> dict[str, Any]:
+    with Store(db) as store:
+        key = accounts.create_key(store, "demo")
+    out: dict[str, Any] = {}
+    with serving(db) as server:
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=120
+        ) as client:
+            for name, query in queries(today).items():
+                params = (
+                    {"period": name}
+                    if name != "one_year"
+                    else {
+                        "date_from": query.period.first.isoformat(),
+                        "date_to": query.period.last.isoformat(),
+                    }
+                )
+
+                def get(p: dict[str, str] = params) -> None:
+                    client.get("/v1/overview", params=p).raise_for_status()
+
+                (cold,) = timed(get, 1)
+                out[name] = {"cold_ms": round(cold, 1), "warm": spread(timed(get, args.runs))}
+        n, step = args.ingest_batches, 1000  # runs far apart: clients never share an id
+        out["ingest_1"] = ingestion(
+            clients(server, key, [["ingest", "--first", "0", "--batches", str(n)]])
+        )
+        out["ingest_2"] = ingestion(
+            clients(
+                server,
+                key,
+                [
+                    ["ingest", "--first", str(step + c), "--step", "2", "--batches", str(n)]
+                    for c in range(2)
+                ],
+            )
+        )
+        seconds = str(args.mixed_seconds)
+        reports = clients(
+            server,
+            key,
+            [["ingest", "--first", str(2 * step + c), "--step", "2", "--seconds", seconds]
+             for c in range(2)]
+            + [["dashboard", "--seconds", seconds] for _ in range(4)],
+        )  # fmt: skip
+        out["mixed"] = {
+            "ingest": ingestion(reports[:2]),
+            "overview_ms": spread([t for r in reports[2:] for t in r["latencies_ms"]]),
+            "overview_errors": sum(r["errors"] for r in reports[2:]),
+        }
+        out["server_peak_rss_mb"] = round(server.peak_rss_mb())
+    return out
+
+
+def report_wall(db: Path, runs: int) -> dict[str, Any]:
+    args = ("report", "-w", "demo", "--db", str(db), "--period", "last_7_days", "--format", "json")
+    return spread([convoscope(*args) * 1000 for _ in range(runs)])
+
+
+def ratio(base: float, mine: float) -> str:
+    return f"{base / mine:.1f}x" if mine else "-"
+
+
+def print_tables(r: dict[str, Any]) -> None:
+    print(machine_line(r["machine"]))
+    d = r["demo"]
+    print(
+        f"\ndata: {d['events']:,} events, {d['conversations']:,} conversations "
+        f"(demo, {DAYS} days, {r['per_day']:,} conversations a day, seed {SEED}, "
+        f"ending {r['end']})\n"
+    )
+    i = r["import"]
+    print("| bulk | events/s | seconds |\n|---|---:|---:|")
+    print(f"| demo build ({d['events']:,} events) | {d['events_per_s']:,} | {d['seconds']} |")
+    for fmt in ("parquet", "jsonl"):
+        print(f"| import {fmt} ({i['events']:,} events) | {i[fmt]['events_per_s']:,} |"
+              f" {i[fmt]['seconds']} |")  # fmt: skip
+    w = r["landing"]
+    print("\n| 1,000-event batch, store + re-cut | p50 ms | p95 ms |\n|---|---:|---:|")
+    print(
+        f"| into the {d['events']:,}-event database | {w['large']['p50']} | {w['large']['p95']} |"
+    )
+    print(f"| into an empty database | {w['empty']['p50']} | {w['empty']['p95']} |")
+    print(f"| ratio | {w['ratio']}x | |")
+    print(
+        "\n| overview (ms) | run cold | run p50 | run p95 | HTTP cold | HTTP p50 | HTTP p95 "
+        "| PostgreSQL p50 | PG/ours | pandas p50 | pandas/ours |\n|---|" + "---:|" * 10
+    )
+    for name in PERIODS:
+        o, h = r["overview"][name], r["http"][name]
+        mine, pg, pd_ = o["convoscope"]["p50"], o["postgres"]["p50"], o["pandas"]["p50"]
+        print(
+            f"| {name} | {o['cold_ms']} | {mine} | {o['convoscope']['p95']} | {h['cold_ms']} "
+            f"| {h['warm']['p50']} | {h['warm']['p95']} | {pg} | {ratio(pg, mine)} | {pd_} "
+            f"| {ratio(pd_, mine)} |"
+        )
+    h = r["http"]
+    print(
+        "\n| HTTP ingestion, batches of 1,000 | events/s | batch p50 ms | batch p99 ms | errors |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for label, key in (("1 client", "ingest_1"), ("2 clients", "ingest_2")):
+        x = h[key]
+        print(f"| {label} | {x['events_per_s']:,} | {x['batch_ms']['p50']} | "
+              f"{x['batch_ms']['p99']} | {x['errors']} |")  # fmt: skip
+    m = h["mixed"]
+    print(
+        f"| mixed ({r['mixed_seconds']} s): 2 ingesting | {m['ingest']['events_per_s']:,} | "
+        f"{m['ingest']['batch_ms']['p50']} | {m['ingest']['batch_ms']['p99']} | "
+        f"{m['ingest']['errors']} |"
+    )
+    print(
+        f"\nmixed run, 4 dashboard clients: overview p50 {m['overview_ms']['p50']} ms, "
+        f"p99 {m['overview_ms']['p99']} ms over {m['overview_ms']['n']} requests, "
+        f"{m['overview_errors']} errors"
+    )
+    print(
+        f"server peak RSS: {h['server_peak_rss_mb']:,} MB; `convoscope report` as a process: "
+        f"p50 {r['report_ms']['p50']} ms; baselines loaded in: PostgreSQL "
+        f"{r['overview']['postgres_load_s']} s, pandas {r['overview']['pandas_load_s']} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=count, default=count("10M"), help="e.g. 10M, 1M, 20k")
+    parser.add_argument("--out", type=Path, help="JSON file (default bench/results-N.json)")
+    parser.add_argument("--runs", type=int, default=10, help="warm runs per period")
+    parser.add_argument("--batches", type=int, default=20, help="batches landed in process")
+    parser.add_argument("--ingest-batches", type=int, default=100, help="per HTTP client")
+    parser.add_argument("--mixed-seconds", type=int, default=120)
+    parser.add_argument("--work", type=Path, help="folder for the databases (default: temp)")
+    args = parser.parse_args()
+    end = datetime.now(UTC).date()
+    per_day = max(1, round(args.events / DAYS / EVENTS_PER_CONVERSATION))
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "per_day": per_day,
+        "end": end.isoformat(),
+        "mixed_seconds": args.mixed_seconds,
+    }
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
+        work = Path(tmp)
+        db = work / "demo.duckdb"
+        step = "demo"
+        try:
+            results["demo"] = build_demo(db, per_day, end)
+            step = "import"
+            results["import"] = import_rates(work, per_day, end, IMPORT_SAMPLE)
+            step = "overview"
+            results["overview"] = overview_in_process(db, end, args.runs, work)
+            step = "landing"
+            results["landing"] = landing(db, work, args.batches)
+            step = "http"
+            results["http"] = over_http(db, end, args)
+            step = "report"
+            results["report_ms"] = report_wall(db, 5)
+        except subprocess.CalledProcessError as exc:
+            raise SystemExit(f"{step}: {exc}\n{exc.stderr.decode(errors='replace')}") from None
+    out = args.out or Path(__file__).parent / f"results-{args.events}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print_tables(results)
+    print(f"\nwritten: {out}")
+
+
+if __name__ == "__main__":
+    main()

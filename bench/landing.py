@@ -1,0 +1,44 @@
+"""A 1,000-event batch landing in a large database and in an empty one: store + re-cut.
+
+Each batch holds a day of new demo events moved to other customers of the demo (they already
+have a history in a large database, so their threads are re-cut whole, and are new in an empty
+one); the HTTP load generator sends the same batches.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+from convoscope import demo, ingest
+from convoscope.events import validate_batch
+from convoscope.store import Store
+
+
+def moved(record: dict, run: int) -> dict:
+    """The record with a fresh id, for another set of the demo's customers in each run (the
+    demo names them cust-0000000 and up): every batch touches threads of its own."""
+    number = int(record["customer_id"].removeprefix("cust-")) + 1000 * run
+    return dict(
+        record, event_id=f"bench{run}-{record['event_id']}", customer_id=f"cust-{number:07d}"
+    )
+
+
+def day_of_events(size: int = 1000) -> list[dict]:
+    """`size` records of one fixed demo day, so that every run sends the same batches."""
+    return list(demo.generate(days=1, per_day=200, seed=99, end=date(2026, 12, 2)))[:size]
+
+
+def landing_times(db: Path, batches: int) -> list[float]:
+    """Milliseconds to store each of `batches` batches of 1,000 events into workspace demo."""
+    records = day_of_events()
+    times = []
+    with Store(db) as store:
+        store.ensure_workspace("demo")
+        for run in range(batches):
+            events = validate_batch([moved(r, run) for r in records], "demo")
+            started = time.perf_counter()
+            ingest.store_events(store, "demo", events)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
