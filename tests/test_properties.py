@@ -118,11 +118,29 @@ def stored_surveys(store: Store) -> dict[str, str | None]:
     return dict(store.con.execute("SELECT event_id, conversation_id FROM surveys").fetchall())
 
 
+def rollup_rows(store: Store) -> list[list[tuple]]:
+    """Every rollup row, in a total order (rows at zero are never kept)."""
+    return [
+        store.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        for table in store_module.ROLLUP_TABLES
+    ]
+
+
 def key(c: dict) -> tuple:
     return (c["channel"], c["customer_id"], c["started_at"], c["conversation_id"])
 
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+FILTERS = [
+    {},
+    {"channels": "web_chat"},
+    {"teammates": "t1"},
+    {"teammates": "t2,t3"},
+    {"departments": "Returns"},
+    {"departments": "(none)"},
+    {"channels": "whatsapp", "departments": "(none)"},
+]
 
 
 @SETTINGS
@@ -158,6 +176,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     assert orphans(store) == orphans(reference)
     assert stored_surveys(store) == stored_surveys(reference)
     assert stored_waits(store) == stored_waits(reference)
+    assert rollup_rows(store) == rollup_rows(reference)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
     assert team.run(store, q) == team.run(reference, q)
@@ -170,11 +189,55 @@ def test_incremental_refresh_equals_full_recompute(events, size):
     ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
 
     def derived() -> tuple:
-        return stored(store), orphans(store), stored_surveys(store), stored_waits(store)
+        rows = stored(store), orphans(store), stored_surveys(store), stored_waits(store)
+        return (*rows, rollup_rows(store))
 
     incremental = derived()
     conversations.rebuild(store)
     assert derived() == incremental
+
+
+@SETTINGS
+@given(scripts(), st.randoms(use_true_random=False), st.integers(min_value=1, max_value=5))
+def test_erasure_moves_rollups_as_if_the_customer_never_wrote(events, rnd, size):
+    shuffled = events[:]
+    rnd.shuffle(shuffled)  # late events merge and split conversations along the way
+    store = fresh_store()
+    ingest(store, [shuffled[i : i + size] for i in range(0, len(shuffled), size)])
+    write.erase_customer(store, "w", "c1")
+    reference = fresh_store()
+    ingest(reference, [[e for e in events if e["customer_id"] != "c1"]])
+    assert stored(store) == stored(reference)
+    assert rollup_rows(store) == rollup_rows(reference)
+
+
+# Zones whose offsets are whole hours, and +05:45 (a quarter-hour: still on the 15-minute slots).
+ZONES = ["America/Toronto", "Asia/Kathmandu", "UTC"]
+
+
+@SETTINGS
+@given(
+    scripts(),
+    st.randoms(use_true_random=False),
+    st.sampled_from(["day", "hour", "week"]),
+    st.sampled_from(ZONES),
+    st.sampled_from([f for f in FILTERS if "teammates" not in f]),
+)
+def test_rollups_answer_like_the_rows(events, rnd, granularity, zone, filters):
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    store = fresh_store()
+    ingest(store, [shuffled[i : i + 3] for i in range(0, len(shuffled), 3)])
+    q = Query.build(
+        "w",
+        timezone=zone,
+        date_from="2026-11-10",
+        date_to="2026-11-17",
+        granularity=granularity,
+        **filters,
+    )
+    assert overview.summable(q)
+    assert overview.run(store, q) == overview.run(store, q, rollups=False)
 
 
 @SETTINGS
@@ -243,16 +306,6 @@ def test_invariants_of_section_5(events, granularity, days):
     assert sum(p.data_quality.orphan_closes for p in parts) == r.data_quality.orphan_closes
     assert sum(p.data_quality.orphan_surveys for p in parts) == r.data_quality.orphan_surveys
     assert date.fromisoformat(r.period["from"]) == q.period.first
-
-
-FILTERS = [
-    {},
-    {"teammates": "t1"},
-    {"teammates": "t2,t3"},
-    {"departments": "Returns"},
-    {"departments": "(none)"},
-    {"channels": "whatsapp", "departments": "(none)"},
-]
 
 
 # Business hours for the team walk: none, weekdays, a span that starts mid-morning on one day

@@ -12,7 +12,8 @@ to the segment's end. That needs `escalated_inactivity >= inactivity`, which wor
 
 Refresh is incremental: only the threads whose key is in the transaction's `dirty_keys` table
 are recomputed, from all of their events, so late and out-of-order events are handled by the
-same code as everything else and the result equals a full recompute. Their events and derived
+same code as everything else and the result equals a full recompute (the rollups move by the
+difference, see `rollups`). Their events and derived
 rows are found through the thread-key indexes (see `store.thread_key`), so a write reads its
 threads' rows, not the workspace's history.
 """
@@ -23,7 +24,8 @@ from functools import cache
 
 import duckdb
 
-from convoscope.store import DERIVED_TABLES, Store, select_events
+from convoscope import rollups
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, select_events
 
 # Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
 # the id of the conversation's first event) and whether it is an orphan close.
@@ -220,14 +222,19 @@ def sql(statement: str, dialect: str) -> str:
 
 def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
     """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
-    caller's transaction. Their derived rows are deleted first; with `everything`, every
-    derived row is (a rebuild also clears rows that predate the thread keys)."""
+    caller's transaction, and move the rollups by the difference. Their derived rows are
+    deleted first; with `everything`, every derived row and rollup is (a rebuild also clears
+    rows that predate the thread keys)."""
     thread_events = select_events(con, "thread_events", "thread_key", "dirty_keys")
     keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
     for table in DERIVED_TABLES:
-        con.execute(f"DELETE FROM {table} {keyed}")
+        rollups.remove(con, table, keyed, keep=not everything)
+    if everything:
+        for table in ROLLUP_TABLES:
+            con.execute(f"DELETE FROM {table}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE derived_events AS {EVENTS_SQL}")
     # Rows go in time order: a bulk load or a rebuild leaves each table sorted by the time
     # periods select on, so that a period reads only its row groups (zone maps).
     con.execute(
@@ -237,8 +244,9 @@ def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None
     con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")
-    con.execute(f"INSERT INTO conversation_events BY NAME {EVENTS_SQL} ORDER BY ts")
-    for table in ("derived_conversations", "assigned", "dirty_keys"):
+    con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
+    rollups.apply(con, "derived_conversations", "derived_events")
+    for table in ("derived_conversations", "derived_events", "assigned", "dirty_keys"):
         con.execute(f"DROP TABLE {table}")
     con.execute(f"DROP {thread_events} thread_events")
 

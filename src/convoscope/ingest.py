@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from convoscope import conversations
 from convoscope.events import Event
-from convoscope.store import DEFAULT_TIMEZONE, AppendResult, Store
+from convoscope.store import DEFAULT_TIMEZONE, DERIVED_TABLES, AppendResult, Store, only_row
 
 
 def store_batches(
@@ -47,3 +47,27 @@ def store_batches(
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:
     """One workspace's validated events (an HTTP request, a webhook)."""
     return store_batches(store, {workspace: [events]})[workspace]
+
+
+def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, int]:
+    """Delete every event and derived row of one customer (right to be forgotten); rows
+    removed per table. The customer's threads are re-cut with no events left, so the rollups
+    lose exactly their contributions, in the same transaction."""
+    counts: dict[str, int] = {}
+    with store.transaction() as con:
+        for table in ("events", *DERIVED_TABLES):
+            (counts[table],) = only_row(
+                con,
+                f"SELECT count(*) FROM {table} WHERE workspace = ? AND customer_id = ?",
+                [workspace, customer_id],
+            )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dirty_keys AS SELECT DISTINCT thread_key AS key "
+            "FROM events WHERE workspace = ? AND customer_id = ?",
+            [workspace, customer_id],
+        )
+        con.execute(
+            "DELETE FROM events WHERE workspace = ? AND customer_id = ?", [workspace, customer_id]
+        )
+        conversations.refresh(con)
+    return counts

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Literal
 
 import duckdb
@@ -106,13 +108,15 @@ _BUCKET_SCHEMA = pa.schema(
     [("idx", pa.int32()), ("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))]
 )
 
+# Tiles, from the rows: counts, then the sums of durations the averages divide (`_average`),
+# in the column order of ROLLUP_TILES_SQL.
 TILES_SQL = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE engaged) AS engaged,
        count(DISTINCT customer_id) AS customers,
-       avg(duration_us) FILTER (WHERE engaged) AS avg_all,
-       avg(duration_us) FILTER (WHERE engaged AND support_type = 'teammate') AS avg_teammate,
-       avg(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot') AS avg_chatbot,
+       sum(duration_us) FILTER (WHERE engaged) AS duration_all,
+       sum(duration_us) FILTER (WHERE engaged AND support_type = 'teammate') AS duration_teammate,
+       sum(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot') AS duration_chatbot,
        count(*) FILTER (WHERE support_type = 'teammate') AS all_teammate,
        count(*) FILTER (WHERE support_type = 'chatbot') AS all_chatbot,
        count(*) FILTER (WHERE engaged AND support_type = 'teammate') AS engaged_teammate,
@@ -148,6 +152,55 @@ WHERE c.workspace = $ws AND c.engaged AND {scope.conversation("c")}
 GROUP BY b.idx
 """
 
+# The same numbers from the rollups (see `rollups`), when `_summable`: sums over the period's
+# slots; unique customers are counted from the rows (a distinct count cannot be summed).
+_SLOTS = f"r.workspace = $ws AND {scope.conversation('r', teammates=False)}"
+ROLLUP_TILES_SQL = f"""
+SELECT coalesce(sum(conversations), 0), coalesce(sum(engaged), 0),
+       (SELECT count(DISTINCT customer_id) FROM conversations AS c
+        WHERE workspace = $ws AND started_at >= $start AND started_at < $end
+          AND {scope.conversation("c", teammates=False)}),
+       sum(engaged_duration_us), sum(engaged_teammate_duration_us),
+       sum(engaged_chatbot_duration_us), coalesce(sum(teammate_supported), 0),
+       coalesce(sum(chatbot_supported), 0), coalesce(sum(engaged_teammate), 0),
+       coalesce(sum(engaged_chatbot), 0)
+FROM conversation_slots AS r
+WHERE {_SLOTS} AND slot >= $start AND slot < $end
+"""
+
+ROLLUP_ENGAGEMENT_SQL = f"""
+SELECT b.idx, sum(r.engaged), sum(r.conversations) - sum(r.engaged)
+FROM conversation_slots r JOIN buckets b ON r.slot >= b.start_at AND r.slot < b.end_at
+WHERE {_SLOTS}
+GROUP BY b.idx
+"""
+
+ROLLUP_EVENTS_SQL = f"""
+SELECT b.idx, sum(r.teammate_messages), sum(r.chatbot_messages), sum(r.customer_messages),
+       sum(r.transfer_requests)
+FROM event_slots r JOIN buckets b ON r.slot >= b.start_at AND r.slot < b.end_at
+WHERE {_SLOTS}
+GROUP BY b.idx
+"""
+
+# In progress in a bucket: engaged conversations open when the period starts, plus those
+# started up to the bucket's end, minus those ended before the bucket's start (buckets are
+# contiguous from the period's start, and a conversation ends after it starts).
+ROLLUP_IN_PROGRESS_SQL = f"""
+WITH scoped AS (
+    SELECT slot, engaged, engaged_ends FROM conversation_slots AS r WHERE {_SLOTS}
+), opened AS (
+    SELECT coalesce(sum(engaged) - sum(engaged_ends), 0) AS n FROM scoped WHERE slot < $start
+), per_bucket AS (
+    SELECT b.idx, coalesce(sum(s.engaged), 0) AS starts, coalesce(sum(s.engaged_ends), 0) AS ends
+    FROM buckets b LEFT JOIN scoped s ON s.slot >= b.start_at AND s.slot < b.end_at
+    GROUP BY b.idx
+)
+SELECT idx, (SELECT n FROM opened) + sum(starts) OVER upto - (sum(ends) OVER upto - ends)
+FROM per_bucket
+WINDOW upto AS (ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+"""
+
 DEPARTMENTS_SQL = f"""
 WITH closed AS (
     SELECT * FROM conversations AS c
@@ -160,7 +213,7 @@ WITH closed AS (
     GROUP BY c.department
 )
 SELECT c.department, count(*) AS conversations, coalesce(any_value(i.teammates), 0),
-       avg(c.resolution_us)
+       sum(c.resolution_us), count(c.resolution_us)
 FROM closed c LEFT JOIN involved i ON i.department IS NOT DISTINCT FROM c.department
 GROUP BY c.department
 ORDER BY conversations DESC, c.department NULLS LAST
@@ -175,8 +228,12 @@ SELECT (SELECT count(*) FROM orphan_closes AS o
 """
 
 
-def _seconds(us: float | None) -> float | None:
-    return None if us is None else round(us / 1_000_000, 6)
+def average_seconds(total_us: int | None, n: int) -> float | None:
+    """A mean of microsecond durations in seconds, rounded to the microsecond, from its exact
+    sum and count (both paths, rows and rollups, give these, so they round alike)."""
+    if not n or total_us is None:
+        return None
+    return float(round(Fraction(int(total_us), n * 1_000_000), 6))
 
 
 def _params(query: Query, period: Period) -> dict[str, Any]:
@@ -196,17 +253,41 @@ def _series(
     return out
 
 
-def _tiles(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> tuple[Tiles, tuple]:
-    row = only_row(con, TILES_SQL, _params(query, period))
+def _tiles(
+    con: duckdb.DuckDBPyConnection, query: Query, period: Period, summable: bool
+) -> tuple[Tiles, tuple]:
+    row = only_row(con, ROLLUP_TILES_SQL if summable else TILES_SQL, _params(query, period))
     tiles = Tiles(
         average_conversation_duration_seconds=Durations(
-            all=_seconds(row[3]), teammate=_seconds(row[4]), chatbot=_seconds(row[5])
+            all=average_seconds(row[3], row[1]),
+            teammate=average_seconds(row[4], row[8]),
+            chatbot=average_seconds(row[5], row[9]),
         ),
         total_conversations=row[0],
         engaged_conversations=row[1],
         unique_customers=row[2],
     )
     return tiles, row[6:]
+
+
+def _on_slot(ts: datetime) -> bool:
+    return ts.minute % 15 == 0 and ts.second == 0 and ts.microsecond == 0
+
+
+def summable(query: Query) -> bool:
+    """Whether the rollups answer `query`: no teammate filter (a property of conversations a
+    sum cannot carry), every bucket edge and both periods' edges on a 15-minute slot (true
+    in every zone in use today), and buckets contiguous from the period's start."""
+    edges = [query.period.start, query.previous.start, query.previous.end]
+    edges += [b.start for b in query.buckets] + [b.end for b in query.buckets]
+    contiguous = all(a.end == b.start for a, b in pairwise(query.buckets))
+    return (
+        query.teammates is None
+        and contiguous
+        and query.buckets[0].start == query.period.start
+        and query.buckets[-1].end == query.period.end
+        and all(map(_on_slot, edges))
+    )
 
 
 def bucket_table(spans: Iterable[tuple[datetime, datetime]]) -> pa.Table:
@@ -225,8 +306,10 @@ def period_out(query: Query, period: Period) -> dict[str, str]:
     }
 
 
-def run(store: Store, query: Query) -> OverviewResult:
-    """Compute the whole overview for `query` in one read-consistent pass."""
+def run(store: Store, query: Query, *, rollups: bool = True) -> OverviewResult:
+    """Compute the whole overview for `query` in one read-consistent pass, from the rollups
+    when they can answer it (`rollups=False` reads the rows: the tests compare the two)."""
+    sums = rollups and summable(query)
     con = store.con
     n = len(query.buckets)
     buckets = bucket_table((b.start, b.end) for b in query.buckets)
@@ -234,11 +317,16 @@ def run(store: Store, query: Query) -> OverviewResult:
     con.begin()  # one snapshot for every statement
     con.register("buckets", buckets)
     try:
-        current, split = _tiles(con, query, query.period)
-        previous, _ = _tiles(con, query, query.previous)
-        engaged, non_engaged = _series(con, ENGAGEMENT_SQL, params, n)
-        teammate, chatbot, customer, transfers = _series(con, EVENTS_SQL, params, n)
-        (in_progress,) = _series(con, IN_PROGRESS_SQL, params, n)
+        current, split = _tiles(con, query, query.period, sums)
+        previous, _ = _tiles(con, query, query.previous, sums)
+        engagement_sql, events_sql, in_progress_sql = (
+            (ROLLUP_ENGAGEMENT_SQL, ROLLUP_EVENTS_SQL, ROLLUP_IN_PROGRESS_SQL)
+            if sums
+            else (ENGAGEMENT_SQL, EVENTS_SQL, IN_PROGRESS_SQL)
+        )
+        engaged, non_engaged = _series(con, engagement_sql, params, n)
+        teammate, chatbot, customer, transfers = _series(con, events_sql, params, n)
+        (in_progress,) = _series(con, in_progress_sql, params, n)
         departments = _departments(con, params)
         orphan_closes, orphan_surveys = only_row(con, ORPHANS_SQL, params)
     finally:
@@ -273,9 +361,9 @@ def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
             department=dept,
             conversations=count,
             teammates_involved=teammates,
-            avg_resolution_seconds=_seconds(resolution),
+            avg_resolution_seconds=average_seconds(resolution, resolved),
         )
-        for dept, count, teammates, resolution in con.execute(
+        for dept, count, teammates, resolution, resolved in con.execute(
             DEPARTMENTS_SQL, bound(DEPARTMENTS_SQL, params)
         ).fetchall()
     ]

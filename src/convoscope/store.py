@@ -24,10 +24,11 @@ import duckdb
 import platformdirs
 import pyarrow as pa
 
+from convoscope import rollups
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 
 DEFAULT_TIMEZONE = "America/Toronto"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 # Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
@@ -229,6 +230,8 @@ MIGRATIONS: tuple[str, ...] = (
             "conversation_events",
         )
     ),
+    # Rollups, filled from the derived tables (no re-cut needed).
+    "".join(rollups.ddl(r) + rollups.fill(r) for r in rollups.ROLLUPS),
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
 # rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
@@ -245,6 +248,8 @@ DERIVED_TABLES = (
     "response_waits",
     "conversation_events",
 )
+# The tables summed from the derived ones (see `rollups`), keyed by workspace but not by thread.
+ROLLUP_TABLES = tuple(r.table for r in rollups.ROLLUPS)
 
 
 def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -524,18 +529,6 @@ class Store:
             "SELECT whatsapp_verify_token FROM workspaces WHERE whatsapp_verify_token IS NOT NULL"
         ).fetchall()
         return [r[0] for r in rows]
-
-    def erase_customer(self, workspace: str, customer_id: str) -> dict[str, int]:
-        """Delete every event and derived row of one customer (right to be forgotten)."""
-        counts: dict[str, int] = {}
-        with self.transaction() as con:
-            for table in ("events", *DERIVED_TABLES):
-                (counts[table],) = only_row(
-                    con,
-                    f"DELETE FROM {table} WHERE workspace = ? AND customer_id = ?",
-                    [workspace, customer_id],
-                )
-        return counts
 
     def known_event_ids(self, workspace: str, event_ids: Sequence[str]) -> set[str]:
         """Which of `event_ids` the workspace has stored already."""

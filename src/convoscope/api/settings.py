@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, field_validator
 
+from convoscope import ingest
 from convoscope.api.deps import Admin, Svc, workspace_of
 from convoscope.store import Workspace, check_timezone
 
@@ -102,7 +103,7 @@ def erase_customer(
 ) -> Erased:
     """Erase a customer's events and conversations in this workspace (right to be
     forgotten), on every channel; reports what was removed. The id may contain `/`."""
-    counts = svc.store.erase_customer(who.workspace, customer_id)
+    counts = ingest.erase_customer(svc.store, who.workspace, customer_id)
     return Erased(
         customer_id=customer_id,
         events=counts["events"],

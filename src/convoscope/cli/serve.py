@@ -32,7 +32,7 @@ from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_overview
 from convoscope.events import Event, validate_batch
 from convoscope.query import QueryParams
-from convoscope.store import DERIVED_TABLES, Store
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
 
 MAX_CONNECTIONS = 500
 KEEP_ALIVE_SECONDS = 5
@@ -195,7 +195,7 @@ def demo_(
         ws = store.ensure_workspace(workspace)
         store.update_workspace(workspace, ws.timezone, demo.BUSINESS_HOURS)
         with store.transaction() as con:
-            for table in ("events", *DERIVED_TABLES):
+            for table in ("events", *DERIVED_TABLES, *ROLLUP_TABLES):
                 con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
         started = time.perf_counter()
         records = demo.generate(
