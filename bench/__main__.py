@@ -39,7 +39,7 @@ from convoscope.store import Store
 
 SEED = 7
 DAYS = 365
-EVENTS_PER_CONVERSATION = 5.9  # what the demo averages, to size it from a number of events
+EVENTS_PER_CONVERSATION = 5.46  # events per `--per-day` conversation the demo makes, on average
 IMPORT_SAMPLE = 1_000_000  # import rates are measured on at most this many events
 PARQUET_SCHEMA = pa.schema(
     [(name, pa.string()) for name in ("event_id", "ts", "type", "channel", "customer_id")]

@@ -224,6 +224,7 @@ def test_every_fact_of_one_conversation(store):
         "initial_response_us": 240_000_000,
         "last_responder": "bo",  # the last teammate message (cy only closed it)
         "transferred": True,  # the transfer request came before any teammate message
+        "teammates": ["ana", "bo", "cy"],  # who wrote or closed, sorted
     }
     # The customer's 10:07 message waits for bo's answer at 10:08.
     assert waits(store) == [(naive(at(7)), naive(at(8)), "bo", 60_000_000)]

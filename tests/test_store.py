@@ -113,10 +113,15 @@ def test_a_version_8_file_gets_its_rollups_from_its_conversations(tmp_path):
         ]
         for table in ROLLUP_TABLES:  # as version 8 left the file
             store.con.execute(f"DROP TABLE {table}")
+        store.con.execute("ALTER TABLE conversations DROP COLUMN teammates")
         store.con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     with Store(path) as store:
         assert not store.derived_outdated  # filled from the derived tables, no re-cut
         rows = [
             store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROLLUP_TABLES
         ]
+        teammates = store.con.execute(
+            "SELECT customer_id, teammates FROM conversations ORDER BY 1"
+        ).fetchall()
     assert rows == expected and all(rows)
+    assert teammates == [("c1", ["amy"]), ("c2", [])]

@@ -113,7 +113,9 @@ WITH facts AS (
                     THEN ts END) AS first_transfer_at,
            MIN(CASE WHEN sender = 'customer'
                          AND (first_teammate_pos IS NULL OR pos < first_teammate_pos)
-                    THEN ts END) AS first_customer_at
+                    THEN ts END) AS first_customer_at,
+           list_sort(list(DISTINCT teammate_id) FILTER (WHERE teammate_id IS NOT NULL))
+               AS teammates
     FROM assigned
     WHERE NOT orphan
     GROUP BY workspace, channel, customer_id, thread_key, conversation_id
@@ -128,7 +130,7 @@ SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at,
        COALESCE(first_transfer_at, first_customer_at) AS initial_response_from,
        DATE_DIFF('microsecond', COALESCE(first_transfer_at, first_customer_at), first_response_at)
            AS initial_response_us,
-       last_responder, transferred
+       last_responder, transferred, coalesce(teammates, []) AS teammates
 FROM facts
 """
 

@@ -168,33 +168,52 @@ FROM conversation_slots AS r
 WHERE {_SLOTS} AND slot >= $start AND slot < $end
 """
 
+# Series: the period's slots (the range lets DuckDB skip row groups; rollups are appended in
+# slot order) summed per slot first, then placed in buckets (a range join of a few hundred
+# rows at most per day).
 ROLLUP_ENGAGEMENT_SQL = f"""
-SELECT b.idx, sum(r.engaged), sum(r.conversations) - sum(r.engaged)
-FROM conversation_slots r JOIN buckets b ON r.slot >= b.start_at AND r.slot < b.end_at
-WHERE {_SLOTS}
+WITH per_slot AS (
+    SELECT slot, sum(engaged) AS engaged, sum(conversations) - sum(engaged) AS non_engaged
+    FROM conversation_slots AS r
+    WHERE {_SLOTS} AND slot >= $start AND slot < $end
+    GROUP BY slot
+)
+SELECT b.idx, sum(s.engaged), sum(s.non_engaged)
+FROM per_slot s JOIN buckets b ON s.slot >= b.start_at AND s.slot < b.end_at
 GROUP BY b.idx
 """
 
 ROLLUP_EVENTS_SQL = f"""
-SELECT b.idx, sum(r.teammate_messages), sum(r.chatbot_messages), sum(r.customer_messages),
-       sum(r.transfer_requests)
-FROM event_slots r JOIN buckets b ON r.slot >= b.start_at AND r.slot < b.end_at
-WHERE {_SLOTS}
+WITH per_slot AS (
+    SELECT slot, sum(teammate_messages) AS teammate, sum(chatbot_messages) AS chatbot,
+           sum(customer_messages) AS customer, sum(transfer_requests) AS transfers
+    FROM event_slots AS r
+    WHERE {_SLOTS} AND slot >= $start AND slot < $end
+    GROUP BY slot
+)
+SELECT b.idx, sum(s.teammate), sum(s.chatbot), sum(s.customer), sum(s.transfers)
+FROM per_slot s JOIN buckets b ON s.slot >= b.start_at AND s.slot < b.end_at
 GROUP BY b.idx
 """
 
-# In progress in a bucket: engaged conversations open when the period starts, plus those
-# started up to the bucket's end, minus those ended before the bucket's start (buckets are
-# contiguous from the period's start, and a conversation ends after it starts).
+# In progress in a bucket: engaged conversations open when the period starts (counted from the
+# rows: time-ordered, so only the row groups around the start are read), plus those started
+# up to the bucket's end, minus those ended before the bucket's start (buckets are contiguous
+# from the period's start, and a conversation ends after it starts).
 ROLLUP_IN_PROGRESS_SQL = f"""
-WITH scoped AS (
-    SELECT slot, engaged, engaged_ends FROM conversation_slots AS r WHERE {_SLOTS}
-), opened AS (
-    SELECT coalesce(sum(engaged) - sum(engaged_ends), 0) AS n FROM scoped WHERE slot < $start
+WITH per_slot AS (
+    SELECT slot, sum(engaged) AS starts, sum(engaged_ends) AS ends
+    FROM conversation_slots AS r
+    WHERE {_SLOTS} AND slot >= $start AND slot < $end
+    GROUP BY slot
 ), per_bucket AS (
-    SELECT b.idx, coalesce(sum(s.engaged), 0) AS starts, coalesce(sum(s.engaged_ends), 0) AS ends
-    FROM buckets b LEFT JOIN scoped s ON s.slot >= b.start_at AND s.slot < b.end_at
+    SELECT b.idx, coalesce(sum(s.starts), 0) AS starts, coalesce(sum(s.ends), 0) AS ends
+    FROM buckets b LEFT JOIN per_slot s ON s.slot >= b.start_at AND s.slot < b.end_at
     GROUP BY b.idx
+), opened AS (
+    SELECT count(*) AS n FROM conversations AS c
+    WHERE workspace = $ws AND engaged AND started_at < $start AND ended_at >= $start
+      AND {scope.conversation("c", teammates=False)}
 )
 SELECT idx, (SELECT n FROM opened) + sum(starts) OVER upto - (sum(ends) OVER upto - ends)
 FROM per_bucket
@@ -207,10 +226,9 @@ WITH closed AS (
     WHERE workspace = $ws AND closed_at >= $start AND closed_at < $end
       AND {scope.conversation("c")}
 ), involved AS (
-    SELECT c.department, count(DISTINCT t.teammate_id) AS teammates
-    FROM closed c JOIN conversation_teammates t
-      ON t.workspace = c.workspace AND t.conversation_id = c.conversation_id
-    GROUP BY c.department
+    SELECT department, count(DISTINCT teammate_id) AS teammates
+    FROM (SELECT department, unnest(teammates) AS teammate_id FROM closed)
+    GROUP BY department
 )
 SELECT c.department, count(*) AS conversations, coalesce(any_value(i.teammates), 0),
        sum(c.resolution_us), count(c.resolution_us)

@@ -27,11 +27,7 @@ DEPARTMENT = (
     "(NOT $by_department OR ({a}.department IS NULL AND $no_department)"
     " OR coalesce(list_contains($departments, {a}.department), false))"
 )
-TEAMMATE = (
-    "($teammates IS NULL OR EXISTS (SELECT 1 FROM conversation_teammates AS ct"
-    " WHERE ct.workspace = {a}.workspace AND ct.conversation_id = {a}.conversation_id"
-    " AND list_contains($teammates, ct.teammate_id)))"
-)
+TEAMMATE = "($teammates IS NULL OR list_has_any({a}.teammates, $teammates))"
 
 
 def conversation(alias: str, *, teammates: bool = True) -> str:

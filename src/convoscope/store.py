@@ -230,8 +230,18 @@ MIGRATIONS: tuple[str, ...] = (
             "conversation_events",
         )
     ),
-    # Rollups, filled from the derived tables (no re-cut needed).
-    "".join(rollups.ddl(r) + rollups.fill(r) for r in rollups.ROLLUPS),
+    # Each conversation's teammates as a list (what the teammate filter and the teammates
+    # involved read, without a join), and the rollups, filled from the derived tables (no
+    # re-cut needed).
+    """
+    ALTER TABLE conversations ADD COLUMN teammates VARCHAR[];
+    UPDATE conversations AS c SET teammates = t.teammates
+    FROM (SELECT workspace, conversation_id, list_sort(list(DISTINCT teammate_id)) AS teammates
+          FROM conversation_teammates GROUP BY ALL) AS t
+    WHERE t.workspace = c.workspace AND t.conversation_id = c.conversation_id;
+    UPDATE conversations SET teammates = [] WHERE teammates IS NULL;
+    """
+    + "".join(rollups.ddl(r) + rollups.fill(r) for r in rollups.ROLLUPS),
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
 # rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
@@ -364,6 +374,8 @@ class Store:
                 str(self.path),
                 config={"memory_limit": memory_limit()},
             )
+            # no progress bar: DuckDB draws it on stdout, which is the CLI's output
+            self._con.execute("SET enable_progress_bar = false")
             self._con.execute(f"SET index_scan_max_count = {INDEX_SCAN_MAX_ROWS}")
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pyarrow as pa
 from fastapi import FastAPI
 from itsdangerous import TimestampSigner
 from starlette.types import ASGIApp
@@ -40,6 +41,9 @@ def create_app(store: Store, *, secure_cookies: bool = False, docs: bool = True)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # pyarrow imports pandas, when installed, the first time it builds a table (0.4 s):
+        # done before serving, so that the first batch after a restart is not the slow one
+        pa.table({"warm": [0]})
         yield
         store.checkpoint()
 
