@@ -475,3 +475,47 @@ def test_an_upgrade_short_of_memory_says_so_and_is_done_on_the_next_run(tmp_path
     assert r.exit_code == 0 and json.loads(r.stdout)["tiles"]["total_conversations"] > 5000
     with Store(db) as store:
         assert not store.derived_outdated
+
+
+def test_rebuild_restores_time_order_and_changes_no_number(tmp_path):
+    from convoscope import ingest
+    from convoscope.events import validate_batch
+    from convoscope.store import ROLLUP_TABLES, Store
+
+    db = tmp_path / "cs.duckdb"
+    cli("workspace", "create", "shop", db=db)
+    late, early = [
+        [
+            {
+                "event_id": f"{name}{i}",
+                "ts": f"2026-11-{day:02d}T1{i}:00:00Z",
+                "channel": "web_chat",
+                "customer_id": f"{name}-customer",
+                "type": "message",
+                "sender": "customer",
+            }
+            for i in range(3)
+        ]
+        for name, day in (("late", 20), ("early", 2))
+    ]
+    with Store(db) as store:  # the later day arrives first: the table is out of time order
+        for batch in (late, early):
+            ingest.store_events(store, "shop", validate_batch(batch, "shop"))
+
+    def state() -> tuple:
+        with Store(db) as store:
+            starts = store.con.execute("SELECT started_at FROM conversations").fetchall()
+            sums = [
+                store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                for t in ROLLUP_TABLES
+            ]
+        return starts, sums
+
+    before, sums = state()
+    assert before != sorted(before)
+    code, out, _ = cli("rebuild", db=db)
+    assert code == 0 and "6 conversations recomputed" in out
+    after, sums_after = state()
+    assert after == sorted(before) and sums_after == sums
+    code, _, err = cli("rebuild", db=tmp_path / "missing.duckdb")
+    assert code == 2 and "no database" in err

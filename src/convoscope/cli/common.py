@@ -78,17 +78,24 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
         raise fail(f"cannot open {path} as a convoscope database: {exc}") from None
     if store.derived_outdated:  # an upgrade added conversation facts: derive them for old data
         err.print("Upgrading the database: recomputing conversations...")
-        try:
-            conversations.rebuild(store)
-        except duckdb.OutOfMemoryException:
-            store.close()
-            raise fail(
-                "not enough memory to recompute the conversations within "
-                f"CONVOSCOPE_MEMORY_LIMIT ({memory_limit()}); "
-                "nothing was lost: run the command again with a higher limit, "
-                "e.g. CONVOSCOPE_MEMORY_LIMIT=4GB"
-            ) from None
+        rebuild(store)
     return store
+
+
+def rebuild(store: Store) -> None:
+    """Recompute every conversation and rollup from the events, or fail with a message (the
+    database is left as it was: the rebuild is one transaction)."""
+    try:
+        conversations.rebuild(store)
+    except duckdb.OutOfMemoryException:
+        store.close()
+        raise fail(
+            "not enough memory to recompute the conversations within "
+            f"CONVOSCOPE_MEMORY_LIMIT ({memory_limit()}); "
+            "nothing was lost: run the command again with a higher limit, "
+            "e.g. CONVOSCOPE_MEMORY_LIMIT=4GB"
+        ) from None
+    store.checkpoint()
 
 
 def workspace_or_fail(store: Store, name: str) -> Workspace:
