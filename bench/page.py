@@ -21,15 +21,6 @@ from bench.common import machine, machine_line, serving
 from convoscope import accounts
 from convoscope.store import Store
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "benchmark password"
 
 
@@ -68,7 +59,7 @@ def main() -> None:
                 accounts.set_password(store, email, PASSWORD)
         print(f"database: {events:,} events")
         with serving(db) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
             page.goto(f"{server.url}/login")
             page.fill("#email", email)

@@ -230,7 +230,10 @@ def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None
     thread_events = select_events(con, "thread_events", "thread_key", "dirty_keys")
     keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
     for table in DERIVED_TABLES:
-        rollups.remove(con, table, keyed, keep=not everything)
+        if table in rollups.SOURCES:
+            rollups.remove(con, table, keyed, keep=not everything)
+        else:
+            con.execute(f"DELETE FROM {table} {keyed}")
     if everything:
         for table in ROLLUP_TABLES:
             con.execute(f"DELETE FROM {table}")

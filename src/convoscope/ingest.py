@@ -1,21 +1,30 @@
 """The one write path: validate -> stage -> append -> refresh, in one transaction.
 
 Every way in (CLI files, the HTTP API, webhooks, the demo) hands validated batches per
-workspace to `store_batches`. Batches may be lazy generators that validate while they read:
-they are staged first (in a temporary table that spills to disk), then one transaction
-creates missing workspaces, appends the events of every workspace and re-cuts the threads
-they touch. Any exception before the commit (a bad record late in a file, a conflict) leaves
-the database as it was: a file is stored whole or not at all, whatever the number of
-workspaces it feeds, and no workspace is created for a rejected file.
+workspace to `store_batches`; Parquet and JSON Lines files and the demo stage records that
+`bulk` checks set-based, with the per-record path as its fallback (`store_staged`). Batches
+may be lazy generators that validate while they read: they are staged first (in a temporary
+table that spills to disk), then one transaction creates missing workspaces, appends the
+events of every workspace and re-cuts the threads they touch. Any exception before the commit
+(a bad record late in a file, a conflict) leaves the database as it was: a file is stored
+whole or not at all, whatever the number of workspaces it feeds, and no workspace is created
+for a rejected file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from convoscope import conversations
 from convoscope.events import Event
-from convoscope.store import DEFAULT_TIMEZONE, DERIVED_TABLES, AppendResult, Store, only_row
+from convoscope.store import (
+    DEFAULT_TIMEZONE,
+    DERIVED_TABLES,
+    AppendResult,
+    Staging,
+    Store,
+    only_row,
+)
 
 
 def store_batches(
@@ -29,19 +38,35 @@ def store_batches(
     A workspace that does not exist is created with `create_timezone` when one is given (the
     CLI's imports), else the write is refused (ValueError) before anything is stored.
     """
-    missing = [ws for ws in batches if store.workspace(ws) is None]
-    if missing and create_timezone is None:
-        raise ValueError(f"no workspace {missing[0]!r}")
-    with store.staging() as staging:
+
+    def stage(staging: Staging) -> None:
         for workspace, stream in batches.items():
             for batch in stream:
                 staging.add(workspace, batch)
+
+    return store_staged(store, list(batches), stage, create_timezone=create_timezone)
+
+
+def store_staged(
+    store: Store,
+    workspaces: Sequence[str],
+    stage: Callable[[Staging], None],
+    *,
+    create_timezone: str | None = None,
+) -> dict[str, AppendResult]:
+    """`store_batches` for a caller that fills the staging table itself (`bulk`: files and
+    the demo checked set-based); `stage` raises EventError to refuse its input."""
+    missing = [ws for ws in workspaces if store.workspace(ws) is None]
+    if missing and create_timezone is None:
+        raise ValueError(f"no workspace {missing[0]!r}")
+    with store.staging() as staging:
+        stage(staging)
         with store.transaction() as con:
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
             results = store.append_staged(con)
             conversations.refresh(con)
-    return {ws: results.get(ws, AppendResult(0, 0)) for ws in batches}
+    return {ws: results.get(ws, AppendResult(0, 0)) for ws in workspaces}
 
 
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:

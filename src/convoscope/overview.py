@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from itertools import pairwise
 from typing import Any, Literal
@@ -152,20 +152,37 @@ WHERE c.workspace = $ws AND c.engaged AND {scope.conversation("c")}
 GROUP BY b.idx
 """
 
-# The same numbers from the rollups (see `rollups`), when `_summable`: sums over the period's
-# slots; unique customers are counted from the rows (a distinct count cannot be summed).
+# The same numbers from the rollups (see `rollups`): sums over the period's whole slots, plus
+# the conversations that started in the last, partial slot when the period ends off a slot (a
+# previous period compared up to the current minute); unique customers are counted from the
+# rows (a distinct count cannot be summed).
 _SLOTS = f"r.workspace = $ws AND {scope.conversation('r', teammates=False)}"
 ROLLUP_TILES_SQL = f"""
 SELECT coalesce(sum(conversations), 0), coalesce(sum(engaged), 0),
        (SELECT count(DISTINCT customer_id) FROM conversations AS c
         WHERE workspace = $ws AND started_at >= $start AND started_at < $end
           AND {scope.conversation("c", teammates=False)}),
-       sum(engaged_duration_us), sum(engaged_teammate_duration_us),
-       sum(engaged_chatbot_duration_us), coalesce(sum(teammate_supported), 0),
-       coalesce(sum(chatbot_supported), 0), coalesce(sum(engaged_teammate), 0),
-       coalesce(sum(engaged_chatbot), 0)
-FROM conversation_slots AS r
-WHERE {_SLOTS} AND slot >= $start AND slot < $end
+       sum(duration_all), sum(duration_teammate), sum(duration_chatbot),
+       coalesce(sum(all_teammate), 0), coalesce(sum(all_chatbot), 0),
+       coalesce(sum(engaged_teammate), 0), coalesce(sum(engaged_chatbot), 0)
+FROM (
+    SELECT conversations, engaged, engaged_duration_us AS duration_all,
+           engaged_teammate_duration_us AS duration_teammate,
+           engaged_chatbot_duration_us AS duration_chatbot, teammate_supported AS all_teammate,
+           chatbot_supported AS all_chatbot, engaged_teammate, engaged_chatbot
+    FROM conversation_slots AS r
+    WHERE {_SLOTS} AND slot >= $start AND slot < $slot_end
+    UNION ALL
+    SELECT 1, CAST(engaged AS BIGINT), CASE WHEN engaged THEN duration_us ELSE 0 END,
+           CASE WHEN engaged AND support_type = 'teammate' THEN duration_us ELSE 0 END,
+           CASE WHEN engaged AND support_type = 'chatbot' THEN duration_us ELSE 0 END,
+           CAST(support_type = 'teammate' AS BIGINT), CAST(support_type = 'chatbot' AS BIGINT),
+           CAST(engaged AND support_type = 'teammate' AS BIGINT),
+           CAST(engaged AND support_type = 'chatbot' AS BIGINT)
+    FROM conversations AS c
+    WHERE workspace = $ws AND started_at >= $slot_end AND started_at < $end
+      AND {scope.conversation("c", teammates=False)}
+)
 """
 
 # Series: the period's slots (the range lets DuckDB skip row groups; rollups are appended in
@@ -272,9 +289,19 @@ def _series(
 
 
 def _tiles(
-    con: duckdb.DuckDBPyConnection, query: Query, period: Period, summable: bool
+    con: duckdb.DuckDBPyConnection, query: Query, period: Period, rollups: bool
 ) -> tuple[Tiles, tuple]:
-    row = only_row(con, ROLLUP_TILES_SQL if summable else TILES_SQL, _params(query, period))
+    """A period's tiles and support split, from the rollups when `rollups` and they can
+    answer it: no teammate filter and a start on a slot (the end may fall anywhere)."""
+    params = _params(query, period)
+    if rollups and query.teammates is None and _on_slot(period.start):
+        end = period.end
+        params["slot_end"] = end - timedelta(
+            minutes=end.minute % 15, seconds=end.second, microseconds=end.microsecond
+        )
+        row = only_row(con, ROLLUP_TILES_SQL, bound(ROLLUP_TILES_SQL, params))
+    else:
+        row = only_row(con, TILES_SQL, bound(TILES_SQL, params))
     tiles = Tiles(
         average_conversation_duration_seconds=Durations(
             all=average_seconds(row[3], row[1]),
@@ -293,11 +320,10 @@ def _on_slot(ts: datetime) -> bool:
 
 
 def summable(query: Query) -> bool:
-    """Whether the rollups answer `query`: no teammate filter (a property of conversations a
-    sum cannot carry), every bucket edge and both periods' edges on a 15-minute slot (true
-    in every zone in use today), and buckets contiguous from the period's start."""
-    edges = [query.period.start, query.previous.start, query.previous.end]
-    edges += [b.start for b in query.buckets] + [b.end for b in query.buckets]
+    """Whether the rollups answer the series of `query`: no teammate filter (a property of
+    conversations a sum cannot carry), every bucket edge on a 15-minute slot (true in every
+    zone in use today), and buckets contiguous over the period. (Tiles need less: `_tiles`.)"""
+    edges = [b.start for b in query.buckets] + [b.end for b in query.buckets]
     contiguous = all(a.end == b.start for a, b in pairwise(query.buckets))
     return (
         query.teammates is None
@@ -335,8 +361,8 @@ def run(store: Store, query: Query, *, rollups: bool = True) -> OverviewResult:
     con.begin()  # one snapshot for every statement
     con.register("buckets", buckets)
     try:
-        current, split = _tiles(con, query, query.period, sums)
-        previous, _ = _tiles(con, query, query.previous, sums)
+        current, split = _tiles(con, query, query.period, rollups)
+        previous, _ = _tiles(con, query, query.previous, rollups)
         engagement_sql, events_sql, in_progress_sql = (
             (ROLLUP_ENGAGEMENT_SQL, ROLLUP_EVENTS_SQL, ROLLUP_IN_PROGRESS_SQL)
             if sums

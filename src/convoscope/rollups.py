@@ -108,8 +108,8 @@ def fill(rollup: Rollup) -> str:
     return f"INSERT INTO {rollup.table} {_summed(rollup, _rows(rollup, ''), '')} ORDER BY slot;"
 
 
-# The derived rows a re-cut deletes that the rollups were made of, by table.
-_RETURNED = {
+# The derived tables the rollups are made of, with the columns they need of a deleted row.
+SOURCES = {
     "conversations": "workspace, conversation_id, channel, started_at, ended_at, duration_us,"
     " engaged, support_type, department",
     "conversation_events": "workspace, conversation_id, channel, ts, type, sender",
@@ -117,13 +117,10 @@ _RETURNED = {
 
 
 def remove(con: duckdb.DuckDBPyConnection, table: str, where: str, *, keep: bool) -> None:
-    """Delete the rows of derived `table` matching `where`. When a rollup is made of them,
-    they become the temp table `old_<table>` for `apply` to subtract (empty unless `keep`:
-    a rebuild empties the rollups instead)."""
-    if table not in _RETURNED:
-        con.execute(f"DELETE FROM {table} {where}")
-        return
-    columns = _RETURNED[table]
+    """Delete the rows of `table` (one of SOURCES) matching `where`; they become the temp
+    table `old_<table>` for `apply` to subtract (empty unless `keep`: a rebuild empties the
+    rollups instead)."""
+    columns = SOURCES[table]
     if not keep:
         con.execute(f"DELETE FROM {table} {where}")
         con.execute(
@@ -175,21 +172,24 @@ def _summed(rollup: Rollup, rows: str, having: str) -> str:
 def _merge(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
     """Add `slot_delta` into the rollup: update the rows that exist, insert the others, delete
     the ones left at zero. The slot range lets DuckDB skip row groups (zone maps)."""
-    (n,) = con.execute("SELECT count(*) FROM slot_delta").fetchone() or (0,)
+    (n, first, last) = con.execute(
+        "SELECT count(*), min(slot), max(slot) FROM slot_delta"
+    ).fetchone() or (0, None, None)
     if not n:
         return
     t = rollup.table
     match = (
         f"{t}.workspace = d.workspace AND {t}.slot = d.slot AND {t}.channel = d.channel"
         f" AND {t}.department IS NOT DISTINCT FROM d.department"
-        f" AND {t}.slot BETWEEN (SELECT min(slot) FROM slot_delta)"
-        " AND (SELECT max(slot) FROM slot_delta)"
+        f" AND {t}.slot BETWEEN $first AND $last"
     )
     sets = ", ".join(f"{m} = {t}.{m} + d.{m}" for m in rollup.measures)
-    con.execute(f"UPDATE {t} SET {sets} FROM slot_delta AS d WHERE {match}")
+    span = {"first": first, "last": last}
+    con.execute(f"UPDATE {t} SET {sets} FROM slot_delta AS d WHERE {match}", span)
     con.execute(
         f"INSERT INTO {t} SELECT * FROM slot_delta AS d "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {match}) ORDER BY slot"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {match}) ORDER BY slot",
+        span,
     )
     zero = " AND ".join(f"{t}.{m} = 0" for m in rollup.measures)
-    con.execute(f"DELETE FROM {t} USING slot_delta AS d WHERE {match} AND {zero}")
+    con.execute(f"DELETE FROM {t} USING slot_delta AS d WHERE {match} AND {zero}", span)

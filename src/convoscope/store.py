@@ -686,7 +686,7 @@ class Staging:
     """Appends validated batches to the `staged` table, numbering them in arrival order."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
-        self._con = con
+        self.con = con
         self.count = 0
 
     def add(self, workspace: str, events: Sequence[Event]) -> None:
@@ -702,11 +702,26 @@ class Staging:
             },
             schema=_EVENT_SCHEMA,
         )
-        self._con.register("batch", table)
+        self.con.register("batch", table)
         try:
-            self._con.execute(
+            self.con.execute(
                 f"INSERT INTO staged SELECT *, {thread_key()}, {event_key()} FROM batch"
             )
         finally:
-            self._con.unregister("batch")
+            self.con.unregister("batch")
         self.count += len(events)
+
+    def add_checked(self, workspace: str, table: str) -> None:
+        """Stage the rows of `table`, events already validated set-based (`bulk`), in the
+        order of their `idx`."""
+        self.con.execute(
+            f"""
+            INSERT INTO staged
+            SELECT $base + idx, $workspace, event_id, ts, channel, customer_id, type, sender,
+                   teammate_id, welcome, department, score, {thread_key("w")}, {event_key("w")}
+            FROM (SELECT *, $workspace AS workspace FROM {table}) AS w
+            """,
+            {"base": self.count, "workspace": workspace},
+        )
+        (added,) = only_row(self.con, f"SELECT count(*) FROM {table}")
+        self.count += added

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import rich.progress
 import typer
 
-from convoscope import ingest
+from convoscope import bulk, ingest
 from convoscope.adapters import FORMATS, FileOptions, mapped, read_file
-from convoscope.adapters.files import guess_format
+from convoscope.adapters.files import guess_format, read_events
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
-from convoscope.events import ConflictError, EventError
-from convoscope.store import DEFAULT_TIMEZONE, check_timezone
+from convoscope.events import ConflictError, Event, EventError
+from convoscope.store import DEFAULT_TIMEZONE, AppendResult, Staging, Store, check_timezone
 
 
 def import_(
@@ -75,13 +77,14 @@ def import_(
     with open_store(db, create=True) as store:
         started = time.perf_counter()
         try:
-            with rich.progress.open(
-                path, "rb", description=f"reading {path.name}", console=err, transient=True
-            ) as stream:
-                inbound = read_file(stream, kind, workspace, options)  # type: ignore[arg-type]
-                for note in inbound.notes:
-                    say(note, err)
-                results = ingest.store_batches(store, inbound.batches, create_timezone=timezone)
+            if kind in bulk.FILE_FORMATS and options.transform is None and workspace:
+                results = {workspace: _store_spec_file(store, path, kind, workspace, timezone)}
+            else:
+                with _reading(path) as stream:
+                    inbound = read_file(stream, kind, workspace, options)  # type: ignore[arg-type]
+                    for note in inbound.notes:
+                        say(note, err)
+                    results = ingest.store_batches(store, inbound.batches, create_timezone=timezone)
         except (EventError, ConflictError, ValueError) as exc:
             raise fail(f"{path}: {exc}") from None
     for name, result in results.items():
@@ -90,3 +93,32 @@ def import_(
             f"into workspace {name!r}"
         )
     say(f"({time.perf_counter() - started:.1f} s)")
+
+
+def _reading(path: Path) -> AbstractContextManager[BinaryIO]:
+    return rich.progress.open(
+        path, "rb", description=f"reading {path.name}", console=err, transient=True
+    )
+
+
+def _store_spec_file(
+    store: Store, path: Path, kind: str, workspace: str, timezone: str
+) -> AppendResult:
+    """A Parquet or JSON Lines file in SPEC fields: checked set-based, per record if need be
+    (with a progress bar, since that is the slow way)."""
+    status = err.status(f"checking {path.name}")
+
+    def per_record() -> Iterator[list[Event]]:
+        status.stop()
+        with _reading(path) as stream:
+            yield from read_events(stream, kind, workspace)  # type: ignore[arg-type]
+
+    def stage(staging: Staging) -> None:
+        status.start()
+        try:
+            bulk.stage_file(staging, path, kind, workspace, per_record)
+        finally:
+            status.stop()
+
+    results = ingest.store_staged(store, [workspace], stage, create_timezone=timezone)
+    return results[workspace]

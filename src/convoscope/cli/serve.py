@@ -11,6 +11,7 @@ logged once a minute at most.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import resource
@@ -18,7 +19,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -26,13 +27,11 @@ import rich.progress
 import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from convoscope import accounts, demo, ingest, overview
-from convoscope.adapters.files import BATCH_SIZE
+from convoscope import accounts, bulk, demo, ingest, overview
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_overview
-from convoscope.events import Event, validate_batch
 from convoscope.query import QueryParams
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Staging, Store
 
 MAX_CONNECTIONS = 500
 KEEP_ALIVE_SECONDS = 5
@@ -149,24 +148,27 @@ def serve(
         run_server(store, host, port, secure_cookies)
 
 
-def _demo_batches(records: Iterator[dict[str, Any]], workspace: str) -> Iterator[list[Event]]:
-    with rich.progress.Progress(
-        *rich.progress.Progress.get_default_columns(),
-        rich.progress.MofNCompleteColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("generating and importing", total=None)
-        batch: list[dict[str, Any]] = []
-        offset = 0
-        for record in records:
-            batch.append(record)
-            if len(batch) == BATCH_SIZE:
-                yield validate_batch(batch, workspace, offset)
-                offset += len(batch)
+DEMO_CHUNK = 100_000  # records checked set-based at a time
+
+
+def _demo_stage(records: Iterator[dict[str, Any]], workspace: str) -> Callable[[Staging], None]:
+    """Stage the generated records in chunks checked set-based (`bulk.stage_records`)."""
+
+    def stage(staging: Staging) -> None:
+        with rich.progress.Progress(
+            *rich.progress.Progress.get_default_columns(),
+            rich.progress.MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("generating and checking", total=None)
+            offset = 0
+            while chunk := list(itertools.islice(records, DEMO_CHUNK)):
+                bulk.stage_records(staging, workspace, chunk, offset)
+                offset += len(chunk)
                 progress.update(task, completed=offset)
-                batch = []
-        yield validate_batch(batch, workspace, offset)
+
+    return stage
 
 
 def demo_(
@@ -201,8 +203,8 @@ def demo_(
         records = demo.generate(
             days=days, per_day=per_day, seed=seed, timezone=ws.timezone, end=last
         )
-        batches = {workspace: _demo_batches(records, workspace)}
-        result = ingest.store_batches(store, batches)[workspace]
+        stage = _demo_stage(records, workspace)
+        result = ingest.store_staged(store, [workspace], stage)[workspace]
         say(
             f"demo: {result.accepted} events ({result.duplicates} re-sent duplicates) "
             f"into workspace {workspace!r} of {store.path} in {time.perf_counter() - started:.1f} s"

@@ -1,0 +1,298 @@
+"""Event records checked set-based in DuckDB: the fast way in for files and the demo.
+
+`events.validate_batch` defines what a valid event is, one Python object per record (tens of
+microseconds each). This module is a filter in front of it: one SQL pass over a whole file (or
+Arrow table) that accepts a record only when it can prove the record valid and convert it
+exactly as the model would, and that is conservative everywhere else. When any record is
+*suspect* nothing is staged and the caller runs the per-record path on the same input, which
+either names every record and field at fault with the usual messages or accepts what was valid
+in a form this filter does not vouch for (a welcome written "yes", a score of 5.0, a
+timestamp with a space for its T or nanoseconds). Error messages and stored values therefore
+come from one definition; `tests/test_bulk.py` checks on random records that both paths store
+the same rows.
+
+What is proven here, per SPEC section 1 and the model in `events`: the record is an object
+with no unknown and no repeated key; every field has the JSON or column type the model accepts
+without coercion; strings are within the model's lengths (counted in code points); the
+timestamp is strict RFC 3339 (`T`, at most microseconds, `Z` or a +hh:mm offset) and within the
+years allowed; the cross-field rules hold; a department has a letter or digit (so it is not
+blank) and does not mention a reserved name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from convoscope.events import (
+    CHANNEL_PATTERN,
+    CONTENT_FIELDS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    Event,
+    validate_batch,
+)
+from convoscope.store import Staging
+
+FIELDS = ("event_id", "workspace", *CONTENT_FIELDS)  # every field an event may have
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+# Strict RFC 3339 with the ranges of each part; DuckDB's cast then rejects impossible dates.
+_TS = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A relation of records: SQL that yields `idx` (file order) and the per-field columns
+    `<field>_k` (kind: str, bool, int, tstz, null, absent or other) and `<field>_v` (text),
+    plus `welcome_b`, `score_i`, `ts_t` (a UTC instant) and `broken` (the record cannot be
+    trusted as a whole: not an object, unknown or repeated keys)."""
+
+    sql: str
+
+
+def _kind_of_json(item: str) -> str:
+    return (
+        f"CASE json_type({item}) WHEN 'VARCHAR' THEN 'str' WHEN 'BOOLEAN' THEN 'bool' "
+        f"WHEN 'BIGINT' THEN 'int' WHEN 'UBIGINT' THEN 'int' WHEN 'NULL' THEN 'null' "
+        f"ELSE CASE WHEN {item} IS NULL THEN 'absent' ELSE 'other' END END"
+    )
+
+
+def jsonl(path: Path) -> Source | None:
+    """A JSON Lines file, or None when it starts with a byte-order mark (which Python's `json`
+    refuses and DuckDB's reader might skip). DuckDB refuses escaped lone surrogates, as the
+    model does (`tests/test_bulk.py` holds it to that)."""
+    with path.open("rb") as f:
+        if f.read(3) == _BOM:
+            return None
+    paths = ", ".join(f"'$.{name}'" for name in FIELDS)
+    columns = []
+    for i, name in enumerate(FIELDS, start=1):
+        item = f"v[{i}]"
+        columns += [f"{_kind_of_json(item)} AS {name}_k", f"{item} ->> '$' AS {name}_v"]
+    allowed = ", ".join(f"'{name}'" for name in FIELDS)
+    unknown = f"list_filter(keys, lambda k: NOT list_contains([{allowed}], k))"
+    welcome, score = FIELDS.index("welcome") + 1, FIELDS.index("score") + 1
+    return Source(
+        f"""
+        SELECT row_number() OVER () - 1 AS idx, {", ".join(columns)},
+               TRY_CAST(v[{welcome}] AS BOOLEAN) AS welcome_b,
+               TRY_CAST(v[{score}] ->> '$' AS BIGINT) AS score_i,
+               NULL::TIMESTAMP AS ts_t,
+               json_type(json) <> 'OBJECT'
+                 OR len(keys) <> len(list_distinct(keys))
+                 OR len({unknown}) > 0 AS broken
+        FROM (
+            SELECT json, json_keys(json) AS keys, json_extract(json, [{paths}]) AS v
+            FROM read_ndjson_objects({_literal(str(path))})
+        )
+        """
+    )
+
+
+def columns(con: duckdb.DuckDBPyConnection, relation: str, idx: str) -> Source:
+    """Typed columns (a Parquet file, an Arrow table): a null is an absent field, as in the
+    per-record path; a column type the model would have to coerce makes its values suspect."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    types = {row[0]: str(row[1]) for row in described}
+    unknown = [name for name in types if name not in FIELDS and name != idx]
+    selected = [f"{idx} AS idx"]
+    for name in FIELDS:
+        kind = types.get(name)
+        col = f'"{name}"'
+        tag = (
+            "str"
+            if kind == "VARCHAR"
+            else "bool"
+            if kind == "BOOLEAN"
+            else "int"
+            if kind in _INTEGERS
+            else "tstz"
+            if kind == "TIMESTAMP WITH TIME ZONE"
+            else "other"
+        )
+        if kind is None:
+            selected += [f"'absent' AS {name}_k", f"NULL::VARCHAR AS {name}_v"]
+        else:
+            selected += [
+                f"CASE WHEN {col} IS NULL THEN 'absent' ELSE '{tag}' END AS {name}_k",
+                f"{col}::VARCHAR AS {name}_v" if tag == "str" else f"NULL::VARCHAR AS {name}_v",
+            ]
+    welcome, score, ts = types.get("welcome"), types.get("score"), types.get("ts")
+    selected += [
+        '"welcome" AS welcome_b' if welcome == "BOOLEAN" else "NULL::BOOLEAN AS welcome_b",
+        '"score"::BIGINT AS score_i' if score in _INTEGERS else "NULL::BIGINT AS score_i",
+        "timezone('UTC', \"ts\") AS ts_t"
+        if ts == "TIMESTAMP WITH TIME ZONE"
+        else "NULL::TIMESTAMP AS ts_t",
+        " OR ".join(f'"{name}" IS NOT NULL' for name in unknown) + " AS broken"
+        if unknown
+        else "false AS broken",
+    ]
+    return Source(f"SELECT {', '.join(selected)} FROM {relation}")
+
+
+def parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """A Parquet file, numbered in file order."""
+    relation = f"read_parquet({_literal(str(path))}, file_row_number = true)"
+    return columns(con, relation, "file_row_number")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _checked_sql(source: Source, workspace: str) -> str:
+    """Each record's values as the model converts them, and `ok` when it is proven valid."""
+    local = "TRY_CAST(left(ts_v, CASE WHEN ts_v[-1] = 'Z' THEN -1 ELSE -6 END) AS TIMESTAMP)"
+    offset = (
+        "CASE WHEN ts_v[-1] = 'Z' THEN 0 ELSE (CASE WHEN ts_v[-6] = '-' THEN -1 ELSE 1 END) "
+        "* (TRY_CAST(ts_v[-5:-4] AS INTEGER) * 60 + TRY_CAST(ts_v[-2:] AS INTEGER)) END"
+    )
+    years = f"BETWEEN {FIRST_YEAR} AND {LAST_YEAR}"
+    optional = "IN ('absent', 'null')"
+    rules = [
+        "NOT broken",
+        "event_id_k = 'str' AND length(event_id_v) BETWEEN 1 AND 128",
+        f"workspace_k {optional} OR (workspace_k = 'str' AND workspace_v = $workspace)",
+        f"(ts_k = 'str' AND regexp_full_match(ts_v, '{_TS}') AND year(ts_local) {years}) "
+        "OR (ts_k = 'tstz' AND ts_t IS NOT NULL)",
+        f"year(ts) {years}",
+        f"channel_k = 'str' AND regexp_full_match(channel_v, '{CHANNEL_PATTERN}')",
+        "customer_id_k = 'str' AND length(customer_id_v) BETWEEN 1 AND 256",
+        "type_k = 'str' AND type_v IN ('message', 'transfer_request', 'close', 'csat')",
+        f"sender_k {optional} OR (sender_k = 'str' "
+        "AND sender_v IN ('customer', 'chatbot', 'teammate'))",
+        f"teammate_id_k {optional} OR (teammate_id_k = 'str' "
+        "AND length(teammate_id_v) BETWEEN 1 AND 256)",
+        "welcome_k = 'absent' OR (welcome_k = 'bool' AND welcome_b IS NOT NULL) "
+        "OR (welcome_k = 'str' AND welcome_v IN ('true', 'false'))",
+        f"department_k {optional} OR (department_k = 'str' "
+        "AND length(department_v) BETWEEN 1 AND 256 "
+        "AND regexp_matches(department_v, '[\\pL\\pN]') "
+        "AND NOT regexp_matches(department_v, '(?i)none|department'))",
+        f"score_k {optional} OR (score_k = 'int' AND score_i BETWEEN 1 AND 5) "
+        "OR (score_k = 'str' AND regexp_full_match(score_v, '[1-5]'))",
+        # The cross-field rules of SPEC section 1 (events._rule_errors).
+        "(type = 'message') = (sender IS NOT NULL)",
+        "sender IS DISTINCT FROM 'teammate' OR teammate_id IS NOT NULL",
+        "teammate_id IS NULL OR sender = 'teammate' OR type = 'close'",
+        "NOT welcome OR sender = 'chatbot'",
+        "department IS NULL OR type = 'close'",
+        "(type = 'csat') = (score IS NOT NULL)",
+    ]
+    ok = " AND ".join(f"coalesce({rule}, false)" for rule in rules)
+    return f"""
+        SELECT idx, event_id, ts, channel, customer_id, type, sender, teammate_id, welcome,
+               department, score, {ok} AS ok
+        FROM (
+            SELECT *, event_id_v AS event_id,
+                   CASE WHEN ts_k = 'tstz' THEN ts_t ELSE ts_local - to_minutes({offset}) END
+                       AS ts,
+                   channel_v AS channel, customer_id_v AS customer_id, type_v AS type,
+                   sender_v AS sender, teammate_id_v AS teammate_id,
+                   CASE welcome_k WHEN 'bool' THEN welcome_b WHEN 'str' THEN welcome_v = 'true'
+                       ELSE false END AS welcome,
+                   department_v AS department,
+                   CASE score_k WHEN 'int' THEN score_i WHEN 'str' THEN TRY_CAST(score_v AS BIGINT)
+                       END AS score
+            FROM (SELECT *, {local} AS ts_local FROM ({source.sql}))
+        )
+        """
+
+
+FILE_FORMATS = ("jsonl", "parquet")
+# The demo's records as Arrow columns (what a Parquet file of SPEC records holds).
+RECORD_SCHEMA = pa.schema(
+    [(name, pa.string()) for name in FIELDS if name not in ("welcome", "score")]
+    + [("welcome", pa.bool_()), ("score", pa.int64())]
+)
+
+
+def stage_file(
+    staging: Staging,
+    path: Path,
+    fmt: str,
+    workspace: str,
+    per_record: Callable[[], Iterable[Sequence[Event]]],
+) -> None:
+    """Stage a file of SPEC records (one of FILE_FORMATS) set-based; if any record is
+    suspect, stage the batches of `per_record` instead (which raise EventError with every
+    record and field at fault)."""
+    try:
+        source = jsonl(path) if fmt == "jsonl" else parquet(staging.con, path)
+    except duckdb.Error:
+        source = None
+    if source is None or not stage(staging, source, workspace):
+        for batch in per_record():
+            staging.add(workspace, batch)
+
+
+def stage_records(
+    staging: Staging, workspace: str, records: Sequence[Mapping[str, Any]], offset: int
+) -> None:
+    """Stage records held in Python (the demo) set-based, through an Arrow table; if any is
+    suspect, validate them per record (`offset` numbers them in the whole input)."""
+    table = _arrow(records)
+    if table is not None:
+        staging.con.register("records", table)
+        try:
+            if stage(staging, columns(staging.con, "records", "idx"), workspace):
+                return
+        finally:
+            staging.con.unregister("records")
+    staging.add(workspace, validate_batch(records, workspace, offset))
+
+
+def _arrow(records: Sequence[Mapping[str, Any]]) -> pa.Table | None:
+    """The records as RECORD_SCHEMA columns, or None unless Arrow infers exactly each column's
+    type (a column mixing 5 and 5.5, or text and bytes, must not be converted: Arrow would
+    make 5.5 into 5) and no record has an unknown key or a null welcome (an error for the
+    model, not an absence)."""
+    if not set().union(*records) <= set(FIELDS):
+        return None
+    arrays = []
+    try:
+        for field in RECORD_SCHEMA:
+            array = pa.array([record.get(field.name) for record in records])
+            if array.type not in (field.type, pa.null()):
+                return None
+            arrays.append(array.cast(field.type))
+    except (pa.ArrowException, ValueError, OverflowError):  # mixed types, a lone surrogate
+        return None
+    welcome = arrays[RECORD_SCHEMA.get_field_index("welcome")]
+    if sum("welcome" in record for record in records) != len(welcome) - welcome.null_count:
+        return None
+    arrays.append(pa.array(range(len(records)), pa.int64()))
+    return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMA.append(pa.field("idx", pa.int64())))
+
+
+def stage(staging: Staging, source: Source, workspace: str) -> bool:
+    """Stage every record of `source` for `workspace` if all are proven valid; else stage
+    nothing and return False. A source DuckDB cannot read is also False: the per-record path
+    then says what is wrong with it."""
+    con = staging.con
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE checked AS {_checked_sql(source, workspace)}",
+            {"workspace": workspace},
+        )
+    except (duckdb.Error, pa.ArrowException):
+        return False
+    try:
+        (suspect,) = con.execute("SELECT count(*) FROM checked WHERE NOT ok").fetchone() or (0,)
+        if suspect:
+            return False
+        staging.add_checked(workspace, "checked")
+        return True
+    finally:
+        con.execute("DROP TABLE IF EXISTS checked")
