@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +214,32 @@ def test_valid_files_take_the_set_based_path_in_file_order(tmp_path, fmt):
         assert [r[2] for r in rows] == [f"e-{i}" for i in range(30_000)]
         with path.open("rb") as stream:
             assert rows == per_record(store, read_events(stream, fmt, WS))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("utc", "zone"),
+    [("1900-01-01T02:00:00", "America/Toronto"), ("2999-12-31T22:00:00", "Asia/Kathmandu")],
+)
+def test_parquet_instants_whose_local_year_is_out_of_range_are_refused(tmp_path, utc, zone):
+    arrow = pa.table(
+        {
+            "event_id": ["a"],
+            "ts": pa.array([datetime.fromisoformat(utc)], pa.timestamp("us")).cast(
+                pa.timestamp("us", zone)
+            ),
+            "channel": ["web_chat"],
+            "customer_id": ["c"],
+            "type": ["transfer_request"],
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(arrow, path)
+    with Store(":memory:") as store:
+        fast: list[bool] = []
+        staged(store, lambda s: fast.append(fast_stage(s, path, "parquet")))
+        assert fast == [False]
+        with path.open("rb") as stream, pytest.raises(EventError, match="year"):
+            per_record(store, read_events(stream, "parquet", WS))
 
 
 def test_parquet_timestamps_with_a_zone_are_instants(tmp_path):

@@ -165,7 +165,9 @@ def _checked_sql(source: Source, workspace: str) -> str:
         "event_id_k = 'str' AND length(event_id_v) BETWEEN 1 AND 128",
         f"workspace_k {optional} OR (workspace_k = 'str' AND workspace_v = $workspace)",
         f"(ts_k = 'str' AND regexp_full_match(ts_v, '{_TS}') AND year(ts_local) {years}) "
-        "OR (ts_k = 'tstz' AND ts_t IS NOT NULL)",
+        # An instant's local year is in its zone, unknown here: a day's margin keeps it safe.
+        f"OR (ts_k = 'tstz' AND ts_t BETWEEN TIMESTAMP '{FIRST_YEAR}-01-02' "
+        f"AND TIMESTAMP '{LAST_YEAR}-12-31')",
         f"year(ts) {years}",
         f"channel_k = 'str' AND regexp_full_match(channel_v, '{CHANNEL_PATTERN}')",
         "customer_id_k = 'str' AND length(customer_id_v) BETWEEN 1 AND 256",
