@@ -145,7 +145,7 @@ def agree(store: Store, path: Path, fmt: str) -> None:
 
 
 SETTINGS = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
