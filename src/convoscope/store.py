@@ -714,7 +714,8 @@ class Staging:
     def add_checked(self, workspace: str, table: str) -> None:
         """Stage the rows of `table`, events already validated set-based (`bulk`), in the
         order of their `idx`."""
-        self.con.execute(
+        (added,) = only_row(  # an INSERT's one row is the number of rows it inserted
+            self.con,
             f"""
             INSERT INTO staged
             SELECT $base + idx, $workspace, event_id, ts, channel, customer_id, type, sender,
@@ -723,5 +724,4 @@ class Staging:
             """,
             {"base": self.count, "workspace": workspace},
         )
-        (added,) = only_row(self.con, f"SELECT count(*) FROM {table}")
         self.count += added
