@@ -64,8 +64,10 @@ def test_acknowledged_batches_survive_sigkill(tmp_path):
     deadline = time.monotonic() + 120
     while kills < 10 and time.monotonic() < deadline:
         proc = server.proc
-        killer = threading.Timer(rng.uniform(0.05, 0.8), proc.kill)
-        killer.start()
+        # The kill is timed from the round's first acknowledgement, so that every round
+        # keeps at least one batch however slow the machine is.
+        killer = threading.Timer(rng.uniform(0.0, 0.8), proc.kill)
+        armed = False
         with httpx.Client(
             base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
         ) as client:
@@ -77,7 +79,13 @@ def test_acknowledged_batches_survive_sigkill(tmp_path):
                     break
                 if r.status_code == 200:
                     acknowledged.add(n)
-        killer.join()
+                    if not armed:
+                        killer.start()
+                        armed = True
+                if time.monotonic() > deadline:
+                    proc.kill()
+        if armed:
+            killer.join()
         proc.wait()
         kills += 1
         server.start()
