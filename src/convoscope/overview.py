@@ -17,13 +17,14 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any, Literal
 
-import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from convoscope import scope
+from convoscope.engine import Engine, Tables, one
+from convoscope.engine import of as engine_of
 from convoscope.query import Period, Query
-from convoscope.store import Store, bound, only_row
+from convoscope.store import bound, only_row
 
 
 class Durations(BaseModel):
@@ -276,21 +277,17 @@ def _params(query: Query, period: Period) -> dict[str, Any]:
 
 
 def _series(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], n: int
+    engine: Engine, sql: str, params: dict[str, Any], n: int, width: int
 ) -> list[list[int]]:
     """Run a per-bucket statement; one zero-filled list per value column."""
-    rows = con.execute(sql, bound(sql, params)).fetchall()
-    width = len(rows[0]) - 1 if rows else len(con.description) - 1
     out = [[0] * n for _ in range(width)]
-    for idx, *values in rows:
+    for idx, *values in engine.rows(sql, params):
         for column, value in enumerate(values):
             out[column][idx] = int(value)
     return out
 
 
-def _tiles(
-    con: duckdb.DuckDBPyConnection, query: Query, period: Period, rollups: bool
-) -> tuple[Tiles, tuple]:
+def _tiles(engine: Engine, query: Query, period: Period, rollups: bool) -> tuple[Tiles, tuple]:
     """A period's tiles and support split, from the rollups when `rollups` and they can
     answer it: no teammate filter and a start on a slot (the end may fall anywhere)."""
     params = _params(query, period)
@@ -299,9 +296,9 @@ def _tiles(
         params["slot_end"] = end - timedelta(
             minutes=end.minute % 15, seconds=end.second, microseconds=end.microsecond
         )
-        row = only_row(con, ROLLUP_TILES_SQL, bound(ROLLUP_TILES_SQL, params))
+        row = one(engine, ROLLUP_TILES_SQL, params)
     else:
-        row = only_row(con, TILES_SQL, bound(TILES_SQL, params))
+        row = one(engine, TILES_SQL, params)
     tiles = Tiles(
         average_conversation_duration_seconds=Durations(
             all=average_seconds(row[3], row[1]),
@@ -350,32 +347,29 @@ def period_out(query: Query, period: Period) -> dict[str, str]:
     }
 
 
-def run(store: Store, query: Query, *, rollups: bool = True) -> OverviewResult:
+def run(source: Tables | Engine, query: Query, *, rollups: bool = True) -> OverviewResult:
     """Compute the whole overview for `query` in one read-consistent pass, from the rollups
-    when they can answer it (`rollups=False` reads the rows: the tests compare the two)."""
+    when the source keeps them and they can answer it (`rollups=False` reads the rows: the
+    tests compare the two)."""
+    engine = engine_of(source)
+    rollups = rollups and engine.rollups
     sums = rollups and summable(query)
-    con = store.con
     n = len(query.buckets)
-    buckets = bucket_table((b.start, b.end) for b in query.buckets)
     params = _params(query, query.period)
-    con.begin()  # one snapshot for every statement
-    con.register("buckets", buckets)
-    try:
-        current, split = _tiles(con, query, query.period, rollups)
-        previous, _ = _tiles(con, query, query.previous, rollups)
+    with engine.snapshot():
+        engine.register("buckets", bucket_table((b.start, b.end) for b in query.buckets))
+        current, split = _tiles(engine, query, query.period, rollups)
+        previous, _ = _tiles(engine, query, query.previous, rollups)
         engagement_sql, events_sql, in_progress_sql = (
             (ROLLUP_ENGAGEMENT_SQL, ROLLUP_EVENTS_SQL, ROLLUP_IN_PROGRESS_SQL)
             if sums
             else (ENGAGEMENT_SQL, EVENTS_SQL, IN_PROGRESS_SQL)
         )
-        engaged, non_engaged = _series(con, engagement_sql, params, n)
-        teammate, chatbot, customer, transfers = _series(con, events_sql, params, n)
-        (in_progress,) = _series(con, in_progress_sql, params, n)
-        departments = _departments(con, params)
-        orphan_closes, orphan_surveys = only_row(con, ORPHANS_SQL, params)
-    finally:
-        con.unregister("buckets")
-        con.rollback()
+        engaged, non_engaged = _series(engine, engagement_sql, params, n, 2)
+        teammate, chatbot, customer, transfers = _series(engine, events_sql, params, n, 4)
+        (in_progress,) = _series(engine, in_progress_sql, params, n, 1)
+        departments = _departments(engine, params)
+        orphan_closes, orphan_surveys = one(engine, ORPHANS_SQL, params)
     return OverviewResult(
         workspace=query.workspace,
         period=period_out(query, query.period),
@@ -399,7 +393,7 @@ def run(store: Store, query: Query, *, rollups: bool = True) -> OverviewResult:
     )
 
 
-def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[DepartmentRow]:
+def _departments(engine: Engine, params: dict[str, Any]) -> list[DepartmentRow]:
     return [
         DepartmentRow(
             department=dept,
@@ -407,15 +401,13 @@ def _departments(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
             teammates_involved=teammates,
             avg_resolution_seconds=average_seconds(resolution, resolved),
         )
-        for dept, count, teammates, resolution, resolved in con.execute(
-            DEPARTMENTS_SQL, bound(DEPARTMENTS_SQL, params)
-        ).fetchall()
+        for dept, count, teammates, resolution, resolved in engine.rows(DEPARTMENTS_SQL, params)
     ]
 
 
-def departments(store: Store, query: Query) -> list[DepartmentRow]:
+def departments(source: Tables | Engine, query: Query) -> list[DepartmentRow]:
     """The department report alone (one statement), for the CSV export."""
-    return _departments(store.con, _params(query, query.period))
+    return _departments(engine_of(source), _params(query, query.period))
 
 
 @dataclass(frozen=True)
@@ -463,7 +455,7 @@ _ROW_COLUMNS = ", ".join(f"{_COMPUTED.get(c, c)} AS {c}" for c in CONVERSATION_C
 
 
 def conversations(
-    store: Store, filt: ConversationFilter, *, limit: int | None, offset: int
+    tables: Tables, filt: ConversationFilter, *, limit: int | None, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, one page of rows newest first); timestamps as UTC ISO 8601 with Z."""
     anchor = "closed_at" if filt.anchor == "closed_at" else "started_at"
@@ -484,7 +476,7 @@ def conversations(
         "drill_by_department": filt.department is not None,
         "drill_department": filt.department or None,
     }
-    con = store.con
+    con = tables.con
     page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
     con.begin()  # the count and the page from one snapshot, even while events arrive
     try:

@@ -22,6 +22,9 @@ from typing import Any
 
 from convoscope.query import NO_DEPARTMENT, Query
 
+# The parameters that are lists of text (None: no filter); `spark.SparkEngine` types them.
+LISTS = ("channels", "departments", "teammates")
+
 CHANNEL = "($channels IS NULL OR list_contains($channels, {a}.channel))"
 DEPARTMENT = (
     "(NOT $by_department OR ({a}.department IS NULL AND $no_department)"

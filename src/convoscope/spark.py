@@ -15,9 +15,17 @@ the commands that use it import it.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
-from convoscope import conversations
+from convoscope import conversations, scope
+from convoscope.business_hours import Hours
+from convoscope.lake import DAY_OF, DEFAULTS, PARTITIONS, Lake, LakeError
+from convoscope.store import DERIVED_TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -60,7 +68,9 @@ def session(master: str | None = None, remote: str | None = None) -> SparkSessio
     from pyspark.sql import SparkSession
 
     remote = remote or os.environ.get(REMOTE_ENV)
-    builder = SparkSession.builder.appName("convoscope")
+    builder = SparkSession.builder.appName("convoscope").config(
+        "spark.ui.showConsoleProgress", "false"
+    )
     if remote:
         builder = builder.remote(remote)
     else:
@@ -93,3 +103,332 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
         frame.createOrReplaceTempView(name)
         out["conversations" if name == "derived_conversations" else name] = frame
     return out
+
+
+class SparkEngine:
+    """The statements of `overview` and `team` on Spark (`engine.Engine`), over the derived
+    tables of a lake: each statement is transpiled from DuckDB's dialect by SQLGlot with its
+    parameters bound as typed literals (timestamps as zone-less UTC, which the pins make
+    mean the same on Spark; a list left out as a typed NULL, `scope.LISTS`). The tables are
+    read from the lake's Parquet for one workspace (its partitions only)."""
+
+    rollups = False
+
+    def __init__(self, session: SparkSession, lake: Lake, workspace: str):
+        from pyspark.sql import functions as F
+
+        self.session = pin(session)
+        self.lake = lake
+        self._workspace = workspace
+        for table in DERIVED_TABLES:
+            frame = read_derived(self.session, lake, table)
+            if frame is not None:
+                frame = frame.where(F.col("workspace") == F.lit(workspace))
+            else:
+                schema = ", ".join(f"{c} {t}" for c, t in derived_schema(table))
+                frame = self.session.createDataFrame([], schema)
+            frame.createOrReplaceTempView(table)
+
+    def business_hours(self, workspace: str) -> Hours | None:
+        return self.lake.workspace(workspace).get("business_hours")  # type: ignore[no-any-return]
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
+        return [tuple(row) for row in self.session.sql(statement(sql, params)).collect()]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        yield  # the lake's files do not change under a report (sessionize runs apart)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        frame(self.session, table).createOrReplaceTempView(name)
+
+
+def statement(sql: str, params: Mapping[str, Any]) -> str:
+    """`sql` (DuckDB's dialect, `$name` parameters) as Spark SQL with `params` bound."""
+    import sqlglot
+    from sqlglot import exp
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name in params:
+            return _literal(node.name, params[node.name])
+        return node
+
+    def overlaps(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.ArrayOverlaps):  # SQLGlot writes `&&`, which Spark lacks
+            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+        return node
+
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(overlaps)
+    return tree.sql(dialect="spark")
+
+
+def _literal(name: str, value: Any) -> Any:
+    from sqlglot import exp
+
+    if value is None:
+        kind = "ARRAY<STRING>" if name in scope.LISTS else "STRING"
+        return exp.cast(exp.null(), exp.DataType.build(kind, dialect="spark"))
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError(f"parameter {name}: a zone-less UTC timestamp is expected")
+        text = value.isoformat(sep=" ", timespec="microseconds")
+        return exp.cast(
+            exp.Literal.string(text), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")
+        )
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return exp.Array(expressions=[exp.Literal.string(v) for v in value])
+    raise TypeError(f"parameter {name}: {type(value).__name__} is not in the portable subset")
+
+
+# The columns of the lake's events: (name, Spark type, required). `ts` is read apart.
+EVENT_COLUMNS = (
+    ("workspace", "string", True),
+    ("event_id", "string", True),
+    ("channel", "string", True),
+    ("customer_id", "string", True),
+    ("type", "string", True),
+    ("sender", "string", False),
+    ("teammate_id", "string", False),
+    ("welcome", "boolean", False),
+    ("department", "string", False),
+    ("score", "int", False),
+)
+TYPES = ("message", "transfer_request", "close", "csat")
+SENDERS = ("customer", "chatbot", "teammate")
+
+
+def read_events(session: SparkSession, lake: Lake) -> DataFrame:
+    """The lake's events with the columns the cut reads: `ts` as a zone-less UTC instant,
+    `seq` (arrival order on the lake: file path, then row), `thread_key` (the lake's own hash
+    of the thread) and `file` (the file's path as Spark names it)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, TimestampNTZType, TimestampType
+
+    if not lake.events.is_dir():
+        raise LakeError(f"{lake.events} does not exist: the lake's events go there")
+    reader = session.read
+    if not any(lake.events.rglob("workspace=*")):
+        reader = reader.option("recursiveFileLookup", "true")  # any layout, names and depth
+    raw = reader.option("pathGlobFilter", "*.parquet").parquet(str(lake.events))
+    names = {f.name: f.dataType for f in raw.schema.fields}
+    if "ts" not in names:
+        raise LakeError(f"{lake.events}: the events have no ts column")
+    ts_type = names["ts"]
+    if isinstance(ts_type, StringType):
+        ts = F.to_timestamp_ltz(F.col("ts")).cast("timestamp_ntz")
+    elif isinstance(ts_type, TimestampType | TimestampNTZType):
+        ts = F.col("ts").cast("timestamp_ntz")  # an instant, in the pinned UTC session
+    else:
+        raise LakeError(f"{lake.events}: ts is {ts_type.simpleString()}, not a timestamp or text")
+    columns = [ts.alias("ts")]
+    for name, kind, required in EVENT_COLUMNS:
+        if name in names:
+            columns.append(F.col(name).cast(kind).alias(name))
+        elif required:
+            raise LakeError(f"{lake.events}: the events have no {name} column")
+        else:
+            columns.append(F.lit(False if name == "welcome" else None).cast(kind).alias(name))
+    events = raw.select(
+        *columns,
+        F.col("_metadata.file_path").alias("file"),
+        F.col("_metadata.row_index").alias("row_index"),
+    ).withColumn("welcome", F.coalesce(F.col("welcome"), F.lit(False)))
+    files = sorted(r[0] for r in events.select("file").distinct().collect())
+    ranks = session.createDataFrame([(f, i) for i, f in enumerate(files)], "file string, rank long")
+    return (
+        events.join(F.broadcast(ranks), "file")
+        .withColumn("seq", F.col("rank") * F.lit(1 << 32) + F.col("row_index"))
+        .withColumn("thread_key", F.xxhash64("workspace", "channel", "customer_id"))
+        .drop("rank")
+    )
+
+
+def check_events(events: DataFrame) -> None:
+    """Refuse events the cut cannot read, naming the first such record's file, row and field:
+    a missing required value, an unknown type or sender, a time that is not one."""
+    from pyspark.sql import functions as F
+
+    checks = [(name, F.col(name).isNull()) for name, _, required in EVENT_COLUMNS if required]
+    checks += [
+        ("ts", F.col("ts").isNull()),
+        ("type", ~F.col("type").isin(*TYPES)),
+        ("sender", F.col("sender").isNotNull() & ~F.col("sender").isin(*SENDERS)),
+        ("sender", (F.col("type") == "message") & F.col("sender").isNull()),
+    ]
+    problem = F.lit(None).cast("string")
+    for name, bad in reversed(checks):
+        problem = F.when(bad, F.lit(name)).otherwise(problem)
+    found = events.select("file", "row_index", problem.alias("field")).where("field IS NOT NULL")
+    first = found.limit(1).collect()
+    if first:
+        file, row, field = first[0]
+        raise LakeError(f"{file}: record {row}: field {field}: missing or not allowed")
+
+
+def workspaces_frame(session: SparkSession, lake: Lake, events: DataFrame) -> DataFrame:
+    """The limits of every workspace with events: `workspaces.json`, else the defaults."""
+    settings = lake.settings()
+    names = [r[0] for r in events.select("workspace").distinct().collect()]
+    rows = [
+        (
+            name,
+            int(s["inactivity_seconds"]),
+            int(s["escalated_inactivity_seconds"]),
+            int(s["csat_window_seconds"]),
+        )
+        for name in names
+        for s in [settings.get(name, DEFAULTS)]
+    ]
+    return session.createDataFrame(
+        rows,
+        "name string, inactivity_seconds int, escalated_inactivity_seconds int, "
+        "csat_window_seconds int",
+    )
+
+
+THREAD = ("workspace", "channel", "customer_id")
+
+
+def read_derived(session: SparkSession, lake: Lake, table: str) -> DataFrame | None:
+    """A derived table of the lake with its partition columns (text: a workspace named like
+    a number stays one), or None when it has no file yet."""
+    from pyspark.sql import functions as F
+
+    path = lake.table(table)
+    if not any(path.rglob("*.parquet")):
+        return None
+    return (
+        session.read.option("basePath", str(path))
+        .option("pathGlobFilter", "*.parquet")
+        .parquet(str(path))
+        .withColumn("workspace", F.col("workspace").cast("string"))
+    )
+
+
+def derived_schema(table: str) -> list[tuple[str, str]]:
+    """The columns of a derived table with their Spark types, from the store's definition
+    (what the lake holds is cast to them: the same types on both engines)."""
+    from convoscope.store import Store
+
+    with Store(":memory:") as store:
+        columns = store.con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t "
+            "ORDER BY column_index",
+            {"t": table},
+        ).fetchall()
+    spark_types = {
+        "VARCHAR": "string",
+        "TIMESTAMP": "timestamp_ntz",
+        "BIGINT": "bigint",
+        "INTEGER": "int",
+        "TINYINT": "tinyint",
+        "BOOLEAN": "boolean",
+        "UBIGINT": "bigint",  # thread_key: the lake's own hash (`read_events`)
+        "VARCHAR[]": "array<string>",
+    }
+    return [(name, spark_types[kind]) for name, kind in columns]
+
+
+def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict[str, Any]:
+    """Derive the lake's tables from its events (SPEC section 2), incrementally when it can.
+
+    Incremental: the threads with an event in a file not derived yet are cut again from all
+    of their events (so a late event merges or splits conversations as in a full run), and
+    in every derived table the day partitions holding a row of those threads, before or
+    after, are rewritten with the other threads' rows kept. The result equals a full run
+    (`full=True`, also taken when an event file was removed). Returns what was done."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    pin(session)
+    events = read_events(session, lake)
+    files = sorted(r[0] for r in events.select("file").distinct().collect())
+    done = lake.state()
+    gone = sorted(set(done or ()) - set(files))
+    new = sorted(set(files) - set(done or ()))
+    full = full or done is None or bool(gone)
+    if not full and not new:
+        return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
+    check_events(events if full else events.where(F.col("file").isin(new)))
+    touched = None
+    if full:
+        lake.forget_state()  # a full run that stops half-way is run again in full
+        thread_events = events
+    else:
+        touched = events.where(F.col("file").isin(new)).select(*THREAD).distinct()
+        thread_events = events.join(F.broadcast(touched.localCheckpoint()), list(THREAD), "semi")
+    # an event id delivered twice counts once, at its first arrival (file order, then row)
+    first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
+    thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
+    derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
+    starts = derived["conversations"].select("workspace", "conversation_id", "started_at")
+    threads = 0 if touched is None else touched.count()
+    written = {}
+    for table, anchor in DAY_OF.items():
+        rows = derived[table]
+        if table == "conversation_teammates":
+            rows = rows.join(starts, ["workspace", "conversation_id"])
+        rows = rows.withColumn("day", F.to_date(F.col(anchor)))
+        rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
+        if touched is None:
+            _write(rows, lake, table, dynamic=False)
+        else:
+            _replace(session, rows, touched, lake, table)
+        written[table] = rows.count()
+    lake.save_state(files)
+    return {
+        "mode": "full" if full else "incremental",
+        "files": len(files),
+        "new_files": len(files) if full else len(new),
+        "threads": threads,
+        "rows": written,
+    }
+
+
+def _write(rows: DataFrame, lake: Lake, table: str, *, dynamic: bool) -> None:
+    (
+        rows.repartition(*PARTITIONS)  # one file per workspace and day
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic" if dynamic else "static")
+        .partitionBy(*PARTITIONS)
+        .parquet(str(lake.table(table)))
+    )
+
+
+def _replace(
+    session: SparkSession, rows: DataFrame, touched: DataFrame, lake: Lake, table: str
+) -> None:
+    """Rewrite the day partitions of `table` that hold a row of a `touched` thread, before
+    or after: the other threads' rows kept, the touched threads' rows replaced by `rows`.
+    A partition left with no row is removed (Spark's dynamic overwrite keeps it)."""
+    from pyspark.sql import functions as F
+
+    old = read_derived(session, lake, table)
+    if old is None:
+        _write(rows, lake, table, dynamic=True)
+        return
+    old = old.withColumn("day", F.col("day").cast("date"))
+    stale = old.join(F.broadcast(touched), list(THREAD), "semi")
+    affected = stale.select(*PARTITIONS).union(rows.select(*PARTITIONS)).distinct()
+    affected = affected.localCheckpoint()
+    kept = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(
+        F.broadcast(touched), list(THREAD), "anti"
+    )
+    out = kept.unionByName(rows).localCheckpoint()  # read before the files are replaced
+    _write(out, lake, table, dynamic=True)
+    emptied = {
+        (ws, day.isoformat())
+        for ws, day in affected.join(
+            out.select(*PARTITIONS).distinct(), list(PARTITIONS), "anti"
+        ).collect()
+    }
+    for directory in lake.table(table).glob("workspace=*/day=*"):
+        ws = unquote(directory.parent.name.removeprefix("workspace="))
+        if (ws, unquote(directory.name.removeprefix("day="))) in emptied:
+            shutil.rmtree(directory)

@@ -365,6 +365,8 @@ class Store:
     80% of RAM) so that a large import spills to disk instead of growing with the file.
     """
 
+    rollups = True  # the rollup tables are kept with the rows (see `rollups`)
+
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:":

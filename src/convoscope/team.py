@@ -28,14 +28,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import business_hours, scope
+from convoscope.engine import Engine, Tables, one
+from convoscope.engine import of as engine_of
 from convoscope.overview import DataQuality, bucket_table, period_out
 from convoscope.query import Period, Query
-from convoscope.store import Store, bound, first_row, only_row
 
 DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
 ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
@@ -261,9 +261,7 @@ def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
     return [None if m is None else _seconds(m[1]) for m in means]
 
 
-def _business_hours(
-    con: duckdb.DuckDBPyConnection, query: Query, hours: business_hours.Hours | None
-) -> pa.Table:
+def _business_hours(engine: Engine, query: Query, hours: business_hours.Hours | None) -> pa.Table:
     """UTC intervals inside business hours, over every resolution either period can hold."""
     if hours is None or not business_hours.any_set(hours):  # 24/7: one all-time interval
         spans = [(datetime(1900, 1, 1), datetime(3000, 1, 1))]
@@ -271,9 +269,9 @@ def _business_hours(
         starts = []
         for period in (query.previous, query.period):
             params = {**scope.params(query), "start": period.start, "end": period.end}
-            row = first_row(con, EARLIEST_ESCALATION_SQL, params)
-            if row and row[0] is not None:
-                starts.append(row[0])
+            rows = engine.rows(EARLIEST_ESCALATION_SQL, params)
+            if rows and rows[0][0] is not None:
+                starts.append(rows[0][0])
         end = max(query.period.end, query.previous.end)
         spans = (
             list(business_hours.intervals(min(starts), end, hours, query.timezone))
@@ -285,34 +283,27 @@ def _business_hours(
     )
 
 
-def _figures(con: duckdb.DuckDBPyConnection, query: Query, period: Period) -> _Figures:
+def _figures(engine: Engine, query: Query, period: Period) -> _Figures:
     params = {**scope.params(query), "start": period.start, "end": period.end}
-    return _Figures(con.execute(ITEMS_SQL, bound(ITEMS_SQL, params)).fetchall())
+    return _Figures(engine.rows(ITEMS_SQL, params))
 
 
-def run(store: Store, query: Query) -> TeamResult:
+def run(source: Tables | Engine, query: Query) -> TeamResult:
     """Compute Team Performance for `query` in one read-consistent pass."""
-    workspace = store.workspace(query.workspace)
-    hours = workspace.business_hours if workspace else None
-    con = store.con
+    engine = engine_of(source)
+    hours = engine.business_hours(query.workspace)
     n = len(query.buckets)
-    con.begin()  # one snapshot for every statement
-    try:
-        con.register("business_hours", _business_hours(con, query, hours))
-        con.register("buckets", bucket_table((b.start, b.end) for b in query.buckets))
-        current = _figures(con, query, query.period)
-        con.unregister("buckets")
-        con.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
-        previous = _figures(con, query, query.previous)
-        orphans = only_row(
-            con,
+    with engine.snapshot():
+        engine.register("business_hours", _business_hours(engine, query, hours))
+        engine.register("buckets", bucket_table((b.start, b.end) for b in query.buckets))
+        current = _figures(engine, query, query.period)
+        engine.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
+        previous = _figures(engine, query, query.previous)
+        orphans = one(
+            engine,
             ORPHAN_SQL,
             {**scope.params(query), "start": query.period.start, "end": query.period.end},
         )
-    finally:
-        con.unregister("buckets")
-        con.unregister("business_hours")
-        con.rollback()
     return TeamResult(
         workspace=query.workspace,
         period=period_out(query, query.period),

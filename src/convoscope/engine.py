@@ -1,0 +1,108 @@
+"""The seam between the metrics and the engine that runs them (issue 12).
+
+`overview` and `team` are written as SQL statements in DuckDB's dialect with named
+parameters (`$ws`, `$start`...). They run them through an `Engine`: `rows(sql, params)`
+executes one statement, `snapshot(tables)` opens one read-consistent pass with small tables
+(buckets, business hours) registered for its statements, and `rollups` says whether rollup
+tables are kept. `DuckEngine` runs them on DuckDB (the store's file, or the lake's Parquet
+through `lake.LakeTables`); `spark.SparkEngine` transpiles the same text for Spark. Nothing
+above this module knows which one runs.
+
+The portable subset every statement keeps (checked by `tests/test_engine.py` on each of them):
+parameters are scalars or lists of text, bound by name (`SparkEngine` binds them as typed
+literals, a missing list as a typed NULL: `scope.LISTS`); no `AVG` over integers (sums and
+counts, divided in Python: exact on both engines); explicit casts to the table types; only
+functions both engines have, as SQLGlot names them (`PORTABLE_FUNCTIONS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from convoscope.business_hours import Hours
+from convoscope.store import Workspace, bound
+
+
+class Tables(Protocol):
+    """Where DuckDB finds the derived tables: a `Store`, or a lake's `LakeTables`."""
+
+    rollups: bool
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection: ...
+
+    def workspace(self, name: str) -> Workspace | None: ...
+
+
+class Engine(Protocol):
+    rollups: bool
+
+    def business_hours(self, workspace: str) -> Hours | None:
+        """The workspace's business hours (None or no span: 24/7)."""
+        ...
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
+        """Every row of one statement, its parameters bound by name (unused ones ignored)."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """One read-consistent pass over the derived tables."""
+        ...
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make a small table visible by name to the snapshot's statements (until its end)."""
+        ...
+
+
+class DuckEngine:
+    """Statements on DuckDB, in one transaction per snapshot (this thread's cursor)."""
+
+    def __init__(self, tables: Tables):
+        self.tables = tables
+        self.con = tables.con
+        self.rollups = tables.rollups
+        self._registered: set[str] = set()
+
+    def business_hours(self, workspace: str) -> Hours | None:
+        found = self.tables.workspace(workspace)
+        return found.business_hours if found else None
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
+        return self.con.execute(sql, bound(sql, dict(params))).fetchall()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self.con.begin()
+        try:
+            yield
+        finally:
+            for name in self._registered:
+                self.con.unregister(name)
+            self._registered.clear()
+            self.con.rollback()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        if name in self._registered:
+            self.con.unregister(name)
+        self.con.register(name, table)
+        self._registered.add(name)
+
+
+def of(source: Tables | Engine) -> Engine:
+    """The engine for `source`: an engine as it is, DuckDB for a store or a lake's tables."""
+    if hasattr(source, "rows"):
+        return source  # type: ignore[return-value]
+    return DuckEngine(source)  # type: ignore[arg-type]
+
+
+def one(engine: Engine, sql: str, params: Mapping[str, Any]) -> tuple:
+    """The row of a statement that always returns exactly one (an aggregate)."""
+    rows = engine.rows(sql, params)
+    if len(rows) != 1:
+        raise RuntimeError(f"{len(rows)} rows from: {sql.strip()[:60]}")
+    return rows[0]

@@ -1,0 +1,209 @@
+"""The lake: one directory of Parquet that Spark derives and DuckDB serves (issue 12).
+
+Layout (every path under the lake directory `LAKE`):
+
+- `events/`: SPEC events as Parquet, written by the platform's pipeline, with a `workspace`
+  column or in `workspace=W/` directories (Hive style, more levels such as `day=D/` allowed),
+  any file names. `ts` is a timestamp (an instant, or zone-less UTC) or RFC 3339 text.
+- `workspaces.json` (optional): per-workspace settings, `{"shop": {"timezone": "Europe/Paris",
+  "inactivity_seconds": 600, "escalated_inactivity_seconds": 86400, "csat_window_seconds":
+  604800}}`; a workspace not named there has the defaults of `convoscope.store`.
+- `derived/<table>/workspace=W/day=YYYY-MM-DD/*.parquet`: the derived tables of the store
+  (`store.DERIVED_TABLES`), written by `convoscope spark sessionize`, partitioned by workspace
+  and the UTC day of each row's anchor (`DAY_OF`), so that a period reads only its days.
+- `derived/_state.json`: the event files the derived tables are made of (incremental runs).
+
+Arrival order on the lake (the spec's tie-break for events at the same instant of one thread)
+is the order of the event files by path, then of the rows in a file: `seq` is the file's rank
+times 2^32 plus the row's index in its file.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from convoscope.store import DERIVED_TABLES, Store, check_timezone
+
+STATE_FILE = "_state.json"
+# The timestamp that places each derived row in a day partition: a conversation's start, and
+# every row keyed by a conversation (its teammates) follows it.
+DAY_OF = {
+    "conversations": "started_at",
+    "conversation_teammates": "started_at",
+    "orphan_closes": "ts",
+    "surveys": "ts",
+    "response_waits": "waited_from",
+    "conversation_events": "ts",
+}
+PARTITIONS = ("workspace", "day")
+DEFAULTS = {
+    "timezone": "UTC",
+    "inactivity_seconds": 600,
+    "escalated_inactivity_seconds": 86400,
+    "csat_window_seconds": 604800,
+}
+assert set(DAY_OF) == set(DERIVED_TABLES)
+
+
+class LakeError(ValueError):
+    """A lake that cannot be read as documented (missing directory, bad settings)."""
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: Path
+
+    @property
+    def events(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def derived(self) -> Path:
+        return self.root / "derived"
+
+    def table(self, name: str) -> Path:
+        return self.derived / name
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """`workspaces.json`, checked: known keys, positive whole seconds, IANA zones, and
+        an escalated limit not below the chatbot one (the cut relies on it)."""
+        path = self.root / "workspaces.json"
+        if not path.exists():
+            return {}
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise LakeError(f"{path}: not JSON ({exc})") from None
+        if not isinstance(raw, dict):
+            raise LakeError(f"{path}: expected an object of workspaces")
+        out = {}
+        for name, given in raw.items():
+            if not isinstance(given, dict) or set(given) - set(DEFAULTS):
+                raise LakeError(f"{path}: workspace {name!r}: expected keys among {list(DEFAULTS)}")
+            values = {**DEFAULTS, **given}
+            for key in DEFAULTS:
+                value = values[key]
+                ok = (
+                    isinstance(value, str)
+                    if key == "timezone"
+                    else isinstance(value, int) and not isinstance(value, bool) and value > 0
+                )
+                if not ok:
+                    raise LakeError(f"{path}: workspace {name!r}: bad {key}: {value!r}")
+            try:
+                check_timezone(values["timezone"])
+            except ValueError as exc:
+                raise LakeError(f"{path}: workspace {name!r}: {exc}") from None
+            if values["escalated_inactivity_seconds"] < values["inactivity_seconds"]:
+                raise LakeError(
+                    f"{path}: workspace {name!r}: escalated_inactivity_seconds is below "
+                    "inactivity_seconds"
+                )
+            out[name] = values
+        return out
+
+    def workspace(self, name: str) -> dict[str, Any]:
+        return self.settings().get(name, DEFAULTS)
+
+    def state(self) -> list[str] | None:
+        """The event files the derived tables were made of, or None (never derived, or a full
+        run that did not finish)."""
+        path = self.derived / STATE_FILE
+        if not path.exists():
+            return None
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        return list(files)
+
+    def save_state(self, files: list[str]) -> None:
+        """Written last and atomically (rename): a run that stops before it is run again."""
+        self.derived.mkdir(parents=True, exist_ok=True)
+        tmp = self.derived / f"{STATE_FILE}.tmp"
+        tmp.write_text(json.dumps({"files": sorted(files)}, indent=1), encoding="utf-8")
+        tmp.replace(self.derived / STATE_FILE)
+
+    def forget_state(self) -> None:
+        (self.derived / STATE_FILE).unlink(missing_ok=True)
+
+
+def parquet_glob(directory: Path) -> str:
+    return str(directory / "**" / "*.parquet")
+
+
+class LakeTables:
+    """The lake's derived tables read by DuckDB, for `convoscope serve --lake`: read-only.
+
+    An in-memory store holds the schema; each derived table with files becomes a view of the
+    same name and column types over its Parquet (Hive partitions, so a workspace named like a
+    number stays text), so `overview` and `team` read it unchanged. Rollups are not kept here
+    (`rollups = False`: the overview reads rows; Spark writes one file per workspace and day,
+    so Parquet's statistics skip the days outside a period). Workspace settings (zone, business
+    hours) are those of the accounts database, where the workspaces' users are.
+    """
+
+    rollups = False
+
+    def __init__(self, lake: Lake, accounts: Store):
+        if not lake.derived.is_dir():
+            raise LakeError(
+                f"{lake.derived} does not exist; run `convoscope spark sessionize --lake "
+                f"{lake.root}` first"
+            )
+        self.lake = lake
+        self._db = Store(":memory:")
+        self.workspace = accounts.workspace
+        con = self._db.con
+        for table in DERIVED_TABLES:
+            files = parquet_glob(lake.table(table))
+            if not glob.glob(files, recursive=True):
+                continue  # nothing of this kind yet: the empty table stays
+            columns = con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE table_name = $t ORDER BY column_index",
+                {"t": table},
+            ).fetchall()
+            # thread_key is the store's own hash, not the lake's: nothing that reads uses it
+            select = ", ".join(
+                f"CAST(NULL AS {kind}) AS {name}"
+                if name == "thread_key"
+                else f"CAST({name} AS {kind}) AS {name}"
+                for name, kind in columns
+            )
+            con.execute(f"DROP TABLE {table}")
+            con.execute(
+                f"CREATE VIEW {table} AS SELECT {select} FROM read_parquet({_literal(files)}, "
+                "hive_partitioning = true, hive_types = {'workspace': VARCHAR, 'day': DATE})"
+            )
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._db.con
+
+    def channels(self, workspace: str) -> list[str]:
+        """Channels with conversations, orphan closes or surveys (the lake's events are the
+        platform's, not read here)."""
+        rows = self.con.execute(
+            "SELECT channel FROM conversations WHERE workspace = $w UNION "
+            "SELECT channel FROM orphan_closes WHERE workspace = $w UNION "
+            "SELECT channel FROM surveys WHERE workspace = $w ORDER BY 1",
+            {"w": workspace},
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def departments(self, workspace: str) -> list[str]:
+        return self._db.departments(workspace)
+
+    def teammates(self, workspace: str) -> list[str]:
+        return self._db.teammates(workspace)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
