@@ -153,12 +153,17 @@ def statement(sql: str, params: Mapping[str, Any]) -> str:
             return _literal(node.name, params[node.name])
         return node
 
-    def overlaps(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.ArrayOverlaps):  # SQLGlot writes `&&`, which Spark lacks
+    def spell(node: exp.Expression) -> exp.Expression:
+        """What SQLGlot 30 writes and Spark does not read."""
+        if isinstance(node, exp.ArrayOverlaps):  # `&&`
             return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+        if isinstance(node, exp.PercentileCont):  # two-argument PERCENTILE_CONT
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+        if isinstance(node, exp.CTE):  # AS [NOT] MATERIALIZED, a planner hint
+            node.set("materialized", None)
         return node
 
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(overlaps)
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(spell)
     return tree.sql(dialect="spark")
 
 

@@ -162,15 +162,18 @@ WITH scoped AS NOT MATERIALIZED (
     WHERE c.workspace = $ws AND c.transferred
       AND c.escalated_at >= $start AND c.escalated_at < $end AND {scope.conversation("c")}
 )
-SELECT i.metric, i.teammate_id, b.idx, CASE WHEN i.metric = 'csat' THEN i.value END AS score,
-       GROUPING(i.teammate_id) = 0 AS by_teammate, GROUPING(b.idx) = 0 AS by_bucket,
+SELECT metric, teammate_id, idx, score,
+       GROUPING(teammate_id) = 0 AS by_teammate, GROUPING(idx) = 0 AS by_bucket,
        GROUPING(score) = 0 AS by_score,
-       count(*), avg(i.value), quantile_cont(i.value, 0.5), quantile_cont(i.value, 0.9),
-       count(DISTINCT i.conversation_id)
-FROM items AS i JOIN buckets AS b ON i.at >= b.start_at AND i.at < b.end_at
-WHERE $teammates IS NULL OR i.metric = 'transfer' OR list_contains($teammates, i.teammate_id)
-GROUP BY GROUPING SETS ((i.metric), (i.metric, i.teammate_id), (i.metric, b.idx),
-                        (i.metric, score))
+       count(*), sum(value), quantile_cont(value, 0.5), quantile_cont(value, 0.9),
+       count(DISTINCT conversation_id)
+FROM (
+    SELECT i.*, b.idx, CASE WHEN i.metric = 'csat' THEN i.value END AS score
+    FROM items AS i JOIN buckets AS b ON i.at >= b.start_at AND i.at < b.end_at
+    WHERE $teammates IS NULL OR i.metric = 'transfer'
+       OR list_contains($teammates, i.teammate_id)
+) AS placed
+GROUP BY GROUPING SETS ((metric), (metric, teammate_id), (metric, idx), (metric, score))
 """
 
 ORPHAN_SQL = f"""
@@ -209,14 +212,15 @@ def _seconds(us: float | None) -> float | None:
 def _durations(figures: tuple | None) -> Durations:
     if figures is None:
         return Durations(mean=None, median=None, p90=None, count=0)
-    count, mean, median, p90, _ = figures
+    count, total, median, p90, _ = figures
+    mean = total / count  # a mean from the exact sum (no AVG: Spark's sums BIGINT in DOUBLE)
     return Durations(mean=_seconds(mean), median=_seconds(median), p90=_seconds(p90), count=count)
 
 
 def _csat(figures: tuple | None) -> Csat:
     if figures is None:
         return Csat(mean=None, count=0)
-    return Csat(mean=round(figures[1], 6), count=figures[0])
+    return Csat(mean=round(figures[1] / figures[0], 6), count=figures[0])
 
 
 def _count(figures: tuple | None, distinct: bool = False) -> int:
@@ -255,10 +259,11 @@ def _rows(f: _Figures, query: Query) -> list[TeammateRow]:
 
 
 def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
-    means = [f.bucket.get((metric, i)) for i in range(n)]
+    figures = [f.bucket.get((metric, i)) for i in range(n)]
+    means = [None if g is None else g[1] / g[0] for g in figures]
     if metric == "csat":
-        return [None if m is None else round(m[1], 6) for m in means]
-    return [None if m is None else _seconds(m[1]) for m in means]
+        return [None if m is None else round(m, 6) for m in means]
+    return [_seconds(m) for m in means]
 
 
 def _business_hours(engine: Engine, query: Query, hours: business_hours.Hours | None) -> pa.Table:
