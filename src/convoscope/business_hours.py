@@ -12,9 +12,48 @@ intersected with the piece's local image. Calendars stay in Python (see `query`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+
+MAX_SPANS_A_DAY = 12
+Spans = Annotated[list[tuple[str, str]], Field(max_length=MAX_SPANS_A_DAY)]
+
+
+class BusinessHours(BaseModel):
+    """Opening hours per weekday, e.g. {"monday": [["09:00", "17:30"]]}; absent days are
+    closed. At most 12 spans a day, not overlapping."""
+
+    monday: Spans = []
+    tuesday: Spans = []
+    wednesday: Spans = []
+    thursday: Spans = []
+    friday: Spans = []
+    saturday: Spans = []
+    sunday: Spans = []
+
+    model_config = {"extra": "forbid"}
+
+    @field_validator("*")
+    @classmethod
+    def _spans(cls, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for start, end in spans:
+            for value in (start, end):
+                if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", value):
+                    raise ValueError(f"{value[:10]!r} is not a time HH:MM")
+            if start >= end:
+                raise ValueError(f"{start}-{end}: the start must be before the end")
+        ordered = sorted(spans)
+        for (_, end), (start, _) in pairwise(ordered):
+            if start < end:  # overlapping spans would count their common time twice
+                raise ValueError(f"spans overlap at {start}")
+        return spans
+
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Hours = Mapping[str, Sequence[Sequence[str]]]

@@ -7,7 +7,8 @@ Layout (every path under the lake directory `LAKE`):
   any file names. `ts` is a timestamp (an instant, or zone-less UTC) or RFC 3339 text.
 - `workspaces.json` (optional): per-workspace settings, `{"shop": {"timezone": "Europe/Paris",
   "inactivity_seconds": 600, "escalated_inactivity_seconds": 86400, "csat_window_seconds":
-  604800}}`; a workspace not named there has the defaults of `convoscope.store`.
+  604800, "business_hours": {"monday": [["09:00", "17:00"]]}}}`; a workspace not named there,
+  or a key left out, has the defaults of a new workspace in the store (its zone: UTC).
 - `derived/<table>/workspace=W/day=YYYY-MM-DD/*.parquet`: the derived tables of the store
   (`store.DERIVED_TABLES`), written by `convoscope spark sessionize`, partitioned by workspace
   and the UTC day of each row's anchor (`DAY_OF`), so that a period reads only its days.
@@ -22,13 +23,17 @@ from __future__ import annotations
 
 import glob
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import duckdb
+from pydantic import ValidationError
 
-from convoscope.store import DERIVED_TABLES, Store, check_timezone
+from convoscope.business_hours import BusinessHours
+from convoscope.store import DERIVED_TABLES, Store, Workspace, check_timezone
 
 STATE_FILE = "_state.json"
 # The timestamp that places each derived row in a day partition: a conversation's start, and
@@ -42,11 +47,19 @@ DAY_OF = {
     "conversation_events": "ts",
 }
 PARTITIONS = ("workspace", "day")
-DEFAULTS = {
+# The channels of a workspace with data, for the channel filter's check (both engines).
+CHANNELS_SQL = """
+SELECT channel FROM conversations WHERE workspace = $ws
+UNION SELECT channel FROM orphan_closes WHERE workspace = $ws
+UNION SELECT channel FROM surveys WHERE workspace = $ws
+ORDER BY 1
+"""
+DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
     "inactivity_seconds": 600,
     "escalated_inactivity_seconds": 86400,
     "csat_window_seconds": 604800,
+    "business_hours": None,
 }
 assert set(DAY_OF) == set(DERIVED_TABLES)
 
@@ -87,8 +100,16 @@ class Lake:
             if not isinstance(given, dict) or set(given) - set(DEFAULTS):
                 raise LakeError(f"{path}: workspace {name!r}: expected keys among {list(DEFAULTS)}")
             values = {**DEFAULTS, **given}
+            try:
+                hours = values["business_hours"]
+                if hours is not None:
+                    values["business_hours"] = BusinessHours.model_validate(hours).model_dump()
+            except ValidationError as exc:
+                raise LakeError(f"{path}: workspace {name!r}: business_hours: {exc}") from None
             for key in DEFAULTS:
                 value = values[key]
+                if key == "business_hours":
+                    continue
                 ok = (
                     isinstance(value, str)
                     if key == "timezone"
@@ -108,8 +129,26 @@ class Lake:
             out[name] = values
         return out
 
-    def workspace(self, name: str) -> dict[str, Any]:
-        return self.settings().get(name, DEFAULTS)
+    def workspace_names(self) -> list[str]:
+        """Workspaces with derived rows, or named in `workspaces.json`."""
+        found = {
+            unquote(d.name.removeprefix("workspace="))
+            for d in self.table("conversations").glob("workspace=*")
+        }
+        return sorted(found | set(self.settings()))
+
+    def workspace(self, name: str) -> Workspace | None:
+        """A workspace of the lake as the store describes one (zone, limits, hours)."""
+        if name not in self.workspace_names():
+            return None
+        s = self.settings().get(name, DEFAULTS)
+        return Workspace(
+            name=name,
+            timezone=s["timezone"],
+            inactivity_seconds=s["inactivity_seconds"],
+            escalated_inactivity_seconds=s["escalated_inactivity_seconds"],
+            business_hours=s["business_hours"],
+        )
 
     def state(self) -> list[str] | None:
         """The event files the derived tables were made of, or None (never derived, or a full
@@ -143,12 +182,13 @@ class LakeTables:
     number stays text), so `overview` and `team` read it unchanged. Rollups are not kept here
     (`rollups = False`: the overview reads rows; Spark writes one file per workspace and day,
     so Parquet's statistics skip the days outside a period). Workspace settings (zone, business
-    hours) are those of the accounts database, where the workspaces' users are.
+    hours) come from `workspace`: the accounts database when serving (where the workspaces'
+    users are), the lake's `workspaces.json` for a report.
     """
 
     rollups = False
 
-    def __init__(self, lake: Lake, accounts: Store):
+    def __init__(self, lake: Lake, workspace: Callable[[str], Workspace | None]):
         if not lake.derived.is_dir():
             raise LakeError(
                 f"{lake.derived} does not exist; run `convoscope spark sessionize --lake "
@@ -156,7 +196,7 @@ class LakeTables:
             )
         self.lake = lake
         self._db = Store(":memory:")
-        self.workspace = accounts.workspace
+        self.workspace = workspace
         con = self._db.con
         for table in DERIVED_TABLES:
             files = parquet_glob(lake.table(table))
@@ -187,13 +227,7 @@ class LakeTables:
     def channels(self, workspace: str) -> list[str]:
         """Channels with conversations, orphan closes or surveys (the lake's events are the
         platform's, not read here)."""
-        rows = self.con.execute(
-            "SELECT channel FROM conversations WHERE workspace = $w UNION "
-            "SELECT channel FROM orphan_closes WHERE workspace = $w UNION "
-            "SELECT channel FROM surveys WHERE workspace = $w ORDER BY 1",
-            {"w": workspace},
-        ).fetchall()
-        return [r[0] for r in rows]
+        return [r[0] for r in self.con.execute(CHANNELS_SQL, {"ws": workspace}).fetchall()]
 
     def departments(self, workspace: str) -> list[str]:
         return self._db.departments(workspace)

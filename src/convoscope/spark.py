@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from convoscope import conversations, scope
 from convoscope.business_hours import Hours
-from convoscope.lake import DAY_OF, DEFAULTS, PARTITIONS, Lake, LakeError
+from convoscope.lake import CHANNELS_SQL, DAY_OF, DEFAULTS, PARTITIONS, Lake, LakeError
 from convoscope.store import DERIVED_TABLES
 
 if TYPE_CHECKING:
@@ -130,10 +130,14 @@ class SparkEngine:
             frame.createOrReplaceTempView(table)
 
     def business_hours(self, workspace: str) -> Hours | None:
-        return self.lake.workspace(workspace).get("business_hours")  # type: ignore[no-any-return]
+        found = self.lake.workspace(workspace)
+        return found.business_hours if found else None
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
         return [tuple(row) for row in self.session.sql(statement(sql, params)).collect()]
+
+    def channels(self, workspace: str) -> list[str]:
+        return [r[0] for r in self.rows(CHANNELS_SQL, {"ws": workspace})]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from itertools import pairwise
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -11,41 +9,10 @@ from pydantic import BaseModel, Field, field_validator
 
 from convoscope import ingest
 from convoscope.api.deps import Admin, Svc, workspace_of
+from convoscope.business_hours import BusinessHours
 from convoscope.store import Workspace, check_timezone
 
 router = APIRouter()
-MAX_SPANS_A_DAY = 12
-Spans = Annotated[list[tuple[str, str]], Field(max_length=MAX_SPANS_A_DAY)]
-
-
-class BusinessHours(BaseModel):
-    """Opening hours per weekday, e.g. {"monday": [["09:00", "17:30"]]}; absent days are
-    closed. At most 12 spans a day, not overlapping."""
-
-    monday: Spans = []
-    tuesday: Spans = []
-    wednesday: Spans = []
-    thursday: Spans = []
-    friday: Spans = []
-    saturday: Spans = []
-    sunday: Spans = []
-
-    model_config = {"extra": "forbid"}
-
-    @field_validator("*")
-    @classmethod
-    def _spans(cls, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        for start, end in spans:
-            for value in (start, end):
-                if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", value):
-                    raise ValueError(f"{value[:10]!r} is not a time HH:MM")
-            if start >= end:
-                raise ValueError(f"{start}-{end}: the start must be before the end")
-        ordered = sorted(spans)
-        for (_, end), (start, _) in pairwise(ordered):
-            if start < end:  # overlapping spans would count their common time twice
-                raise ValueError(f"spans overlap at {start}")
-        return spans
 
 
 class WorkspaceSettings(BaseModel):

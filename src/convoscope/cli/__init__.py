@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from convoscope import __version__
-from convoscope.cli import admin, imports, reports, serve
+from convoscope.cli import admin, imports, lakes, reports, serve
 
 app = typer.Typer(
     help="Conversation analytics for customer messaging.",
@@ -42,6 +42,7 @@ app.command("demo")(serve.demo_)
 app.command("serve")(serve.serve)
 app.command("rebuild")(admin.rebuild_)
 app.add_typer(reports.export_app, name="export")
+app.add_typer(lakes.spark_app, name="spark")
 app.add_typer(admin.workspace_app, name="workspace")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.key_app, name="key")

@@ -7,6 +7,7 @@ department name prints as typed instead of crashing or hiding a link.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,36 @@ TeammatesOpt = Annotated[
     str | None, typer.Option(help="Comma-separated teammate ids (default all; \\, = a comma).")
 ]
 GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="CONVOSCOPE_ENGINE",
+        help="duckdb or spark (spark reads a --lake; default duckdb, or the config file's).",
+    ),
+]
+LakeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake",
+        envvar="CONVOSCOPE_LAKE",
+        help="Lake directory (events/ and what Spark derives); instead of the database.",
+    ),
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--master",
+        envvar="CONVOSCOPE_SPARK_MASTER",
+        help="Spark master, e.g. local[*] (default) or spark://host:7077.",
+    ),
+]
+RemoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--remote", envvar="CONVOSCOPE_SPARK_REMOTE", help="Spark Connect, e.g. sc://host:15002."
+    ),
+]
 OPTION_NAMES = {"tz": "--tz", "from": "--from", "to": "--to", "date_from": "--from"}
 OPTION_PARAMS = {"date_from": "from", "date_to": "to"}  # CLI option name -> query parameter
 
@@ -111,19 +142,26 @@ def analytics_query(store: Store, workspace: str, **options: str | None) -> Quer
     """The same `QueryParams` as the HTTP API (options: period, date_from, date_to, tz,
     channels, departments, teammates, granularity), with errors naming the CLI option."""
     ws = workspace_or_fail(store, workspace)
+    return query_for(ws, lambda: store.channels(workspace), **options)
+
+
+def query_for(ws: Workspace, known: Callable[[], list[str]], **options: str | None) -> Query:
+    """`analytics_query` for a workspace found anywhere (a database or a lake); `known`
+    lists the channels with data, to refuse a channel filter that can only give zeros."""
     try:
         params = QueryParams.parse(
             **{OPTION_PARAMS.get(k, k): v for k, v in options.items()},
         )
-        query = params.resolve(workspace, ws.timezone)
+        query = params.resolve(ws.name, ws.timezone)
     except QueryError as exc:
         raise fail(f"{OPTION_NAMES.get(exc.param, '--' + exc.param)}: {exc.message}", 2) from None
-    known = store.channels(workspace)
-    unknown = [c for c in query.channels or () if c not in known]
-    if unknown:
-        raise fail(
-            f"--channels: no data on {', '.join(unknown)} in workspace {workspace!r} "
-            f"(channels: {', '.join(known) or 'none yet'})",
-            2,
-        )
+    if query.channels:
+        found = known()
+        unknown = [c for c in query.channels if c not in found]
+        if unknown:
+            raise fail(
+                f"--channels: no data on {', '.join(unknown)} in workspace {ws.name!r} "
+                f"(channels: {', '.join(found) or 'none yet'})",
+                2,
+            )
     return query

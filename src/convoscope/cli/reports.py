@@ -17,9 +17,13 @@ from convoscope.cli.common import (
     ChannelsOpt,
     DbOpt,
     DepartmentsOpt,
+    EngineOpt,
     FromOpt,
     GranOpt,
+    LakeOpt,
+    MasterOpt,
     PeriodOpt,
+    RemoteOpt,
     TeammatesOpt,
     ToOpt,
     TzOpt,
@@ -28,8 +32,10 @@ from convoscope.cli.common import (
     err,
     fail,
     open_store,
+    query_for,
     say,
 )
+from convoscope.cli.lakes import analytics_source
 from convoscope.cli.render import print_overview, print_team
 
 export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
@@ -58,15 +64,19 @@ def report(
     granularity: GranOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     db: DbOpt = None,
+    lake: LakeOpt = None,
+    engine: EngineOpt = None,
+    master: MasterOpt = None,
+    remote: RemoteOpt = None,
 ) -> None:
     """Print the Conversation Overview, or Team Performance, for a period (default: the
-    last 7 days)."""
+    last 7 days), from the database or from a lake (DuckDB, or Spark with --engine spark)."""
     if fmt not in ("table", "json"):
         raise fail(f"--format: {fmt!r} is not one of table, json", 2)
-    with open_store(db) as store:
-        query = analytics_query(
-            store,
-            workspace,
+    with analytics_source(workspace, db, lake, engine, master, remote) as source:
+        query = query_for(
+            source.workspace,
+            source.channels,
             period=period,
             date_from=date_from,
             date_to=date_to,
@@ -76,7 +86,8 @@ def report(
             teammates=teammates,
             granularity=granularity,
         )
-        result = team.run(store, query) if page is Page.team else overview.run(store, query)
+        tables = source.tables
+        result = team.run(tables, query) if page is Page.team else overview.run(tables, query)
     if fmt == "json":
         sys.stdout.write(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) + "\n")
     elif isinstance(result, team.TeamResult):
