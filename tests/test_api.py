@@ -12,6 +12,9 @@ from test_overview import scenario
 from convoscope import accounts
 from convoscope.store import Store
 
+# one worker runs this module: its module-scoped server is started once
+pytestmark = pytest.mark.xdist_group("api")
+
 PASSWORD = "correct horse battery"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-11"}
 

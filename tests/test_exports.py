@@ -19,6 +19,9 @@ from convoscope.cli import app
 from convoscope.events import validate_batch
 from convoscope.store import Store
 
+# one worker runs this module: its module-scoped server is started once
+pytestmark = pytest.mark.xdist_group("exports")
+
 WORKSPACE = "東京店 [/]"
 HOSTILE = [
     '=HYPERLINK("http://evil.example","click")',

@@ -29,7 +29,7 @@ from test_properties import scripts
 from convoscope import spark as engine
 from convoscope.store import DERIVED_TABLES, Store
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 HOSTILE_ZONE = "America/Toronto"
 SCENARIOS = [
     name

@@ -38,6 +38,13 @@ class Tables(Protocol):
 
     def workspace(self, name: str) -> Workspace | None: ...
 
+    # what the filter pickers list
+    def channels(self, workspace: str) -> list[str]: ...
+
+    def departments(self, workspace: str) -> list[str]: ...
+
+    def teammates(self, workspace: str) -> list[str]: ...
+
 
 class Engine(Protocol):
     rollups: bool

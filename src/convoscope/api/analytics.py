@@ -51,14 +51,14 @@ class ConversationPage(BaseModel):
 def get_overview(query: AnalyticsParams, svc: Svc) -> overview.OverviewResult:
     """Every number of the Conversation Overview page (the JSON of `convoscope report`).
     Without a period, the last 7 days."""
-    return overview.run(svc.store, query)
+    return overview.run(svc.tables, query)
 
 
 @router.get("/v1/team", response_model=team.TeamResult)
 def get_team(query: AnalyticsParams, svc: Svc) -> team.TeamResult:
     """Every number of the Team Performance page (the JSON of `convoscope report --page
     team`). Without a period, the last 7 days."""
-    return team.run(svc.store, query)
+    return team.run(svc.tables, query)
 
 
 def conversation_filters(
@@ -98,7 +98,7 @@ def list_conversations(
 ) -> ConversationPage:
     """The conversations behind the charts, newest first, for drill-down; `total` and
     `items` come from one snapshot."""
-    total, rows = overview.conversations(svc.store, filters, limit=limit, offset=offset)
+    total, rows = overview.conversations(svc.tables, filters, limit=limit, offset=offset)
     return ConversationPage(
         items=[ConversationRow(**r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -107,16 +107,16 @@ def list_conversations(
 @router.get("/v1/channels")
 def channels(who: Admin, svc: Svc) -> list[str]:
     """Channels that have data in the workspace."""
-    return svc.store.channels(who.workspace)
+    return svc.tables.channels(who.workspace)
 
 
 @router.get("/v1/departments")
 def departments(who: Admin, svc: Svc) -> list[str]:
     """Departments conversations were closed in (the filter's `(none)` is not listed)."""
-    return svc.store.departments(who.workspace)
+    return svc.tables.departments(who.workspace)
 
 
 @router.get("/v1/teammates")
 def teammates(who: Admin, svc: Svc) -> list[str]:
     """Teammates who wrote in or closed a conversation."""
-    return svc.store.teammates(who.workspace)
+    return svc.tables.teammates(who.workspace)

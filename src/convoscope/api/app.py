@@ -16,6 +16,7 @@ from convoscope.api import analytics, auth, errors, exports, health, ingest, set
 from convoscope.api.boundary import Boundary, answer_unexpected
 from convoscope.api.deps import Services
 from convoscope.api.guard import LoginGuard
+from convoscope.lake import LakeTables
 from convoscope.store import Store
 
 ROUTERS = (
@@ -36,8 +37,11 @@ class App(FastAPI):
         return Boundary(super().build_middleware_stack())
 
 
-def create_app(store: Store, *, secure_cookies: bool = False, docs: bool = True) -> App:
-    """The API over `store`. `secure_cookies` marks cookies Secure (behind HTTPS)."""
+def create_app(
+    store: Store, *, secure_cookies: bool = False, docs: bool = True, lake: LakeTables | None = None
+) -> App:
+    """The API over `store`, or read-only over a `lake`'s derived tables with the accounts
+    in `store`. `secure_cookies` marks cookies Secure (behind HTTPS)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +63,8 @@ def create_app(store: Store, *, secure_cookies: bool = False, docs: bool = True)
     secret = accounts.server_secret(store)
     app.state.services = Services(
         store=store,
+        tables=lake if lake is not None else store,
+        lake=lake is not None,
         secret=secret,
         signer=TimestampSigner(secret, salt="session"),
         guard=LoginGuard(),

@@ -1,6 +1,7 @@
 """What a route depends on: the services of the app, the caller, and the parsed query.
 
-`Services` holds everything a route needs beyond the request (the store, the session signer,
+`Services` holds everything a route needs beyond the request (the store, the tables analytics
+read, the session signer,
 the login guard); it is built once by `create_app` and read through the `services`
 dependency, so routers are plain module-level functions and the page routes of `web/` use
 the same dependencies. A caller is a `Principal`: a bearer API key, or a session cookie
@@ -21,6 +22,7 @@ from convoscope import accounts
 from convoscope.accounts import Principal
 from convoscope.api.errors import ApiError, param_error
 from convoscope.api.guard import LoginGuard
+from convoscope.engine import Tables
 from convoscope.query import Query as AnalyticsQuery
 from convoscope.query import QueryError, QueryParams
 from convoscope.store import Store, Workspace
@@ -33,11 +35,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 @dataclass
 class Services:
-    store: Store
+    store: Store  # accounts, sessions, keys, workspaces; and the events unless `lake`
+    tables: Tables  # the derived tables analytics read: the store's, or a lake's
     secret: bytes
     signer: TimestampSigner
     guard: LoginGuard
     secure_cookies: bool
+    lake: bool = False  # read-only analytics over a lake: events go to the lake's pipeline
 
     def csrf_token(self, session_hash: str) -> str:
         return hmac.new(self.secret, session_hash.encode(), hashlib.sha256).hexdigest()
@@ -48,6 +52,17 @@ def services(request: Request) -> Services:
 
 
 Svc = Annotated[Services, Depends(services)]
+
+
+def writable(svc: Svc) -> None:
+    """Refuse event writes on a server over a lake (`convoscope serve --lake`): the lake's
+    events are the platform's pipeline's, and Spark derives what this server reads."""
+    if svc.lake:
+        raise ApiError(
+            409,
+            "this server serves a lake, read-only: write events to the lake's events/ "
+            "directory, then run `convoscope spark sessionize`",
+        )
 
 
 def same_text(sent: str, expected: str) -> bool:

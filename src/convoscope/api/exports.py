@@ -23,7 +23,7 @@ _CSV_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 @router.get("/v1/reports/departments.csv", response_class=Response, responses=_CSV_DOC)
 def departments_csv(query: AnalyticsParams, svc: Svc) -> Response:
     """The department report: one row per department closed in the period."""
-    rows = exports.department_rows(overview.departments(svc.store, query))
+    rows = exports.department_rows(overview.departments(svc.tables, query))
     name = exports.filename("departments", query)
     return Response(
         exports.csv_text(exports.DEPARTMENT_COLUMNS, rows),
@@ -35,7 +35,7 @@ def departments_csv(query: AnalyticsParams, svc: Svc) -> Response:
 @router.get("/v1/reports/teammates.csv", response_class=Response, responses=_CSV_DOC)
 def teammates_csv(query: AnalyticsParams, svc: Svc) -> Response:
     """The Team Performance teammates table: one row per teammate, every element."""
-    rows = exports.teammate_rows(team.run(svc.store, query).by_teammate)
+    rows = exports.teammate_rows(team.run(svc.tables, query).by_teammate)
     return Response(
         exports.csv_text(exports.TEAMMATE_COLUMNS, rows),
         media_type=CSV,
@@ -48,7 +48,7 @@ def teammates_csv(query: AnalyticsParams, svc: Svc) -> Response:
 @router.get("/v1/conversations.csv", response_class=StreamingResponse, responses=_CSV_DOC)
 def conversations_csv(filters: Filters, svc: Svc) -> StreamingResponse:
     """The same conversations as `/v1/conversations`, all of them, one row each."""
-    _, rows = overview.conversations(svc.store, filters, limit=None, offset=0)
+    _, rows = overview.conversations(svc.tables, filters, limit=None, offset=0)
     values = ([row[c] for c in overview.CONVERSATION_COLUMNS] for row in rows)
     name = exports.filename("conversations", filters.query)
     return StreamingResponse(

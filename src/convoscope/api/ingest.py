@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from convoscope import ingest
 from convoscope.api.bodies import MAX_EVENTS, parse_events, read_body
-from convoscope.api.deps import KeySender, Svc
+from convoscope.api.deps import KeySender, Svc, writable
 from convoscope.api.errors import event_error, responses
 from convoscope.events import ConflictError, Event, EventError, validate_batch
 from convoscope.store import Store
 
-router = APIRouter(tags=["ingestion"])
+router = APIRouter(tags=["ingestion"], dependencies=[Depends(writable)])
 
 
 class IngestResult(BaseModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field, field_validator
 
 from convoscope import ingest
-from convoscope.api.deps import Admin, Svc, workspace_of
+from convoscope.api.deps import Admin, Svc, workspace_of, writable
 from convoscope.business_hours import BusinessHours
 from convoscope.store import Workspace, check_timezone
 
@@ -64,7 +64,12 @@ def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspac
     return _out(svc.store.update_workspace(who.workspace, settings.timezone, hours))
 
 
-@router.delete("/v1/customers/{customer_id:path}", tags=["privacy"], response_model=Erased)
+@router.delete(
+    "/v1/customers/{customer_id:path}",
+    tags=["privacy"],
+    response_model=Erased,
+    dependencies=[Depends(writable)],
+)
 def erase_customer(
     who: Admin, svc: Svc, customer_id: Annotated[str, Path(min_length=1, max_length=256)]
 ) -> Erased:

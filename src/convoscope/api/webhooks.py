@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from convoscope import accounts, ingest
 from convoscope.adapters import Record, chatwoot, whatsapp
 from convoscope.api.bodies import parse_object, read_body
-from convoscope.api.deps import Services, Svc, principal, same_text
+from convoscope.api.deps import Services, Svc, principal, same_text, writable
 from convoscope.api.errors import ApiError, event_error, responses
 from convoscope.events import ConflictError, Event, EventError, validate_batch
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], dependencies=[Depends(writable)])
 
 
 class WebhookResult(BaseModel):

@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import rich.progress
@@ -30,6 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from convoscope import accounts, bulk, demo, ingest, overview
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_overview
+from convoscope.lake import Lake, LakeError, LakeTables
 from convoscope.query import QueryParams
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Staging, Store
 
@@ -112,7 +114,13 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def run_server(store: Store, host: str, port: int, secure_cookies: bool = False) -> None:
+def run_server(
+    store: Store,
+    host: str,
+    port: int,
+    secure_cookies: bool = False,
+    lake: LakeTables | None = None,
+) -> None:
     import uvicorn
 
     from convoscope.web import create_app
@@ -121,7 +129,7 @@ def run_server(store: Store, host: str, port: int, secure_cookies: bool = False)
     logging.getLogger("asyncio").addFilter(_OncePerMinute())
     _raise_open_file_limit()
     uvicorn.run(
-        create_app(store, secure_cookies=secure_cookies),
+        create_app(store, secure_cookies=secure_cookies, lake=lake),
         host=host,
         port=port,
         http=GuardedH11Protocol,
@@ -140,12 +148,27 @@ def serve(
         bool, typer.Option(help="Mark cookies Secure (when served over HTTPS).")
     ] = False,
     db: DbOpt = None,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            "--lake",
+            envvar="CONVOSCOPE_LAKE",
+            help="Serve a lake's derived tables, read-only (accounts stay in --db).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API and the dashboard with uvicorn."""
+    """Serve the HTTP API and the dashboard with uvicorn: over the database, or read-only
+    over what `convoscope spark sessionize` derived in a lake (--lake)."""
     if not port_free(host, port):
         raise fail(f"{host}:{port} is in use; stop what runs there or pick another --port", 2)
     with open_store(db) as store:
-        run_server(store, host, port, secure_cookies)
+        tables = None
+        if lake is not None:
+            try:
+                tables = LakeTables(Lake(lake), store.workspace)
+            except LakeError as exc:
+                raise fail(str(exc), 2) from None
+        run_server(store, host, port, secure_cookies, tables)
 
 
 DEMO_CHUNK = 100_000  # records checked set-based at a time

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from convoscope.api import ApiError, App
 from convoscope.api import create_app as create_api
 from convoscope.api.deps import principal, services
+from convoscope.lake import LakeTables
 from convoscope.store import Store
 
 HERE = Path(__file__).parent
@@ -36,9 +37,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("convoscope.web")
 
 
-def create_app(store: Store, *, secure_cookies: bool = False) -> App:
-    """The API app with the pages mounted on it."""
-    app = create_api(store, secure_cookies=secure_cookies)
+def create_app(
+    store: Store, *, secure_cookies: bool = False, lake: LakeTables | None = None
+) -> App:
+    """The API app with the pages mounted on it (over a lake's tables: see `api.create_app`)."""
+    app = create_api(store, secure_cookies=secure_cookies, lake=lake)
     missing = [name for name in VENDOR_FILES if not (VENDOR / name).exists()]
     if missing:
         log.warning("front-end assets missing (%s): run `npm ci --prefix %s`", missing, HERE)
