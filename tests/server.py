@@ -21,9 +21,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, log: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self, db: Path, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ):
         self.db, self.log, self.port = db, log, free_port()
         self.env = env or {}
+        self.args = args  # more options of `convoscope serve`
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -42,6 +45,7 @@ class Server:
                 str(self.port),
                 "--db",
                 str(self.db),
+                *self.args,
             ],
             stdout=log,
             stderr=log,

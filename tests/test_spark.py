@@ -11,23 +11,36 @@ given zone-less (NTZ) and as instants (LTZ); every derived row must be equal. Ru
 from __future__ import annotations
 
 import inspect
+import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import test_conversations as core
 from conftest import Script, load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import SparkSession
+from server import Server
 from test_properties import scripts
+from typer.testing import CliRunner
 
+from convoscope import accounts, cli, demo, overview, team
 from convoscope import spark as engine
+from convoscope.lake import Lake, LakeTables
+from convoscope.query import QueryParams
 from convoscope.store import DERIVED_TABLES, Store
+
+runner = CliRunner()
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 HOSTILE_ZONE = "America/Toronto"
@@ -201,3 +214,214 @@ def test_a_session_that_refuses_a_pin_is_an_error():
 
     with pytest.raises(engine.SparkSettingError, match="timeZone"):
         engine.pin(Session())  # type: ignore[arg-type]
+
+
+# The lake (issue 12): `convoscope spark sessionize`, `report --engine spark`, `serve --lake`.
+# Two workspaces in `workspace=W/` directories, one with its own limits and zone; events as
+# text times; each workspace's events in three files, the last one holding late events that
+# merge conversations of the first files, and re-sent duplicates.
+OUTLET = {
+    "timezone": "Asia/Kathmandu",
+    "inactivity_seconds": 300,
+    "escalated_inactivity_seconds": 7200,
+    "csat_window_seconds": 86400,
+}
+LAKE_NOW = datetime(2026, 11, 21, 9, 30)
+
+
+def _lake_parts() -> dict[str, list[list[dict[str, Any]]]]:
+    parts = {}
+    for name, zone, seed in (("shop", "Europe/Paris", 11), ("outlet", OUTLET["timezone"], 12)):
+        events = list(
+            demo.generate(days=3, per_day=25, seed=seed, end=date(2026, 11, 20), timezone=zone)
+        )
+        third = len(events) // 3
+        late = [e for i, e in enumerate(events[:third]) if i % 5 == 0]  # held back...
+        first = [e for i, e in enumerate(events[:third]) if i % 5 != 0]
+        # ...and a customer message in every gap of a thread: conversations merge late
+        filler = [
+            {
+                **e,
+                "event_id": f"{e['event_id']}-gap",
+                "type": "message",
+                "sender": "customer",
+                "ts": _later(e["ts"], 240),
+                "welcome": False,
+                "teammate_id": None,
+            }
+            for e in events[:third:7]
+            if e["type"] == "message"
+        ]
+        parts[name] = [
+            first,
+            events[third : 2 * third],
+            late + events[2 * third :] + filler + first[:5],
+        ]
+    return parts
+
+
+def _later(ts: str, seconds: int) -> str:
+    return (datetime.fromisoformat(ts) + timedelta(seconds=seconds)).isoformat()
+
+
+def _write_part(lake: Path, workspace: str, index: int, events: list[dict[str, Any]]) -> None:
+    columns = [
+        "event_id",
+        "ts",
+        "type",
+        "channel",
+        "customer_id",
+        "sender",
+        "teammate_id",
+        "welcome",
+        "department",
+        "score",
+    ]
+    folder = lake / "events" / f"workspace={workspace}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{c: e.get(c) for c in columns} for e in events]
+    pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{index}.parquet")
+
+
+def _lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
+    out = {}
+    for table in DERIVED_TABLES:
+        found = engine.read_derived(spark, Lake(lake), table)
+        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
+        rows = [] if found is None else found.select(*columns).collect()
+        out[table] = sorted((tuple(_plain(v) for v in r) for r in rows), key=repr)
+    return out
+
+
+def _store_rows(store: Store) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(
+            (
+                tuple(_plain(v) for v in r)
+                for r in store.con.execute(f"SELECT * EXCLUDE (thread_key) FROM {table}").fetchall()
+            ),
+            key=repr,
+        )
+        for table in DERIVED_TABLES
+    }
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory) -> tuple[Path, Path]:
+    """A lake derived in two runs (the second incremental) and the DuckDB file holding the
+    same events, imported file by file in the lake's arrival order."""
+    root = tmp_path_factory.mktemp("lake") / "lake"
+    root.mkdir()
+    (root / "workspaces.json").write_text(
+        json.dumps({"outlet": OUTLET, "shop": {"timezone": "Europe/Paris"}})
+    )
+    parts = _lake_parts()
+    db = root.parent / "same.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("shop", "Europe/Paris")
+        store.ensure_workspace("outlet", OUTLET["timezone"])
+        store.con.execute(
+            "UPDATE workspaces SET inactivity_seconds = 300, escalated_inactivity_seconds = 7200, "
+            "csat_window_seconds = 86400 WHERE name = 'outlet'"
+        )
+        for workspace in ("outlet", "shop"):  # the lake's order: by file path
+            for events in parts[workspace]:
+                load(store, events, workspace)
+    for workspace in parts:
+        for i in (0, 1):
+            _write_part(root, workspace, i, parts[workspace][i])
+    first = engine.sessionize(spark, Lake(root))
+    assert first["mode"] == "full" and first["files"] == 4
+    for workspace in parts:
+        _write_part(root, workspace, 2, parts[workspace][2])
+    return root, db
+
+
+def test_the_lake_derives_what_the_duckdb_file_holds_incrementally_as_in_full(
+    spark, lake, tmp_path
+):
+    root, db = lake
+    result = runner.invoke(
+        cli.app, ["spark", "sessionize", "--lake", str(root), "--master", "local[1]"]
+    )
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stderr.strip().splitlines()[-1])
+    assert done["mode"] == "incremental" and done["new_files"] == 2 and done["threads"] > 0
+    incremental = _lake_rows(spark, root)
+    with Store(db) as store:
+        expected = _store_rows(store)
+    assert incremental == expected
+    assert (
+        len(expected["conversations"]) > 100 and expected["surveys"] and expected["response_waits"]
+    )
+    # the same lake derived in one full run
+    again = tmp_path / "again"
+    shutil.copytree(root, again)
+    assert engine.sessionize(spark, Lake(again), full=True)["mode"] == "full"
+    assert _lake_rows(spark, again) == incremental
+    # nothing new: nothing done
+    assert engine.sessionize(spark, Lake(root))["new_files"] == 0
+    # each day partition holds the rows of its day only
+    for day_dir in (root / "derived" / "conversations").glob("workspace=*/day=*"):
+        day = date.fromisoformat(day_dir.name.removeprefix("day="))
+        starts = pq.read_table(day_dir).column("started_at").to_pylist()
+        assert {s.date() for s in starts} == {day}
+
+
+LAKE_QUERIES = [
+    {"period": "last_7_days"},
+    {"period": "yesterday", "channels": "web_chat,whatsapp"},
+    {"from": "2026-11-18", "to": "2026-11-20", "tz": "America/Toronto", "granularity": "hour"},
+    {"period": "last_30_days", "departments": "Sales,(none)"},
+    {"period": "last_7_days", "teammates": "amelie,benoit"},
+]
+
+
+@pytest.mark.parametrize("workspace", ["shop", "outlet"])
+def test_reports_from_the_lake_equal_the_duckdb_file(spark, lake, workspace):
+    """Both pages, several filters, on Spark (`SparkEngine`) and on DuckDB over the lake's
+    Parquet (`LakeTables`), against the DuckDB file of the same events."""
+    root, db = lake
+    spark_engine = engine.SparkEngine(spark, Lake(root), workspace)
+    tables = LakeTables(Lake(root), Lake(root).workspace)
+    with Store(db) as store:
+        zone = store.workspace(workspace).timezone
+        for given in LAKE_QUERIES:
+            query = QueryParams.parse(**given).resolve(workspace, zone, now=LAKE_NOW)
+            expected = overview.run(store, query)
+            assert overview.run(spark_engine, query) == expected, given
+            assert overview.run(tables, query) == expected, given
+            expected_team = team.run(store, query)
+            assert team.run(spark_engine, query) == expected_team, given
+            assert team.run(tables, query) == expected_team, given
+    tables.close()
+
+
+def test_serve_lake_answers_like_the_duckdb_file_and_refuses_writes(lake, tmp_path):
+    """`convoscope serve --lake`: every analytics read over HTTP equals the same request
+    served from the DuckDB file; accounts come from --db; event writes are refused (409)."""
+    root, db = lake
+    accounts_db = tmp_path / "accounts.duckdb"
+    with Store(accounts_db) as store:
+        store.ensure_workspace("shop", "Europe/Paris")
+        lake_key = accounts.create_key(store, "shop")
+    with Store(db) as store:
+        file_key = accounts.create_key(store, "shop")
+    on_lake = Server(accounts_db, tmp_path / "lake.log", args=("--lake", str(root))).start()
+    on_file = Server(db, tmp_path / "file.log").start()
+    try:
+        params = {"from": "2026-11-18", "to": "2026-11-20", "channels": "web_chat"}
+        for path in ("/v1/overview", "/v1/team", "/v1/departments", "/v1/teammates"):
+            a = httpx.get(on_lake.url + path, params=params, headers=_bearer(lake_key))
+            b = httpx.get(on_file.url + path, params=params, headers=_bearer(file_key))
+            assert a.status_code == b.status_code == 200, (path, a.text)
+            assert a.json() == b.json(), path
+        refused = httpx.post(on_lake.url + "/v1/events", json=[], headers=_bearer(lake_key))
+        assert refused.status_code == 409 and "read-only" in refused.json()["detail"]
+    finally:
+        on_lake.stop()
+        on_file.stop()
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
