@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 from conftest import Script, at, convs, load, naive
 
-from convoscope import conversations, spark
+from convoscope import conversations
 from convoscope import store as store_module
 from convoscope.store import DERIVED_TABLES
 
@@ -298,22 +294,6 @@ def test_many_threads_take_the_bulk_path_to_the_same_rows(store, monkeypatch):
     load(store, scenario()[:9])
     load(store, scenario()[9:])
     assert derived() == expected
-
-
-GOLDEN = Path(__file__).parent / "golden" / "spark"
-
-
-@pytest.mark.parametrize("name", [name for name, _ in spark.STATEMENTS])
-def test_the_spark_text_of_each_statement_is_kept_for_review(name):
-    """The cut as Spark runs it (`tests/test_spark.py` runs it) is kept in tests/golden/spark,
-    so that a SQLGlot upgrade that changes the transpiled text shows in review;
-    `CONVOSCOPE_UPDATE_GOLDEN=1 pytest -k spark_text` rewrites the files."""
-    text = conversations.sql(dict(spark.STATEMENTS)[name], "spark") + "\n"
-    path = GOLDEN / f"{name}.sql"
-    if os.environ.get("CONVOSCOPE_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == text
 
 
 # Rule 5: satisfaction surveys ---------------------------------------------------------------

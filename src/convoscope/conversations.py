@@ -1,8 +1,8 @@
 """Cutting threads into conversations (SPEC section 2), defined once, as set-based SQL.
 
 The rules are written here, and only here, as SQL in DuckDB's dialect using only window
-functions and plain aggregates; `sql(dialect)` transpiles the same text with SQLGlot for other
-engines (Spark). Why this works without a per-event loop: a conversation's inactivity limit
+functions and plain aggregates; `spark.statement` transpiles the same text with SQLGlot for
+Spark. Why this works without a per-event loop: a conversation's inactivity limit
 depends on whether it is escalated, which depends on where it started. That recursion is
 broken by cutting each thread first at the breaks that do not depend on state (a close, or a
 gap longer than the escalated limit, the larger of the two limits): within such a segment,
@@ -215,13 +215,6 @@ WHERE k.rank_from_last = 1
 
 
 @cache
-def sql(statement: str, dialect: str) -> str:
-    """One of this module's statements in another engine's dialect (e.g. "spark")."""
-    import sqlglot  # here: only the transpiling tools need it, not every CLI command
-
-    return sqlglot.transpile(statement, read="duckdb", write=dialect, pretty=True)[0]
-
-
 def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
     """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
     caller's transaction, and move the rollups by the difference. Their derived rows are

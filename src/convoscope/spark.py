@@ -98,8 +98,8 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     )
     workspaces.createOrReplaceTempView("workspaces")
     out: dict[str, DataFrame] = {}
-    for name, statement in STATEMENTS:
-        frame = session.sql(conversations.sql(statement, "spark")).localCheckpoint()
+    for name, sql in STATEMENTS:
+        frame = session.sql(statement(sql, {})).localCheckpoint()
         frame.createOrReplaceTempView(name)
         out["conversations" if name == "derived_conversations" else name] = frame
     return out
@@ -168,7 +168,7 @@ def statement(sql: str, params: Mapping[str, Any]) -> str:
         return node
 
     tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(spell)
-    return tree.sql(dialect="spark")
+    return tree.sql(dialect="spark", pretty=True)
 
 
 def _literal(name: str, value: Any) -> Any:

@@ -1,0 +1,47 @@
+SELECT
+  b.idx,
+  COUNT(*) FILTER(WHERE
+    e.sender = 'teammate'),
+  COUNT(*) FILTER(WHERE
+    e.sender = 'chatbot'),
+  COUNT(*) FILTER(WHERE
+    e.sender = 'customer'),
+  COUNT(*) FILTER(WHERE
+    e.type = 'transfer_request')
+FROM conversation_events AS e
+JOIN buckets AS b
+  ON e.ts >= b.start_at AND e.ts < b.end_at
+WHERE
+  e.workspace = :ws
+  AND (
+    :channels IS NULL OR ARRAY_CONTAINS(:channels, e.channel)
+  )
+  AND (
+    NOT :by_department
+    AND :teammates IS NULL
+    OR e.conversation_id IN (
+      SELECT
+        c.conversation_id
+      FROM conversations AS c
+      WHERE
+        NOT (
+          NOT :by_department AND :teammates IS NULL
+        )
+        AND c.workspace = :ws
+        AND (
+          :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+        )
+        AND (
+          NOT :by_department
+          OR (
+            c.department IS NULL AND :no_department
+          )
+          OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+        )
+        AND (
+          :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+        )
+    )
+  )
+GROUP BY
+  b.idx

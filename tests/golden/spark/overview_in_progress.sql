@@ -1,0 +1,26 @@
+SELECT
+  b.idx,
+  COUNT(*)
+FROM conversations AS c
+JOIN buckets AS b
+  ON c.started_at < b.end_at AND c.ended_at >= b.start_at
+WHERE
+  c.workspace = :ws
+  AND c.engaged
+  AND (
+    :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+  )
+  AND (
+    NOT :by_department
+    OR (
+      c.department IS NULL AND :no_department
+    )
+    OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+  )
+  AND (
+    :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+  )
+  AND c.started_at < :end
+  AND c.ended_at >= :start
+GROUP BY
+  b.idx

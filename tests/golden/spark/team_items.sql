@@ -1,0 +1,222 @@
+WITH scoped AS (
+  SELECT
+    *
+  FROM conversations AS c
+  WHERE
+    c.workspace = :ws
+    AND (
+      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    )
+    AND (
+      NOT :by_department
+      OR (
+        c.department IS NULL AND :no_department
+      )
+      OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+    )
+), closed AS (
+  SELECT
+    conversation_id,
+    closed_by,
+    escalated_at,
+    closed_at,
+    resolution_us
+  FROM scoped
+  WHERE
+    NOT escalated_at IS NULL AND closed_at >= :start AND closed_at < :end
+), business AS (
+  SELECT
+    c.conversation_id,
+    ANY_VALUE(c.closed_by) IGNORE NULLS AS closed_by,
+    ANY_VALUE(c.closed_at) IGNORE NULLS AS closed_at,
+    COALESCE(
+      SUM(
+        DATEDIFF(MICROSECOND, GREATEST(h.start_at, c.escalated_at), LEAST(h.end_at, c.closed_at))
+      ) FILTER(WHERE
+        NOT h.start_at IS NULL),
+      0
+    ) AS business_us /* greatest/least skip NULLs: without the filter, a resolution that meets no */ /* business interval would count whole */
+  FROM closed AS c
+  LEFT JOIN business_hours AS h
+    ON h.start_at < c.closed_at AND h.end_at > c.escalated_at
+  GROUP BY
+    c.conversation_id
+), items AS (
+  SELECT
+    'initial_response' AS metric,
+    first_responder AS teammate_id,
+    first_response_at AS at,
+    initial_response_us AS value,
+    conversation_id
+  FROM scoped
+  WHERE
+    NOT initial_response_us IS NULL
+    AND first_response_at >= :start
+    AND first_response_at < :end
+  UNION ALL
+  SELECT
+    'response',
+    w.teammate_id,
+    w.answered_at,
+    w.response_us,
+    w.conversation_id
+  FROM response_waits AS w
+  WHERE
+    w.workspace = :ws
+    AND w.answered_at >= :start
+    AND w.answered_at < :end
+    AND (
+      :channels IS NULL OR ARRAY_CONTAINS(:channels, w.channel)
+    )
+    AND (
+      NOT :by_department
+      OR w.conversation_id IN (
+        SELECT
+          c.conversation_id
+        FROM conversations AS c
+        WHERE
+          NOT (
+            NOT :by_department
+          )
+          AND c.workspace = :ws
+          AND (
+            :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+          )
+          AND (
+            NOT :by_department
+            OR (
+              c.department IS NULL AND :no_department
+            )
+            OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+          )
+      )
+    )
+  UNION ALL
+  SELECT
+    'resolution',
+    closed_by,
+    closed_at,
+    resolution_us,
+    conversation_id
+  FROM closed
+  UNION ALL
+  SELECT
+    'resolution_business',
+    closed_by,
+    closed_at,
+    business_us,
+    conversation_id
+  FROM business
+  UNION ALL
+  SELECT
+    'csat',
+    COALESCE(c.closed_by, c.last_responder),
+    s.ts,
+    s.score,
+    s.conversation_id
+  FROM surveys AS s
+  JOIN scoped AS c
+    ON c.conversation_id = s.conversation_id
+  WHERE
+    s.workspace = :ws AND s.ts >= :start AND s.ts < :end
+  UNION ALL
+  SELECT
+    'addressed',
+    e.teammate_id,
+    e.ts,
+    NULL,
+    e.conversation_id
+  FROM conversation_events AS e
+  WHERE
+    e.workspace = :ws
+    AND e.sender = 'teammate'
+    AND e.ts >= :start
+    AND e.ts < :end
+    AND (
+      :channels IS NULL OR ARRAY_CONTAINS(:channels, e.channel)
+    )
+    AND (
+      NOT :by_department
+      OR e.conversation_id IN (
+        SELECT
+          c.conversation_id
+        FROM conversations AS c
+        WHERE
+          NOT (
+            NOT :by_department
+          )
+          AND c.workspace = :ws
+          AND (
+            :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+          )
+          AND (
+            NOT :by_department
+            OR (
+              c.department IS NULL AND :no_department
+            )
+            OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+          )
+      )
+    )
+  UNION ALL
+  SELECT
+    'transfer',
+    NULL,
+    escalated_at,
+    NULL,
+    conversation_id
+  FROM conversations AS c
+  WHERE
+    c.workspace = :ws
+    AND c.transferred
+    AND c.escalated_at >= :start
+    AND c.escalated_at < :end
+    AND (
+      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    )
+    AND (
+      NOT :by_department
+      OR (
+        c.department IS NULL AND :no_department
+      )
+      OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
+    )
+    AND (
+      :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+    )
+)
+SELECT
+  metric,
+  teammate_id,
+  idx,
+  score,
+  GROUPING(teammate_id) = 0 AS by_teammate,
+  GROUPING(idx) = 0 AS by_bucket,
+  GROUPING(score) = 0 AS by_score,
+  COUNT(*),
+  SUM(value),
+  PERCENTILE(value, 0.5),
+  PERCENTILE(value, 0.9),
+  COUNT(DISTINCT conversation_id)
+FROM (
+  SELECT
+    i.*,
+    b.idx,
+    CASE WHEN i.metric = 'csat' THEN i.value END AS score
+  FROM items AS i
+  JOIN buckets AS b
+    ON i.at >= b.start_at AND i.at < b.end_at
+  WHERE
+    :teammates IS NULL
+    OR i.metric = 'transfer'
+    OR ARRAY_CONTAINS(:teammates, i.teammate_id)
+) AS placed
+GROUP BY
+  GROUPING SETS (
+    (
+      metric
+    ),
+    (metric, teammate_id),
+    (metric, idx),
+    (metric, score)
+  )

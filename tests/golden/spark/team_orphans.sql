@@ -1,0 +1,26 @@
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM orphan_closes AS o
+    WHERE
+      workspace = :ws
+      AND ts >= :start
+      AND ts < :end
+      AND (
+        :channels IS NULL OR ARRAY_CONTAINS(:channels, o.channel)
+      )
+  ),
+  (
+    SELECT
+      COUNT(*)
+    FROM surveys AS s
+    WHERE
+      workspace = :ws
+      AND conversation_id IS NULL
+      AND ts >= :start
+      AND ts < :end
+      AND (
+        :channels IS NULL OR ARRAY_CONTAINS(:channels, s.channel)
+      )
+  )

@@ -1,0 +1,69 @@
+"""The one SQL source, checked statement by statement: every statement that runs on both
+engines keeps to the portable subset written down in `convoscope.engine`, and its Spark text
+is kept in tests/golden/spark so that a SQLGlot upgrade that changes it shows in review
+(`CONVOSCOPE_UPDATE_GOLDEN=1 pytest tests/test_portable.py` rewrites the files). Running them
+on both engines is `tests/test_spark.py`'s job."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from convoscope import lake, overview, scope, team
+from convoscope import spark as spark_engine
+
+GOLDEN = Path(__file__).parent / "golden" / "spark"
+# Every statement both engines run, by name: the cut, then the two pages (row path: Spark
+# keeps no rollups), then the channel check of the lake.
+SHARED = {
+    **dict(spark_engine.STATEMENTS),
+    "overview_tiles": overview.TILES_SQL,
+    "overview_engagement": overview.ENGAGEMENT_SQL,
+    "overview_events": overview.EVENTS_SQL,
+    "overview_in_progress": overview.IN_PROGRESS_SQL,
+    "overview_departments": overview.DEPARTMENTS_SQL,
+    "overview_orphans": overview.ORPHANS_SQL,
+    "team_items": team.ITEMS_SQL,
+    "team_earliest_escalation": team.EARLIEST_ESCALATION_SQL,
+    "team_orphans": team.ORPHAN_SQL,
+    "lake_channels": lake.CHANNELS_SQL,
+}
+# The parameters statements may read: scalars, and the lists of text of `scope.LISTS`.
+SCALARS = {"ws", "start", "end", "by_department", "no_department"}
+# Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
+# here, with the reason they are portable: the names `SparkEngine` writes itself.
+SPELLED_FOR_SPARK = {"ARRAYS_OVERLAP", "PERCENTILE"}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_each_shared_statement_keeps_to_the_portable_subset(name):
+    sql = SHARED[name]
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    used = {p.name for p in tree.find_all(exp.Placeholder)}
+    assert used <= SCALARS | set(scope.LISTS), used - SCALARS - set(scope.LISTS)
+    assert not list(tree.find_all(exp.Avg)), "AVG: Spark averages BIGINT in DOUBLE"
+    unknown = {f.name.upper() for f in tree.find_all(exp.Anonymous)}
+    assert not unknown, f"functions SQLGlot cannot carry to Spark: {unknown}"
+    spark_text = sqlglot.parse_one(spark_engine.statement(sql, {}), read="spark")
+    assert {f.name.upper() for f in spark_text.find_all(exp.Anonymous)} <= SPELLED_FOR_SPARK
+    assert not re.search(r"\bMATERIALIZED\b", spark_text.sql("spark"))
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_the_spark_text_of_each_statement_is_kept_for_review(name):
+    text = spark_engine.statement(SHARED[name], {}) + "\n"
+    path = GOLDEN / f"{name}.sql"
+    if os.environ.get("CONVOSCOPE_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_parameter_outside_the_subset_is_refused():
+    with pytest.raises(TypeError, match="portable subset"):
+        spark_engine.statement("SELECT $x", {"x": 1.5})
