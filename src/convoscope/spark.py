@@ -119,7 +119,6 @@ class SparkEngine:
 
         self.session = pin(session)
         self.lake = lake
-        self._workspace = workspace
         for table in DERIVED_TABLES:
             frame = read_derived(self.session, lake, table)
             if frame is not None:
@@ -212,10 +211,10 @@ TYPES = ("message", "transfer_request", "close", "csat")
 SENDERS = ("customer", "chatbot", "teammate")
 
 
-def read_events(session: SparkSession, lake: Lake) -> DataFrame:
+def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]]:
     """The lake's events with the columns the cut reads: `ts` as a zone-less UTC instant,
     `seq` (arrival order on the lake: file path, then row), `thread_key` (the lake's own hash
-    of the thread) and `file` (the file's path as Spark names it)."""
+    of the thread) and `file` (the file's path as Spark names it); and the files, sorted."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, TimestampNTZType, TimestampType
 
@@ -250,12 +249,13 @@ def read_events(session: SparkSession, lake: Lake) -> DataFrame:
     ).withColumn("welcome", F.coalesce(F.col("welcome"), F.lit(False)))
     files = sorted(r[0] for r in events.select("file").distinct().collect())
     ranks = session.createDataFrame([(f, i) for i, f in enumerate(files)], "file string, rank long")
-    return (
+    ranked = (
         events.join(F.broadcast(ranks), "file")
         .withColumn("seq", F.col("rank") * F.lit(1 << 32) + F.col("row_index"))
         .withColumn("thread_key", F.xxhash64("workspace", "channel", "customer_id"))
         .drop("rank")
     )
+    return ranked, files
 
 
 def check_events(events: DataFrame) -> None:
@@ -356,8 +356,7 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     from pyspark.sql import functions as F
 
     pin(session)
-    events = read_events(session, lake)
-    files = sorted(r[0] for r in events.select("file").distinct().collect())
+    events, files = read_events(session, lake)
     done = lake.state()
     gone = sorted(set(done or ()) - set(files))
     new = sorted(set(files) - set(done or ()))
@@ -371,7 +370,8 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
         thread_events = events
     else:
         touched = events.where(F.col("file").isin(new)).select(*THREAD).distinct()
-        thread_events = events.join(F.broadcast(touched.localCheckpoint()), list(THREAD), "semi")
+        touched = touched.localCheckpoint()  # read once: the new files' threads
+        thread_events = events.join(F.broadcast(touched), list(THREAD), "semi")
     # an event id delivered twice counts once, at its first arrival (file order, then row)
     first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
