@@ -20,8 +20,6 @@ threads' rows, not the workspace's history.
 
 from __future__ import annotations
 
-from functools import cache
-
 import duckdb
 
 from convoscope import rollups
@@ -214,7 +212,6 @@ WHERE k.rank_from_last = 1
 """
 
 
-@cache
 def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
     """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
     caller's transaction, and move the rollups by the difference. Their derived rows are
