@@ -14,12 +14,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from convoscope import lake, overview, scope, team
+from convoscope import lake, overview, rollups, scope, team
 from convoscope import spark as spark_engine
 
 GOLDEN = Path(__file__).parent / "golden" / "spark"
-# Every statement both engines run, by name: the cut, then the two pages (row path: Spark
-# keeps no rollups), then the channel check of the lake.
+# Every statement both engines run, by name: the cut, the two pages (rows and rollups), the
+# rollups' rows, the channel check of the lake. (DuckDB alone runs the maintenance of the
+# DuckDB file: deletes, merges and temp tables of `conversations.refresh` and `rollups`.)
 SHARED = {
     **dict(spark_engine.STATEMENTS),
     "overview_tiles": overview.TILES_SQL,
@@ -28,16 +29,21 @@ SHARED = {
     "overview_in_progress": overview.IN_PROGRESS_SQL,
     "overview_departments": overview.DEPARTMENTS_SQL,
     "overview_orphans": overview.ORPHANS_SQL,
+    "overview_rollup_tiles": overview.ROLLUP_TILES_SQL,
+    "overview_rollup_engagement": overview.ROLLUP_ENGAGEMENT_SQL,
+    "overview_rollup_events": overview.ROLLUP_EVENTS_SQL,
+    "overview_rollup_in_progress": overview.ROLLUP_IN_PROGRESS_SQL,
+    **{f"rollup_{r.table}": rollups.summed(r) for r in rollups.ROLLUPS},
     "team_items": team.ITEMS_SQL,
     "team_earliest_escalation": team.EARLIEST_ESCALATION_SQL,
     "team_orphans": team.ORPHAN_SQL,
     "lake_channels": lake.CHANNELS_SQL,
 }
 # The parameters statements may read: scalars, and the lists of text of `scope.LISTS`.
-SCALARS = {"ws", "start", "end", "by_department", "no_department"}
+SCALARS = {"ws", "start", "end", "slot_end", "by_department", "no_department"}
 # Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
 # here, with the reason they are portable: the names `SparkEngine` writes itself.
-SPELLED_FOR_SPARK = {"ARRAYS_OVERLAP", "PERCENTILE"}
+SPELLED_FOR_SPARK = {"ARRAYS_OVERLAP", "PERCENTILE", "TIMESTAMP_SECONDS"}
 
 
 @pytest.mark.parametrize("name", sorted(SHARED))

@@ -12,6 +12,9 @@ Layout (every path under the lake directory `LAKE`):
 - `derived/<table>/workspace=W/day=YYYY-MM-DD/*.parquet`: the derived tables of the store
   (`store.DERIVED_TABLES`), written by `convoscope spark sessionize`, partitioned by workspace
   and the UTC day of each row's anchor (`DAY_OF`), so that a period reads only its days.
+- `derived/conversation_slots/`, `derived/event_slots/`: the rollups of `convoscope.rollups`,
+  partitioned the same way by the UTC day of their slot, so that the overview of a long
+  period sums slots instead of reading rows, on a lake as in the DuckDB file.
 - `derived/_state.json`: the event files the derived tables are made of (incremental runs).
 
 Arrival order on the lake (the spec's tie-break for events at the same instant of one thread)
@@ -33,7 +36,7 @@ import duckdb
 from pydantic import ValidationError
 
 from convoscope.business_hours import BusinessHours
-from convoscope.store import DERIVED_TABLES, Store, Workspace, check_timezone
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, Workspace, check_timezone
 
 STATE_FILE = "_state.json"
 # The timestamp that places each derived row in a day partition: a conversation's start, and
@@ -47,6 +50,8 @@ DAY_OF = {
     "conversation_events": "ts",
 }
 PARTITIONS = ("workspace", "day")
+# The rollups (`convoscope.rollups`) sit in the day of their 15-minute slot.
+ROLLUP_DAY = "slot"
 # The channels of a workspace with data, for the channel filter's check (both engines).
 CHANNELS_SQL = """
 SELECT channel FROM conversations WHERE workspace = $ws
@@ -177,16 +182,14 @@ def parquet_glob(directory: Path) -> str:
 class LakeTables:
     """The lake's derived tables read by DuckDB, for `convoscope serve --lake`: read-only.
 
-    An in-memory store holds the schema; each derived table with files becomes a view of the
-    same name and column types over its Parquet (Hive partitions, so a workspace named like a
-    number stays text), so `overview` and `team` read it unchanged. Rollups are not kept here
-    (`rollups = False`: the overview reads rows; Spark writes one file per workspace and day,
-    so Parquet's statistics skip the days outside a period). Workspace settings (zone, business
+    An in-memory store holds the schema; each derived table and rollup with files becomes a
+    view of the same name and column types over its Parquet (Hive partitions, so a workspace
+    named like a number stays text), so `overview` and `team` read it unchanged. Spark writes
+    one file per workspace and day, so Parquet's statistics skip the days outside a period.
+    Workspace settings (zone, business
     hours) come from `workspace`: the accounts database when serving (where the workspaces'
     users are), the lake's `workspaces.json` for a report.
     """
-
-    rollups = False
 
     def __init__(self, lake: Lake, workspace: Callable[[str], Workspace | None]):
         if not lake.derived.is_dir():
@@ -197,8 +200,10 @@ class LakeTables:
         self.lake = lake
         self._db = Store(":memory:")
         self.workspace = workspace
+        # a lake derived before the rollups were has none: the overview then reads rows
+        self.rollups = all(lake.table(t).is_dir() for t in ROLLUP_TABLES)
         con = self._db.con
-        for table in DERIVED_TABLES:
+        for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
             files = parquet_glob(lake.table(table))
             if not glob.glob(files, recursive=True):
                 continue  # nothing of this kind yet: the empty table stays

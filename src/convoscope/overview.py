@@ -217,7 +217,8 @@ GROUP BY b.idx
 # In progress in a bucket: engaged conversations open when the period starts (counted from the
 # rows: time-ordered, so only the row groups around the start are read), plus those started
 # up to the bucket's end, minus those ended before the bucket's start (buckets are contiguous
-# from the period's start, and a conversation ends after it starts).
+# from the period's start, and a conversation ends after it starts). Each windowed sum is in
+# parentheses: Spark's parser reads `OVER upto - ends` as one hyphenated name.
 ROLLUP_IN_PROGRESS_SQL = f"""
 WITH per_slot AS (
     SELECT slot, sum(engaged) AS starts, sum(engaged_ends) AS ends
@@ -233,7 +234,7 @@ WITH per_slot AS (
     WHERE workspace = $ws AND engaged AND started_at < $start AND ended_at >= $start
       AND {scope.conversation("c", teammates=False)}
 )
-SELECT idx, (SELECT n FROM opened) + sum(starts) OVER upto - (sum(ends) OVER upto - ends)
+SELECT idx, (SELECT n FROM opened) + (sum(starts) OVER upto) - ((sum(ends) OVER upto) - ends)
 FROM per_bucket
 WINDOW upto AS (ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 """

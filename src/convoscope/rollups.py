@@ -105,7 +105,13 @@ def ddl(rollup: Rollup) -> str:
 
 def fill(rollup: Rollup) -> str:
     """The statement that fills an empty rollup from the derived tables (a migration's)."""
-    return f"INSERT INTO {rollup.table} {_summed(rollup, _rows(rollup, ''), '')} ORDER BY slot;"
+    return f"INSERT INTO {rollup.table} {summed(rollup)} ORDER BY slot;"
+
+
+def summed(rollup: Rollup, **tables: str) -> str:
+    """The rollup's rows of a set of derived rows, summed: from the tables `conversations`
+    and `events` name (default the derived tables). Spark computes a lake's rollups with it."""
+    return _summed(rollup, _rows(rollup, "", **tables), "")
 
 
 # The derived tables the rollups are made of, with the columns they need of a deleted row.

@@ -22,10 +22,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from convoscope import conversations, scope
+from convoscope import conversations, rollups, scope
 from convoscope.business_hours import Hours
-from convoscope.lake import CHANNELS_SQL, DAY_OF, DEFAULTS, PARTITIONS, Lake, LakeError
-from convoscope.store import DERIVED_TABLES
+from convoscope.lake import (
+    CHANNELS_SQL,
+    DAY_OF,
+    DEFAULTS,
+    PARTITIONS,
+    ROLLUP_DAY,
+    Lake,
+    LakeError,
+)
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -110,16 +118,16 @@ class SparkEngine:
     tables of a lake: each statement is transpiled from DuckDB's dialect by SQLGlot with its
     parameters bound as typed literals (timestamps as zone-less UTC, which the pins make
     mean the same on Spark; a list left out as a typed NULL, `scope.LISTS`). The tables are
-    read from the lake's Parquet for one workspace (its partitions only)."""
-
-    rollups = False
+    read from the lake's Parquet for one workspace (its partitions only), rollups included
+    (a lake derived before they were has none: the rows answer)."""
 
     def __init__(self, session: SparkSession, lake: Lake, workspace: str):
         from pyspark.sql import functions as F
 
         self.session = pin(session)
         self.lake = lake
-        for table in DERIVED_TABLES:
+        self.rollups = all(lake.table(t).is_dir() for t in ROLLUP_TABLES)
+        for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
             frame = read_derived(self.session, lake, table)
             if frame is not None:
                 frame = frame.where(F.col("workspace") == F.lit(workspace))
@@ -164,10 +172,37 @@ def statement(sql: str, params: Mapping[str, Any]) -> str:
             return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
         if isinstance(node, exp.CTE):  # AS [NOT] MATERIALIZED, a planner hint
             node.set("materialized", None)
+        if isinstance(node, exp.DateBin):  # time_bucket: Spark has none; whole seconds here
+            return _bucket(node)
         return node
 
     tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(spell)
     return tree.sql(dialect="spark", pretty=True)
+
+
+def _bucket(node: Any) -> Any:
+    """`time_bucket(INTERVAL n MINUTE, ts)` for Spark: the epoch seconds floored to the
+    width (DuckDB's buckets start at 2000-01-03, a whole number of any minute-width since the
+    epoch, so the edges agree), on an instant read in the pinned UTC session."""
+    import sqlglot
+    from sqlglot import exp
+
+    width = node.this
+    if (
+        not (isinstance(width, exp.Interval) and width.text("unit").upper() == "MINUTE")
+        or not str(width.this.name).isdigit()
+    ):
+        raise ValueError(f"time_bucket by {width.sql()}: only whole minutes are portable")
+    seconds = int(width.this.name) * 60
+    template = (
+        f"CAST(TIMESTAMP_SECONDS(FLOOR(UNIX_SECONDS(CAST(ts AS TIMESTAMP_LTZ)) / {seconds})"
+        f" * {seconds}) AS TIMESTAMP_NTZ)"
+    )
+    bucket = sqlglot.parse_one(template, read="spark")
+    placeholder = bucket.find(exp.Column)
+    assert placeholder is not None
+    placeholder.replace(node.expression.copy())
+    return bucket
 
 
 def _literal(name: str, value: Any) -> Any:
@@ -376,8 +411,8 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
+    days = None if touched is None else _rollup_days(session, lake, derived, touched)
     starts = derived["conversations"].select("workspace", "conversation_id", "started_at")
-    threads = 0 if touched is None else touched.count()
     written = {}
     for table, anchor in DAY_OF.items():
         rows = derived[table]
@@ -390,14 +425,93 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
         else:
             _replace(session, rows, touched, lake, table)
         written[table] = rows.count()
+    _write_rollups(session, lake, derived, days)
     lake.save_state(files)
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
-        "threads": threads,
+        "threads": 0 if touched is None else touched.count(),
         "rows": written,
     }
+
+
+def _rollup_days(
+    session: SparkSession, lake: Lake, derived: dict[str, DataFrame], touched: DataFrame
+) -> DataFrame:
+    """The (workspace, day) whose rollups the re-cut of `touched` threads can change: the
+    days of their conversations' starts and ends and of their events, before and after."""
+    from pyspark.sql import functions as F
+
+    def days(frame: DataFrame | None, *columns: str) -> list[DataFrame]:
+        if frame is None:
+            return []
+        return [frame.select("workspace", F.to_date(F.col(c)).alias("day")) for c in columns]
+
+    def old(table: str) -> DataFrame | None:
+        found = read_derived(session, lake, table)
+        return None if found is None else found.join(F.broadcast(touched), list(THREAD), "semi")
+
+    parts = [
+        *days(old("conversations"), "started_at", "ended_at"),
+        *days(derived["conversations"], "started_at", "ended_at"),
+        *days(old("conversation_events"), "ts"),
+        *days(derived["conversation_events"], "ts"),
+    ]
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part)
+    return union.distinct().localCheckpoint()
+
+
+def _write_rollups(
+    session: SparkSession, lake: Lake, derived: dict[str, DataFrame], days: DataFrame | None
+) -> None:
+    """The rollups of `convoscope.rollups`, by the same statements as in the DuckDB file:
+    every slot from the derived rows (`days` None), else the slots of `days` recomputed from
+    the lake's derived tables once they hold the re-cut threads."""
+    from pyspark.sql import functions as F
+
+    if days is None:
+        conversations, events = derived["conversations"], derived["conversation_events"]
+    else:
+        stored = read_derived(session, lake, "conversations")
+        stored_events = read_derived(session, lake, "conversation_events")
+        if stored is None or stored_events is None:
+            raise LakeError(f"{lake.derived}: derived tables missing; run with --full")
+        needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
+        stored = stored.select(*needed)
+
+        def on(column: str) -> DataFrame:
+            keyed = days.withColumnRenamed("day", "_day")
+            return stored.join(
+                F.broadcast(keyed),
+                (stored.workspace == keyed.workspace) & (F.to_date(stored[column]) == keyed._day),
+                "semi",
+            )
+
+        events = stored_events.join(F.broadcast(days), ["workspace", "day"], "semi").drop("day")
+        of_events = stored.join(
+            events.select("workspace", "conversation_id").distinct(),
+            ["workspace", "conversation_id"],
+            "semi",
+        )
+        conversations = on("started_at").union(on("ended_at")).union(of_events).distinct()
+    conversations.createOrReplaceTempView("slot_conversations")
+    events.createOrReplaceTempView("slot_events")
+    for rollup in rollups.ROLLUPS:
+        sql = rollups.summed(rollup, conversations="slot_conversations", events="slot_events")
+        rows = session.sql(statement(sql, {}))
+        rows = rows.select(
+            *(F.col(c).cast(t) for c, t in derived_schema(rollup.table)),
+            F.to_date(F.col(ROLLUP_DAY)).alias("day"),
+        )
+        if days is None:
+            _write(rows, lake, rollup.table, dynamic=False)
+        else:
+            rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi").localCheckpoint()
+            _write(rows, lake, rollup.table, dynamic=True)
+            _remove_emptied(lake, rollup.table, days, rows)
 
 
 def _write(rows: DataFrame, lake: Lake, table: str, *, dynamic: bool) -> None:
@@ -414,8 +528,7 @@ def _replace(
     session: SparkSession, rows: DataFrame, touched: DataFrame, lake: Lake, table: str
 ) -> None:
     """Rewrite the day partitions of `table` that hold a row of a `touched` thread, before
-    or after: the other threads' rows kept, the touched threads' rows replaced by `rows`.
-    A partition left with no row is removed (Spark's dynamic overwrite keeps it)."""
+    or after: the other threads' rows kept, the touched threads' rows replaced by `rows`."""
     from pyspark.sql import functions as F
 
     old = read_derived(session, lake, table)
@@ -431,11 +544,17 @@ def _replace(
     )
     out = kept.unionByName(rows).localCheckpoint()  # read before the files are replaced
     _write(out, lake, table, dynamic=True)
+    _remove_emptied(lake, table, affected, out)
+
+
+def _remove_emptied(lake: Lake, table: str, affected: DataFrame, written: DataFrame) -> None:
+    """Remove the partitions of `affected` that `written` left without a row (Spark's
+    dynamic overwrite keeps a partition it writes nothing to)."""
     emptied = {
         (ws, day.isoformat())
-        for ws, day in affected.join(
-            out.select(*PARTITIONS).distinct(), list(PARTITIONS), "anti"
-        ).collect()
+        for ws, day in affected.select(*PARTITIONS)
+        .join(written.select(*PARTITIONS).distinct(), list(PARTITIONS), "anti")
+        .collect()
     }
     for directory in lake.table(table).glob("workspace=*/day=*"):
         ws = unquote(directory.parent.name.removeprefix("workspace="))
