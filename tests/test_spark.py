@@ -430,3 +430,19 @@ def test_serve_lake_answers_like_the_duckdb_file_and_refuses_writes(lake, tmp_pa
 
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(tmp_path):
+    good = {
+        "event_id": "e1",
+        "ts": "2026-11-10T15:00:00Z",
+        "type": "message",
+        "channel": "web_chat",
+        "customer_id": "c1",
+        "sender": "customer",
+    }
+    _write_part(tmp_path, "shop", 0, [good, {**good, "event_id": "e2", "type": "fax"}])
+    result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "part-0.parquet: record 1: field type: missing or not allowed" in result.stderr
+    assert not (tmp_path / "derived").exists()  # nothing written
