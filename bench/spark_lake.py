@@ -30,17 +30,19 @@ from convoscope import spark as engine
 from convoscope.lake import Lake, LakeTables
 from convoscope.query import QueryParams
 
-COLUMNS = (
-    "event_id",
-    "ts",
-    "type",
-    "channel",
-    "customer_id",
-    "sender",
-    "teammate_id",
-    "welcome",
-    "department",
-    "score",
+SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("ts", pa.string()),
+        ("type", pa.string()),
+        ("channel", pa.string()),
+        ("customer_id", pa.string()),
+        ("sender", pa.string()),
+        ("teammate_id", pa.string()),
+        ("welcome", pa.bool_()),
+        ("department", pa.string()),
+        ("score", pa.int64()),
+    ]
 )
 END = date(2026, 11, 20)
 
@@ -55,8 +57,8 @@ def write_days(events: list[dict[str, Any]], folder: Path) -> list[Path]:
     paths = []
     for day in sorted(days):
         path = folder / f"{day}.parquet"
-        rows = {c: [e.get(c) for e in days[day]] for c in COLUMNS}
-        pq.write_table(pa.table(rows), path)
+        rows = {c: [e.get(c) for e in days[day]] for c in SCHEMA.names}
+        pq.write_table(pa.table(rows, schema=SCHEMA), path)  # a platform's fixed schema
         paths.append(path)
     return paths
 
@@ -89,10 +91,14 @@ def main() -> None:
         lake = work / "lake"
         target = lake / "events" / "workspace=demo"
         target.mkdir(parents=True)
-        for path in files[:-1]:
-            shutil.copy(path, target / path.name)
+        # the last day (and the stragglers the demo delivers the day after) held back
+        held_back = [p for p in files if p.stem >= END.isoformat()]
+        for path in files:
+            if path not in held_back:
+                shutil.copy(path, target / path.name)
         first_s, first = timed(lambda: engine.sessionize(session, Lake(lake)))
-        shutil.copy(files[-1], target / files[-1].name)
+        for path in held_back:
+            shutil.copy(path, target / path.name)
         day_s, day = timed(lambda: engine.sessionize(session, Lake(lake)))
         full_copy = work / "full"
         shutil.copytree(lake, full_copy)

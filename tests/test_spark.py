@@ -279,7 +279,10 @@ def _write_part(lake: Path, workspace: str, index: int, events: list[dict[str, A
     ]
     folder = lake / "events" / f"workspace={workspace}"
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [{c: e.get(c) for c in columns} for e in events]
+    # a column no event of the file fills is left out, as a JSON-to-Parquet pipeline does:
+    # the files of one lake need not have the same columns
+    present = [c for c in columns if any(e.get(c) is not None for e in events)]
+    rows = [{c: e.get(c) for c in present} for e in events]
     pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{index}.parquet")
 
 

@@ -258,7 +258,12 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
     reader = session.read
     if not any(lake.events.rglob("workspace=*")):
         reader = reader.option("recursiveFileLookup", "true")  # any layout, names and depth
-    raw = reader.option("pathGlobFilter", "*.parquet").parquet(str(lake.events))
+    # mergeSchema: files written over the years need not carry the same optional columns
+    raw = (
+        reader.option("pathGlobFilter", "*.parquet")
+        .option("mergeSchema", "true")
+        .parquet(str(lake.events))
+    )
     names = {f.name: f.dataType for f in raw.schema.fields}
     if "ts" not in names:
         raise LakeError(f"{lake.events}: the events have no ts column")
