@@ -130,7 +130,7 @@ def key(c: dict) -> tuple:
     return (c["channel"], c["customer_id"], c["started_at"], c["conversation_id"])
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FILTERS = [
     {},

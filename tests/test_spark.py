@@ -157,7 +157,7 @@ def test_hand_worked_scenarios_cut_alike_on_spark(spark, scenarios, ansi, zoned)
     assert scenarios.on_spark(spark, zoned=zoned) == scenarios.derived
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(scripts(), min_size=1, max_size=4), st.booleans(), st.booleans())
 def test_random_scripts_cut_alike_on_spark(spark, tmp_path_factory, batch, ansi, zoned):
     """A Hypothesis sample of random scripts (`test_properties.scripts`), several per pass."""
