@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +92,38 @@ def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:
 def naive(ts: str) -> datetime:
     """An RFC 3339 string as the store's naive UTC datetime."""
     return datetime.fromisoformat(ts).astimezone(UTC).replace(tzinfo=None)
+
+
+def export_lake(store: Store, root: Path) -> None:
+    """The store's derived tables and rollups written as a lake (`convoscope.lake`'s layout,
+    the one `spark sessionize` writes) with its workspaces' settings, for engines to read."""
+    from convoscope.lake import DAY_OF, ROLLUP_DAY
+    from convoscope.store import ROLLUP_TABLES
+
+    (root / "derived").mkdir(parents=True)
+    days = {**DAY_OF, **dict.fromkeys(ROLLUP_TABLES, ROLLUP_DAY)}
+    for table, anchor in days.items():
+        source = (
+            f"SELECT c.*, CAST(s.started_at AS DATE) AS day FROM {table} c JOIN "
+            "conversations s USING (workspace, conversation_id)"
+            if table == "conversation_teammates"
+            else f"SELECT *, CAST({anchor} AS DATE) AS day FROM {table}"
+        )
+        target = root / "derived" / table
+        target.mkdir()
+        store.con.execute(
+            f"COPY ({source}) TO '{target}' "
+            "(FORMAT parquet, PARTITION_BY (workspace, day), OVERWRITE_OR_IGNORE)"
+        )
+    settings = {
+        name: {
+            "timezone": ws.timezone,
+            "inactivity_seconds": ws.inactivity_seconds,
+            "escalated_inactivity_seconds": ws.escalated_inactivity_seconds,
+            "business_hours": ws.business_hours,
+        }
+        for name in store.workspace_names()
+        for ws in [store.workspace(name)]
+        if ws is not None
+    }
+    (root / "workspaces.json").write_text(json.dumps(settings), encoding="utf-8")

@@ -12,13 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import export_lake
 from typer.testing import CliRunner
 
 from convoscope import config, demo, ingest
 from convoscope.cli import app
 from convoscope.events import validate_batch
-from convoscope.lake import DAY_OF, ROLLUP_DAY, Lake, LakeError
-from convoscope.store import ROLLUP_TABLES, Store
+from convoscope.lake import Lake, LakeError
+from convoscope.store import Store
 
 runner = CliRunner()
 REPORT = ["report", "-w", "shop", "--from", "2026-11-15", "--to", "2026-11-20", "--format", "json"]
@@ -28,26 +29,11 @@ REPORT = ["report", "-w", "shop", "--from", "2026-11-15", "--to", "2026-11-20", 
 def lake_and_file(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("lake")
     db = root / "shop.duckdb"
-    (root / "lake" / "derived").mkdir(parents=True)
     events = list(demo.generate(days=6, per_day=30, seed=5, end=date(2026, 11, 20)))
     with Store(db) as store:
         store.ensure_workspace("shop", "America/Toronto")
         ingest.store_events(store, "shop", validate_batch(events, "shop"))
-        days = {**DAY_OF, **dict.fromkeys(ROLLUP_TABLES, ROLLUP_DAY)}
-        for table, anchor in days.items():
-            target = root / "lake" / "derived" / table
-            source = (
-                f"SELECT c.*, CAST(s.started_at AS DATE) AS day FROM {table} c JOIN "
-                "conversations s USING (workspace, conversation_id)"
-                if table == "conversation_teammates"
-                else f"SELECT *, CAST({anchor} AS DATE) AS day FROM {table}"
-            )
-            store.con.execute(
-                f"COPY ({source}) TO '{target}' (FORMAT parquet, PARTITION_BY (workspace, day))"
-            )
-    (root / "lake" / "workspaces.json").write_text(
-        json.dumps({"shop": {"timezone": "America/Toronto"}})
-    )
+        export_lake(store, root / "lake")
     return root / "lake", db
 
 

@@ -26,7 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import test_conversations as core
-from conftest import Script, load
+import test_team as team_cases
+from conftest import Script, export_lake, load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import SparkSession
@@ -449,3 +450,46 @@ def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
     assert result.exit_code == 2
     assert "part-0.parquet: record 1: field type: missing or not allowed" in result.stderr
     assert not (tmp_path / "derived").exists()  # nothing written
+
+
+TEAM_SCENARIOS = [
+    name
+    for name, fn in vars(team_cases).items()
+    if name.startswith("test_")
+    and list(inspect.signature(fn).parameters) in (["store"], ["loaded"])
+]
+
+
+def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
+    """Every hand-worked scenario of `tests/test_team.py`, its own assertions included; each
+    time one asks DuckDB for Team Performance, the file's derived tables and settings are
+    written as a lake, and Spark's report from that lake must be the same."""
+    asked: list[tuple[Path, Any, team.TeamResult]] = []
+    real = team.run
+
+    seen: set[tuple] = set()
+
+    def recorded(source, query):
+        result = real(source, query)
+        # scenarios that share data and ask the same question are replayed once
+        data = source.con.execute("SELECT count(*), sum(hash(event_id)) FROM events").fetchall()
+        settings = source.workspace("w")
+        if (repr(data), repr(query), repr(settings)) not in seen:
+            seen.add((repr(data), repr(query), repr(settings)))
+            root = tmp_path / f"lake{len(asked)}"
+            export_lake(source, root)
+            asked.append((root, query, result))
+        return result
+
+    monkeypatch.setattr(team, "run", recorded)
+    for name in TEAM_SCENARIOS:
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            store.ensure_workspace("w", "America/Toronto")
+            scenario = getattr(team_cases, name)
+            if "loaded" in inspect.signature(scenario).parameters:
+                load(store, team_cases.scenario())
+            scenario(store)
+    monkeypatch.undo()
+    assert len(asked) >= len(TEAM_SCENARIOS) - 2  # three scenarios share one question
+    for root, query, expected in asked:
+        assert real(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
