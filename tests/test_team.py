@@ -257,6 +257,23 @@ def test_resolution_in_business_hours_across_a_weekend(store):
     assert no_span.resolution_business_seconds.mean == 237_600.0
 
 
+@pytest.mark.parametrize("viewer", ["UTC", "Europe/Paris", "Asia/Kathmandu"])
+def test_business_hours_are_the_workspace_s_whatever_zone_the_report_is_asked_in(store, viewer):
+    # The weekend case of the test above, asked from three other zones. The opening hours are
+    # the Toronto workspace's 09:00-17:00 EST, wherever the viewer sits: 7200 s. (Read in UTC,
+    # Friday 16:00 EST would be 21:00, closed, and Monday's 09:00-15:00 UTC would give 21600 s.)
+    # The period, Monday 16th in the viewer's zone, holds the close (15:00 UTC) in all three.
+    s = Script("wkd", "web_chat").transfer(loc(13, 16, 0)).teammate(loc(13, 16, 30), "amy")
+    s.customer_msg(loc(14, 15, 0)).customer_msg(loc(15, 14, 0)).customer_msg(loc(16, 9, 30))
+    s.close(loc(16, 10, 0), who="amy")
+    load(store, s.events)
+    with_hours(store, MON_FRI_9_17)
+    q = Query.build("w", timezone=viewer, date_from="2026-11-16", date_to="2026-11-16")
+    tiles = team.run(store, q).tiles
+    assert tiles.resolution_seconds.mean == 237_600.0
+    assert tiles.resolution_business_seconds.model_dump() == d(7200.0, 7200.0, 7200.0, 1)
+
+
 def test_a_resolution_outside_every_span_counts_nothing(loaded):
     # Hours on Tuesdays from 10:05 only. A (Tuesday 10th, 10:01-10:10): 10:05-10:10 = 300 s;
     # C (Wednesday 11th, no span that day) counts 0 s, not its whole 1170 s.

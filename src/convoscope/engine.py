@@ -24,7 +24,6 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from convoscope.business_hours import Hours
 from convoscope.store import Workspace, bound
 
 
@@ -49,8 +48,8 @@ class Tables(Protocol):
 class Engine(Protocol):
     rollups: bool
 
-    def business_hours(self, workspace: str) -> Hours | None:
-        """The workspace's business hours (None or no span: 24/7)."""
+    def workspace(self, name: str) -> Workspace | None:
+        """The workspace's settings (its zone and business hours are read in that zone)."""
         ...
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
@@ -75,9 +74,8 @@ class DuckEngine:
         self.rollups = tables.rollups
         self._registered: set[str] = set()
 
-    def business_hours(self, workspace: str) -> Hours | None:
-        found = self.tables.workspace(workspace)
-        return found.business_hours if found else None
+    def workspace(self, name: str) -> Workspace | None:
+        return self.tables.workspace(name)
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
         return self.con.execute(sql, bound(sql, dict(params))).fetchall()

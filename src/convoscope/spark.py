@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from convoscope import conversations, rollups, scope
-from convoscope.business_hours import Hours
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -33,7 +32,7 @@ from convoscope.lake import (
     Lake,
     LakeError,
 )
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -136,9 +135,8 @@ class SparkEngine:
                 frame = self.session.createDataFrame([], schema)
             frame.createOrReplaceTempView(table)
 
-    def business_hours(self, workspace: str) -> Hours | None:
-        found = self.lake.workspace(workspace)
-        return found.business_hours if found else None
+    def workspace(self, name: str) -> Workspace | None:
+        return self.lake.workspace(name)
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
         return [tuple(row) for row in self.session.sql(statement(sql, params)).collect()]

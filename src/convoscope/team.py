@@ -36,6 +36,7 @@ from convoscope.engine import Engine, Tables, one
 from convoscope.engine import of as engine_of
 from convoscope.overview import DataQuality, bucket_table, period_out
 from convoscope.query import Period, Query
+from convoscope.store import Workspace
 
 DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
 ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
@@ -266,9 +267,13 @@ def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
     return [_seconds(m) for m in means]
 
 
-def _business_hours(engine: Engine, query: Query, hours: business_hours.Hours | None) -> pa.Table:
-    """UTC intervals inside business hours, over every resolution either period can hold."""
-    if hours is None or not business_hours.any_set(hours):  # 24/7: one all-time interval
+def _business_hours(engine: Engine, query: Query, workspace: Workspace | None) -> pa.Table:
+    """UTC intervals inside business hours, over every resolution either period can hold.
+    The hours are the workspace's wall-clock hours, read in the workspace's zone whatever
+    zone the report is asked in (SPEC section 5): the viewer's zone moves the period, never
+    the opening hours."""
+    hours = workspace.business_hours if workspace else None
+    if workspace is None or hours is None or not business_hours.any_set(hours):  # 24/7
         spans = [(datetime(1900, 1, 1), datetime(3000, 1, 1))]
     else:
         starts = []
@@ -279,7 +284,7 @@ def _business_hours(engine: Engine, query: Query, hours: business_hours.Hours | 
                 starts.append(rows[0][0])
         end = max(query.period.end, query.previous.end)
         spans = (
-            list(business_hours.intervals(min(starts), end, hours, query.timezone))
+            list(business_hours.intervals(min(starts), end, hours, workspace.timezone))
             if starts
             else []
         )
@@ -296,10 +301,10 @@ def _figures(engine: Engine, query: Query, period: Period) -> _Figures:
 def run(source: Tables | Engine, query: Query) -> TeamResult:
     """Compute Team Performance for `query` in one read-consistent pass."""
     engine = engine_of(source)
-    hours = engine.business_hours(query.workspace)
+    workspace = engine.workspace(query.workspace)
     n = len(query.buckets)
     with engine.snapshot():
-        engine.register("business_hours", _business_hours(engine, query, hours))
+        engine.register("business_hours", _business_hours(engine, query, workspace))
         engine.register("buckets", bucket_table((b.start, b.end) for b in query.buckets))
         current = _figures(engine, query, query.period)
         engine.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
