@@ -33,7 +33,8 @@ from bench import pandas_baseline, postgres_baseline
 from bench.common import Server, machine, machine_line, serving, spread, timed
 from bench.landing import landing_times
 from bench.shape import ours
-from convoscope import accounts, demo, overview
+from convoscope import accounts, demo
+from convoscope.pages import overview
 from convoscope.query import Query
 from convoscope.store import Store
 

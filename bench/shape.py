@@ -3,7 +3,7 @@ can be checked equal to convoscope's with `==` before either is timed."""
 
 from __future__ import annotations
 
-from convoscope import overview
+from convoscope.pages import overview
 from convoscope.query import Query
 from convoscope.store import Store
 

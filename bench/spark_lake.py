@@ -25,9 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.common import machine, machine_line
-from convoscope import demo, overview
+from convoscope import demo
 from convoscope import spark as engine
 from convoscope.lake import Lake, LakeTables
+from convoscope.pages import overview
 from convoscope.query import QueryParams
 
 SCHEMA = pa.schema(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from conftest import load
 
-from convoscope import overview
+from convoscope.pages import overview
 from convoscope.query import Query
 
 TZ = "America/Toronto"

@@ -14,7 +14,7 @@ from browser import new_page, open_path
 from server import Server
 from typer.testing import CliRunner
 
-from convoscope import accounts, exports, ingest
+from convoscope import accounts, exports, ingest, pages
 from convoscope.cli import app
 from convoscope.events import validate_batch
 from convoscope.store import Store
@@ -119,7 +119,7 @@ def test_department_csv_neutralises_and_quotes(db, tmp_path):
     args = ["export", "departments", "-w", WORKSPACE, *PERIOD, "-o", str(out), "--db", str(db)]
     assert runner.invoke(app, args).exit_code == 0
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
-    assert rows[0] == list(exports.DEPARTMENT_COLUMNS)
+    assert rows[0] == list(pages.EXPORTS["departments"].columns)
     assert {r[0] for r in rows[1:]} == {*map(expected_cell, DEPARTMENTS), "No department"}
     assert all(r[1] == "1" for r in rows[1:]) and len(rows) == len(DEPARTMENTS) + 2
 

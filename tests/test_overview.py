@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from conftest import Script, load
 
-from convoscope import exports, overview
+from convoscope import exports, pages
+from convoscope.pages import overview, runner
 from convoscope.query import Query
 
 
@@ -157,8 +158,9 @@ def test_department_anchor_is_closed_at(loaded):
 def test_department_csv(loaded):
     def report(**kw):
         query = Query.build("w", timezone="America/Toronto", **kw)
-        rows = overview.departments(loaded, query)
-        text = exports.csv_text(exports.DEPARTMENT_COLUMNS, exports.department_rows(rows))
+        report = pages.EXPORTS["departments"]
+        rows = runner.export(report, loaded, query)
+        text = exports.csv_text(report.columns, rows)
         return exports.filename("departments", query), text, len(rows)
 
     name, text, count = report(date_from="2026-11-10", date_to="2026-11-11")

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import surveys, team_tiles, waits, walk
 
-from convoscope import conversations, overview, team
+from convoscope import conversations
 from convoscope import ingest as write
 from convoscope import store as store_module
 from convoscope.events import validate_batch
+from convoscope.pages import overview, sources, team
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -236,7 +237,7 @@ def test_rollups_answer_like_the_rows(events, rnd, granularity, zone, filters):
         granularity=granularity,
         **filters,
     )
-    assert overview.summable(q)
+    assert sources.series_from_rollups(q)
     assert overview.run(store, q) == overview.run(store, q, rollups=False)
     # In progress: the previous period is compared up to the same minute, off the slots (its
     # tiles add the conversations of the partial last slot to the sums of the whole ones).

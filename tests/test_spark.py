@@ -35,9 +35,10 @@ from server import Server
 from test_properties import scripts
 from typer.testing import CliRunner
 
-from convoscope import accounts, cli, demo, overview, team
+from convoscope import accounts, cli, demo
 from convoscope import spark as engine
 from convoscope.lake import Lake, LakeTables
+from convoscope.pages import overview, team
 from convoscope.query import QueryParams
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from conftest import Script, load
 
-from convoscope import team
+from convoscope.pages import team
 from convoscope.query import Query
 
 

@@ -1,14 +1,15 @@
-"""The seam between the metrics and the engine that runs them (issue 12).
+"""The seam between the metrics and the engine that runs them.
 
-`overview` and `team` are written as SQL statements in DuckDB's dialect with named
+The pages (`convoscope.pages`) are written as SQL statements in DuckDB's dialect with named
 parameters (`$ws`, `$start`...). They run them through an `Engine`: `rows(sql, params)`
-executes one statement, `snapshot(tables)` opens one read-consistent pass with small tables
-(buckets, business hours) registered for its statements, and `rollups` says whether rollup
-tables are kept. `DuckEngine` runs them on DuckDB (the store's file, or the lake's Parquet
+executes one statement and gives its rows by column name, `snapshot()` opens one
+read-consistent pass with small tables (buckets, business hours) registered for its
+statements, `workspace(name)` gives the settings, and `rollups` says whether rollup tables
+are kept. `DuckEngine` runs them on DuckDB (the store's file, or the lake's Parquet
 through `lake.LakeTables`); `spark.SparkEngine` transpiles the same text for Spark. Nothing
 above this module knows which one runs.
 
-The portable subset every statement keeps (checked by `tests/test_engine.py` on each of them):
+The portable subset every statement keeps (checked by `tests/test_portable.py` on each of them):
 parameters are scalars or lists of text, bound by name (`SparkEngine` binds them as typed
 literals, a missing list as a typed NULL: `scope.LISTS`); no `AVG` over integers (sums and
 counts, divided in Python: exact on both engines); explicit casts to the table types; only
@@ -25,6 +26,8 @@ import duckdb
 import pyarrow as pa
 
 from convoscope.store import Workspace, bound
+
+Row = dict[str, Any]  # one result row, by column name
 
 
 class Tables(Protocol):
@@ -52,8 +55,9 @@ class Engine(Protocol):
         """The workspace's settings (its zone and business hours are read in that zone)."""
         ...
 
-    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
-        """Every row of one statement, its parameters bound by name (unused ones ignored)."""
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        """Every row of one statement by column name, its parameters bound by name (unused
+        ones ignored)."""
         ...
 
     def snapshot(self) -> AbstractContextManager[None]:
@@ -77,8 +81,10 @@ class DuckEngine:
     def workspace(self, name: str) -> Workspace | None:
         return self.tables.workspace(name)
 
-    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
-        return self.con.execute(sql, bound(sql, dict(params))).fetchall()
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        cursor = self.con.execute(sql, bound(sql, dict(params)))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -103,11 +109,3 @@ def of(source: Tables | Engine) -> Engine:
     if hasattr(source, "rows"):
         return source  # type: ignore[return-value]
     return DuckEngine(source)  # type: ignore[arg-type]
-
-
-def one(engine: Engine, sql: str, params: Mapping[str, Any]) -> tuple:
-    """The row of a statement that always returns exactly one (an aggregate)."""
-    rows = engine.rows(sql, params)
-    if len(rows) != 1:
-        raise RuntimeError(f"{len(rows)} rows from: {sql.strip()[:60]}")
-    return rows[0]

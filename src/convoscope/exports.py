@@ -21,15 +21,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from convoscope.overview import DepartmentRow
 from convoscope.query import Query
-from convoscope.team import TeammateRow
 
 NO_DEPARTMENT = "No department"
 UNKNOWN_TEAMMATE = "Unknown teammate"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-DEPARTMENT_COLUMNS = ("department", "conversations", "teammates_involved", "avg_resolution_seconds")
 
 
 def cell(value: Any) -> str | int | float:
@@ -63,48 +59,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "".join(csv_lines(header, rows))
 
 
-def department_rows(rows: Iterable[DepartmentRow]) -> Iterator[tuple[Any, ...]]:
-    """Department report rows as CSV values."""
-    for row in rows:
-        yield (
-            NO_DEPARTMENT if row.department is None else row.department,
-            row.conversations,
-            row.teammates_involved,
-            row.avg_resolution_seconds,
-        )
-
-
 MAX_NAME = 180  # characters before ".csv": file systems refuse names over 255 bytes
-
-
-_DURATIONS = (
-    "initial_response_seconds",
-    "response_seconds",
-    "resolution_seconds",
-    "resolution_business_seconds",
-)
-TEAMMATE_COLUMNS = (
-    "teammate_id",
-    *(f"{d}_{stat}" for d in _DURATIONS for stat in ("mean", "median", "p90", "count")),
-    "csat_mean",
-    "csat_count",
-    "addressed_conversations",
-    "closed_conversations",
-)
-
-
-def teammate_rows(rows: Iterable[TeammateRow]) -> Iterator[tuple[Any, ...]]:
-    """Teammates table rows as CSV values (closes by an unknown teammate: UNKNOWN_TEAMMATE)."""
-    for row in rows:
-        durations = [getattr(row, d) for d in _DURATIONS]
-        yield (
-            UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id,
-            *(v for d in durations for v in (d.mean, d.median, d.p90, d.count)),
-            row.csat.mean,
-            row.csat.count,
-            row.addressed_conversations,
-            row.closed_conversations,
-        )
 
 
 def filename(kind: str, query: Query) -> str:

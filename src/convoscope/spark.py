@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from convoscope import conversations, rollups, scope
+from convoscope.engine import Row
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -138,11 +139,11 @@ class SparkEngine:
     def workspace(self, name: str) -> Workspace | None:
         return self.lake.workspace(name)
 
-    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
-        return [tuple(row) for row in self.session.sql(statement(sql, params)).collect()]
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        return [row.asDict() for row in self.session.sql(statement(sql, params)).collect()]
 
     def channels(self, workspace: str) -> list[str]:
-        return [r[0] for r in self.rows(CHANNELS_SQL, {"ws": workspace})]
+        return [r["channel"] for r in self.rows(CHANNELS_SQL, {"ws": workspace})]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -1,20 +1,23 @@
-"""Analytics reads: the overview, Team Performance, the conversations behind them, and the
-channels, departments and teammates for pickers.
+"""Analytics reads: every registered page, the conversations behind them, the list of pages,
+and the channels, departments and teammates for pickers.
 
-Numbers come from `overview` and `team` unchanged, so the API serves exactly what
-`convoscope report` prints. Responses carry customer data: the app marks every API response
-`no-store`.
+Each page of `convoscope.pages` gets `GET /v1/<name>`, serving `pages.runner.run` unchanged,
+so the API serves exactly what `convoscope report --page <name>` prints. Responses carry
+customer data: the app marks every API response `no-store`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from convoscope import overview, team
+from convoscope import drilldown, pages
 from convoscope.api.deps import Admin, AnalyticsParams, Svc
+from convoscope.pages import runner
+from convoscope.pages.common import Page
 
 router = APIRouter(tags=["analytics"])
 
@@ -47,18 +50,46 @@ class ConversationPage(BaseModel):
     offset: int
 
 
-@router.get("/v1/overview", response_model=overview.OverviewResult)
-def get_overview(query: AnalyticsParams, svc: Svc) -> overview.OverviewResult:
-    """Every number of the Conversation Overview page (the JSON of `convoscope report`).
-    Without a period, the last 7 days."""
-    return overview.run(svc.tables, query)
+class PageInfo(BaseModel):
+    name: str
+    title: str
+    path: str  # where the web app shows it
+    api: str  # its JSON
+    exports: list[str]  # its CSVs, under /v1/reports/
 
 
-@router.get("/v1/team", response_model=team.TeamResult)
-def get_team(query: AnalyticsParams, svc: Svc) -> team.TeamResult:
-    """Every number of the Team Performance page (the JSON of `convoscope report --page
-    team`). Without a period, the last 7 days."""
-    return team.run(svc.tables, query)
+def _page_endpoint(page: Page) -> Callable[..., BaseModel]:
+    def read(query: AnalyticsParams, svc: Svc) -> BaseModel:
+        return runner.run(page, svc.tables, query)
+
+    read.__name__ = f"get_{page.name}"
+    read.__doc__ = page.summary
+    return read
+
+
+for _page in pages.PAGES.values():
+    router.add_api_route(
+        _page.api_path,
+        _page_endpoint(_page),
+        methods=["GET"],
+        response_model=_page.result,
+        summary=_page.title,
+    )
+
+
+@router.get("/v1/pages", summary="Analytics pages")
+def list_pages(who: Admin) -> list[PageInfo]:
+    """The analytics pages, in navigation order: the web shell builds its menu from them."""
+    return [
+        PageInfo(
+            name=p.name,
+            title=p.title,
+            path=p.web_path,
+            api=p.api_path,
+            exports=[f"/v1/reports/{e.name}.csv" for e in p.exports],
+        )
+        for p in pages.PAGES.values()
+    ]
 
 
 def conversation_filters(
@@ -76,8 +107,8 @@ def conversation_filters(
         Literal["started_at", "closed_at"],
         Query(description="Which timestamp places a conversation in the period."),
     ] = "started_at",
-) -> overview.ConversationFilter:
-    return overview.ConversationFilter(
+) -> drilldown.ConversationFilter:
+    return drilldown.ConversationFilter(
         query=query,
         engaged=engaged,
         support_type=support_type,
@@ -86,7 +117,7 @@ def conversation_filters(
     )
 
 
-Filters = Annotated[overview.ConversationFilter, Depends(conversation_filters)]
+Filters = Annotated[drilldown.ConversationFilter, Depends(conversation_filters)]
 
 
 @router.get("/v1/conversations", response_model=ConversationPage)
@@ -98,7 +129,7 @@ def list_conversations(
 ) -> ConversationPage:
     """The conversations behind the charts, newest first, for drill-down; `total` and
     `items` come from one snapshot."""
-    total, rows = overview.conversations(svc.tables, filters, limit=limit, offset=offset)
+    total, rows = drilldown.conversations(svc.tables, filters, limit=limit, offset=offset)
     return ConversationPage(
         items=[ConversationRow(**r) for r in rows], total=total, limit=limit, offset=offset
     )

@@ -1,18 +1,26 @@
-"""`convoscope report` and `convoscope export`: both pages and their CSVs, from the same
-`QueryParams` as the HTTP API."""
+"""`convoscope report` and `convoscope export`: every registered page and its CSVs, from the
+same `QueryParams` as the HTTP API.
+
+The query and source options are declared once (`query_command`): a command written against
+`Options` gets them all, so `report` and every export take the same options with the same
+help and the same errors.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from enum import StrEnum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from convoscope import exports, overview, team
+from convoscope import exports, pages
 from convoscope.cli.common import (
     ChannelsOpt,
     DbOpt,
@@ -28,15 +36,16 @@ from convoscope.cli.common import (
     ToOpt,
     TzOpt,
     WorkspaceOpt,
-    analytics_query,
     err,
     fail,
-    open_store,
     query_for,
     say,
 )
-from convoscope.cli.lakes import analytics_source
-from convoscope.cli.render import print_overview, print_team
+from convoscope.cli.lakes import Source, analytics_source
+from convoscope.cli.render import print_blocks
+from convoscope.pages import runner
+from convoscope.pages.common import Export
+from convoscope.query import Query
 
 export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
 OutputOpt = Annotated[
@@ -44,125 +53,125 @@ OutputOpt = Annotated[
 ]
 
 
-class Page(StrEnum):
-    overview = "overview"
-    team = "team"
+@dataclass(frozen=True)
+class Options:
+    """The options every report and export shares: the workspace, the query, the source."""
+
+    workspace: WorkspaceOpt
+    period: PeriodOpt = None
+    date_from: FromOpt = None
+    date_to: ToOpt = None
+    tz: TzOpt = None
+    channels: ChannelsOpt = None
+    departments: DepartmentsOpt = None
+    teammates: TeammatesOpt = None
+    granularity: GranOpt = None
+    db: DbOpt = None
+    lake: LakeOpt = None
+    engine: EngineOpt = None
+    master: MasterOpt = None
+    remote: RemoteOpt = None
+
+    @contextmanager
+    def opened(self) -> Iterator[tuple[Source, Query]]:
+        """The source (database or lake) and the query, with errors naming the option."""
+        with analytics_source(
+            self.workspace, self.db, self.lake, self.engine, self.master, self.remote
+        ) as source:
+            query = query_for(
+                source.workspace,
+                source.channels,
+                period=self.period,
+                date_from=self.date_from,
+                date_to=self.date_to,
+                tz=self.tz,
+                channels=self.channels,
+                departments=self.departments,
+                teammates=self.teammates,
+                granularity=self.granularity,
+            )
+            yield source, query
 
 
-def report(
-    workspace: WorkspaceOpt,
-    page: Annotated[Page, typer.Option(help="overview or team (Team Performance).")] = (
-        Page.overview
+def query_command(command: Callable[..., None]) -> Callable[..., None]:
+    """`command(options: Options, **own)` as a Typer command taking every `Options` field
+    beside its own options."""
+    own = [
+        p
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.name != "options"
+    ]
+    shared = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=f.type if not isinstance(f.type, str) else _hints()[f.name],
+            default=inspect.Parameter.empty if f.name == "workspace" else f.default,
+        )
+        for f in fields(Options)
+    ]
+    names = {f.name for f in fields(Options)}
+
+    @functools.wraps(command)
+    def wrapper(**given: Any) -> None:
+        options = Options(**{k: v for k, v in given.items() if k in names})
+        command(options, **{k: v for k, v in given.items() if k not in names})
+
+    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    parameters.sort(key=lambda p: p.default is not inspect.Parameter.empty)
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {}
+    del wrapper.__wrapped__  # Typer reads the signature above, not the command's
+    return wrapper
+
+
+@functools.cache
+def _hints() -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(Options, include_extras=True)
+
+
+PageOpt = Annotated[
+    str,
+    typer.Option(
+        help="The page: " + ", ".join(f"{p.name} ({p.title})" for p in pages.PAGES.values()) + "."
     ),
-    period: PeriodOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    tz: TzOpt = None,
-    channels: ChannelsOpt = None,
-    departments: DepartmentsOpt = None,
-    teammates: TeammatesOpt = None,
-    granularity: GranOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    db: DbOpt = None,
-    lake: LakeOpt = None,
-    engine: EngineOpt = None,
-    master: MasterOpt = None,
-    remote: RemoteOpt = None,
-) -> None:
-    """Print the Conversation Overview, or Team Performance, for a period (default: the
-    last 7 days), from the database or from a lake (DuckDB, or Spark with --engine spark)."""
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+@query_command
+def report(options: Options, page: PageOpt = "overview", fmt: FormatOpt = "table") -> None:
+    """Print a page (default: the Conversation Overview) for a period (default: the last 7
+    days), from the database or from a lake (DuckDB, or Spark with --engine spark)."""
+    unit = pages.PAGES.get(page)
+    if unit is None:
+        raise fail(f"--page: {page!r} is not one of {', '.join(pages.PAGES)}", 2)
     if fmt not in ("table", "json"):
         raise fail(f"--format: {fmt!r} is not one of table, json", 2)
-    with analytics_source(workspace, db, lake, engine, master, remote) as source:
-        query = query_for(
-            source.workspace,
-            source.channels,
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            tz=tz,
-            channels=channels,
-            departments=departments,
-            teammates=teammates,
-            granularity=granularity,
-        )
-        tables = source.tables
-        result = team.run(tables, query) if page is Page.team else overview.run(tables, query)
+    with options.opened() as (source, query):
+        result = runner.run(unit, source.tables, query)
     if fmt == "json":
         sys.stdout.write(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) + "\n")
-    elif isinstance(result, team.TeamResult):
-        print_team(result)
     else:
-        print_overview(result)
+        print_blocks(unit.text(result))
 
 
-def _write(
-    output: Path | None, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
-) -> None:
-    values = list(rows)
-    text = exports.csv_text(header, values)
-    if output is None:
-        sys.stdout.write(text)
-    else:
+def _export_command(item: Export) -> Callable[..., None]:
+    def export(options: Options, output: OutputOpt = None) -> None:
+        with options.opened() as (source, query):
+            values = runner.export(item, source.tables, query)
+        text = exports.csv_text(item.columns, values)
+        if output is None:
+            sys.stdout.write(text)
+            return
         output.write_text(text, encoding="utf-8", newline="")
-        say(f"wrote {output} ({len(values)} {what})", err)
+        say(f"wrote {output} ({len(values)} {item.name})", err)
+
+    export.__doc__ = f"Export {item.summary[0].lower()}{item.summary[1:]} (CSV)"
+    return query_command(export)
 
 
-@export_app.command("departments")
-def export_departments(
-    workspace: WorkspaceOpt,
-    period: PeriodOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    tz: TzOpt = None,
-    channels: ChannelsOpt = None,
-    departments: DepartmentsOpt = None,
-    teammates: TeammatesOpt = None,
-    output: OutputOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Export the department report (CSV) of SPEC section 4."""
-    with open_store(db) as store:
-        query = analytics_query(
-            store,
-            workspace,
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            tz=tz,
-            channels=channels,
-            departments=departments,
-            teammates=teammates,
-        )
-        rows = overview.departments(store, query)
-    _write(output, exports.DEPARTMENT_COLUMNS, exports.department_rows(rows), "departments")
-
-
-@export_app.command("teammates")
-def export_teammates(
-    workspace: WorkspaceOpt,
-    period: PeriodOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    tz: TzOpt = None,
-    channels: ChannelsOpt = None,
-    departments: DepartmentsOpt = None,
-    teammates: TeammatesOpt = None,
-    output: OutputOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Export the Team Performance teammates table (CSV) of SPEC section 5."""
-    with open_store(db) as store:
-        query = analytics_query(
-            store,
-            workspace,
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            tz=tz,
-            channels=channels,
-            departments=departments,
-            teammates=teammates,
-        )
-        rows = team.run(store, query).by_teammate
-    _write(output, exports.TEAMMATE_COLUMNS, exports.teammate_rows(rows), "teammates")
+for _item in pages.EXPORTS.values():
+    export_app.command(_item.name)(_export_command(_item))

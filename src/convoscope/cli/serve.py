@@ -28,10 +28,11 @@ import rich.progress
 import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from convoscope import accounts, bulk, demo, ingest, overview
+from convoscope import accounts, bulk, demo, ingest
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
-from convoscope.cli.render import print_overview
+from convoscope.cli.render import print_blocks
 from convoscope.lake import Lake, LakeError, LakeTables
+from convoscope.pages import overview
 from convoscope.query import QueryParams
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Staging, Store
 
@@ -232,7 +233,8 @@ def demo_(
             f"demo: {result.accepted} events ({result.duplicates} re-sent duplicates) "
             f"into workspace {workspace!r} of {store.path} in {time.perf_counter() - started:.1f} s"
         )
-        print_overview(overview.run(store, QueryParams().resolve(workspace, ws.timezone)))
+        last_7_days = overview.run(store, QueryParams().resolve(workspace, ws.timezone))
+        print_blocks(overview.text(last_7_days))
         if not serve_:
             return
         email, password = f"admin@{workspace}.convoscope.local", secrets.token_urlsafe(12)

@@ -2,7 +2,8 @@
 
 The pages are static files that call the same `/v1/...` endpoints the API documents, so a
 page can never show a number the API would not. This module adds to the API app: the
-page routes (`/` and `/team` behind a login, `/login`), our static files, the API docs at
+routes of the registered pages (`convoscope.pages`: `/`, `/team`, each `<name>.html`
+behind a login), `/login`, our static files, the API docs at
 `/docs`, and the third-party assets (ECharts, Swagger UI), which `npm ci` installs from the
 npm registry and copies into `web/vendor/` (see `vendor.mjs`); the wheel carries `vendor/`,
 never a CDN.
@@ -11,6 +12,7 @@ never a CDN.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from convoscope import pages
 from convoscope.api import ApiError, App
 from convoscope.api import create_app as create_api
 from convoscope.api.deps import principal, services
@@ -54,13 +57,13 @@ def create_app(
             return RedirectResponse(f"/login{back}", status_code=303)
         return FileResponse(STATIC / html, headers=NO_STORE)
 
-    @app.get("/", include_in_schema=False)
-    def overview_page(request: Request) -> Response:
-        return signed_in_page(request, "index.html")
-
-    @app.get("/team", include_in_schema=False)
-    def team_page(request: Request) -> Response:
-        return signed_in_page(request, "team.html")
+    for page in pages.PAGES.values():
+        app.add_api_route(
+            page.web_path,
+            _page_route(signed_in_page, f"{page.name}.html"),
+            methods=["GET"],
+            include_in_schema=False,
+        )
 
     @app.get("/login", include_in_schema=False)
     def login_page() -> Response:
@@ -75,3 +78,14 @@ def create_app(
     app.mount("/static/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _page_route(
+    signed_in_page: Callable[[Request, str], Response], html: str
+) -> Callable[[Request], Response]:
+    """The route of one registered page: its HTML (`<name>.html`) behind a login."""
+
+    def show(request: Request) -> Response:
+        return signed_in_page(request, html)
+
+    return show

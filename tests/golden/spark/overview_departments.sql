@@ -33,11 +33,11 @@ WITH closed AS (
     department
 )
 SELECT
-  c.department,
+  c.department AS department,
   COUNT(*) AS conversations,
-  COALESCE(ANY_VALUE(i.teammates) IGNORE NULLS, 0),
-  SUM(c.resolution_us),
-  COUNT(c.resolution_us)
+  COALESCE(ANY_VALUE(i.teammates) IGNORE NULLS, 0) AS teammates,
+  SUM(c.resolution_us) AS resolution_us,
+  COUNT(c.resolution_us) AS resolved
 FROM closed AS c
 LEFT JOIN involved AS i
   ON i.department IS NOT DISTINCT FROM c.department

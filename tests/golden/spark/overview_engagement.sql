@@ -1,9 +1,9 @@
 SELECT
-  b.idx,
+  b.idx AS idx,
   COUNT(*) FILTER(WHERE
-    c.engaged),
+    c.engaged) AS engaged,
   COUNT(*) FILTER(WHERE
-    NOT c.engaged)
+    NOT c.engaged) AS non_engaged
 FROM conversations AS c
 JOIN buckets AS b
   ON c.started_at >= b.start_at AND c.started_at < b.end_at

@@ -1,13 +1,13 @@
 SELECT
-  b.idx,
+  b.idx AS idx,
   COUNT(*) FILTER(WHERE
-    e.sender = 'teammate'),
+    e.sender = 'teammate') AS teammate,
   COUNT(*) FILTER(WHERE
-    e.sender = 'chatbot'),
+    e.sender = 'chatbot') AS chatbot,
   COUNT(*) FILTER(WHERE
-    e.sender = 'customer'),
+    e.sender = 'customer') AS customer,
   COUNT(*) FILTER(WHERE
-    e.type = 'transfer_request')
+    e.type = 'transfer_request') AS transfers
 FROM conversation_events AS e
 JOIN buckets AS b
   ON e.ts >= b.start_at AND e.ts < b.end_at

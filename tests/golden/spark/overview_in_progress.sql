@@ -1,6 +1,6 @@
 SELECT
-  b.idx,
-  COUNT(*)
+  b.idx AS idx,
+  COUNT(*) AS engaged_live
 FROM conversations AS c
 JOIN buckets AS b
   ON c.started_at < b.end_at AND c.ended_at >= b.start_at

@@ -10,7 +10,7 @@ SELECT
       AND (
         :channels IS NULL OR ARRAY_CONTAINS(:channels, o.channel)
       )
-  ),
+  ) AS orphan_closes,
   (
     SELECT
       COUNT(*)
@@ -23,4 +23,4 @@ SELECT
       AND (
         :channels IS NULL OR ARRAY_CONTAINS(:channels, s.channel)
       )
-  )
+  ) AS orphan_surveys

@@ -22,9 +22,9 @@ WITH per_slot AS (
     slot
 )
 SELECT
-  b.idx,
-  SUM(s.engaged),
-  SUM(s.non_engaged)
+  b.idx AS idx,
+  SUM(s.engaged) AS engaged,
+  SUM(s.non_engaged) AS non_engaged
 FROM per_slot AS s
 JOIN buckets AS b
   ON s.slot >= b.start_at AND s.slot < b.end_at

@@ -24,11 +24,11 @@ WITH per_slot AS (
     slot
 )
 SELECT
-  b.idx,
-  SUM(s.teammate),
-  SUM(s.chatbot),
-  SUM(s.customer),
-  SUM(s.transfers)
+  b.idx AS idx,
+  SUM(s.teammate) AS teammate,
+  SUM(s.chatbot) AS chatbot,
+  SUM(s.customer) AS customer,
+  SUM(s.transfers) AS transfers
 FROM per_slot AS s
 JOIN buckets AS b
   ON s.slot >= b.start_at AND s.slot < b.end_at

@@ -62,6 +62,6 @@ SELECT
     (
       SUM(ends) OVER upto
     ) - ends
-  )
+  ) AS engaged_live
 FROM per_bucket
 WINDOW upto AS (ORDER BY idx NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)

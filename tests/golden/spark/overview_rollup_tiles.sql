@@ -1,6 +1,6 @@
 SELECT
-  COALESCE(SUM(conversations), 0),
-  COALESCE(SUM(engaged), 0),
+  COALESCE(SUM(conversations), 0) AS total,
+  COALESCE(SUM(engaged), 0) AS engaged,
   (
     SELECT
       COUNT(DISTINCT customer_id)
@@ -19,14 +19,14 @@ SELECT
         )
         OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
       )
-  ),
-  SUM(duration_all),
-  SUM(duration_teammate),
-  SUM(duration_chatbot),
-  COALESCE(SUM(all_teammate), 0),
-  COALESCE(SUM(all_chatbot), 0),
-  COALESCE(SUM(engaged_teammate), 0),
-  COALESCE(SUM(engaged_chatbot), 0)
+  ) AS customers,
+  SUM(duration_all) AS duration_all,
+  SUM(duration_teammate) AS duration_teammate,
+  SUM(duration_chatbot) AS duration_chatbot,
+  COALESCE(SUM(all_teammate), 0) AS all_teammate,
+  COALESCE(SUM(all_chatbot), 0) AS all_chatbot,
+  COALESCE(SUM(engaged_teammate), 0) AS engaged_teammate,
+  COALESCE(SUM(engaged_chatbot), 0) AS engaged_chatbot
 FROM (
   SELECT
     conversations,

@@ -1,5 +1,5 @@
 SELECT
-  MIN(escalated_at)
+  MIN(escalated_at) AS earliest
 FROM conversations AS c
 WHERE
   workspace = :ws

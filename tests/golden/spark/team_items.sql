@@ -193,11 +193,11 @@ SELECT
   GROUPING(teammate_id) = 0 AS by_teammate,
   GROUPING(idx) = 0 AS by_bucket,
   GROUPING(score) = 0 AS by_score,
-  COUNT(*),
-  SUM(value),
-  PERCENTILE(value, 0.5),
-  PERCENTILE(value, 0.9),
-  COUNT(DISTINCT conversation_id)
+  COUNT(*) AS n,
+  SUM(value) AS total,
+  PERCENTILE(value, 0.5) AS median,
+  PERCENTILE(value, 0.9) AS p90,
+  COUNT(DISTINCT conversation_id) AS conversations
 FROM (
   SELECT
     i.*,

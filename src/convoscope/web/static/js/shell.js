@@ -1,4 +1,5 @@
-// The shell every analytics page shares: the top bar (navigation between the pages, language,
+// The shell every analytics page shares: the top bar (navigation between the pages the server
+// registers, from /v1/pages; language,
 // workspace settings, sign-out), the filter bar (period presets, custom range, and the
 // channels, departments and teammates pickers, each with a search box), the filters in the URL,
 // and the loading / empty / error states. A page module gives `startPage` its title, how to
@@ -9,10 +10,6 @@ import { openSettings } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
 
-const PAGES = [
-  { path: "/", key: "nav.overview" },
-  { path: "/team", key: "nav.team" },
-];
 const PRESETS = ["today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month"];
 // The pickers: where their options come from and how an option is shown.
 const PICKERS = {
@@ -55,12 +52,11 @@ function pickerHtml(key) {
 }
 
 function shellHtml(title) {
-  const nav = PAGES.map((p) => `<a href="${p.path}" data-page="${p.path}" data-i18n="${p.key}"></a>`).join("");
   const presets = PRESETS.map((p) => `<button type="button" data-period="${p}" data-i18n="period.${p}"></button>`).join("");
   return `
   <header class="topbar">
     <span class="brand">convoscope</span>
-    <nav class="nav" data-i18n-label="nav">${nav}</nav>
+    <nav class="nav" id="nav" data-i18n-label="nav"></nav>
     <span class="spacer"></span>
     <span id="workspace" class="muted"></span>
     <div class="lang" role="group" aria-label="Language / Langue">
@@ -140,6 +136,19 @@ export function startPage({ title, extras = {}, load, render, isEmpty }) {
   }
 
   // Data ---------------------------------------------------------------------------------
+  // The navigation: one link per page the server registers (`nav.<name>` names it).
+  async function loadNav() {
+    const nav = $("nav");
+    for (const p of await getJson("/v1/pages")) {
+      const link = document.createElement("a");
+      link.dataset.page = p.path;
+      link.dataset.i18n = `nav.${p.name}`;
+      link.textContent = t(`nav.${p.name}`);
+      nav.append(link);
+    }
+    renderFilters();
+  }
+
   async function loadOptions() {
     const lists = await Promise.all(LIST_KEYS.map((key) => (page.options[key] ? page.options[key] : getJson(PICKERS[key].source))));
     LIST_KEYS.forEach((key, i) => { page.options[key] = lists[i]; });
@@ -150,7 +159,7 @@ export function startPage({ title, extras = {}, load, render, isEmpty }) {
     const started = performance.now();
     setStatus("loading");
     try {
-      const [data] = await Promise.all([load(queryParams()), loadOptions()]);
+      const [data] = await Promise.all([load(queryParams()), loadOptions(), navReady]);
       if (mine !== page.loads) return; // a newer request superseded this one
       page.data = data;
       redraw();
@@ -291,6 +300,7 @@ export function startPage({ title, extras = {}, load, render, isEmpty }) {
   readUrl();
   history.replaceState(null, "", pageUrl());
   redraw();
+  const navReady = loadNav(); // the first load waits for it, so a ready page has its links
   fetchAndRender();
   return page;
 }

@@ -1,0 +1,465 @@
+"""The Team Performance page (SPEC section 5): its statements, result, CSV and text.
+
+Every element is an *item* (a metric, the teammate it is attributed to, the timestamp that
+anchors it, a value, its conversation), gathered from the derived tables by one statement;
+one aggregation over the items, grouped at once by metric, by teammate, by bucket and by CSAT
+score (`GROUPING SETS`), gives the tiles, the teammates table, the efficiency chart and the
+CSAT breakdown, so a tile and its rows or buckets can never disagree. Durations are exact
+microseconds until the final division: means from exact sums (no AVG: Spark sums BIGINT in
+DOUBLE), medians and 90th percentiles by `quantile_cont` (linear interpolation between
+closest ranks, as numpy's default).
+
+Filters: channels and departments narrow the conversations (`scope`); the teammates filter
+keeps the items attributed to a selected teammate, except successful transfers (attributed to
+nobody), which keep those of the conversations where a selected teammate wrote or closed.
+Choices the spec leaves open, written down here:
+
+- With a teammates filter the table lists every selected teammate, with empty figures for one
+  who did nothing in the period (a manager who picks someone expects a row).
+- CLOSED CONVERSATIONS and RESOLUTION TIME count the same conversations (escalated, closed in
+  the period): the count is the resolution time's count.
+- Business-hours resolution: the workspace's business hours become a small table of UTC
+  intervals (`business_hours.intervals`, in the workspace's zone whatever zone the report is
+  asked in) over the span the period's resolutions cover, and a conversation's business time
+  is its overlap with them, summed in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from convoscope import business_hours, scope
+from convoscope.engine import Engine, Row, Tables
+from convoscope.exports import UNKNOWN_TEAMMATE
+from convoscope.pages import runner
+from convoscope.pages.common import (
+    STATEMENTS,
+    DataQuality,
+    Export,
+    Header,
+    Page,
+    Rows,
+    bucket_table,
+)
+from convoscope.pages.runner import Context
+from convoscope.pages.text import IN_PROGRESS, Block, Table, change, duration, heading, labels
+from convoscope.pages.text import score as score_text
+from convoscope.query import Period, Query
+from convoscope.store import Workspace
+
+DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
+ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
+
+
+class Durations(BaseModel):
+    mean: float | None
+    median: float | None
+    p90: float | None
+    count: int
+
+
+class Csat(BaseModel):
+    mean: float | None
+    count: int
+
+
+class TeamTiles(BaseModel):
+    initial_response_seconds: Durations
+    response_seconds: Durations
+    resolution_seconds: Durations
+    resolution_business_seconds: Durations
+    csat: Csat
+    successful_transfers: int
+    addressed_conversations: int
+    closed_conversations: int
+
+
+class TeamTilesWithPrevious(TeamTiles):
+    previous: TeamTiles
+
+
+class Efficiency(BaseModel):
+    initial_response_seconds: list[float | None]
+    response_seconds: list[float | None]
+    resolution_seconds: list[float | None]
+    csat: list[float | None]
+
+
+class TeammateRow(BaseModel):
+    teammate_id: str | None
+    initial_response_seconds: Durations
+    response_seconds: Durations
+    resolution_seconds: Durations
+    resolution_business_seconds: Durations
+    csat: Csat
+    addressed_conversations: int
+    closed_conversations: int
+
+
+class TeamResult(Header):
+    """The pinned JSON of Team Performance (see the README); field order is output order."""
+
+    tiles: TeamTilesWithPrevious
+    efficiency: Efficiency
+    csat_breakdown: dict[str, int]
+    by_teammate: list[TeammateRow]
+    data_quality: DataQuality
+
+
+_INTERVAL_SCHEMA = pa.schema([("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))])
+
+# The conversations the period's resolutions come from: escalated, closed in the period.
+EARLIEST_ESCALATION_SQL = f"""
+SELECT min(escalated_at) AS earliest FROM conversations AS c
+WHERE workspace = $ws AND escalated_at IS NOT NULL AND closed_at >= $start AND closed_at < $end
+  AND {scope.conversation("c", teammates=False)}
+"""
+
+ITEMS_SQL = f"""
+WITH scoped AS NOT MATERIALIZED (
+    SELECT * FROM conversations AS c
+    WHERE c.workspace = $ws AND {scope.conversation("c", teammates=False)}
+), closed AS (
+    SELECT conversation_id, closed_by, escalated_at, closed_at, resolution_us FROM scoped
+    WHERE escalated_at IS NOT NULL AND closed_at >= $start AND closed_at < $end
+), business AS (
+    SELECT c.conversation_id, any_value(c.closed_by) AS closed_by,
+           any_value(c.closed_at) AS closed_at,
+           -- greatest/least skip NULLs: without the filter, a resolution that meets no
+           -- business interval would count whole
+           coalesce(sum(date_diff('microsecond', greatest(h.start_at, c.escalated_at),
+                                  least(h.end_at, c.closed_at)))
+                    FILTER (WHERE h.start_at IS NOT NULL), 0) AS business_us
+    FROM closed AS c
+    LEFT JOIN business_hours AS h ON h.start_at < c.closed_at AND h.end_at > c.escalated_at
+    GROUP BY c.conversation_id
+), items AS (
+    SELECT 'initial_response' AS metric, first_responder AS teammate_id,
+           first_response_at AS at, initial_response_us AS value, conversation_id
+    FROM scoped
+    WHERE initial_response_us IS NOT NULL
+      AND first_response_at >= $start AND first_response_at < $end
+    UNION ALL
+    SELECT 'response', w.teammate_id, w.answered_at, w.response_us, w.conversation_id
+    FROM response_waits AS w
+    WHERE w.workspace = $ws AND w.answered_at >= $start AND w.answered_at < $end
+      AND {scope.in_scope("w", teammates=False)}
+    UNION ALL
+    SELECT 'resolution', closed_by, closed_at, resolution_us, conversation_id FROM closed
+    UNION ALL
+    SELECT 'resolution_business', closed_by, closed_at, business_us, conversation_id
+    FROM business
+    UNION ALL
+    SELECT 'csat', coalesce(c.closed_by, c.last_responder), s.ts, s.score, s.conversation_id
+    FROM surveys AS s JOIN scoped AS c ON c.conversation_id = s.conversation_id
+    WHERE s.workspace = $ws AND s.ts >= $start AND s.ts < $end
+    UNION ALL
+    SELECT 'addressed', e.teammate_id, e.ts, NULL, e.conversation_id
+    FROM conversation_events AS e
+    WHERE e.workspace = $ws AND e.sender = 'teammate' AND e.ts >= $start AND e.ts < $end
+      AND {scope.in_scope("e", teammates=False)}
+    UNION ALL
+    SELECT 'transfer', NULL, escalated_at, NULL, conversation_id FROM conversations AS c
+    WHERE c.workspace = $ws AND c.transferred
+      AND c.escalated_at >= $start AND c.escalated_at < $end AND {scope.conversation("c")}
+)
+SELECT metric, teammate_id, idx, score,
+       GROUPING(teammate_id) = 0 AS by_teammate, GROUPING(idx) = 0 AS by_bucket,
+       GROUPING(score) = 0 AS by_score,
+       count(*) AS n, sum(value) AS total, quantile_cont(value, 0.5) AS median,
+       quantile_cont(value, 0.9) AS p90, count(DISTINCT conversation_id) AS conversations
+FROM (
+    SELECT i.*, b.idx, CASE WHEN i.metric = 'csat' THEN i.value END AS score
+    FROM items AS i JOIN buckets AS b ON i.at >= b.start_at AND i.at < b.end_at
+    WHERE $teammates IS NULL OR i.metric = 'transfer'
+       OR list_contains($teammates, i.teammate_id)
+) AS placed
+GROUP BY GROUPING SETS ((metric), (metric, teammate_id), (metric, idx), (metric, score))
+"""
+
+
+class _Figures:
+    """One aggregation row per (metric, teammate | bucket | score | nothing)."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.total: dict[str, Row] = {}
+        self.teammate: dict[tuple[str, str | None], Row] = {}
+        self.bucket: dict[tuple[str, int], Row] = {}
+        self.score: dict[int, int] = {}
+        for row in rows:
+            metric = row["metric"]
+            if row["by_teammate"]:
+                self.teammate[(metric, row["teammate_id"])] = row
+            elif row["by_bucket"]:
+                self.bucket[(metric, row["idx"])] = row
+            elif row["by_score"]:
+                if row["score"] is not None:
+                    self.score[int(row["score"])] = row["n"]
+            else:
+                self.total[metric] = row
+
+
+def _seconds(us: float | None) -> float | None:
+    return None if us is None else round(us / 1_000_000, 6)
+
+
+def _durations(row: Row | None) -> Durations:
+    if row is None:
+        return Durations(mean=None, median=None, p90=None, count=0)
+    return Durations(
+        mean=_seconds(row["total"] / row["n"]),
+        median=_seconds(row["median"]),
+        p90=_seconds(row["p90"]),
+        count=row["n"],
+    )
+
+
+def _csat(row: Row | None) -> Csat:
+    if row is None:
+        return Csat(mean=None, count=0)
+    return Csat(mean=round(row["total"] / row["n"], 6), count=row["n"])
+
+
+def _count(row: Row | None, distinct: bool = False) -> int:
+    return 0 if row is None else int(row["conversations"] if distinct else row["n"])
+
+
+def _tiles(f: _Figures) -> TeamTiles:
+    return TeamTiles(
+        **{f"{m}_seconds": _durations(f.total.get(m)) for m in DURATIONS},
+        csat=_csat(f.total.get("csat")),
+        successful_transfers=_count(f.total.get("transfer")),
+        addressed_conversations=_count(f.total.get("addressed"), distinct=True),
+        closed_conversations=_count(f.total.get("resolution")),
+    )
+
+
+def _row(f: _Figures, teammate: str | None) -> TeammateRow:
+    return TeammateRow(
+        teammate_id=teammate,
+        **{f"{m}_seconds": _durations(f.teammate.get((m, teammate))) for m in DURATIONS},
+        csat=_csat(f.teammate.get(("csat", teammate)) if teammate is not None else None),
+        addressed_conversations=_count(f.teammate.get(("addressed", teammate)), distinct=True),
+        closed_conversations=_count(f.teammate.get(("resolution", teammate))),
+    )
+
+
+def _rows(f: _Figures, query: Query) -> list[TeammateRow]:
+    if query.teammates:
+        teammates: list[str | None] = list(query.teammates)
+    else:  # everyone something is attributed to; a survey attributed to nobody is in no row
+        found = {t for (m, t) in f.teammate if m in ATTRIBUTED or (m == "csat" and t)}
+        teammates = [t for t in sorted(t for t in found if t is not None)]
+        if None in found:
+            teammates.append(None)
+    return [_row(f, t) for t in teammates]
+
+
+def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
+    rows = [f.bucket.get((metric, i)) for i in range(n)]
+    means = [None if r is None else r["total"] / r["n"] for r in rows]
+    if metric == "csat":
+        return [None if m is None else round(m, 6) for m in means]
+    return [_seconds(m) for m in means]
+
+
+def _business_hours(context: Context, workspace: Workspace | None) -> pa.Table:
+    """UTC intervals inside business hours, over every resolution either period can hold.
+    The hours are the workspace's wall-clock hours, read in the workspace's zone whatever
+    zone the report is asked in (SPEC section 5): the viewer's zone moves the period, never
+    the opening hours."""
+    query = context.query
+    hours = workspace.business_hours if workspace else None
+    if workspace is None or hours is None or not business_hours.any_set(hours):  # 24/7
+        spans = [(datetime(1900, 1, 1), datetime(3000, 1, 1))]
+    else:
+        starts = [
+            row["earliest"]
+            for period in (query.previous, query.period)
+            for row in context.rows(EARLIEST_ESCALATION_SQL, period)
+            if row["earliest"] is not None
+        ]
+        end = max(query.period.end, query.previous.end)
+        spans = (
+            list(business_hours.intervals(min(starts), end, hours, workspace.timezone))
+            if starts
+            else []
+        )
+    return pa.Table.from_pylist(
+        [{"start_at": s, "end_at": e} for s, e in spans], schema=_INTERVAL_SCHEMA
+    )
+
+
+def _figures(context: Context, period: Period) -> _Figures:
+    return _Figures(context.rows(ITEMS_SQL, period))
+
+
+def compute(context: Context) -> dict[str, Any]:
+    query = context.query
+    workspace = context.engine.workspace(query.workspace)
+    context.register("business_hours", _business_hours(context, workspace))
+    current = _figures(context, query.period)
+    context.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
+    previous = _figures(context, query.previous)
+    n = len(query.buckets)
+    return {
+        "tiles": TeamTilesWithPrevious(**_tiles(current).model_dump(), previous=_tiles(previous)),
+        "efficiency": Efficiency(
+            initial_response_seconds=_series(current, "initial_response", n),
+            response_seconds=_series(current, "response", n),
+            resolution_seconds=_series(current, "resolution", n),
+            csat=_series(current, "csat", n),
+        ),
+        "csat_breakdown": {str(s): current.score.get(s, 0) for s in range(1, 6)},
+        "by_teammate": _rows(current, query),
+    }
+
+
+_STATS = ("mean", "median", "p90", "count")
+TEAMMATE_COLUMNS = (
+    "teammate_id",
+    *(f"{d}_seconds_{stat}" for d in DURATIONS for stat in _STATS),
+    "csat_mean",
+    "csat_count",
+    "addressed_conversations",
+    "closed_conversations",
+)
+
+
+def _teammate_lines(context: Context) -> Rows:
+    """The teammates table: one line per teammate, every element (unknown: its label)."""
+    for row in compute(context)["by_teammate"]:
+        durations = [getattr(row, f"{d}_seconds") for d in DURATIONS]
+        yield (
+            UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id,
+            *(v for d in durations for v in (d.mean, d.median, d.p90, d.count)),
+            row.csat.mean,
+            row.csat.count,
+            row.addressed_conversations,
+            row.closed_conversations,
+        )
+
+
+def text(result: TeamResult) -> list[Block]:
+    t, prev = result.tiles, result.tiles.previous
+    times = [
+        (
+            name,
+            duration(now.mean),
+            duration(now.median),
+            duration(now.p90),
+            now.count,
+            duration(before.mean),
+            change(now.mean, before.mean),
+        )
+        for name, now, before in (
+            ("Initial response", t.initial_response_seconds, prev.initial_response_seconds),
+            ("Response", t.response_seconds, prev.response_seconds),
+            ("Resolution", t.resolution_seconds, prev.resolution_seconds),
+            (
+                "  in business hours",
+                t.resolution_business_seconds,
+                prev.resolution_business_seconds,
+            ),
+        )
+    ]
+    counts: list[tuple[object, ...]] = [
+        (
+            "CSAT",
+            score_text(t.csat.mean),
+            score_text(prev.csat.mean),
+            change(t.csat.mean, prev.csat.mean),
+        )
+    ] + [
+        (name, now_count, before_count, change(now_count, before_count))
+        for name, now_count, before_count in (
+            ("  surveys", t.csat.count, prev.csat.count),
+            ("Successful transfers", t.successful_transfers, prev.successful_transfers),
+            ("Addressed conversations", t.addressed_conversations, prev.addressed_conversations),
+            ("Closed conversations", t.closed_conversations, prev.closed_conversations),
+        )
+    ]
+    e = result.efficiency
+    blocks: list[Block] = [
+        heading(result),
+        Table(
+            "Times (previous period's mean beside)",
+            ("time", "mean", "median", "p90", "count", "previous", "change"),
+            times,
+        ),
+        Table("Tiles", ("tile", "value", "previous", "change"), counts),
+        Table(
+            "Conversation efficiency & CSAT (means)",
+            ("bucket", "initial", "response", "resolution", "CSAT"),
+            [
+                (
+                    label,
+                    duration(e.initial_response_seconds[i]),
+                    duration(e.response_seconds[i]),
+                    duration(e.resolution_seconds[i]),
+                    score_text(e.csat[i]),
+                )
+                for i, label in enumerate(labels(result))
+            ],
+        ),
+    ]
+    if result.in_progress_bucket is not None:
+        blocks.append(IN_PROGRESS)
+    scores = ", ".join(f"{k}: {v}" for k, v in result.csat_breakdown.items())
+    blocks.append(f"CSAT scores {scores}; orphan surveys: {result.data_quality.orphan_surveys}")
+    blocks.append(
+        Table(
+            "Teammates (means)",
+            ("teammate", "initial", "reply", "resol.", "biz hrs", "CSAT", "addr.", "closed"),
+            [
+                (
+                    UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id,
+                    duration(row.initial_response_seconds.mean),
+                    duration(row.response_seconds.mean),
+                    duration(row.resolution_seconds.mean),
+                    duration(row.resolution_business_seconds.mean),
+                    score_text(row.csat.mean),
+                    row.addressed_conversations,
+                    row.closed_conversations,
+                )
+                for row in result.by_teammate
+            ],
+        )
+    )
+    return blocks
+
+
+PAGE = Page(
+    name="team",
+    title="Team Performance",
+    summary="Every number of the Team Performance page (the JSON of `convoscope report --page "
+    "team`). Without a period, the last 7 days.",
+    web_path="/team",
+    result=TeamResult,
+    compute=compute,
+    statements={
+        **STATEMENTS,
+        "items": ITEMS_SQL,
+        "earliest_escalation": EARLIEST_ESCALATION_SQL,
+    },
+    text=text,
+    exports=(
+        Export(
+            name="teammates",
+            summary="The Team Performance teammates table: one row per teammate, every element.",
+            columns=TEAMMATE_COLUMNS,
+            rows=_teammate_lines,
+        ),
+    ),
+)
+
+
+def run(source: Tables | Engine, query: Query) -> TeamResult:
+    """Team Performance for `query` (`runner.run` of this page, typed)."""
+    result = runner.run(PAGE, source, query)
+    assert isinstance(result, TeamResult)
+    return result

@@ -1,0 +1,82 @@
+"""A page's terminal view as plain data: lines and titled tables of text cells.
+
+Each page turns its result into `Block`s here-shaped (`Page.text`), readable at 80 columns;
+the CLI prints them (`cli.render`) and never parses user data as markup. The formats every
+page shares live here: compact durations (`7s`, `20m 6s`, `1h 8m`, `3d 4h`), changes, CSAT
+scores, bucket labels shortened to what the granularity needs, and the header line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from convoscope.pages.common import Header
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]  # the first is left-aligned, the others right-aligned
+    rows: Sequence[Sequence[object]]
+
+
+Block = Table | str  # a table, or one line of text
+
+
+def duration(seconds: float | None) -> str:
+    """Compact enough for eight columns at 80 characters: `7s`, `20m 6s`, `1h 8m`, `3d 4h`."""
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def change(now: float | None, before: float | None) -> str:
+    if now is None or before is None or before == 0:
+        return "-"
+    return f"{(now - before) / before:+.1%}"
+
+
+def score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def bucket_label(label: str, granularity: str, one_day: bool) -> str:
+    moment = datetime.fromisoformat(label)
+    if granularity == "hour":
+        return f"{moment:%H:%M}" if one_day else f"{moment:%m-%d %H:%M}"
+    return f"{moment:%Y-%m}" if granularity == "month" else f"{moment:%Y-%m-%d}"
+
+
+def labels(result: Header) -> list[str]:
+    """The buckets' short labels, the one in progress marked `*` (see `IN_PROGRESS`)."""
+    one_day = result.period["from"] == result.period["to"]
+    out = [bucket_label(b, result.granularity, one_day) for b in result.buckets]
+    if result.in_progress_bucket is not None:
+        out[result.in_progress_bucket] += " *"
+    return out
+
+
+IN_PROGRESS = "* still in progress"
+
+
+def heading(result: Header) -> str:
+    """`shop: 2026-11-01 to 2026-11-07 (America/Toronto), all channels, by day`."""
+    p = result.period
+    scope = [", ".join(result.channels) if result.channels else "all channels"]
+    if result.departments:
+        scope.append("departments " + ", ".join(result.departments))
+    if result.teammates:
+        scope.append("teammates " + ", ".join(result.teammates))
+    return (
+        f"{result.workspace}: {p['from']} to {p['to']} ({p['timezone']}), {'; '.join(scope)}, "
+        f"by {result.granularity}"
+    )
