@@ -200,6 +200,7 @@ def hooks(tmp_path_factory):
     server.stop()
 
 
+@pytest.mark.server
 def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
     server, admin, key = hooks
     c = httpx.Client(base_url=server.url)
@@ -264,6 +265,7 @@ def signed(body: bytes) -> dict:
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 
+@pytest.mark.server
 def test_whatsapp_webhook_handshake_signature_and_routing(hooks):
     server, key, _ = hooks
     c = httpx.Client(base_url=server.url)

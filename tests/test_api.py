@@ -1,29 +1,40 @@
-"""The HTTP service against a real server process on a loopback port (httpx)."""
+"""The HTTP service in process (Starlette's test client over the ASGI app, the same app
+`convoscope serve` runs): every route, the pinned JSON, errors, sessions and isolation. What
+needs a real socket or a second process is in `tests/test_service_ops.py`."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-import httpx
 import pytest
-from server import Server
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from test_overview import scenario
 
 from convoscope import accounts
 from convoscope.store import Store
-
-# one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("api")
+from convoscope.web import create_app
 
 PASSWORD = "correct horse battery"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-11"}
 
 
+@dataclass
+class Api:
+    app: FastAPI
+    keys: dict[str, str]
+
+    def anonymous(self, **options: Any) -> TestClient:
+        return TestClient(self.app, **options)
+
+
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory) -> Iterator[Api]:
     """Workspaces A and B, each with an admin, a teammate (A) and a key; A holds the scenario."""
-    tmp = tmp_path_factory.mktemp("api")
-    db = tmp / "api.duckdb"
+    db = tmp_path_factory.mktemp("api") / "api.duckdb"
     with Store(db) as store:
         keys = {}
         for ws in ("A", "B"):
@@ -33,26 +44,19 @@ def env(tmp_path_factory):
         accounts.create_user(store, "tm@a.test", "A", "teammate", PASSWORD)
         keys["A-ingest"] = accounts.create_key(store, "A", "platform", scope="ingest")
         accounts.create_user(store, "locked@b.test", "B", "admin", PASSWORD)
-    server = Server(db, tmp / "server.log").start()
-    for ws in ("A", "B"):  # the scenario in both workspaces
-        r = httpx.post(
-            f"{server.url}/v1/events",
-            json=scenario(),
-            headers={"Authorization": f"Bearer {keys[ws]}"},
-        )
-        assert r.status_code == 200, r.text
-    yield server, keys
-    server.stop()
+        api = Api(create_app(store), keys)
+        for ws in ("A", "B"):  # the scenario in both workspaces
+            r = client(api, ws).post("/v1/events", json=scenario())
+            assert r.status_code == 200, r.text
+        yield api
 
 
-def client(env, ws: str = "A") -> httpx.Client:
-    server, keys = env
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {keys[ws]}"})
+def client(env: Api, ws: str = "A") -> TestClient:
+    return env.anonymous(headers={"Authorization": f"Bearer {env.keys[ws]}"})
 
 
-def login(env, email: str) -> httpx.Client:
-    server, _ = env
-    c = httpx.Client(base_url=server.url)
+def login(env: Api, email: str) -> TestClient:
+    c = env.anonymous()
     r = c.post("/login", data={"email": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return c
@@ -281,11 +285,10 @@ def test_size_limits_413(env):
 
 
 def test_authentication_and_roles(env):
-    server, _ = env
-    anon = httpx.Client(base_url=server.url)
+    anon = env.anonymous()
     assert anon.post("/v1/events", json=[event(1)]).status_code == 401
     assert anon.get("/v1/overview").status_code == 401
-    bad = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer csk_nope"})
+    bad = env.anonymous(headers={"Authorization": "Bearer csk_nope"})
     assert bad.get("/v1/overview").status_code == 401
     teammate = login(env, "tm@a.test")
     for path in (
@@ -305,8 +308,7 @@ def test_authentication_and_roles(env):
 
 
 def test_login_cookie_csrf_and_logout(env):
-    server, _ = env
-    c = httpx.Client(base_url=server.url)
+    c = env.anonymous()
     r = c.post("/login", data={"email": "admin@a.test", "password": PASSWORD})
     cookie = r.headers.get_list("set-cookie")
     session = next(h for h in cookie if h.startswith("cs_session="))
@@ -320,13 +322,12 @@ def test_login_cookie_csrf_and_logout(env):
     assert c.post("/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     c.cookies.set("cs_session", session.split(";")[0].split("=", 1)[1])
     assert c.get("/v1/overview").status_code == 401  # the session is gone server-side
-    tampered = httpx.Client(base_url=server.url, cookies={"cs_session": "forged.value.sig"})
+    tampered = env.anonymous(cookies={"cs_session": "forged.value.sig"})
     assert tampered.get("/v1/overview").status_code == 401
 
 
 def test_failed_logins_are_slowed_down(env):
-    server, _ = env
-    c = httpx.Client(base_url=server.url)
+    c = env.anonymous()
     codes = [
         c.post("/login", data={"email": "locked@b.test", "password": "wrong password!"}).status_code
         for _ in range(6)
@@ -445,29 +446,3 @@ def test_erase_customer(env):
     }
     rows = c.get("/v1/conversations", params={"from": "2026-11-12", "to": "2026-11-12"}).json()
     assert "forget-me" not in {i["customer_id"] for i in rows["items"]}
-
-
-def test_access_log_holds_no_secrets(env):
-    server, keys = env
-    httpx.get(
-        f"{server.url}/v1/overview",
-        params={"period": "today"},
-        headers={"Authorization": f"Bearer {keys['A']}"},
-    )
-    text = server.wait_for_log('"path": "/v1/overview"')
-    assert '"path": "/v1/overview"' in text
-    for secret in (keys["A"], keys["B"], PASSWORD, "cs_session", "period=today"):
-        assert secret not in text
-
-
-def test_cli_says_when_the_server_holds_the_database(env):
-    from typer.testing import CliRunner
-
-    from convoscope.cli import app
-
-    server, _ = env
-    result = CliRunner().invoke(
-        app, ["report", "-w", "A", "--period", "today", "--db", str(server.db)]
-    )
-    assert result.exit_code == 1
-    assert "open in another process" in result.stderr and "HTTP API" in result.stderr

@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
+@pytest.mark.server
 def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
     out = tmp_path / "results.json"
     args = ["--events", "8k", "--runs", "1", "--batches", "2", "--ingest-batches", "2"]

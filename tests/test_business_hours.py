@@ -68,6 +68,7 @@ def test_a_zone_with_a_45_minute_offset():
 def test_hours_covering_every_day_count_every_real_second():
     from datetime import timedelta
 
+    from helpers import examples
     from hypothesis import given
     from hypothesis import strategies as st
 
@@ -76,6 +77,7 @@ def test_hours_covering_every_day_count_every_real_second():
         for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     }
 
+    @examples(3)  # pure Python and cheap: three times the profile's examples
     @given(
         st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31)),
         st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),

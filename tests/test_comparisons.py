@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from conftest import load
+from helpers import load
 
 from convoscope.pages import overview
 from convoscope.query import Query

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Script, at, convs, load, naive
+from helpers import Script, at, convs, load, naive
 
 from convoscope import conversations
 from convoscope import store as store_module

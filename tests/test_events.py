@@ -4,7 +4,7 @@ duplicates are counted and conflicts refused."""
 from __future__ import annotations
 
 import pytest
-from conftest import Script, at, convs, load
+from helpers import Script, at, convs, load
 
 from convoscope.events import ConflictError, EventError, validate_batch
 

@@ -8,19 +8,15 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from browser import new_page, open_path
-from server import Server
 from typer.testing import CliRunner
 
 from convoscope import accounts, exports, ingest, pages
 from convoscope.cli import app
 from convoscope.events import validate_batch
 from convoscope.store import Store
-
-# one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("exports")
 
 WORKSPACE = "東京店 [/]"
 HOSTILE = [
@@ -73,14 +69,19 @@ def hostile_events() -> list[dict]:
     return events
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hostile") / "h.duckdb"
+def hostile_db(path: Path) -> Path:
+    """A database whose workspace, customers, teammates and departments are the names above,
+    with an admin `boss@h.test`."""
     with Store(path) as store:
         store.ensure_workspace(WORKSPACE)
         ingest.store_events(store, WORKSPACE, validate_batch(hostile_events(), WORKSPACE))
         accounts.create_user(store, "boss@h.test", WORKSPACE, "admin", "correct horse battery")
     return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    return hostile_db(tmp_path_factory.mktemp("hostile") / "h.duckdb")
 
 
 def expected_cell(name: str) -> str:
@@ -191,20 +192,3 @@ def test_api_csvs_and_headers(db):
                 *DEPARTMENTS,
                 None,
             }
-
-
-def test_page_shows_names_as_text(db, browser):
-    server = Server(db, db.parent / "server.log").start()
-    try:
-        page = new_page(browser, server, email="boss@h.test")
-        open_path(page, server, "/", "from=2026-11-10&to=2026-11-10&lang=en")
-        cells = page.locator("#table-departments tbody th").all_text_contents()
-        assert set(cells) == {*DEPARTMENTS, "No department"}
-        assert page.locator("img[src=x]").count() == 0
-        assert page.locator("#workspace").inner_text() == WORKSPACE
-        page.click("#departments summary")
-        options = page.locator("#departments-options label").all_text_contents()
-        assert set(options) == {*DEPARTMENTS, "No department"}
-        assert page.locator("img[src=x]").count() == 0
-    finally:
-        server.stop()

@@ -21,7 +21,7 @@ from convoscope import accounts
 from convoscope.store import Store
 
 # one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("hardening")
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("hardening")]
 
 PASSWORD = "correct horse battery"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-11"}
@@ -68,6 +68,7 @@ def client(env, ws: str = "shop") -> httpx.Client:
 # 3. Login flood -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_login_flood_keeps_memory_bounded_and_the_server_responsive(tmp_path):
     db = tmp_path / "flood.duckdb"
     with Store(db) as store:

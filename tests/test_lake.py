@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import export_lake
+from helpers import export_lake
 from typer.testing import CliRunner
 
 from convoscope import config, demo, ingest

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Script, load
+from helpers import Script, load
 
 from convoscope import exports, pages
 from convoscope.pages import overview, runner
@@ -249,7 +249,7 @@ def test_pinned_json_keys(loaded):
 
 
 def test_orphan_surveys_are_counted_by_their_time_and_channel(store):
-    from conftest import Script, at, load
+    from helpers import Script, at, load
 
     web = Script().customer_msg(at(0)).close(at(1)).csat(at(1 + 8 * 24 * 60), 5)  # 8 days on
     mail = Script(channel="email").csat(at(0), 2)  # before any conversation

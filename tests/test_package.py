@@ -15,7 +15,7 @@ import pytest
 from server import free_port
 
 # one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("package")
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("package")]
 
 ROOT = Path(__file__).resolve().parent.parent
 

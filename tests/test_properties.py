@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from helpers import examples
+from hypothesis import given
 from hypothesis import strategies as st
 from reference import surveys, team_tiles, waits, walk
 
@@ -131,7 +132,7 @@ def key(c: dict) -> tuple:
     return (c["channel"], c["customer_id"], c["started_at"], c["conversation_id"])
 
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = examples()
 
 FILTERS = [
     {},

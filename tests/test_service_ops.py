@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from server import Server
 
 from convoscope import accounts, conversations
 from convoscope.store import Store
+
+pytestmark = pytest.mark.server
 
 BATCH = 200
 
@@ -53,6 +56,7 @@ def batch(n: int) -> list[dict]:
     return events
 
 
+@pytest.mark.slow
 def test_acknowledged_batches_survive_sigkill(tmp_path):
     db = tmp_path / "durable.duckdb"
     key = setup_db(db)
@@ -158,6 +162,7 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path):
         assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(2 * BATCH,)]
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     db = tmp_path / "fuzz.duckdb"
     key = setup_db(db)
@@ -192,3 +197,45 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
         assert "passed" in run.stdout
     finally:
         server.stop()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A real server on a database with workspace A (an admin and a key)."""
+    db = tmp_path / "served.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("A", "America/Toronto")
+        accounts.create_user(store, "admin@a.test", "A", "admin", PASSWORD)
+        key = accounts.create_key(store, "A", "test")
+    server = Server(db, tmp_path / "server.log").start()
+    yield server, {"A": key}
+    server.stop()
+
+
+def test_access_log_holds_no_secrets(served):
+    server, keys = served
+    httpx.get(
+        f"{server.url}/v1/overview",
+        params={"period": "today"},
+        headers={"Authorization": f"Bearer {keys['A']}"},
+    )
+    text = server.wait_for_log('"path": "/v1/overview"')
+    assert '"path": "/v1/overview"' in text
+    for secret in (keys["A"], PASSWORD, "cs_session", "period=today"):
+        assert secret not in text
+
+
+def test_cli_says_when_the_server_holds_the_database(served):
+    from typer.testing import CliRunner
+
+    from convoscope.cli import app
+
+    server, _ = served
+    result = CliRunner().invoke(
+        app, ["report", "-w", "A", "--period", "today", "--db", str(server.db)]
+    )
+    assert result.exit_code == 1
+    assert "open in another process" in result.stderr and "HTTP API" in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import Script, at, convs, load
+from helpers import Script, at, convs, load
 
 from convoscope import ingest
 from convoscope.store import MIGRATIONS, ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path

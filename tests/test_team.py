@@ -9,7 +9,7 @@ in the comments from the events, not from the code.
 from __future__ import annotations
 
 import pytest
-from conftest import Script, load
+from helpers import Script, load
 
 from convoscope.pages import team
 from convoscope.query import Query

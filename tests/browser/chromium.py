@@ -1,14 +1,13 @@
-"""Shared by the browser tests: Debian's Chromium driven by Playwright, a signed-in page,
-waits on the page's own state, and readers for tiles and charts."""
+"""Shared by the browser tests: Debian's Chromium and its flags, a server on a hand-worked
+script and the demo, a signed-in page, waits on the page's own state, and readers for tiles
+and charts. (The `browser` fixture itself is in this folder's conftest.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from server import Server
 
 from convoscope import accounts, demo, ingest
@@ -26,19 +25,11 @@ ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct horse battery"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Screenshots go to a temporary folder unless CONVOSCOPE_SCREENSHOTS names one (see README).
 SCREENSHOTS_ENV = "CONVOSCOPE_SCREENSHOTS"
 AXE = ROOT / "src" / "convoscope" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DEVICES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def serve_shop_and_demo(folder: Path, shop_events: list[dict]) -> Server:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import (
+from chromium import (
     DEVICES,
     SCREENSHOTS_ENV,
     axe_violations,

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import (
+from chromium import (
     DEVICES,
     PASSWORD,
     SCREENSHOTS_ENV,

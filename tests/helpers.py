@@ -1,0 +1,131 @@
+"""What the tests share besides fixtures: terse event builders for hand-worked scripts, loading
+them, reading conversations back, a store's derived tables written as a lake, and the
+Hypothesis example counts relative to the chosen profile (see `conftest`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+from convoscope import ingest
+from convoscope.events import validate_batch
+from convoscope.store import AppendResult, Store
+
+T0 = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 10:00 in Toronto (EST, UTC-5)
+
+
+def at(minutes: float = 0, *, base: datetime = T0, seconds: float = 0) -> str:
+    """An RFC 3339 timestamp `minutes` (and `seconds`) after `base`."""
+    return (base + timedelta(minutes=minutes, seconds=seconds)).isoformat()
+
+
+class Script:
+    """Builds a thread's events with sequential ids: `s.customer(at(3))`, `s.close(at(9))`."""
+
+    def __init__(self, customer: str = "c1", channel: str = "web_chat", prefix: str = ""):
+        self.customer, self.channel = customer, channel
+        self.prefix = prefix or f"{channel}-{customer}-"
+        self.events: list[dict[str, Any]] = []
+
+    def _add(self, ts: str, **fields: Any) -> Script:
+        self.events.append(
+            {
+                "event_id": f"{self.prefix}{len(self.events) + 1}",
+                "ts": ts,
+                "channel": self.channel,
+                "customer_id": self.customer,
+                **fields,
+            }
+        )
+        return self
+
+    def welcome(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="chatbot", welcome=True)
+
+    def bot(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="chatbot")
+
+    def customer_msg(self, ts: str) -> Script:
+        return self._add(ts, type="message", sender="customer")
+
+    def teammate(self, ts: str, who: str = "t1") -> Script:
+        return self._add(ts, type="message", sender="teammate", teammate_id=who)
+
+    def transfer(self, ts: str) -> Script:
+        return self._add(ts, type="transfer_request")
+
+    def csat(self, ts: str, score: int) -> Script:
+        return self._add(ts, type="csat", score=score)
+
+    def close(self, ts: str, department: str | None = None, who: str | None = None) -> Script:
+        extra = {k: v for k, v in (("department", department), ("teammate_id", who)) if v}
+        return self._add(ts, type="close", **extra)
+
+
+def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> AppendResult:
+    return ingest.store_events(store, workspace, validate_batch(events, workspace))
+
+
+def convs(store: Store, workspace: str = "w") -> list[dict[str, Any]]:
+    """The workspace's conversations as dicts, in (channel, customer, start) order."""
+    cur = store.con.execute(
+        "SELECT * EXCLUDE (thread_key) FROM conversations WHERE workspace = ? "
+        "ORDER BY channel, customer_id, started_at, ended_at, conversation_id",
+        [workspace],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def naive(ts: str) -> datetime:
+    """An RFC 3339 string as the store's naive UTC datetime."""
+    return datetime.fromisoformat(ts).astimezone(UTC).replace(tzinfo=None)
+
+
+def export_lake(store: Store, root: Path) -> None:
+    """The store's derived tables and rollups written as a lake (`convoscope.lake`'s layout,
+    the one `spark sessionize` writes) with its workspaces' settings, for engines to read."""
+    from convoscope.lake import DAY_OF, ROLLUP_DAY
+    from convoscope.store import ROLLUP_TABLES
+
+    (root / "derived").mkdir(parents=True)
+    days = {**DAY_OF, **dict.fromkeys(ROLLUP_TABLES, ROLLUP_DAY)}
+    for table, anchor in days.items():
+        source = (
+            f"SELECT c.*, CAST(s.started_at AS DATE) AS day FROM {table} c JOIN "
+            "conversations s USING (workspace, conversation_id)"
+            if table == "conversation_teammates"
+            else f"SELECT *, CAST({anchor} AS DATE) AS day FROM {table}"
+        )
+        target = root / "derived" / table
+        target.mkdir()
+        store.con.execute(
+            f"COPY ({source}) TO '{target}' "
+            "(FORMAT parquet, PARTITION_BY (workspace, day), OVERWRITE_OR_IGNORE)"
+        )
+    settings = {
+        name: {
+            "timezone": ws.timezone,
+            "inactivity_seconds": ws.inactivity_seconds,
+            "escalated_inactivity_seconds": ws.escalated_inactivity_seconds,
+            "business_hours": ws.business_hours,
+        }
+        for name in store.workspace_names()
+        for ws in [store.workspace(name)]
+        if ws is not None
+    }
+    (root / "workspaces.json").write_text(json.dumps(settings), encoding="utf-8")
+
+
+def examples(weight: float = 1.0) -> settings:
+    """Hypothesis settings for a property worth `weight` times the profile's example count
+    (cheap properties more, a Spark replay far fewer; at least two), no deadline."""
+    return settings(
+        max_examples=max(2, round(settings.default.max_examples * weight)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
