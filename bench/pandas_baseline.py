@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from bench.shape import by_name, micro
+from bench.shape import by_name, mean
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -52,7 +52,7 @@ def _between(column: pd.Series, start: datetime, end: datetime) -> np.ndarray:
 def _average(values: pd.Series) -> float | None:
     """The mean in exact integer arithmetic (a float sum drifts past 2**53 microseconds)."""
     values = values.dropna()
-    return micro(int(values.astype("int64").sum()) / len(values)) if len(values) else None
+    return mean(int(values.astype("int64").sum()), len(values))
 
 
 def overview(frames: Frames, query: Query) -> dict:

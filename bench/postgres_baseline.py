@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from bench.common import free_port
-from bench.shape import by_name, micro
+from bench.shape import by_name, mean
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -48,9 +48,9 @@ INDEXES = (
 
 TILES = """
 SELECT count(*), count(*) FILTER (WHERE engaged), count(DISTINCT customer_id),
-       avg(duration_us) FILTER (WHERE engaged),
-       avg(duration_us) FILTER (WHERE engaged AND support_type = 'teammate'),
-       avg(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot'),
+       sum(duration_us) FILTER (WHERE engaged),
+       sum(duration_us) FILTER (WHERE engaged AND support_type = 'teammate'),
+       sum(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot'),
        count(*) FILTER (WHERE support_type = 'teammate'),
        count(*) FILTER (WHERE support_type = 'chatbot'),
        count(*) FILTER (WHERE engaged AND support_type = 'teammate'),
@@ -90,7 +90,8 @@ WITH closed AS (
       ON t.workspace = c.workspace AND t.conversation_id = c.conversation_id
     GROUP BY c.department
 )
-SELECT c.department, count(*), coalesce(max(i.teammates), 0), avg(c.resolution_us)
+SELECT c.department, count(*), coalesce(max(i.teammates), 0), sum(c.resolution_us),
+       count(c.resolution_us)
 FROM closed c LEFT JOIN involved i ON i.department IS NOT DISTINCT FROM c.department
 GROUP BY c.department
 """
@@ -174,7 +175,8 @@ def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
 
     def tiles(start: object, end: object) -> tuple:
         row = pg.execute(TILES, {**params, "start": start, "end": end}).fetchone() or ()
-        return (*row[:3], *(micro(v) for v in row[3:6])), tuple(row[6:])
+        means = (mean(row[3], row[1]), mean(row[4], row[8]), mean(row[5], row[9]))
+        return (*row[:3], *means), tuple(row[6:])
 
     (current, support), (previous, _) = (
         tiles(query.period.start, query.period.end),
@@ -184,7 +186,7 @@ def postgres_overview(pg: psycopg.Connection, query: Query) -> dict:
     teammate, chatbot, customer, transfers = series(EVENTS, 4)
     (in_progress,) = series(IN_PROGRESS, 1)
     departments = sorted(
-        ((d, int(c), int(t), micro(r)) for d, c, t, r in pg.execute(DEPARTMENTS, params)),
+        ((d, int(c), int(t), mean(r, n)) for d, c, t, r, n in pg.execute(DEPARTMENTS, params)),
         key=by_name,
     )
     return {

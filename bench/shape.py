@@ -3,7 +3,10 @@ can be checked equal to convoscope's with `==` before either is timed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from convoscope.pages import overview
+from convoscope.pages.common import average_seconds
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -13,9 +16,11 @@ def by_name(row: tuple) -> tuple:
     return (row[0] is None, row[0] or "")
 
 
-def micro(value: object) -> float | None:
-    """Microseconds to seconds as the overview rounds them."""
-    return None if value is None else round(float(value) / 1_000_000, 6)
+def mean(total_us: int | Decimal | None, n: int) -> float | None:
+    """A mean of microsecond durations in seconds from its exact sum and count, rounded as the
+    overview rounds it (to the microsecond, half to even: `pages.common.average_seconds`); a
+    float mean rounded again can differ by a microsecond at a tie."""
+    return average_seconds(None if total_us is None else int(total_us), n)
 
 
 def ours(store: Store, query: Query) -> dict:

@@ -3,8 +3,9 @@
 `python -m bench.spark_cut --db DEMO.duckdb [--masters local[1],local[2]]` (PySpark and a
 Java runtime needed: `pip install -e '.[spark]'`). DuckDB: a full re-cut of a copy of the
 database (`conversations.rebuild`: every derived table and rollup). Spark: the events written
-once as Parquet, read by Spark, every derived table computed by `convoscope.spark.derive` (the
-same statements, transpiled) and written as Parquet; the session's start is timed apart.
+once as Parquet, read by Spark, every derived table computed by
+`convoscope.engines.spark.derive` (the same statements, transpiled) and written as
+Parquet; the session's start is timed apart.
 Conversation counts are checked equal. Prints figures; asserts nothing else.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from bench.common import machine, machine_line
 from convoscope import conversations
-from convoscope import spark as engine
+from convoscope.engines import spark as engine
 from convoscope.store import Store
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from bench.common import machine, machine_line
 from convoscope import demo
-from convoscope import spark as engine
+from convoscope.engines import spark as engine
 from convoscope.lake import Lake, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams

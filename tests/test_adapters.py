@@ -21,9 +21,6 @@ from convoscope.cli import app
 from convoscope.events import EventError, validate_batch
 from convoscope.store import Store
 
-# one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("adapters")
-
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "payloads"
 APP_SECRET = "meta-app-secret-for-tests"
 

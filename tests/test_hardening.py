@@ -20,8 +20,7 @@ from test_overview import scenario
 from convoscope import accounts
 from convoscope.store import Store
 
-# one worker runs this module: its module-scoped server is started once
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("hardening")]
+pytestmark = pytest.mark.server
 
 PASSWORD = "correct horse battery"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-11"}

@@ -1,5 +1,6 @@
-"""A lake read by DuckDB, without Spark: the layout `lake.LakeTables` reads, the engine
-options (option, environment variable, config file) and the errors a user can meet.
+"""A lake read by DuckDB (and by ClickHouse's embedded engine), without Spark: the layout
+`lake.LakeTables` reads, the engine options (option, environment variable, config file) and the
+errors a user can meet.
 
 The lake here is written by DuckDB from a DuckDB file (the same Hive layout Spark writes), so
 that `report --lake` can be compared with `report --db` in the main suite; Spark's own writing
@@ -37,11 +38,14 @@ def lake_and_file(tmp_path_factory) -> tuple[Path, Path]:
     return root / "lake", db
 
 
-def test_report_from_the_lake_equals_the_file(lake_and_file):
+@pytest.mark.parametrize("engine", ["duckdb", "clickhouse"])
+def test_report_from_the_lake_equals_the_file(lake_and_file, engine):
     lake, db = lake_and_file
     for page in ("overview", "team"):
         from_file = runner.invoke(app, [*REPORT, "--page", page, "--db", str(db)])
-        from_lake = runner.invoke(app, [*REPORT, "--page", page, "--lake", str(lake)])
+        from_lake = runner.invoke(
+            app, [*REPORT, "--page", page, "--lake", str(lake), "--engine", engine]
+        )
         assert from_file.exit_code == from_lake.exit_code == 0, from_lake.stderr
         assert json.loads(from_lake.stdout) == json.loads(from_file.stdout)
         assert (

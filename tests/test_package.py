@@ -14,8 +14,7 @@ import httpx
 import pytest
 from server import free_port
 
-# one worker runs this module: its module-scoped server is started once
-pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("package")]
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 

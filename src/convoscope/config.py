@@ -18,6 +18,8 @@ from typing import Any
 
 import platformdirs
 
+from convoscope.engines import LAKE_READERS
+
 CONFIG_ENV = "CONVOSCOPE_CONFIG"
 ENV = {
     "engine": "CONVOSCOPE_ENGINE",
@@ -25,7 +27,7 @@ ENV = {
     "spark_master": "CONVOSCOPE_SPARK_MASTER",
     "spark_remote": "CONVOSCOPE_SPARK_REMOTE",
 }
-ENGINES = ("duckdb", "spark")
+ENGINES = tuple(LAKE_READERS)  # the engines `--engine` and the file may name
 
 
 class ConfigError(ValueError):

@@ -212,6 +212,20 @@ WHERE k.rank_from_last = 1
 """
 
 
+# The cut's statements in the order they build on each other, for an engine that runs them as
+# views (Spark over a lake): each result becomes a view of its name for the next (`assigned`
+# feeds the rest; surveys read `derived_conversations`). `refresh` runs the same texts here.
+CUT = (
+    ("assigned", ASSIGN_SQL),
+    ("derived_conversations", CONVERSATIONS_SQL),
+    ("conversation_teammates", TEAMMATES_SQL),
+    ("orphan_closes", ORPHANS_SQL),
+    ("surveys", SURVEYS_SQL),
+    ("response_waits", WAITS_SQL),
+    ("conversation_events", EVENTS_SQL),
+)
+
+
 def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
     """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
     caller's transaction, and move the rollups by the difference. Their derived rows are

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from convoscope import scope
-from convoscope.engine import Tables
+from convoscope.engines import Tables
 from convoscope.query import Query
 from convoscope.store import bound, only_row
 

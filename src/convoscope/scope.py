@@ -22,15 +22,16 @@ from typing import Any
 
 from convoscope.query import NO_DEPARTMENT, Query
 
-# The parameters that are lists of text (None: no filter); `spark.SparkEngine` types them.
+# The parameters that are lists of text. A list is never NULL: a filter that is not set is an
+# empty list and a false `by_*` flag, because not every engine has a NULL array (ClickHouse).
 LISTS = ("channels", "departments", "teammates")
 
-CHANNEL = "($channels IS NULL OR list_contains($channels, {a}.channel))"
+CHANNEL = "(NOT $by_channel OR list_contains($channels, {a}.channel))"
 DEPARTMENT = (
     "(NOT $by_department OR ({a}.department IS NULL AND $no_department)"
     " OR coalesce(list_contains($departments, {a}.department), false))"
 )
-TEAMMATE = "($teammates IS NULL OR list_has_any({a}.teammates, $teammates))"
+TEAMMATE = "(NOT $by_teammate OR list_has_any({a}.teammates, $teammates))"
 
 
 def conversation(alias: str, *, teammates: bool = True) -> str:
@@ -42,7 +43,7 @@ def conversation(alias: str, *, teammates: bool = True) -> str:
 def in_scope(alias: str, *, teammates: bool = True) -> str:
     """The filters as a condition on a row of a table keyed by conversation (events, waits,
     surveys) named `alias`: its channel, and its conversation matching the other filters."""
-    unfiltered = "NOT $by_department" + (" AND $teammates IS NULL" if teammates else "")
+    unfiltered = "NOT $by_department" + (" AND NOT $by_teammate" if teammates else "")
     # The subquery repeats NOT (unfiltered): DuckDB plans the IN whatever the parameters, and
     # without it would collect every conversation id of the workspace for nothing (about
     # 80 ms on 1.7 million conversations).
@@ -55,12 +56,13 @@ def in_scope(alias: str, *, teammates: bool = True) -> str:
 
 def params(query: Query) -> dict[str, Any]:
     """The parameters every condition above reads."""
-    named = [d for d in query.departments or () if d != NO_DEPARTMENT]
     return {
         "ws": query.workspace,
-        "channels": list(query.channels) if query.channels else None,
+        "by_channel": bool(query.channels),
+        "channels": list(query.channels or ()),
         "by_department": query.departments is not None,
         "no_department": NO_DEPARTMENT in (query.departments or ()),
-        "departments": named or None,
-        "teammates": list(query.teammates) if query.teammates else None,
+        "departments": [d for d in query.departments or () if d != NO_DEPARTMENT],
+        "by_teammate": bool(query.teammates),
+        "teammates": list(query.teammates or ()),
     }

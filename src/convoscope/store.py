@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -262,10 +261,19 @@ DERIVED_TABLES = (
 ROLLUP_TABLES = tuple(r.table for r in rollups.ROLLUPS)
 
 
+@cache
+def parameters(sql: str) -> frozenset[str]:
+    """The `$name` parameters of a statement, as DuckDB's own parser reads them (a `$x` inside
+    a string or a comment is none)."""
+    return frozenset(
+        name for statement in duckdb.extract_statements(sql) for name in statement.named_parameters
+    )
+
+
 def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The named parameters `sql` uses: statements share one parameter set (see `scope`), and
-    DuckDB refuses parameters a statement does not name."""
-    names = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
+    """The parameters of `params` that `sql` reads: statements share one parameter set (see
+    `scope`), and DuckDB refuses parameters a statement does not name."""
+    names = parameters(sql)
     return {k: v for k, v in params.items() if k in names}
 
 

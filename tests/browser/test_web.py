@@ -25,9 +25,6 @@ from chromium import (
 from playwright.sync_api import Page, expect
 from test_overview import scenario
 
-# one worker runs this module: its module-scoped server is started once
-pytestmark = pytest.mark.xdist_group("web")
-
 RANGE = "from=2026-11-10&to=2026-11-11"
 
 

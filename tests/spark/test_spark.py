@@ -1,7 +1,7 @@
 """The cut of SPEC section 2 on Apache Spark, for real (local mode), against DuckDB.
 
 One Spark session serves the module, started under hostile settings: the JVM, the session and
-this Python process all in America/Toronto. `convoscope.spark.pin` must undo them. Every
+this Python process all in America/Toronto. `convoscope.engines.spark.pin` must undo them. Every
 hand-worked scenario of `tests/test_conversations.py` is replayed, then its events are cut
 again on Spark by the same statements (transpiled), with ANSI mode on and off and event times
 given zone-less (NTZ) and as instants (LTZ); every derived row must be equal. Run alone with
@@ -36,7 +36,7 @@ from test_properties import scripts
 from typer.testing import CliRunner
 
 from convoscope import accounts, cli, demo
-from convoscope import spark as engine
+from convoscope.engines import spark as engine
 from convoscope.lake import Lake, LakeTables
 from convoscope.pages import overview, team
 from convoscope.query import QueryParams
@@ -44,8 +44,6 @@ from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
 
 runner = CliRunner()
 
-# every test here is marked `spark` (tests/conftest.py); one worker runs them (one session)
-pytestmark = pytest.mark.xdist_group("spark")
 HOSTILE_ZONE = "America/Toronto"
 SCENARIOS = [
     name

@@ -22,7 +22,7 @@ from convoscope import accounts
 from convoscope.accounts import Principal
 from convoscope.api.errors import ApiError, param_error
 from convoscope.api.guard import LoginGuard
-from convoscope.engine import Tables
+from convoscope.engines import Tables
 from convoscope.query import Query as AnalyticsQuery
 from convoscope.query import QueryError, QueryParams
 from convoscope.store import Store, Workspace

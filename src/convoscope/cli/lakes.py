@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from convoscope import config
+from convoscope import config, engines
 from convoscope.cli.common import (
     DbOpt,
     EngineOpt,
@@ -25,8 +25,9 @@ from convoscope.cli.common import (
     say,
     workspace_or_fail,
 )
-from convoscope.engine import Engine, Tables
-from convoscope.lake import Lake, LakeError, LakeTables
+from convoscope.engines import Engine, LakeOptions, Tables
+from convoscope.engines.base import EngineError
+from convoscope.lake import Lake, LakeError
 from convoscope.store import Workspace
 
 spark_app = typer.Typer(help="Run convoscope on Apache Spark over a lake.", no_args_is_help=True)
@@ -39,15 +40,8 @@ def _setting(name: str, given: str | None, default: str | None = None) -> str | 
         raise fail(str(exc), 2) from None
 
 
-def _spark_session(master: str | None, remote: str | None):  # type: ignore[no-untyped-def]
-    try:
-        from convoscope import spark
-    except ImportError:  # pragma: no cover - the test extras install PySpark
-        raise fail("PySpark is not installed: pip install 'convoscope[spark]'") from None
-    try:
-        return spark.session(_setting("spark_master", master), _setting("spark_remote", remote))
-    except spark.SparkSettingError as exc:
-        raise fail(str(exc)) from None
+def _options(master: str | None, remote: str | None) -> LakeOptions:
+    return LakeOptions(_setting("spark_master", master), _setting("spark_remote", remote))
 
 
 def _lake(lake: Path | None) -> Lake:
@@ -68,12 +62,16 @@ def sessionize(
 ) -> None:
     """Derive conversations and every derived table of a lake from its events: only the
     threads with events in new files, unless --full."""
-    from convoscope import spark
-
     where = _lake(lake)
-    session = _spark_session(master, remote)
+    options = _options(master, remote)
     try:
-        done = spark.sessionize(session, where, full=full)
+        from convoscope.engines import spark
+
+        done = spark.sessionize(spark.session(options.master, options.remote), where, full=full)
+    except ImportError:  # pragma: no cover - the test extras install PySpark
+        raise fail("PySpark is not installed: pip install 'convoscope[spark]'") from None
+    except EngineError as exc:
+        raise fail(str(exc)) from None
     except LakeError as exc:
         raise fail(str(exc), 2) from None
     say(json.dumps(done), err)
@@ -97,14 +95,15 @@ def analytics_source(
     master: str | None,
     remote: str | None,
 ) -> Iterator[Source]:
-    """The database (default), or a lake read by DuckDB, or by Spark (`--engine spark`)."""
-    chosen = _setting("engine", engine, "duckdb")
-    if chosen not in config.ENGINES:
-        raise fail(f"--engine: {chosen!r} is not one of {', '.join(config.ENGINES)}", 2)
+    """The database (default), or a lake read by one of the lake engines (`--engine`:
+    DuckDB by default, Spark, ClickHouse)."""
+    chosen = _setting("engine", engine, "duckdb") or "duckdb"
+    if chosen not in engines.LAKE_READERS:
+        raise fail(f"--engine: {chosen!r} is not one of {', '.join(engines.LAKE_READERS)}", 2)
     lake_dir = _setting("lake", str(lake) if lake else None)
     if lake_dir is None:
-        if chosen == "spark":
-            raise fail("--engine spark reads a lake: give --lake (or CONVOSCOPE_LAKE)", 2)
+        if chosen != "duckdb":
+            raise fail(f"--engine {chosen} reads a lake: give --lake (or CONVOSCOPE_LAKE)", 2)
         with open_store(db) as store:
             ws = workspace_or_fail(store, workspace)
             yield Source(store, ws, lambda: store.channels(workspace))
@@ -115,17 +114,16 @@ def analytics_source(
         if found is None:
             known = ", ".join(where.workspace_names()) or "none yet"
             raise fail(f"no workspace {workspace!r} in the lake {where.root} ({known})", 2)
-        ws = found
-        if chosen == "spark":
-            from convoscope import spark
-
-            spark_engine = spark.SparkEngine(_spark_session(master, remote), where, workspace)
-            yield Source(spark_engine, ws, lambda: spark_engine.channels(workspace))
-        else:
-            tables = LakeTables(where, where.workspace)
-            try:
-                yield Source(tables, ws, lambda: tables.channels(workspace))
-            finally:
-                tables.close()
+        try:
+            opened = engines.lake_reader(chosen)(where, workspace, _options(master, remote))
+        except ImportError as exc:
+            raise fail(
+                f"--engine {chosen} needs a package that is not installed ({exc.name}): "
+                f"pip install 'convoscope[{chosen}]'"
+            ) from None
+        with opened as reader:
+            yield Source(reader, found, lambda: reader.channels(workspace))
+    except EngineError as exc:
+        raise fail(str(exc)) from None
     except LakeError as exc:
         raise fail(str(exc), 2) from None

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from convoscope import scope
-from convoscope.engine import Engine, Tables
+from convoscope.engines import Engine, Tables
 from convoscope.exports import NO_DEPARTMENT
 from convoscope.pages import runner, sources
 from convoscope.pages.common import (

@@ -18,8 +18,8 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import scope
-from convoscope.engine import Engine, Row, Tables
-from convoscope.engine import of as engine_of
+from convoscope.engines import Engine, Row, Tables
+from convoscope.engines import of as engine_of
 from convoscope.pages.common import (
     ORPHANS_SQL,
     DataQuality,

@@ -33,7 +33,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import business_hours, scope
-from convoscope.engine import Engine, Row, Tables
+from convoscope.engines import Engine, Row, Tables
 from convoscope.exports import UNKNOWN_TEAMMATE
 from convoscope.pages import runner
 from convoscope.pages.common import (
@@ -175,7 +175,7 @@ SELECT metric, teammate_id, idx, score,
 FROM (
     SELECT i.*, b.idx, CASE WHEN i.metric = 'csat' THEN i.value END AS score
     FROM items AS i JOIN buckets AS b ON i.at >= b.start_at AND i.at < b.end_at
-    WHERE $teammates IS NULL OR i.metric = 'transfer'
+    WHERE NOT $by_teammate OR i.metric = 'transfer'
        OR list_contains($teammates, i.teammate_id)
 ) AS placed
 GROUP BY GROUPING SETS ((metric), (metric, teammate_id), (metric, idx), (metric, score))

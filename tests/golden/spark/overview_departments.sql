@@ -7,7 +7,7 @@ WITH closed AS (
     AND closed_at >= :start
     AND closed_at < :end
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
       NOT :by_department
@@ -17,7 +17,7 @@ WITH closed AS (
       OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
     )
     AND (
-      :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+      NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
     )
 ), involved AS (
   SELECT

@@ -10,7 +10,7 @@ JOIN buckets AS b
 WHERE
   c.workspace = :ws
   AND (
-    :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
   )
   AND (
     NOT :by_department
@@ -20,7 +20,7 @@ WHERE
     OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
   )
   AND (
-    :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+    NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
   )
 GROUP BY
   b.idx

@@ -14,22 +14,22 @@ JOIN buckets AS b
 WHERE
   e.workspace = :ws
   AND (
-    :channels IS NULL OR ARRAY_CONTAINS(:channels, e.channel)
+    NOT :by_channel OR ARRAY_CONTAINS(:channels, e.channel)
   )
   AND (
     NOT :by_department
-    AND :teammates IS NULL
+    AND NOT :by_teammate
     OR e.conversation_id IN (
       SELECT
         c.conversation_id
       FROM conversations AS c
       WHERE
         NOT (
-          NOT :by_department AND :teammates IS NULL
+          NOT :by_department AND NOT :by_teammate
         )
         AND c.workspace = :ws
         AND (
-          :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+          NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
         )
         AND (
           NOT :by_department
@@ -39,7 +39,7 @@ WHERE
           OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
         )
         AND (
-          :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+          NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
         )
     )
   )

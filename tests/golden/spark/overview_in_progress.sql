@@ -8,7 +8,7 @@ WHERE
   c.workspace = :ws
   AND c.engaged
   AND (
-    :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
   )
   AND (
     NOT :by_department
@@ -18,7 +18,7 @@ WHERE
     OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
   )
   AND (
-    :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+    NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
   )
   AND c.started_at < :end
   AND c.ended_at >= :start

@@ -8,7 +8,7 @@ SELECT
       AND ts >= :start
       AND ts < :end
       AND (
-        :channels IS NULL OR ARRAY_CONTAINS(:channels, o.channel)
+        NOT :by_channel OR ARRAY_CONTAINS(:channels, o.channel)
       )
   ) AS orphan_closes,
   (
@@ -21,6 +21,6 @@ SELECT
       AND ts >= :start
       AND ts < :end
       AND (
-        :channels IS NULL OR ARRAY_CONTAINS(:channels, s.channel)
+        NOT :by_channel OR ARRAY_CONTAINS(:channels, s.channel)
       )
   ) AS orphan_surveys

@@ -7,7 +7,7 @@ WITH per_slot AS (
   WHERE
     r.workspace = :ws
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, r.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, r.channel)
     )
     AND (
       NOT :by_department

@@ -7,7 +7,7 @@ WITH per_slot AS (
   WHERE
     r.workspace = :ws
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, r.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, r.channel)
     )
     AND (
       NOT :by_department
@@ -40,7 +40,7 @@ WITH per_slot AS (
     AND started_at < :start
     AND ended_at >= :start
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
       NOT :by_department

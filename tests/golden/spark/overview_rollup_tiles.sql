@@ -10,7 +10,7 @@ SELECT
       AND started_at >= :start
       AND started_at < :end
       AND (
-        :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+        NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
       )
       AND (
         NOT :by_department
@@ -42,7 +42,7 @@ FROM (
   WHERE
     r.workspace = :ws
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, r.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, r.channel)
     )
     AND (
       NOT :by_department
@@ -70,7 +70,7 @@ FROM (
     AND started_at >= :slot_end
     AND started_at < :end
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
       NOT :by_department

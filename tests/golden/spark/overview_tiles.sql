@@ -23,7 +23,7 @@ WHERE
   AND started_at >= :start
   AND started_at < :end
   AND (
-    :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
   )
   AND (
     NOT :by_department
@@ -33,5 +33,5 @@ WHERE
     OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
   )
   AND (
-    :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+    NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
   )

@@ -7,7 +7,7 @@ WHERE
   AND closed_at >= :start
   AND closed_at < :end
   AND (
-    :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+    NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
   )
   AND (
     NOT :by_department

@@ -5,7 +5,7 @@ WITH scoped AS (
   WHERE
     c.workspace = :ws
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
       NOT :by_department
@@ -66,7 +66,7 @@ WITH scoped AS (
     AND w.answered_at >= :start
     AND w.answered_at < :end
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, w.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, w.channel)
     )
     AND (
       NOT :by_department
@@ -80,7 +80,7 @@ WITH scoped AS (
           )
           AND c.workspace = :ws
           AND (
-            :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+            NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
           )
           AND (
             NOT :by_department
@@ -133,7 +133,7 @@ WITH scoped AS (
     AND e.ts >= :start
     AND e.ts < :end
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, e.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, e.channel)
     )
     AND (
       NOT :by_department
@@ -147,7 +147,7 @@ WITH scoped AS (
           )
           AND c.workspace = :ws
           AND (
-            :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+            NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
           )
           AND (
             NOT :by_department
@@ -172,7 +172,7 @@ WITH scoped AS (
     AND c.escalated_at >= :start
     AND c.escalated_at < :end
     AND (
-      :channels IS NULL OR ARRAY_CONTAINS(:channels, c.channel)
+      NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
       NOT :by_department
@@ -182,7 +182,7 @@ WITH scoped AS (
       OR COALESCE(ARRAY_CONTAINS(:departments, c.department), FALSE)
     )
     AND (
-      :teammates IS NULL OR ARRAYS_OVERLAP(c.teammates, :teammates)
+      NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
     )
 )
 SELECT
@@ -207,7 +207,7 @@ FROM (
   JOIN buckets AS b
     ON i.at >= b.start_at AND i.at < b.end_at
   WHERE
-    :teammates IS NULL
+    NOT :by_teammate
     OR i.metric = 'transfer'
     OR ARRAY_CONTAINS(:teammates, i.teammate_id)
 ) AS placed

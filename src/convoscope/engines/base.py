@@ -1,4 +1,4 @@
-"""The seam between the metrics and the engine that runs them.
+"""The seam between the pages and the engine that runs their statements.
 
 The pages (`convoscope.pages`) are written as SQL statements in DuckDB's dialect with named
 parameters (`$ws`, `$start`...). They run them through an `Engine`: `rows(sql, params)`
@@ -10,24 +10,29 @@ through `lake.LakeTables`); `spark.SparkEngine` transpiles the same text for Spa
 above this module knows which one runs.
 
 The portable subset every statement keeps (checked by `tests/test_portable.py` on each of them):
-parameters are scalars or lists of text, bound by name (`SparkEngine` binds them as typed
-literals, a missing list as a typed NULL: `scope.LISTS`); no `AVG` over integers (sums and
+parameters are scalars or lists of text, bound by name (other engines bind them as typed
+literals; a list is never NULL: `scope.LISTS`); no `AVG` over integers (sums and
 counts, divided in Python: exact on both engines); explicit casts to the table types; only
 functions both engines have, as SQLGlot names them (`PORTABLE_FUNCTIONS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
-from convoscope.store import Workspace, bound
+from convoscope.store import Workspace
 
 Row = dict[str, Any]  # one result row, by column name
+
+
+class EngineError(RuntimeError):
+    """An engine that cannot run as asked (e.g. a Spark session that refused a setting)."""
 
 
 class Tables(Protocol):
@@ -49,7 +54,7 @@ class Tables(Protocol):
 
 
 class Engine(Protocol):
-    rollups: bool
+    rollups: bool  # whether the rollup tables are kept (else the rows answer everything)
 
     def workspace(self, name: str) -> Workspace | None:
         """The workspace's settings (its zone and business hours are read in that zone)."""
@@ -68,44 +73,14 @@ class Engine(Protocol):
         """Make a small table visible by name to the snapshot's statements (until its end)."""
         ...
 
-
-class DuckEngine:
-    """Statements on DuckDB, in one transaction per snapshot (this thread's cursor)."""
-
-    def __init__(self, tables: Tables):
-        self.tables = tables
-        self.con = tables.con
-        self.rollups = tables.rollups
-        self._registered: set[str] = set()
-
-    def workspace(self, name: str) -> Workspace | None:
-        return self.tables.workspace(name)
-
-    def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        cursor = self.con.execute(sql, bound(sql, dict(params)))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        self.con.begin()
-        try:
-            yield
-        finally:
-            for name in self._registered:
-                self.con.unregister(name)
-            self._registered.clear()
-            self.con.rollback()
-
-    def register(self, name: str, table: pa.Table) -> None:
-        if name in self._registered:
-            self.con.unregister(name)
-        self.con.register(name, table)
-        self._registered.add(name)
+    def channels(self, workspace: str) -> list[str]:
+        """The channels with data (the channel picker, and the check of a channel filter)."""
+        ...
 
 
-def of(source: Tables | Engine) -> Engine:
-    """The engine for `source`: an engine as it is, DuckDB for a store or a lake's tables."""
-    if hasattr(source, "rows"):
-        return source  # type: ignore[return-value]
-    return DuckEngine(source)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class LakeOptions:
+    """How an engine that reads a lake is reached (Spark's master or Connect URL)."""
+
+    master: str | None = None
+    remote: str | None = None

@@ -1,5 +1,6 @@
 """Apache Spark: a session pinned so that the shared SQL means on Spark what it means on DuckDB,
-and the cut of SPEC section 2 run there from the very statements of `conversations`.
+the cut of SPEC section 2 run there from the very statements of `conversations` over a lake
+(`sessionize`), and `SparkEngine`, the pages' statements on the lake's derived tables.
 
 Two Spark defaults change numbers silently (measured; see issue 12): `DATEDIFF(MICROSECOND,
 a, b)` counts local clock time in the session zone, so across a DST change a real 24 hours
@@ -18,12 +19,12 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from convoscope import conversations, rollups, scope
-from convoscope.engine import Row
+from convoscope import conversations, rollups
+from convoscope.engines import dialects
+from convoscope.engines.base import EngineError, LakeOptions, Row
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -42,20 +43,8 @@ if TYPE_CHECKING:
 PINS = {"spark.sql.session.timeZone": "UTC", "spark.sql.timestampType": "TIMESTAMP_NTZ"}
 MASTER_ENV, REMOTE_ENV = "CONVOSCOPE_SPARK_MASTER", "CONVOSCOPE_SPARK_REMOTE"
 
-# The cut's statements in the order they build on each other: each result becomes a view of
-# its name for the next (`assigned` feeds the rest; surveys read `derived_conversations`).
-STATEMENTS = (
-    ("assigned", conversations.ASSIGN_SQL),
-    ("derived_conversations", conversations.CONVERSATIONS_SQL),
-    ("conversation_teammates", conversations.TEAMMATES_SQL),
-    ("orphan_closes", conversations.ORPHANS_SQL),
-    ("surveys", conversations.SURVEYS_SQL),
-    ("response_waits", conversations.WAITS_SQL),
-    ("conversation_events", conversations.EVENTS_SQL),
-)
 
-
-class SparkSettingError(RuntimeError):
+class SparkSettingError(EngineError):
     """A session that refused a pin (e.g. a Connect server that forbids setting it)."""
 
 
@@ -106,7 +95,7 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     )
     workspaces.createOrReplaceTempView("workspaces")
     out: dict[str, DataFrame] = {}
-    for name, sql in STATEMENTS:
+    for name, sql in conversations.CUT:
         frame = session.sql(statement(sql, {})).localCheckpoint()
         frame.createOrReplaceTempView(name)
         out["conversations" if name == "derived_conversations" else name] = frame
@@ -117,7 +106,7 @@ class SparkEngine:
     """The statements of `overview` and `team` on Spark (`engine.Engine`), over the derived
     tables of a lake: each statement is transpiled from DuckDB's dialect by SQLGlot with its
     parameters bound as typed literals (timestamps as zone-less UTC, which the pins make
-    mean the same on Spark; a list left out as a typed NULL, `scope.LISTS`). The tables are
+    mean the same on Spark; lists typed, `dialects.SPARK`). The tables are
     read from the lake's Parquet for one workspace (its partitions only), rollups included
     (a lake derived before they were has none: the rows answer)."""
 
@@ -153,79 +142,16 @@ class SparkEngine:
         frame(self.session, table).createOrReplaceTempView(name)
 
 
+@contextmanager
+def open_lake(lake: Lake, workspace: str, options: LakeOptions) -> Iterator[SparkEngine]:
+    """Spark over the lake's derived tables for one workspace (the session stays up for the
+    process: starting one costs seconds)."""
+    yield SparkEngine(session(options.master, options.remote), lake, workspace)
+
+
 def statement(sql: str, params: Mapping[str, Any]) -> str:
     """`sql` (DuckDB's dialect, `$name` parameters) as Spark SQL with `params` bound."""
-    import sqlglot
-    from sqlglot import exp
-
-    def bind(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Placeholder) and node.name in params:
-            return _literal(node.name, params[node.name])
-        return node
-
-    def spell(node: exp.Expression) -> exp.Expression:
-        """What SQLGlot 30 writes and Spark does not read."""
-        if isinstance(node, exp.ArrayOverlaps):  # `&&`
-            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
-        if isinstance(node, exp.PercentileCont):  # two-argument PERCENTILE_CONT
-            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
-        if isinstance(node, exp.CTE):  # AS [NOT] MATERIALIZED, a planner hint
-            node.set("materialized", None)
-        if isinstance(node, exp.DateBin):  # time_bucket: Spark has none; whole seconds here
-            return _bucket(node)
-        return node
-
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(bind).transform(spell)
-    return tree.sql(dialect="spark", pretty=True)
-
-
-def _bucket(node: Any) -> Any:
-    """`time_bucket(INTERVAL n MINUTE, ts)` for Spark: the epoch seconds floored to the
-    width (DuckDB's buckets start at 2000-01-03, a whole number of any minute-width since the
-    epoch, so the edges agree), on an instant read in the pinned UTC session."""
-    import sqlglot
-    from sqlglot import exp
-
-    width = node.this
-    if (
-        not (isinstance(width, exp.Interval) and width.text("unit").upper() == "MINUTE")
-        or not str(width.this.name).isdigit()
-    ):
-        raise ValueError(f"time_bucket by {width.sql()}: only whole minutes are portable")
-    seconds = int(width.this.name) * 60
-    template = (
-        f"CAST(TIMESTAMP_SECONDS(FLOOR(UNIX_SECONDS(CAST(ts AS TIMESTAMP_LTZ)) / {seconds})"
-        f" * {seconds}) AS TIMESTAMP_NTZ)"
-    )
-    bucket = sqlglot.parse_one(template, read="spark")
-    placeholder = bucket.find(exp.Column)
-    assert placeholder is not None
-    placeholder.replace(node.expression.copy())
-    return bucket
-
-
-def _literal(name: str, value: Any) -> Any:
-    from sqlglot import exp
-
-    if value is None:
-        kind = "ARRAY<STRING>" if name in scope.LISTS else "STRING"
-        return exp.cast(exp.null(), exp.DataType.build(kind, dialect="spark"))
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int):
-        return exp.Literal.number(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise ValueError(f"parameter {name}: a zone-less UTC timestamp is expected")
-        text = value.isoformat(sep=" ", timespec="microseconds")
-        return exp.cast(
-            exp.Literal.string(text), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")
-        )
-    if isinstance(value, str):
-        return exp.Literal.string(value)
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return exp.Array(expressions=[exp.Literal.string(v) for v in value])
-    raise TypeError(f"parameter {name}: {type(value).__name__} is not in the portable subset")
+    return dialects.transpile(sql, params, dialects.SPARK)
 
 
 # The columns of the lake's events: (name, Spark type, required). `ts` is read apart.

@@ -1,0 +1,72 @@
+"""Statements on DuckDB: the store's file, or a lake's derived Parquet (`lake.LakeTables`).
+
+DuckDB runs the statements as written; a statement's parameters are the ones it names
+(`dialects.bound`); a snapshot is one transaction on this thread's cursor, with the small
+tables of the request (buckets, business hours) registered until its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from convoscope.engines.base import LakeOptions, Row, Tables
+from convoscope.store import Workspace, bound
+
+if TYPE_CHECKING:
+    from convoscope.lake import Lake
+
+
+class DuckEngine:
+    """Statements on DuckDB, in one transaction per snapshot (this thread's cursor)."""
+
+    def __init__(self, tables: Tables):
+        self.tables = tables
+        self.con = tables.con
+        self.rollups = tables.rollups
+        self._registered: set[str] = set()
+
+    def workspace(self, name: str) -> Workspace | None:
+        return self.tables.workspace(name)
+
+    def channels(self, workspace: str) -> list[str]:
+        return self.tables.channels(workspace)
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        cursor = self.con.execute(sql, bound(sql, dict(params)))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self.con.begin()
+        try:
+            yield
+        finally:
+            try:  # roll back first: a failed read leaves the transaction aborted
+                self.con.rollback()
+            finally:
+                for name in self._registered:
+                    self.con.unregister(name)
+                self._registered.clear()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        if name in self._registered:
+            self.con.unregister(name)
+        self.con.register(name, table)
+        self._registered.add(name)
+
+
+@contextmanager
+def open_lake(lake: Lake, workspace: str, options: LakeOptions) -> Iterator[DuckEngine]:
+    """DuckDB over the lake's derived Parquet (`lake.LakeTables`, the `serve --lake` path)."""
+    from convoscope.lake import LakeTables
+
+    tables = LakeTables(lake, lake.workspace)
+    try:
+        yield DuckEngine(tables)
+    finally:
+        tables.close()

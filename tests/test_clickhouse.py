@@ -1,0 +1,87 @@
+"""A third engine through the seam: ClickHouse's embedded engine (chDB) reads a lake and answers
+both pages exactly as DuckDB does.
+
+Every hand-worked scenario of `tests/test_overview.py` and `tests/test_team.py` runs with its
+own assertions; each time one asks DuckDB for a page, the store's derived tables and settings
+are written as a lake (`helpers.export_lake`) and `ClickHouseEngine` must give the same
+result from it (the overview from the rollups and from the rows).
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import test_overview as overview_cases
+import test_team as team_cases
+from helpers import export_lake, load
+
+from convoscope import engines
+from convoscope.engines.clickhouse import ClickHouseEngine
+from convoscope.lake import Lake
+from convoscope.pages import overview, runner, team
+from convoscope.query import Query
+from convoscope.store import Store
+
+
+def scenarios(module: Any) -> list[str]:
+    return [
+        name
+        for name, fn in vars(module).items()
+        if name.startswith("test_")
+        and list(inspect.signature(fn).parameters) in (["store"], ["loaded"])
+    ]
+
+
+def replay(module: Any, page: Any, tmp_path: Path, monkeypatch) -> list[tuple[Path, Query, Any]]:
+    """Run every scenario of `module` on DuckDB; each distinct question its page was asked,
+    with the lake of the data it was asked on and DuckDB's answer."""
+    asked: list[tuple[Path, Query, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    real = page.run
+
+    def recorded(source, query, **options):
+        result = real(source, query, **options)
+        data = source.con.execute("SELECT count(*), sum(hash(event_id)) FROM events").fetchall()
+        key = (repr(data), repr(query), repr(source.workspace("w")))
+        if key not in seen:
+            seen.add(key)
+            root = tmp_path / f"lake{len(asked)}"
+            export_lake(source, root)
+            asked.append((root, query, result))
+        return result
+
+    monkeypatch.setattr(page, "run", recorded)
+    for name in scenarios(module):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            store.ensure_workspace("w", "America/Toronto")
+            scenario = getattr(module, name)
+            if "loaded" in inspect.signature(scenario).parameters:
+                load(store, module.scenario())
+            scenario(store)
+    monkeypatch.undo()
+    return asked
+
+
+def test_overview_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):
+    asked = replay(overview_cases, overview, tmp_path, monkeypatch)
+    assert len(asked) >= 10
+    with_rollups = 0
+    for root, query, expected in asked:
+        with engines.lake_reader("clickhouse")(Lake(root), "w", engines.LakeOptions()) as ch:
+            with_rollups += ch.rollups  # a lake of no conversation has no rollup file
+            assert runner.run(overview.PAGE, ch, query) == expected, root
+            assert runner.run(overview.PAGE, ch, query, rollups=False) == expected, root
+    assert with_rollups >= len(asked) - 2
+
+
+def test_team_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):
+    asked = replay(team_cases, team, tmp_path, monkeypatch)
+    assert len(asked) >= 10
+    for root, query, expected in asked:
+        engine = ClickHouseEngine(Lake(root), "w")
+        try:
+            assert runner.run(team.PAGE, engine, query) == expected, root
+        finally:
+            engine.close()
