@@ -5,6 +5,8 @@ needs a real socket or a second process is in `tests/test_service_ops.py`."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +82,29 @@ def test_healthz_and_openapi(env):
     schema = c.get("/openapi.json").json()
     assert "/v1/events" in schema["paths"] and "/v1/overview" in schema["paths"]
     assert c.get("/docs").status_code == 200
+
+
+def test_healthz_answers_busy_at_once_while_a_write_holds_the_database(env):
+    store = env.app.state.services.store
+    held, done = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with store.transaction():
+            held.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert held.wait(5)
+        started = time.monotonic()
+        r = client(env).get("/healthz")
+        assert r.status_code == 200 and r.json() == {"status": "busy"}
+        assert time.monotonic() - started < 2  # answered, not queued behind the write
+    finally:
+        done.set()
+        writer.join()
+    assert client(env).get("/healthz").json() == {"status": "ok"}
 
 
 def test_overview_is_the_pinned_json_with_hand_worked_numbers(env):

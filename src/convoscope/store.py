@@ -366,6 +366,10 @@ class StoreBusy(RuntimeError):
     """The database file is held by another process (DuckDB allows one writer process)."""
 
 
+class WriterBusy(RuntimeError):
+    """Another write of this process holds the database (see `Store.transaction`)."""
+
+
 class Store:
     """One open database file. Thread-safe: each thread gets its own cursor.
 
@@ -445,23 +449,34 @@ class Store:
             # which a rebuild that follows (`derived_outdated`) needs for itself.
             con.execute("CHECKPOINT")
 
-    def probe(self) -> None:
-        """Read and commit a write (what `/healthz` checks); raises when either fails."""
-        with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('last_probe', CAST(now() AS VARCHAR))")
+    def probe(self) -> str:
+        """What `/healthz` checks: a read and a committed write ("ok"), or the read alone
+        ("busy") while a writer holds the database (a long import): the check answers at once
+        instead of queuing behind it. Raises when either fails."""
         self.con.execute("SELECT count(*) FROM workspaces").fetchall()
+        try:
+            with self.transaction(wait=False) as con:
+                con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('last_probe', CAST(now() AS VARCHAR))"
+                )
+        except WriterBusy:
+            return "busy"
+        return "ok"
 
     def schema_version(self) -> int:
         return int(only_row(self.con, "SELECT value FROM meta WHERE key = 'schema_version'")[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, *, wait: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commit on success, roll back on any exception.
 
         Writers are serialised: arrival order (`seq`) is read and assigned inside the
         transaction, and two concurrent writers would otherwise hand out the same numbers.
+        With `wait=False`, a transaction that would wait for another writer raises WriterBusy.
         """
-        with self._write_lock:
+        if not self._write_lock.acquire(blocking=wait):
+            raise WriterBusy("another write holds the database")
+        try:
             con = self.con
             con.begin()
             try:
@@ -470,6 +485,18 @@ class Store:
                 con.rollback()
                 raise
             con.commit()
+        finally:
+            self._write_lock.release()
+
+    def clear_workspace(self, workspace: str) -> None:
+        """Delete every event and derived row of a workspace (its settings, users and keys
+        stay), in one transaction."""
+        with self.transaction() as con:
+            for table in ("events", *DERIVED_TABLES, *ROLLUP_TABLES):
+                con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
+
+    def conversation_count(self) -> int:
+        return int(only_row(self.con, "SELECT count(*) FROM conversations")[0])
 
     # Workspaces -----------------------------------------------------------------------
 

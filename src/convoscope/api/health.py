@@ -13,10 +13,11 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz", responses=responses(503))
 def healthz(svc: Svc) -> JSONResponse:
-    """Liveness and database health: a read and a committed write (503 when either fails,
-    e.g. a full disk or a file turned read-only)."""
+    """Liveness and database health: a read and a committed write, `ok` (503 when either
+    fails, e.g. a full disk or a file turned read-only); `busy` with the read alone while a
+    write holds the database (a long import), at once rather than after it."""
     try:
-        svc.store.probe()
+        status = svc.store.probe()
     except Exception as exc:  # any failure of the database is the answer, not a crash
         return JSONResponse({"status": "failing", "detail": type(exc).__name__}, 503)
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": status})

@@ -200,5 +200,5 @@ def rebuild_(db: DbOpt = None) -> None:
     with open_store(db) as store:
         started = time.perf_counter()
         rebuild(store)
-        (n,) = store.con.execute("SELECT count(*) FROM conversations").fetchone() or (0,)
+        n = store.conversation_count()
         say(f"{n:,} conversations recomputed in {time.perf_counter() - started:.1f} s")

@@ -34,7 +34,7 @@ from convoscope.cli.render import print_blocks
 from convoscope.lake import Lake, LakeError, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Staging, Store
+from convoscope.store import Staging, Store
 
 MAX_CONNECTIONS = 500
 KEEP_ALIVE_SECONDS = 5
@@ -220,9 +220,7 @@ def demo_(
     with open_store(db, create=True) as store:
         ws = store.ensure_workspace(workspace)
         store.update_workspace(workspace, ws.timezone, demo.BUSINESS_HOURS)
-        with store.transaction() as con:
-            for table in ("events", *DERIVED_TABLES, *ROLLUP_TABLES):
-                con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
+        store.clear_workspace(workspace)
         started = time.perf_counter()
         records = demo.generate(
             days=days, per_day=per_day, seed=seed, timezone=ws.timezone, end=last
