@@ -3,10 +3,24 @@ duplicates are counted and conflicts refused."""
 
 from __future__ import annotations
 
+from itertools import product
+from typing import get_args
+
+import duckdb
+import pyarrow as pa
 import pytest
 from helpers import Script, at, convs, load
 
-from convoscope.events import ConflictError, EventError, validate_batch
+from convoscope.events import (
+    RULES,
+    ConflictError,
+    Event,
+    EventError,
+    EventType,
+    Sender,
+    validate_batch,
+    value_rule,
+)
 
 GOOD = {
     "event_id": "m-1",
@@ -130,3 +144,38 @@ def test_csat_needs_a_whole_score_from_1_to_5_and_only_there():
     assert validate_batch([{**GOOD, "score": None}], "w")[0].score is None  # null is absent
     with pytest.raises(EventError, match="type: is required"):  # found by schemathesis: was a 500
         validate_batch([{k: v for k, v in {**GOOD, "score": None}.items() if k != "type"}], "w")
+
+
+def test_each_rule_means_the_same_in_python_and_in_sql():
+    """The rule table (`events.RULES`, `VALUE_RULES`) is written twice, for records and for
+    columns: on every combination of the fields the rules read, both agree (the SQL as DuckDB
+    runs it in the bulk check; Spark runs its transpiled text on a lake)."""
+    combos = [
+        {"type": kind, "sender": sender, "teammate_id": mate, "welcome": welcome}
+        | {"department": department, "score": score}
+        for kind, sender, mate, welcome, department, score in product(
+            ("message", "transfer_request", "close", "csat"),
+            (None, "customer", "chatbot", "teammate"),
+            (None, "t1"),
+            (False, True),
+            (None, "Sales"),
+            (None, 0, 3, 9),
+        )
+    ]
+    base = {"event_id": "e", "ts": "2026-11-10T15:00:00Z", "channel": "web_chat"}
+    events = [Event.model_construct(**base, customer_id="c", **c) for c in combos]
+    con = duckdb.connect()
+    con.register("combos", pa.Table.from_pylist(combos))
+    for rule in RULES:
+        sql = f"SELECT coalesce({rule.sql}, false) FROM combos"
+        in_sql = [r[0] for r in con.execute(sql).fetchall()]
+        assert in_sql == [rule.holds(e) for e in events], rule.message
+    sql = f"SELECT {value_rule('score', 'score')} FROM combos"
+    in_sql = [r[0] for r in con.execute(sql).fetchall()]
+    assert in_sql == [None if c["score"] is None else 1 <= c["score"] <= 5 for c in combos]
+    for field, values in (("type", get_args(EventType)), ("sender", get_args(Sender))):
+        rule = value_rule(field, "v")
+        allowed = con.execute(
+            f"SELECT v FROM unnest(['{field}', 'fax', ?]) AS t(v) WHERE {rule}", [values[0]]
+        )
+        assert [r[0] for r in allowed.fetchall()] == [values[0]]

@@ -30,12 +30,13 @@ import duckdb
 import pyarrow as pa
 
 from convoscope.events import (
-    CHANNEL_PATTERN,
     CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
+    RULES,
     Event,
     validate_batch,
+    value_rule,
 )
 from convoscope.store import Staging
 
@@ -151,6 +152,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def value(field: str, column: str | None = None) -> str:
+    """The field's own rule (`events.VALUE_RULES`) over its text column (or `column`)."""
+    return value_rule(field, column or f"{field}_v")
+
+
 def _checked_sql(source: Source, workspace: str) -> str:
     """Each record's values as the model converts them, and `ok` when it is proven valid."""
     local = "TRY_CAST(left(ts_v, CASE WHEN ts_v[-1] = 'Z' THEN -1 ELSE -6 END) AS TIMESTAMP)"
@@ -162,35 +168,28 @@ def _checked_sql(source: Source, workspace: str) -> str:
     optional = "IN ('absent', 'null')"
     rules = [
         "NOT broken",
-        "event_id_k = 'str' AND length(event_id_v) BETWEEN 1 AND 128",
+        f"event_id_k = 'str' AND {value('event_id')}",
         f"workspace_k {optional} OR (workspace_k = 'str' AND workspace_v = $workspace)",
         f"(ts_k = 'str' AND regexp_full_match(ts_v, '{_TS}') AND year(ts_local) {years}) "
         # An instant's local year is in its zone, unknown here: a day's margin keeps it safe.
         f"OR (ts_k = 'tstz' AND ts_t BETWEEN TIMESTAMP '{FIRST_YEAR}-01-02' "
         f"AND TIMESTAMP '{LAST_YEAR}-12-31')",
         f"year(ts) {years}",
-        f"channel_k = 'str' AND regexp_full_match(channel_v, '{CHANNEL_PATTERN}')",
-        "customer_id_k = 'str' AND length(customer_id_v) BETWEEN 1 AND 256",
-        "type_k = 'str' AND type_v IN ('message', 'transfer_request', 'close', 'csat')",
-        f"sender_k {optional} OR (sender_k = 'str' "
-        "AND sender_v IN ('customer', 'chatbot', 'teammate'))",
-        f"teammate_id_k {optional} OR (teammate_id_k = 'str' "
-        "AND length(teammate_id_v) BETWEEN 1 AND 256)",
+        f"channel_k = 'str' AND {value('channel')}",
+        f"customer_id_k = 'str' AND {value('customer_id')}",
+        f"type_k = 'str' AND {value('type')}",
+        f"sender_k {optional} OR (sender_k = 'str' AND {value('sender')})",
+        f"teammate_id_k {optional} OR (teammate_id_k = 'str' AND {value('teammate_id')})",
         "welcome_k = 'absent' OR (welcome_k = 'bool' AND welcome_b IS NOT NULL) "
         "OR (welcome_k = 'str' AND welcome_v IN ('true', 'false'))",
-        f"department_k {optional} OR (department_k = 'str' "
-        "AND length(department_v) BETWEEN 1 AND 256 "
+        f"department_k {optional} OR (department_k = 'str' AND {value('department')} "
+        # not blank, no reserved name: else the model decides, per record
         "AND regexp_matches(department_v, '[\\pL\\pN]') "
         "AND NOT regexp_matches(department_v, '(?i)none|department'))",
-        f"score_k {optional} OR (score_k = 'int' AND score_i BETWEEN 1 AND 5) "
+        f"score_k {optional} OR (score_k = 'int' AND {value('score', 'score_i')}) "
         "OR (score_k = 'str' AND regexp_full_match(score_v, '[1-5]'))",
-        # The cross-field rules of SPEC section 1 (events._rule_errors).
-        "(type = 'message') = (sender IS NOT NULL)",
-        "sender IS DISTINCT FROM 'teammate' OR teammate_id IS NOT NULL",
-        "teammate_id IS NULL OR sender = 'teammate' OR type = 'close'",
-        "NOT welcome OR sender = 'chatbot'",
-        "department IS NULL OR type = 'close'",
-        "(type = 'csat') = (score IS NOT NULL)",
+        # The cross-field rules of SPEC section 1.
+        *(rule.sql for rule in RULES),
     ]
     ok = " AND ".join(f"coalesce({rule}, false)" for rule in rules)
     return f"""

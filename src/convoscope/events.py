@@ -9,10 +9,10 @@ is rejected whole. This module knows nothing about storage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -163,26 +163,99 @@ _MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule of SPEC section 1, written once for every way in: the field it
+    names when broken and the message (`{type}`: the event's type), the rule over a validated
+    `Event` (`validate_batch`), and the same rule over an event's columns, in DuckDB's SQL
+    (true when it holds; a NULL proves nothing), for the checks that run on whole files: the
+    bulk check (`bulk`) and the lake's (`engines.spark.check_events`)."""
+
+    field: str
+    message: str
+    holds: Callable[[Event], bool]
+    sql: str
+
+
+RULES = (
+    Rule(
+        "sender",
+        "is required for a message",
+        lambda e: e.type != "message" or e.sender is not None,
+        "type <> 'message' OR sender IS NOT NULL",
+    ),
+    Rule(
+        "sender",
+        "is only allowed on a message, not on {type}",
+        lambda e: e.type == "message" or e.sender is None,
+        "type = 'message' OR sender IS NULL",
+    ),
+    Rule(
+        "teammate_id",
+        "is required when sender is teammate",
+        lambda e: e.sender != "teammate" or e.teammate_id is not None,
+        "sender IS DISTINCT FROM 'teammate' OR teammate_id IS NOT NULL",
+    ),
+    Rule(
+        "teammate_id",
+        "is only allowed on a teammate message or a close",
+        lambda e: e.teammate_id is None or e.sender == "teammate" or e.type == "close",
+        "teammate_id IS NULL OR sender = 'teammate' OR type = 'close'",
+    ),
+    Rule(
+        "welcome",
+        "is only allowed on a chatbot message",
+        lambda e: not e.welcome or e.sender == "chatbot",
+        "NOT welcome OR sender = 'chatbot'",
+    ),
+    Rule(
+        "department",
+        "is only allowed on a close",
+        lambda e: e.department is None or e.type == "close",
+        "department IS NULL OR type = 'close'",
+    ),
+    Rule(
+        "score",
+        "is required on a csat (1 to 5)",
+        lambda e: e.type != "csat" or e.score is not None,
+        "type <> 'csat' OR score IS NOT NULL",
+    ),
+    Rule(
+        "score",
+        "is only allowed on a csat, not on {type}",
+        lambda e: e.type == "csat" or e.score is None,
+        "type = 'csat' OR score IS NULL",
+    ),
+)
+
+# Each field's own rule over a column of converted values, in DuckDB's SQL (`{c}` the
+# column; true when the value is allowed, NULL when the value is absent): what the model's
+# types and bounds accept, for the checks that run on columns. A department's blank and
+# reserved names are decided per record by the model (see `bulk`).
+VALUE_RULES = {
+    "event_id": "length({c}) BETWEEN 1 AND 128",
+    "channel": f"regexp_matches({{c}}, '{CHANNEL_PATTERN}')",
+    "customer_id": "length({c}) BETWEEN 1 AND 256",
+    "type": "{c} IN (" + ", ".join(f"'{t}'" for t in get_args(EventType)) + ")",
+    "sender": "{c} IN (" + ", ".join(f"'{s}'" for s in get_args(Sender)) + ")",
+    "teammate_id": "length({c}) BETWEEN 1 AND 256",
+    "department": "length({c}) BETWEEN 1 AND 256",
+    "score": "{c} BETWEEN 1 AND 5",
+}
+
+
+def value_rule(field: str, column: str) -> str:
+    """`VALUE_RULES[field]` over `column`."""
+    return "(" + VALUE_RULES[field].replace("{c}", column) + ")"
+
+
 def _rule_errors(event: Event) -> list[tuple[str, str]]:
-    """The cross-field rules of SPEC section 1, each naming the field at fault."""
-    problems: list[tuple[str, str]] = []
-    if event.type == "message" and event.sender is None:
-        problems.append(("sender", "is required for a message"))
-    if event.type != "message" and event.sender is not None:
-        problems.append(("sender", f"is only allowed on a message, not on {event.type}"))
-    if event.sender == "teammate" and event.teammate_id is None:
-        problems.append(("teammate_id", "is required when sender is teammate"))
-    if event.teammate_id is not None and event.sender != "teammate" and event.type != "close":
-        problems.append(("teammate_id", "is only allowed on a teammate message or a close"))
-    if event.welcome and event.sender != "chatbot":
-        problems.append(("welcome", "is only allowed on a chatbot message"))
-    if event.department is not None and event.type != "close":
-        problems.append(("department", "is only allowed on a close"))
-    if event.type == "csat" and event.score is None:
-        problems.append(("score", "is required on a csat (1 to 5)"))
-    if event.type != "csat" and event.score is not None:
-        problems.append(("score", f"is only allowed on a csat, not on {event.type}"))
-    return problems
+    """The cross-field rules broken by `event`, each naming the field at fault."""
+    return [
+        (rule.field, rule.message.format(type=event.type))
+        for rule in RULES
+        if not rule.holds(event)
+    ]
 
 
 _NOT_UNICODE = "is not valid Unicode text (a lone surrogate)"

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, LakeOptions, Row
+from convoscope.events import RULES, VALUE_RULES, value_rule
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -167,8 +168,6 @@ EVENT_COLUMNS = (
     ("department", "string", False),
     ("score", "int", False),
 )
-TYPES = ("message", "transfer_request", "close", "csat")
-SENDERS = ("customer", "chatbot", "teammate")
 
 
 def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]]:
@@ -224,17 +223,20 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
 
 
 def check_events(events: DataFrame) -> None:
-    """Refuse events the cut cannot read, naming the first such record's file, row and field:
-    a missing required value, an unknown type or sender, a time that is not one."""
+    """Refuse events that break SPEC section 1, naming the first such record's file, row and
+    field: a missing required value or time, a value a field does not take, a cross-field
+    rule broken (the rules of `events`, spelled for Spark)."""
     from pyspark.sql import functions as F
 
+    def holds(sql: str) -> Any:
+        return F.coalesce(F.expr(dialects.transpile(sql, {}, dialects.SPARK)), F.lit(False))
+
     checks = [(name, F.col(name).isNull()) for name, _, required in EVENT_COLUMNS if required]
+    checks += [("ts", F.col("ts").isNull())]
     checks += [
-        ("ts", F.col("ts").isNull()),
-        ("type", ~F.col("type").isin(*TYPES)),
-        ("sender", F.col("sender").isNotNull() & ~F.col("sender").isin(*SENDERS)),
-        ("sender", (F.col("type") == "message") & F.col("sender").isNull()),
+        (name, F.col(name).isNotNull() & ~holds(value_rule(name, name))) for name in VALUE_RULES
     ]
+    checks += [(rule.field, ~holds(rule.sql)) for rule in RULES]
     problem = F.lit(None).cast("string")
     for name, bad in reversed(checks):
         problem = F.when(bad, F.lit(name)).otherwise(problem)
