@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convoscope.cli.common import out, say
-from convoscope.pages.text import Block
+from convoscope.pages.common import Block
 
 
 def print_blocks(blocks: Iterable[Block]) -> None:

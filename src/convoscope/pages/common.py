@@ -2,10 +2,11 @@
 its statements and results use.
 
 A page is a unit (`Page`): its name and paths, its result model, its named statements, the
-step that turns them into numbers (`compute`, given a `runner.Context`), its CSV exports and
-its terminal view. The header of every result (workspace, periods, granularity, filters,
-buckets) and the data-quality counters come from here, once, so no page builds them again.
-This module does not run anything: `runner` does, and `convoscope.pages` lists the pages.
+step that turns them into numbers (`compute`, given a `Context`), its CSV exports and its
+terminal view (`Table`s and lines of text). The header of every result (workspace, periods,
+granularity, filters, buckets) and the data-quality counters come from here, once, so no page
+builds them again. This module does not run anything: `runner` does, and `convoscope.pages`
+lists the pages.
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from convoscope import scope
+from convoscope.engines import Engine, Row
 from convoscope.query import Period, Query
-
-if TYPE_CHECKING:
-    from convoscope.pages.runner import Context
-    from convoscope.pages.text import Block
 
 
 class DataQuality(BaseModel):
@@ -107,6 +105,53 @@ def bucket_table(spans: Iterable[tuple[datetime, datetime]]) -> pa.Table:
         [{"idx": i, "start_at": s, "end_at": e} for i, (s, e) in enumerate(spans)],
         schema=_BUCKET_SCHEMA,
     )
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page's step works with: the engine inside one snapshot, the query, and whether
+    the rollups may answer (the source keeps them and the caller did not ask for rows)."""
+
+    engine: Engine
+    query: Query
+    rollups: bool
+
+    def params(self, period: Period, **extra: Any) -> dict[str, Any]:
+        """The parameters of every statement: the filters (`scope`), the period, and more."""
+        return {**scope.params(self.query), "start": period.start, "end": period.end, **extra}
+
+    def rows(self, sql: str, period: Period, **extra: Any) -> list[Row]:
+        return self.engine.rows(sql, self.params(period, **extra))
+
+    def one(self, sql: str, period: Period, **extra: Any) -> Row:
+        """The row of a statement that always returns exactly one (an aggregate)."""
+        rows = self.rows(sql, period, **extra)
+        if len(rows) != 1:
+            raise RuntimeError(f"{len(rows)} rows from: {sql.strip()[:60]}")
+        return rows[0]
+
+    def series(self, sql: str, period: Period, columns: Mapping[str, str]) -> dict[str, list]:
+        """A per-bucket statement (an `idx` column) as zero-filled lists, one per value column
+        (`columns`: the statement's column -> the series' name)."""
+        n = len(self.query.buckets)
+        out: dict[str, list] = {name: [0] * n for name in columns.values()}
+        for row in self.rows(sql, period):
+            for column, name in columns.items():
+                out[name][row["idx"]] = int(row[column])
+        return out
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.engine.register(name, table)
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]  # the first is left-aligned, the others right-aligned
+    rows: Sequence[Sequence[object]]
+
+
+Block = Table | str  # a table, or one line of text
 
 
 Rows = Iterator[Sequence[Any]]

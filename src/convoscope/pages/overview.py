@@ -20,15 +20,17 @@ from convoscope.exports import NO_DEPARTMENT
 from convoscope.pages import runner, sources
 from convoscope.pages.common import (
     STATEMENTS,
+    Block,
+    Context,
     DataQuality,
     Export,
     Header,
     Page,
     Rows,
+    Table,
     average_seconds,
 )
-from convoscope.pages.runner import Context
-from convoscope.pages.text import IN_PROGRESS, Block, Table, change, duration, heading, labels
+from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.query import Period, Query
 
 

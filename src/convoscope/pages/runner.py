@@ -10,18 +10,15 @@ through here, so they cannot disagree. Rendering is not done here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 from pydantic import BaseModel
 
-from convoscope import scope
-from convoscope.engines import Engine, Row, Tables
+from convoscope.engines import Engine, Tables
 from convoscope.engines import of as engine_of
 from convoscope.pages.common import (
     ORPHANS_SQL,
+    Context,
     DataQuality,
     Export,
     Page,
@@ -29,44 +26,7 @@ from convoscope.pages.common import (
     bucket_table,
     header,
 )
-from convoscope.query import Period, Query
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a page's step works with: the engine inside one snapshot, the query, and whether
-    the rollups may answer (the source keeps them and the caller did not ask for rows)."""
-
-    engine: Engine
-    query: Query
-    rollups: bool
-
-    def params(self, period: Period, **extra: Any) -> dict[str, Any]:
-        """The parameters of every statement: the filters (`scope`), the period, and more."""
-        return {**scope.params(self.query), "start": period.start, "end": period.end, **extra}
-
-    def rows(self, sql: str, period: Period, **extra: Any) -> list[Row]:
-        return self.engine.rows(sql, self.params(period, **extra))
-
-    def one(self, sql: str, period: Period, **extra: Any) -> Row:
-        """The row of a statement that always returns exactly one (an aggregate)."""
-        rows = self.rows(sql, period, **extra)
-        if len(rows) != 1:
-            raise RuntimeError(f"{len(rows)} rows from: {sql.strip()[:60]}")
-        return rows[0]
-
-    def series(self, sql: str, period: Period, columns: Mapping[str, str]) -> dict[str, list]:
-        """A per-bucket statement (an `idx` column) as zero-filled lists, one per value column
-        (`columns`: the statement's column -> the series' name)."""
-        n = len(self.query.buckets)
-        out: dict[str, list] = {name: [0] * n for name in columns.values()}
-        for row in self.rows(sql, period):
-            for column, name in columns.items():
-                out[name][row["idx"]] = int(row[column])
-        return out
-
-    def register(self, name: str, table: pa.Table) -> None:
-        self.engine.register(name, table)
+from convoscope.query import Query
 
 
 def run(page: Page, source: Tables | Engine, query: Query, *, rollups: bool = True) -> BaseModel:

@@ -38,15 +38,17 @@ from convoscope.exports import UNKNOWN_TEAMMATE
 from convoscope.pages import runner
 from convoscope.pages.common import (
     STATEMENTS,
+    Block,
+    Context,
     DataQuality,
     Export,
     Header,
     Page,
     Rows,
+    Table,
     bucket_table,
 )
-from convoscope.pages.runner import Context
-from convoscope.pages.text import IN_PROGRESS, Block, Table, change, duration, heading, labels
+from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.pages.text import score as score_text
 from convoscope.query import Period, Query
 from convoscope.store import Workspace

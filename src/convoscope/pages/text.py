@@ -1,28 +1,14 @@
-"""A page's terminal view as plain data: lines and titled tables of text cells.
-
-Each page turns its result into `Block`s here-shaped (`Page.text`), readable at 80 columns;
-the CLI prints them (`cli.render`) and never parses user data as markup. The formats every
-page shares live here: compact durations (`7s`, `20m 6s`, `1h 8m`, `3d 4h`), changes, CSAT
+"""The formats every page's terminal view shares (`Page.text` gives `common.Block`s: lines
+and titled tables of text cells, readable at 80 columns, which the CLI prints without parsing
+user data as markup): compact durations (`7s`, `20m 6s`, `1h 8m`, `3d 4h`), changes, CSAT
 scores, bucket labels shortened to what the granularity needs, and the header line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from convoscope.pages.common import Header
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    columns: tuple[str, ...]  # the first is left-aligned, the others right-aligned
-    rows: Sequence[Sequence[object]]
-
-
-Block = Table | str  # a table, or one line of text
 
 
 def duration(seconds: float | None) -> str:
