@@ -10,15 +10,17 @@ a gap longer than the chatbot limit ends the conversation exactly when no escala
 came before it in the segment, because once one has come the conversation holding it lasts
 to the segment's end. That needs `escalated_inactivity >= inactivity`, which workspaces keep.
 
-Refresh is incremental: only the threads whose key is in the transaction's `dirty_keys` table
-are recomputed, from all of their events, so late and out-of-order events are handled by the
-same code as everything else and the result equals a full recompute (the rollups move by the
-difference, see `rollups`). Their events and derived
-rows are found through the thread-key indexes (see `store.thread_key`), so a write reads its
-threads' rows, not the workspace's history.
+Refresh is incremental: only the threads a write touched (`Threads`) are recomputed, from all
+of their events, so late and out-of-order events are handled by the same code as everything
+else and the result equals a full recompute (the rollups move by the difference, see
+`rollups`). Their events and derived rows are found through the thread-key indexes (see
+`store.thread_key`), so a write reads its threads' rows, not the workspace's history.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -226,11 +228,31 @@ CUT = (
 )
 
 
-def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
-    """Recompute the conversations of every thread whose key is in `dirty_keys`, inside the
-    caller's transaction, and move the rollups by the difference. Their derived rows are
-    deleted first; with `everything`, every derived row and rollup is (a rebuild also clears
-    rows that predate the thread keys)."""
+@dataclass(frozen=True)
+class Threads:
+    """The threads a re-cut covers, named by their keys in the transaction's `dirty_keys`
+    table. Only `touched` makes one, so a write passes what it touched as a value and never
+    names the table; `everything` (a rebuild) also clears the rows older than thread keys."""
+
+    everything: bool = False
+
+
+def touched(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) -> Threads:
+    """The threads of the stored events `where` selects (SQL over `events`, with `params`),
+    read now: name them before deleting their events (an erasure)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dirty_keys AS "
+        f"SELECT DISTINCT thread_key AS key FROM events WHERE {where}",
+        params,
+    )
+    return Threads()
+
+
+def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
+    """Recompute the conversations of `threads`, inside the caller's transaction, and move
+    the rollups by the difference. Their derived rows are deleted first; with
+    `threads.everything`, every derived row and rollup is."""
+    everything = threads.everything
     thread_events = select_events(con, "thread_events", "thread_key", "dirty_keys")
     keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
     for table in DERIVED_TABLES:
@@ -263,10 +285,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None
 def rebuild(store: Store) -> None:
     """Recompute every conversation from scratch."""
     with store.transaction() as con:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE dirty_keys AS "
-            "SELECT DISTINCT thread_key AS key FROM events"
-        )
-        refresh(con, everything=True)
+        touched(con, "true", {})
+        refresh(con, Threads(everything=True))
         con.execute("DELETE FROM meta WHERE key = 'derived_outdated'")
     store.derived_outdated = False

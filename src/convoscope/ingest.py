@@ -60,13 +60,14 @@ def store_staged(
     if missing and create_timezone is None:
         raise ValueError(f"no workspace {missing[0]!r}")
     with store.staging() as staging:
-        stage(staging)
+        stage(staging)  # validate and stage, outside the writer's lock
         with store.transaction() as con:
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
-            results = store.append_staged(con)
-            conversations.refresh(con)
-    return {ws: results.get(ws, AppendResult(0, 0)) for ws in workspaces}
+            appended = store.append_staged(con)
+            new = {"after": appended.after_seq}
+            conversations.refresh(con, conversations.touched(con, "seq > $after", new))
+    return {ws: appended.results.get(ws, AppendResult(0, 0)) for ws in workspaces}
 
 
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:
@@ -86,13 +87,12 @@ def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, 
                 f"SELECT count(*) FROM {table} WHERE workspace = ? AND customer_id = ?",
                 [workspace, customer_id],
             )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE dirty_keys AS SELECT DISTINCT thread_key AS key "
-            "FROM events WHERE workspace = ? AND customer_id = ?",
-            [workspace, customer_id],
+        customer = {"ws": workspace, "customer": customer_id}
+        threads = conversations.touched(
+            con, "workspace = $ws AND customer_id = $customer", customer
         )
         con.execute(
-            "DELETE FROM events WHERE workspace = ? AND customer_id = ?", [workspace, customer_id]
+            "DELETE FROM events WHERE workspace = $ws AND customer_id = $customer", customer
         )
-        conversations.refresh(con)
+        conversations.refresh(con, threads)
     return counts

@@ -339,6 +339,14 @@ class AppendResult:
     duplicates: int
 
 
+@dataclass(frozen=True)
+class Appended:
+    """What one append stored: results per workspace; the new events have `seq > after_seq`."""
+
+    results: dict[str, AppendResult]
+    after_seq: int
+
+
 _EVENT_SCHEMA = pa.schema(
     [
         ("idx", pa.int64()),
@@ -636,9 +644,10 @@ class Store:
         finally:
             con.execute("DROP TABLE IF EXISTS staged")
 
-    def append_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, AppendResult]:
-        """Move staged events into `events` inside the caller's transaction, per workspace;
-        name their threads in `dirty_keys` for `conversations.refresh`.
+    def append_staged(self, con: duckdb.DuckDBPyConnection) -> Appended:
+        """Move staged events into `events` inside the caller's transaction: the results per
+        workspace and the arrival number before the first new event (the new events are the
+        ones after it).
 
         Events whose id is stored (or staged earlier) with the same content are duplicates and
         skipped; the same id with other content raises ConflictError and stores nothing. Only
@@ -683,17 +692,13 @@ class Store:
                 {"base": base},
             ).fetchall()
         )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE dirty_keys AS "
-            "SELECT DISTINCT thread_key AS key FROM events WHERE seq > $base",
-            {"base": base},
-        )
         con.execute(f"DROP {known} known")
         con.execute("DROP TABLE staged_keys")
-        return {
+        results = {
             ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
             for ws, n in staged.items()
         }
+        return Appended(results, after_seq=base)
 
 
 def select_events(con: duckdb.DuckDBPyConnection, name: str, column: str, keys_table: str) -> str:
