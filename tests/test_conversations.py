@@ -5,8 +5,8 @@ from __future__ import annotations
 from helpers import Script, at, convs, load, naive
 
 from convoscope import conversations
-from convoscope import store as store_module
 from convoscope.store import DERIVED_TABLES
+from convoscope.store import database as store_database
 
 
 def starts(store) -> list[str]:
@@ -275,7 +275,7 @@ def test_incremental_refresh_equals_full_rebuild(store):
 
 
 def test_many_threads_take_the_bulk_path_to_the_same_rows(store, monkeypatch):
-    # Above store.INDEX_LOOKUP_KEYS keys a write reads its events through a semi-join view
+    # Above store.database.INDEX_LOOKUP_KEYS keys a write reads its events through a semi-join view
     # instead of index probes (bulk files, rebuilds); force it for every write here.
     from test_team import scenario
 
@@ -290,7 +290,7 @@ def test_many_threads_take_the_bulk_path_to_the_same_rows(store, monkeypatch):
     expected = derived()
     store.con.execute("DELETE FROM events")
     conversations.rebuild(store)
-    monkeypatch.setattr(store_module, "INDEX_LOOKUP_KEYS", 0)
+    monkeypatch.setattr(store_database, "INDEX_LOOKUP_KEYS", 0)
     load(store, scenario()[:9])
     load(store, scenario()[9:])
     assert derived() == expected

@@ -13,11 +13,11 @@ from reference import surveys, team_tiles, waits, walk
 
 from convoscope import conversations
 from convoscope import ingest as write
-from convoscope import store as store_module
 from convoscope.events import validate_batch
 from convoscope.pages import overview, sources, team
 from convoscope.query import Query
-from convoscope.store import Store
+from convoscope.store import ROLLUP_TABLES, Store
+from convoscope.store import append as store_append
 
 START = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
 GAPS = [
@@ -124,7 +124,7 @@ def rollup_rows(store: Store) -> list[list[tuple]]:
     """Every rollup row, in a total order (rows at zero are never kept)."""
     return [
         store.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-        for table in store_module.ROLLUP_TABLES
+        for table in ROLLUP_TABLES
     ]
 
 
@@ -253,7 +253,7 @@ def test_threads_sharing_a_key_are_cut_as_if_alone(events, size):
     # Thread keys are digests: two threads may share one. Give every thread of the script the
     # same key: each write then re-derives them all, and nothing may change.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store_module, "thread_key", lambda alias="": "CAST(7 AS UBIGINT)")
+        patch.setattr(store_append, "thread_key", lambda alias="": "CAST(7 AS UBIGINT)")
         store = fresh_store()
         ingest(store, [events[i : i + size] for i in range(0, len(events), size)])
     assert store.con.execute("SELECT DISTINCT thread_key FROM events").fetchall() == [(7,)]

@@ -7,7 +7,8 @@ import pytest
 from helpers import Script, at, convs, load
 
 from convoscope import ingest
-from convoscope.store import MIGRATIONS, ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path
+from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path
+from convoscope.store.schema import MIGRATIONS
 
 
 def test_default_location_and_override(monkeypatch, tmp_path):

@@ -1,0 +1,175 @@
+"""Appending events: staging validated batches, then one set-based insert that decides
+duplicates and conflicts against what is stored (in the same transaction) and assigns arrival
+order (`seq`). Deriving conversations is `conversations`' business, in that same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from convoscope.events import CONTENT_FIELDS, ConflictError, Event
+from convoscope.store.database import Database, only_row, select_events
+from convoscope.store.schema import event_key, thread_key
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append stored: results per workspace; the new events have `seq > after_seq`."""
+
+    results: dict[str, AppendResult]
+    after_seq: int
+
+
+_EVENT_SCHEMA = pa.schema(
+    [
+        ("idx", pa.int64()),
+        ("workspace", pa.string()),
+        ("event_id", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("channel", pa.string()),
+        ("customer_id", pa.string()),
+        ("type", pa.string()),
+        ("sender", pa.string()),
+        ("teammate_id", pa.string()),
+        ("welcome", pa.bool_()),
+        ("department", pa.string()),
+        ("score", pa.int8()),
+    ]
+)
+
+
+class Appending(Database):
+    """Staging and appending the events of one database file."""
+
+    @contextmanager
+    def staging(self) -> Iterator[Staging]:
+        """A scratch table on this thread's connection for one ingestion, dropped afterwards.
+
+        Batches are staged outside the write transaction: a temporary table lives in DuckDB's
+        buffer pool and spills to disk, so a large file does not have to fit in memory, and the
+        one transaction that stores it (`append_staged`) is a single set-based insert.
+        """
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, workspace VARCHAR, "
+            "event_id VARCHAR, ts TIMESTAMP, "
+            "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
+            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR, score TINYINT, "
+            "thread_key UBIGINT, event_key UBIGINT)"
+        )
+        try:
+            yield Staging(con)
+        finally:
+            con.execute("DROP TABLE IF EXISTS staged")
+
+    def append_staged(self, con: duckdb.DuckDBPyConnection) -> Appended:
+        """Move staged events into `events` inside the caller's transaction: the results per
+        workspace and the arrival number before the first new event (the new events are the
+        ones after it).
+
+        Events whose id is stored (or staged earlier) with the same content are duplicates and
+        skipped; the same id with other content raises ConflictError and stores nothing. Only
+        the stored events sharing an event key with the batch are read (`known`).
+        """
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE staged_keys AS SELECT DISTINCT event_key AS key "
+            "FROM staged"
+        )
+        known = select_events(con, "known", "event_key", "staged_keys")
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
+        conflicts = con.execute(
+            f"""
+            SELECT s.event_id FROM staged s JOIN known e
+              ON e.workspace = s.workspace AND e.event_id = s.event_id
+            WHERE NOT ({same})
+            UNION
+            SELECT event_id FROM staged GROUP BY workspace, event_id
+            HAVING count(*) > 1 AND count(DISTINCT row({", ".join(CONTENT_FIELDS)})) > 1
+            ORDER BY 1
+            """
+        ).fetchall()
+        if conflicts:
+            raise ConflictError([r[0] for r in conflicts])
+        staged = dict(con.execute("SELECT workspace, count(*) FROM staged GROUP BY 1").fetchall())
+        (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
+        con.execute(
+            """
+            INSERT INTO events BY NAME
+            SELECT workspace, event_id, $base + idx + 1 AS seq, ts, channel, customer_id, type,
+                   sender, teammate_id, welcome, department, score, thread_key, event_key
+            FROM staged s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
+            QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
+            """,
+            {"base": base},
+        )
+        accepted = dict(
+            con.execute(
+                "SELECT workspace, count(*) FROM events WHERE seq > $base GROUP BY 1",
+                {"base": base},
+            ).fetchall()
+        )
+        con.execute(f"DROP {known} known")
+        con.execute("DROP TABLE staged_keys")
+        results = {
+            ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
+            for ws, n in staged.items()
+        }
+        return Appended(results, after_seq=base)
+
+
+class Staging:
+    """Appends validated batches to the `staged` table, numbering them in arrival order."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.count = 0
+
+    def add(self, workspace: str, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        table = pa.Table.from_pydict(
+            {
+                "idx": range(self.count, self.count + len(events)),
+                "workspace": [workspace] * len(events),
+                "event_id": [e.event_id for e in events],
+                "ts": [e.ts_utc for e in events],
+                **{f: [getattr(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},
+            },
+            schema=_EVENT_SCHEMA,
+        )
+        self.con.register("batch", table)
+        try:
+            self.con.execute(
+                f"INSERT INTO staged SELECT *, {thread_key()}, {event_key()} FROM batch"
+            )
+        finally:
+            self.con.unregister("batch")
+        self.count += len(events)
+
+    def add_checked(self, workspace: str, table: str) -> None:
+        """Stage the rows of `table`, events already validated set-based (`bulk`), in the
+        order of their `idx`."""
+        (added,) = only_row(  # an INSERT's one row is the number of rows it inserted
+            self.con,
+            f"""
+            INSERT INTO staged
+            SELECT $base + idx, $workspace, event_id, ts, channel, customer_id, type, sender,
+                   teammate_id, welcome, department, score, {thread_key("w")}, {event_key("w")}
+            FROM (SELECT *, $workspace AS workspace FROM {table}) AS w
+            """,
+            {"base": self.count, "workspace": workspace},
+        )
+        self.count += added

@@ -1,0 +1,233 @@
+"""The schema of the DuckDB file: its tables as migrations from one version to the next, the
+derived and rollup tables, and the keys every event row carries.
+
+`database.Database` applies the migrations when it opens a file; nothing else writes DDL.
+"""
+
+from __future__ import annotations
+
+from convoscope import rollups
+
+SCHEMA_VERSION = 9
+
+
+# Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
+# a thread's (workspace, channel, customer_id), an event key of an event's (workspace, event_id);
+# MD5 rather than the engine's hash() so that stored keys never change with an upgrade. ART
+# indexes on them let a write read only the rows of its threads and ids. Two threads may share
+# a key: a write then re-derives both, which changes nothing.
+def thread_key(alias: str = "") -> str:
+    """SQL for the thread key of the row `alias` (a table alias, or none)."""
+    a = f"{alias}." if alias else ""
+    return f"md5_number_lower(concat_ws(chr(31), {a}workspace, {a}channel, {a}customer_id))"
+
+
+def event_key(alias: str = "") -> str:
+    """SQL for the event key of the row `alias`."""
+    a = f"{alias}." if alias else ""
+    return f"md5_number_lower(concat_ws(chr(31), {a}workspace, {a}event_id))"
+
+
+# Each entry moves the schema from version i to i + 1; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE workspaces (
+        name VARCHAR PRIMARY KEY,
+        timezone VARCHAR NOT NULL,
+        inactivity_seconds INTEGER NOT NULL DEFAULT 600,
+        escalated_inactivity_seconds INTEGER NOT NULL DEFAULT 86400,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE events (
+        workspace VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR,
+        welcome BOOLEAN NOT NULL,
+        department VARCHAR
+    );
+    CREATE TABLE conversations (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP NOT NULL,
+        duration_us BIGINT NOT NULL,
+        engaged BOOLEAN NOT NULL,
+        escalated_at TIMESTAMP,
+        transfer_requests INTEGER NOT NULL,
+        support_type VARCHAR NOT NULL,
+        closed_at TIMESTAMP,
+        department VARCHAR,
+        closed_by VARCHAR,
+        first_response_at TIMESTAMP,
+        resolution_us BIGINT,
+        customer_messages INTEGER NOT NULL,
+        chatbot_messages INTEGER NOT NULL,
+        teammate_messages INTEGER NOT NULL
+    );
+    CREATE TABLE conversation_teammates (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        teammate_id VARCHAR NOT NULL
+    );
+    CREATE TABLE orphan_closes (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE workspaces ADD COLUMN business_hours VARCHAR;
+    CREATE TABLE users (
+        email VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        password_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE api_keys (
+        key_id VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL,
+        name VARCHAR,
+        key_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        revoked_at TIMESTAMP
+    );
+    CREATE TABLE sessions (
+        token_hash VARCHAR PRIMARY KEY,
+        email VARCHAR NOT NULL,
+        expires_at TIMESTAMP NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE workspaces ADD COLUMN whatsapp_app_secret VARCHAR;
+    ALTER TABLE workspaces ADD COLUMN whatsapp_verify_token VARCHAR;
+    """,
+    """
+    ALTER TABLE api_keys ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'admin';
+    """,
+    """
+    CREATE TABLE whatsapp_numbers (
+        phone_number_id VARCHAR PRIMARY KEY,
+        workspace VARCHAR NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE events ADD COLUMN score TINYINT;
+    ALTER TABLE workspaces ADD COLUMN csat_window_seconds INTEGER NOT NULL DEFAULT 604800;
+    CREATE TABLE surveys (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        score TINYINT NOT NULL,
+        conversation_id VARCHAR
+    );
+    ALTER TABLE conversations ADD COLUMN first_responder VARCHAR;
+    ALTER TABLE conversations ADD COLUMN initial_response_from TIMESTAMP;
+    ALTER TABLE conversations ADD COLUMN initial_response_us BIGINT;
+    CREATE TABLE response_waits (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        waited_from TIMESTAMP NOT NULL,
+        answered_at TIMESTAMP NOT NULL,
+        teammate_id VARCHAR NOT NULL,
+        response_us BIGINT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE conversations ADD COLUMN last_responder VARCHAR;
+    ALTER TABLE conversations ADD COLUMN transferred BOOLEAN;
+    CREATE TABLE conversation_events (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR
+    );
+    """,
+    # Rewritten rather than altered: DuckDB refuses an index over columns updated in the same
+    # transaction. (Adding a column to an indexed table works; dropping one does not.)
+    f"""
+    CREATE TABLE events_v8 (
+        workspace VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        sender VARCHAR,
+        teammate_id VARCHAR,
+        welcome BOOLEAN NOT NULL,
+        department VARCHAR,
+        score TINYINT,
+        thread_key UBIGINT NOT NULL,
+        event_key UBIGINT NOT NULL
+    );
+    INSERT INTO events_v8 SELECT *, {thread_key()}, {event_key()} FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_v8 RENAME TO events;
+    CREATE INDEX events_thread_key ON events (thread_key);
+    CREATE INDEX events_event_key ON events (event_key);
+    """
+    + "".join(
+        f"""
+    ALTER TABLE {table} ADD COLUMN thread_key UBIGINT;
+    """
+        for table in (
+            "conversations",
+            "conversation_teammates",
+            "orphan_closes",
+            "surveys",
+            "response_waits",
+            "conversation_events",
+        )
+    ),
+    # Each conversation's teammates as a list (what the teammate filter and the teammates
+    # involved read, without a join), and the rollups, filled from the derived tables (no
+    # re-cut needed).
+    """
+    ALTER TABLE conversations ADD COLUMN teammates VARCHAR[];
+    UPDATE conversations AS c SET teammates = t.teammates
+    FROM (SELECT workspace, conversation_id, list_sort(list(DISTINCT teammate_id)) AS teammates
+          FROM conversation_teammates GROUP BY ALL) AS t
+    WHERE t.workspace = c.workspace AND t.conversation_id = c.conversation_id;
+    UPDATE conversations SET teammates = [] WHERE teammates IS NULL;
+    """
+    + "".join(rollups.ddl(r) + rollups.fill(r) for r in rollups.ROLLUPS),
+)
+# Migrations that add derived facts: a database that had events before one of them ran must be
+# rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
+# interrupted rebuild is done again), or the new facts stay empty for its old conversations.
+DERIVED_MIGRATIONS = frozenset({6, 7, 8})
+assert len(MIGRATIONS) == SCHEMA_VERSION
+# The tables derived from `events` (see `conversations`), each keyed by thread: re-cut, erased
+# and rebuilt together.
+DERIVED_TABLES = (
+    "conversations",
+    "conversation_teammates",
+    "orphan_closes",
+    "surveys",
+    "response_waits",
+    "conversation_events",
+)
+# The tables summed from the derived ones (see `rollups`), keyed by workspace but not by thread.
+ROLLUP_TABLES = tuple(r.table for r in rollups.ROLLUPS)

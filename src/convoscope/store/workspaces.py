@@ -1,0 +1,126 @@
+"""Workspaces: the tenants, their settings (time zone, limits, business hours) and the
+WhatsApp numbers routed to them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from convoscope.store.database import Database, first_row
+
+DEFAULT_TIMEZONE = "America/Toronto"
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    """The zone names of the IANA database, as shipped by the `tzdata` package."""
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listing.split())
+
+
+def check_timezone(name: str) -> str:
+    """Return `name` if it is an IANA zone name (as `America/Toronto`), else raise ValueError.
+
+    Only names from the IANA database count: not `localtime`, a directory such as `America`,
+    or a path, which `ZoneInfo` alone would try to open.
+    """
+    if name not in _iana_zones():
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        raise ValueError(f"unknown IANA time zone {shown!r} (e.g. America/Toronto)")
+    return name
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    timezone: str
+    inactivity_seconds: int = 600
+    escalated_inactivity_seconds: int = 86400
+    business_hours: dict[str, list[list[str]]] | None = None
+
+
+class Workspaces(Database):
+    """The workspaces of one database file."""
+
+    def workspace(self, name: str) -> Workspace | None:
+        row = first_row(
+            self.con,
+            "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
+            "business_hours FROM workspaces WHERE name = ?",
+            [name],
+        )
+        if row is None:
+            return None
+        name, timezone, inactivity, escalated, hours = row
+        return Workspace(
+            name, timezone, inactivity, escalated, json.loads(hours) if hours else None
+        )
+
+    def workspace_names(self) -> list[str]:
+        return [
+            r[0] for r in self.con.execute("SELECT name FROM workspaces ORDER BY name").fetchall()
+        ]
+
+    def ensure_workspace(self, name: str, timezone: str = DEFAULT_TIMEZONE) -> Workspace:
+        """Return the workspace, creating it with `timezone` if it does not exist yet."""
+        existing = self.workspace(name)
+        if existing:
+            return existing
+        if not name or len(name) > 128:
+            raise ValueError("workspace name must be 1 to 128 characters")
+        check_timezone(timezone)
+        self.con.execute(
+            "INSERT INTO workspaces (name, timezone) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [name, timezone],
+        )
+        return self.workspace(name)  # type: ignore[return-value]
+
+    def update_workspace(
+        self, name: str, timezone: str, business_hours: dict[str, list[list[str]]] | None
+    ) -> Workspace:
+        """Change the settings a workspace admin may change (validated by the caller).
+        Serialised with every other write: concurrent updates of one row would otherwise
+        fail DuckDB's optimistic concurrency check."""
+        check_timezone(timezone)
+        hours = json.dumps(business_hours) if business_hours is not None else None
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE workspaces SET timezone = ?, business_hours = ? WHERE name = ?",
+                [timezone, hours, name],
+            )
+        return self.workspace(name)  # type: ignore[return-value]
+
+    def set_whatsapp(
+        self, name: str, app_secret: str, verify_token: str, phone_number_ids: Sequence[str]
+    ) -> None:
+        """Meta's app secret (needed in clear to check HMAC signatures), the verify token, and
+        the WhatsApp business phone numbers (`phone_number_id`) whose messages are this
+        workspace's. A number belongs to one workspace; setting it here moves it."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE workspaces SET whatsapp_app_secret = ?, whatsapp_verify_token = ? "
+                "WHERE name = ?",
+                [app_secret, verify_token, name],
+            )
+            con.execute("DELETE FROM whatsapp_numbers WHERE workspace = ?", [name])
+            for number in phone_number_ids:
+                con.execute("INSERT OR REPLACE INTO whatsapp_numbers VALUES (?, ?)", [number, name])
+
+    def whatsapp_numbers(self) -> dict[str, tuple[str, str]]:
+        """phone_number_id -> (workspace, app secret), for routing signed notifications."""
+        rows = self.con.execute(
+            "SELECT n.phone_number_id, w.name, w.whatsapp_app_secret FROM whatsapp_numbers n "
+            "JOIN workspaces w ON w.name = n.workspace WHERE w.whatsapp_app_secret IS NOT NULL"
+        ).fetchall()
+        return {number: (ws, secret) for number, ws, secret in rows}
+
+    def whatsapp_verify_tokens(self) -> list[str]:
+        """Every configured verify token (Meta's handshake names no workspace)."""
+        rows = self.con.execute(
+            "SELECT whatsapp_verify_token FROM workspaces WHERE whatsapp_verify_token IS NOT NULL"
+        ).fetchall()
+        return [r[0] for r in rows]
