@@ -1,7 +1,8 @@
 """The one path from a request to a page's numbers, as named steps.
 
-`run(page, source, query)`: pick the engine for the source, decide whether the rollups may
-answer (`sources`), open one read-consistent snapshot, register the buckets, let the page run
+`run(page, source, query)`: pick the engine for the source, say whether the rollups may answer
+at all (the source keeps them; the page asks `sources` per tile and series), open one
+read-consistent snapshot, register the buckets, let the page run
 its named statements for the period and the previous one (`Page.compute`, through a
 `Context`), count the data-quality orphans, and shape the result with the shared header.
 `export(...)` runs one CSV of a page the same way. The CLI, the HTTP API and the page all go
