@@ -108,12 +108,7 @@ def export_lake(store: Store, root: Path) -> None:
             "(FORMAT parquet, PARTITION_BY (workspace, day), OVERWRITE_OR_IGNORE)"
         )
     settings = {
-        name: {
-            "timezone": ws.timezone,
-            "inactivity_seconds": ws.inactivity_seconds,
-            "escalated_inactivity_seconds": ws.escalated_inactivity_seconds,
-            "business_hours": ws.business_hours,
-        }
+        name: ws.model_dump(exclude={"name"})
         for name in store.workspace_names()
         for ws in [store.workspace(name)]
         if ws is not None

@@ -106,3 +106,20 @@ def test_errors_name_what_is_wrong(lake_and_file, tmp_path):
         (bad / "workspaces.json").write_text(settings)
         with pytest.raises(LakeError, match=message):
             Lake(bad).settings()
+
+
+def test_a_lake_workspace_is_the_store_s_settings_model(tmp_path, store):
+    (tmp_path / "workspaces.json").write_text(
+        '{"s": {"csat_window_seconds": 3600, "business_hours": {"monday": [["09:00", "17:00"]]}}}'
+    )
+    found = Lake(tmp_path).workspace("s")
+    assert found is not None and isinstance(found, type(store.workspace("w")))
+    assert (found.timezone, found.csat_window_seconds, found.inactivity_seconds) == (
+        "UTC",
+        3600,
+        600,
+    )
+    assert found.business_hours is not None and found.business_hours["monday"] == [
+        ["09:00", "17:00"]
+    ]
+    assert store.workspace("w").csat_window_seconds == 604800  # the database's default

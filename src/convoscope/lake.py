@@ -29,14 +29,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import duckdb
 from pydantic import ValidationError
 
-from convoscope.business_hours import BusinessHours
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, Workspace, check_timezone
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Settings, Store, Workspace
 
 STATE_FILE = "_state.json"
 # The timestamp that places each derived row in a day partition: a conversation's start, and
@@ -59,13 +57,8 @@ UNION SELECT channel FROM orphan_closes WHERE workspace = $ws
 UNION SELECT channel FROM surveys WHERE workspace = $ws
 ORDER BY 1
 """
-DEFAULTS: dict[str, Any] = {
-    "timezone": "UTC",
-    "inactivity_seconds": 600,
-    "escalated_inactivity_seconds": 86400,
-    "csat_window_seconds": 604800,
-    "business_hours": None,
-}
+# A workspace `workspaces.json` does not describe: the settings' defaults, in UTC.
+DEFAULTS = Settings(timezone="UTC")
 assert set(DAY_OF) == set(DERIVED_TABLES)
 
 
@@ -88,9 +81,9 @@ class Lake:
     def table(self, name: str) -> Path:
         return self.derived / name
 
-    def settings(self) -> dict[str, dict[str, Any]]:
-        """`workspaces.json`, checked: known keys, positive whole seconds, IANA zones, and
-        an escalated limit not below the chatbot one (the cut relies on it)."""
+    def settings(self) -> dict[str, Settings]:
+        """`workspaces.json`, checked by the settings model of the database and the API
+        (`store.Settings`; a zone left out is UTC here)."""
         path = self.root / "workspaces.json"
         if not path.exists():
             return {}
@@ -102,36 +95,17 @@ class Lake:
             raise LakeError(f"{path}: expected an object of workspaces")
         out = {}
         for name, given in raw.items():
-            if not isinstance(given, dict) or set(given) - set(DEFAULTS):
-                raise LakeError(f"{path}: workspace {name!r}: expected keys among {list(DEFAULTS)}")
-            values = {**DEFAULTS, **given}
+            where = f"{path}: workspace {name!r}"
+            if not isinstance(given, dict) or set(given) - set(Settings.model_fields):
+                raise LakeError(f"{where}: expected keys among {list(Settings.model_fields)}")
             try:
-                hours = values["business_hours"]
-                if hours is not None:
-                    values["business_hours"] = BusinessHours.model_validate(hours).model_dump()
+                out[name] = Settings.model_validate({"timezone": DEFAULTS.timezone, **given})
             except ValidationError as exc:
-                raise LakeError(f"{path}: workspace {name!r}: business_hours: {exc}") from None
-            for key in DEFAULTS:
-                value = values[key]
-                if key == "business_hours":
-                    continue
-                ok = (
-                    isinstance(value, str)
-                    if key == "timezone"
-                    else isinstance(value, int) and not isinstance(value, bool) and value > 0
-                )
-                if not ok:
-                    raise LakeError(f"{path}: workspace {name!r}: bad {key}: {value!r}")
-            try:
-                check_timezone(values["timezone"])
-            except ValueError as exc:
-                raise LakeError(f"{path}: workspace {name!r}: {exc}") from None
-            if values["escalated_inactivity_seconds"] < values["inactivity_seconds"]:
-                raise LakeError(
-                    f"{path}: workspace {name!r}: escalated_inactivity_seconds is below "
-                    "inactivity_seconds"
-                )
-            out[name] = values
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"])
+                message = first["msg"].removeprefix("Value error, ")
+                bad = f"bad {field}: {first['input']!r} ({message})" if field else message
+                raise LakeError(f"{where}: {bad}") from None
         return out
 
     def workspace_names(self) -> list[str]:
@@ -146,14 +120,8 @@ class Lake:
         """A workspace of the lake as the store describes one (zone, limits, hours)."""
         if name not in self.workspace_names():
             return None
-        s = self.settings().get(name, DEFAULTS)
-        return Workspace(
-            name=name,
-            timezone=s["timezone"],
-            inactivity_seconds=s["inactivity_seconds"],
-            escalated_inactivity_seconds=s["escalated_inactivity_seconds"],
-            business_hours=s["business_hours"],
-        )
+        settings = self.settings().get(name, DEFAULTS)
+        return Workspace(name=name, **settings.model_dump())
 
     def state(self) -> list[str] | None:
         """The event files the derived tables were made of, or None (never derived, or a full

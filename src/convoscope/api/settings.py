@@ -16,6 +16,8 @@ router = APIRouter()
 
 
 class WorkspaceSettings(BaseModel):
+    """What an admin may change of the workspace's settings (`store.Settings`)."""
+
     timezone: str = Field(max_length=64, description="IANA time zone, e.g. America/Toronto.")
     business_hours: BusinessHours | None = None
 
@@ -27,12 +29,6 @@ class WorkspaceSettings(BaseModel):
         return check_timezone(value)
 
 
-class WorkspaceOut(WorkspaceSettings):
-    name: str
-    inactivity_seconds: int
-    escalated_inactivity_seconds: int
-
-
 class Erased(BaseModel):
     customer_id: str
     events: int
@@ -40,28 +36,17 @@ class Erased(BaseModel):
     orphan_closes: int
 
 
-def _out(ws: Workspace) -> WorkspaceOut:
-    return WorkspaceOut(
-        name=ws.name,
-        timezone=ws.timezone,
-        business_hours=BusinessHours.model_validate(ws.business_hours)
-        if ws.business_hours
-        else None,
-        inactivity_seconds=ws.inactivity_seconds,
-        escalated_inactivity_seconds=ws.escalated_inactivity_seconds,
-    )
+@router.get("/v1/workspace", tags=["settings"], response_model=Workspace)
+def get_workspace(who: Admin, svc: Svc) -> Workspace:
+    """The workspace's settings (`store.Settings`: the model the database and lakes share)."""
+    return workspace_of(svc, who)
 
 
-@router.get("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
-def get_workspace(who: Admin, svc: Svc) -> WorkspaceOut:
-    return _out(workspace_of(svc, who))
-
-
-@router.put("/v1/workspace", tags=["settings"], response_model=WorkspaceOut)
-def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> WorkspaceOut:
+@router.put("/v1/workspace", tags=["settings"], response_model=Workspace)
+def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspace:
     """Change the time zone (IANA names only) and business hours."""
     hours = settings.business_hours.model_dump() if settings.business_hours else None
-    return _out(svc.store.update_workspace(who.workspace, settings.timezone, hours))
+    return svc.store.update_workspace(who.workspace, settings.timezone, hours)
 
 
 @router.delete(

@@ -252,12 +252,7 @@ def workspaces_frame(session: SparkSession, lake: Lake, events: DataFrame) -> Da
     settings = lake.settings()
     names = [r[0] for r in events.select("workspace").distinct().collect()]
     rows = [
-        (
-            name,
-            int(s["inactivity_seconds"]),
-            int(s["escalated_inactivity_seconds"]),
-            int(s["csat_window_seconds"]),
-        )
+        (name, s.inactivity_seconds, s.escalated_inactivity_seconds, s.csat_window_seconds)
         for name in names
         for s in [settings.get(name, DEFAULTS)]
     ]

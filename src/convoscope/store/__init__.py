@@ -21,7 +21,13 @@ from convoscope.store.database import (
     select_events,
 )
 from convoscope.store.schema import DERIVED_TABLES, ROLLUP_TABLES, SCHEMA_VERSION
-from convoscope.store.workspaces import DEFAULT_TIMEZONE, Workspace, Workspaces, check_timezone
+from convoscope.store.workspaces import (
+    DEFAULT_TIMEZONE,
+    Settings,
+    Workspace,
+    Workspaces,
+    check_timezone,
+)
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -30,6 +36,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AppendResult",
     "Appended",
+    "Settings",
     "Staging",
     "Store",
     "StoreBusy",

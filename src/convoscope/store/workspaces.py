@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Annotated, Any, Self
 
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+
+from convoscope.business_hours import BusinessHours
 from convoscope.store.database import Database, first_row
 
 DEFAULT_TIMEZONE = "America/Toronto"
@@ -34,13 +37,46 @@ def check_timezone(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Workspace:
-    name: str
-    timezone: str
-    inactivity_seconds: int = 600
-    escalated_inactivity_seconds: int = 86400
+Seconds = Annotated[StrictInt, Field(gt=0)]
+
+
+class Settings(BaseModel):
+    """A workspace's settings, one model wherever they are read: the database, the API and a
+    lake's `workspaces.json`. The time zone is an IANA name; the inactivity limits of SPEC
+    section 2 are positive whole seconds, the escalated one not below the chatbot one (the cut
+    relies on it); surveys belong to a conversation up to `csat_window_seconds` after it; the
+    business hours are `business_hours.BusinessHours`, kept as its plain mapping."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = DEFAULT_TIMEZONE
+    inactivity_seconds: Seconds = 600
+    escalated_inactivity_seconds: Seconds = 86400
+    csat_window_seconds: Seconds = 604800
     business_hours: dict[str, list[list[str]]] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        spans = BusinessHours.model_validate(value).model_dump()
+        return {day: [list(span) for span in day_spans] for day, day_spans in spans.items()}
+
+    @model_validator(mode="after")
+    def _limits(self) -> Self:
+        if self.escalated_inactivity_seconds < self.inactivity_seconds:
+            raise ValueError("escalated_inactivity_seconds is below inactivity_seconds")
+        return self
+
+
+class Workspace(Settings):
+    name: str
 
 
 class Workspaces(Database):
@@ -50,14 +86,19 @@ class Workspaces(Database):
         row = first_row(
             self.con,
             "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
-            "business_hours FROM workspaces WHERE name = ?",
+            "csat_window_seconds, business_hours FROM workspaces WHERE name = ?",
             [name],
         )
         if row is None:
             return None
-        name, timezone, inactivity, escalated, hours = row
+        name, timezone, inactivity, escalated, csat_window, hours = row
         return Workspace(
-            name, timezone, inactivity, escalated, json.loads(hours) if hours else None
+            name=name,
+            timezone=timezone,
+            inactivity_seconds=inactivity,
+            escalated_inactivity_seconds=escalated,
+            csat_window_seconds=csat_window,
+            business_hours=json.loads(hours) if hours else None,
         )
 
     def workspace_names(self) -> list[str]:
