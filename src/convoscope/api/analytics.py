@@ -53,6 +53,7 @@ class ConversationPage(BaseModel):
 class PageInfo(BaseModel):
     name: str
     title: str
+    titles: dict[str, str]  # the menu entry per language (en, fr)
     path: str  # where the web app shows it
     api: str  # its JSON
     exports: list[str]  # its CSVs, under /v1/reports/
@@ -84,6 +85,7 @@ def list_pages(who: Admin) -> list[PageInfo]:
         PageInfo(
             name=p.name,
             title=p.title,
+            titles=dict(p.titles),
             path=p.web_path,
             api=p.api_path,
             exports=[f"/v1/reports/{e.name}.csv" for e in p.exports],

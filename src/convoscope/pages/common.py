@@ -174,6 +174,7 @@ class Page:
 
     name: str  # `convoscope report --page <name>`, `GET /v1/<name>`
     title: str
+    titles: Mapping[str, str]  # its menu entry in the web app, per language (en, fr)
     summary: str  # the API's description of `GET /v1/<name>`
     web_path: str  # where the web app serves the page
     result: type[BaseModel]  # a `Header` subclass ending in `data_quality`

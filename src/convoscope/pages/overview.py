@@ -397,6 +397,7 @@ def text(result: OverviewResult) -> list[Block]:
 PAGE = Page(
     name="overview",
     title="Conversation Overview",
+    titles={"en": "Conversation overview", "fr": "Aperçu des conversations"},
     summary="Every number of the Conversation Overview page (the JSON of `convoscope report`). "
     "Without a period, the last 7 days.",
     web_path="/",

@@ -438,6 +438,7 @@ def text(result: TeamResult) -> list[Block]:
 PAGE = Page(
     name="team",
     title="Team Performance",
+    titles={"en": "Team performance", "fr": "Performance de l’équipe"},
     summary="Every number of the Team Performance page (the JSON of `convoscope report --page "
     "team`). Without a period, the last 7 days.",
     web_path="/team",

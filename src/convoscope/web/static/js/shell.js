@@ -136,15 +136,13 @@ export function startPage({ title, extras = {}, load, render, isEmpty }) {
   }
 
   // Data ---------------------------------------------------------------------------------
-  // The navigation: one link per page the server registers (`nav.<name>` names it).
+  // The navigation: one link per page the server registers, named in the page's language.
   async function loadNav() {
-    const nav = $("nav");
-    for (const p of await getJson("/v1/pages")) {
+    page.pages = await getJson("/v1/pages");
+    for (const p of page.pages) {
       const link = document.createElement("a");
       link.dataset.page = p.path;
-      link.dataset.i18n = `nav.${p.name}`;
-      link.textContent = t(`nav.${p.name}`);
-      nav.append(link);
+      $("nav").append(link);
     }
     renderFilters();
   }
@@ -200,11 +198,13 @@ export function startPage({ title, extras = {}, load, render, isEmpty }) {
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
     const shared = queryParams();
     shared.set("lang", state.lang);
-    document.querySelectorAll("[data-page]").forEach((a) => {
-      a.href = `${a.dataset.page}?${shared}`;
-      if (a.dataset.page === location.pathname) a.setAttribute("aria-current", "page");
+    for (const p of page.pages || []) {
+      const a = document.querySelector(`[data-page="${p.path}"]`);
+      a.textContent = p.titles[state.lang] || p.title;
+      a.href = `${p.path}?${shared}`;
+      if (p.path === location.pathname) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
-    });
+    }
     const period = page.data && page.data.period;
     if (period) {
       $("range-from").value = period.from;
