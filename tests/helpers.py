@@ -4,6 +4,7 @@ Hypothesis example counts relative to the chosen profile (see `conftest`)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,3 +125,45 @@ def examples(weight: float = 1.0) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
+
+
+def scenario_names(module: Any) -> list[str]:
+    """The hand-worked scenarios of a test module: its tests of a store (`store`, or the
+    module's `loaded` fixture: the store with the module's `scenario()`)."""
+    return [
+        name
+        for name, fn in vars(module).items()
+        if name.startswith("test_")
+        and list(inspect.signature(fn).parameters) in (["store"], ["loaded"])
+    ]
+
+
+def replay(module: Any, page: Any, tmp_path: Path, monkeypatch: Any) -> list[tuple[Path, Any, Any]]:
+    """Run every scenario of `module` on DuckDB, its own assertions included, and return each
+    distinct question `page.run` was asked: the lake of the data it was asked on
+    (`export_lake`), the query and DuckDB's answer, for another engine to answer alike."""
+    asked: list[tuple[Path, Any, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    real = page.run
+
+    def recorded(source: Store, query: Any, **options: Any) -> Any:
+        result = real(source, query, **options)
+        data = source.con.execute("SELECT count(*), sum(hash(event_id)) FROM events").fetchall()
+        key = (repr(data), repr(query), repr(source.workspace("w")))
+        if key not in seen:  # scenarios that share data and ask the same question: once
+            seen.add(key)
+            root = tmp_path / f"lake{len(asked)}"
+            export_lake(source, root)
+            asked.append((root, query, result))
+        return result
+
+    monkeypatch.setattr(page, "run", recorded)
+    for name in scenario_names(module):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            store.ensure_workspace("w", "America/Toronto")
+            scenario = getattr(module, name)
+            if "loaded" in inspect.signature(scenario).parameters:
+                load(store, module.scenario())
+            scenario(store)
+    monkeypatch.undo()
+    return asked

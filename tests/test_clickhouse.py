@@ -9,59 +9,14 @@ result from it (the overview from the rollups and from the rows).
 
 from __future__ import annotations
 
-import inspect
-from pathlib import Path
-from typing import Any
-
 import test_overview as overview_cases
 import test_team as team_cases
-from helpers import export_lake, load
+from helpers import replay
 
 from convoscope import engines
 from convoscope.engines.clickhouse import ClickHouseEngine
 from convoscope.lake import Lake
 from convoscope.pages import overview, runner, team
-from convoscope.query import Query
-from convoscope.store import Store
-
-
-def scenarios(module: Any) -> list[str]:
-    return [
-        name
-        for name, fn in vars(module).items()
-        if name.startswith("test_")
-        and list(inspect.signature(fn).parameters) in (["store"], ["loaded"])
-    ]
-
-
-def replay(module: Any, page: Any, tmp_path: Path, monkeypatch) -> list[tuple[Path, Query, Any]]:
-    """Run every scenario of `module` on DuckDB; each distinct question its page was asked,
-    with the lake of the data it was asked on and DuckDB's answer."""
-    asked: list[tuple[Path, Query, Any]] = []
-    seen: set[tuple[str, ...]] = set()
-    real = page.run
-
-    def recorded(source, query, **options):
-        result = real(source, query, **options)
-        data = source.con.execute("SELECT count(*), sum(hash(event_id)) FROM events").fetchall()
-        key = (repr(data), repr(query), repr(source.workspace("w")))
-        if key not in seen:
-            seen.add(key)
-            root = tmp_path / f"lake{len(asked)}"
-            export_lake(source, root)
-            asked.append((root, query, result))
-        return result
-
-    monkeypatch.setattr(page, "run", recorded)
-    for name in scenarios(module):
-        with Store(tmp_path / f"{name}.duckdb") as store:
-            store.ensure_workspace("w", "America/Toronto")
-            scenario = getattr(module, name)
-            if "loaded" in inspect.signature(scenario).parameters:
-                load(store, module.scenario())
-            scenario(store)
-    monkeypatch.undo()
-    return asked
 
 
 def test_overview_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):

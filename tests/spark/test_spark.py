@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 import test_conversations as core
 import test_team as team_cases
-from helpers import Script, examples, export_lake, load
+from helpers import Script, examples, load, replay, scenario_names
 from hypothesis import given
 from hypothesis import strategies as st
 from pyspark.sql import SparkSession
@@ -496,44 +496,11 @@ def test_the_lake_check_applies_the_rules_of_import(tmp_path, change, field):
     assert not (tmp_path / "derived").exists()
 
 
-TEAM_SCENARIOS = [
-    name
-    for name, fn in vars(team_cases).items()
-    if name.startswith("test_")
-    and list(inspect.signature(fn).parameters) in (["store"], ["loaded"])
-]
-
-
 def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
     """Every hand-worked scenario of `tests/test_team.py`, its own assertions included; each
     time one asks DuckDB for Team Performance, the file's derived tables and settings are
     written as a lake, and Spark's report from that lake must be the same."""
-    asked: list[tuple[Path, Any, team.TeamResult]] = []
-    real = team.run
-
-    seen: set[tuple] = set()
-
-    def recorded(source, query):
-        result = real(source, query)
-        # scenarios that share data and ask the same question are replayed once
-        data = source.con.execute("SELECT count(*), sum(hash(event_id)) FROM events").fetchall()
-        settings = source.workspace("w")
-        if (repr(data), repr(query), repr(settings)) not in seen:
-            seen.add((repr(data), repr(query), repr(settings)))
-            root = tmp_path / f"lake{len(asked)}"
-            export_lake(source, root)
-            asked.append((root, query, result))
-        return result
-
-    monkeypatch.setattr(team, "run", recorded)
-    for name in TEAM_SCENARIOS:
-        with Store(tmp_path / f"{name}.duckdb") as store:
-            store.ensure_workspace("w", "America/Toronto")
-            scenario = getattr(team_cases, name)
-            if "loaded" in inspect.signature(scenario).parameters:
-                load(store, team_cases.scenario())
-            scenario(store)
-    monkeypatch.undo()
-    assert len(asked) >= len(TEAM_SCENARIOS) - 2  # three scenarios share one question
+    asked = replay(team_cases, team, tmp_path, monkeypatch)
+    assert len(asked) >= len(scenario_names(team_cases)) - 2  # three scenarios share one question
     for root, query, expected in asked:
-        assert real(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
+        assert team.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
