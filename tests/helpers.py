@@ -90,16 +90,14 @@ def naive(ts: str) -> datetime:
 def export_lake(store: Store, root: Path) -> None:
     """The store's derived tables and rollups written as a lake (`convoscope.lake`'s layout,
     the one `spark sessionize` writes) with its workspaces' settings, for engines to read."""
-    from convoscope.lake import DAY_OF, ROLLUP_DAY
-    from convoscope.store import ROLLUP_TABLES
+    from convoscope.lake import DAY_OF
 
     (root / "derived").mkdir(parents=True)
-    days = {**DAY_OF, **dict.fromkeys(ROLLUP_TABLES, ROLLUP_DAY)}
-    for table, anchor in days.items():
+    for table, (via, anchor) in DAY_OF.items():
         source = (
-            f"SELECT c.*, CAST(s.started_at AS DATE) AS day FROM {table} c JOIN "
-            "conversations s USING (workspace, conversation_id)"
-            if table == "conversation_teammates"
+            f"SELECT t.*, CAST(v.{anchor} AS DATE) AS day FROM {table} t "
+            f"JOIN {via} v USING (workspace, conversation_id)"
+            if via is not None
             else f"SELECT *, CAST({anchor} AS DATE) AS day FROM {table}"
         )
         target = root / "derived" / table

@@ -37,19 +37,21 @@ from pydantic import ValidationError
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Settings, Store, Workspace
 
 STATE_FILE = "_state.json"
-# The timestamp that places each derived row in a day partition: a conversation's start, and
-# every row keyed by a conversation (its teammates) follows it.
-DAY_OF = {
-    "conversations": "started_at",
-    "conversation_teammates": "started_at",
-    "orphan_closes": "ts",
-    "surveys": "ts",
-    "response_waits": "waited_from",
-    "conversation_events": "ts",
+# The timestamp that places each row in a day partition: `(table it is read from, column)`,
+# the table being the row's own (None) or, for rows with no time of their own, the conversation
+# they are keyed by (a conversation's teammates sit in the day of its start). Every writer of
+# the layout follows it: `engines.spark.sessionize` and the tests' DuckDB writer.
+DAY_OF: dict[str, tuple[str | None, str]] = {
+    "conversations": (None, "started_at"),
+    "conversation_teammates": ("conversations", "started_at"),
+    "orphan_closes": (None, "ts"),
+    "surveys": (None, "ts"),
+    "response_waits": (None, "waited_from"),
+    "conversation_events": (None, "ts"),
+    # the rollups (`convoscope.rollups`) sit in the day of their 15-minute slot
+    **{table: (None, "slot") for table in ROLLUP_TABLES},
 }
 PARTITIONS = ("workspace", "day")
-# The rollups (`convoscope.rollups`) sit in the day of their 15-minute slot.
-ROLLUP_DAY = "slot"
 # The channels of a workspace with data, for the channel filter's check (both engines).
 CHANNELS_SQL = """
 SELECT channel FROM conversations WHERE workspace = $ws
@@ -59,7 +61,7 @@ ORDER BY 1
 """
 # A workspace `workspaces.json` does not describe: the settings' defaults, in UTC.
 DEFAULTS = Settings(timezone="UTC")
-assert set(DAY_OF) == set(DERIVED_TABLES)
+assert set(DAY_OF) == {*DERIVED_TABLES, *ROLLUP_TABLES}
 
 
 class LakeError(ValueError):

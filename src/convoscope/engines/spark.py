@@ -31,7 +31,6 @@ from convoscope.lake import (
     DAY_OF,
     DEFAULTS,
     PARTITIONS,
-    ROLLUP_DAY,
     Lake,
     LakeError,
 )
@@ -339,12 +338,13 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
     days = None if touched is None else _rollup_days(session, lake, derived, touched)
-    starts = derived["conversations"].select("workspace", "conversation_id", "started_at")
     written = {}
-    for table, anchor in DAY_OF.items():
+    for table in DERIVED_TABLES:
+        via, anchor = DAY_OF[table]
         rows = derived[table]
-        if table == "conversation_teammates":
-            rows = rows.join(starts, ["workspace", "conversation_id"])
+        if via is not None:  # the day of the conversation the rows are keyed by
+            keyed = derived[via].select("workspace", "conversation_id", anchor)
+            rows = rows.join(keyed, ["workspace", "conversation_id"])
         rows = rows.withColumn("day", F.to_date(F.col(anchor)))
         rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
         if touched is None:
@@ -431,7 +431,7 @@ def _write_rollups(
         rows = session.sql(statement(sql, {}))
         rows = rows.select(
             *(F.col(c).cast(t) for c, t in derived_schema(rollup.table)),
-            F.to_date(F.col(ROLLUP_DAY)).alias("day"),
+            F.to_date(F.col(DAY_OF[rollup.table][1])).alias("day"),
         )
         if days is None:
             _write(rows, lake, rollup.table, dynamic=False)
