@@ -7,7 +7,7 @@ import pytest
 from helpers import Script, at, convs, load
 
 from convoscope import ingest
-from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path
+from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path, tables
 from convoscope.store.schema import MIGRATIONS
 
 
@@ -126,3 +126,33 @@ def test_a_version_8_file_gets_its_rollups_from_its_conversations(tmp_path):
         ).fetchall()
     assert rows == expected and all(rows)
     assert teammates == [("c1", ["amy"]), ("c2", [])]
+
+
+def _described(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """A database's schema as data: columns in order with types, nullability and defaults,
+    keys and indexes."""
+    return {
+        "columns": con.execute(
+            "SELECT table_name, column_index, column_name, data_type, is_nullable, "
+            "column_default FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
+        ).fetchall(),
+        "keys": con.execute(
+            "SELECT table_name, constraint_type, constraint_column_names FROM "
+            "duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE') "
+            "ORDER BY ALL"
+        ).fetchall(),
+        "indexes": con.execute(
+            "SELECT index_name, table_name, expressions FROM duckdb_indexes() ORDER BY ALL"
+        ).fetchall(),
+    }
+
+
+def test_the_migrations_reach_the_declared_schema(tmp_path):
+    """A file migrated from version 0 and a new file (made from `tables`) are alike."""
+    old = duckdb.connect(str(tmp_path / "migrated.duckdb"))
+    old.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS:
+        old.execute(migration)
+    with Store(tmp_path / "new.duckdb") as store:
+        assert _described(old) == _described(store.con)
+        assert set(tables.TABLES) == {r[0] for r in _described(store.con)["columns"]}

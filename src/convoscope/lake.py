@@ -35,6 +35,7 @@ import duckdb
 from pydantic import ValidationError
 
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Settings, Store, Workspace
+from convoscope.store.tables import TABLES
 
 STATE_FILE = "_state.json"
 # The timestamp that places each row in a day partition: `(table it is read from, column)`,
@@ -177,17 +178,12 @@ class LakeTables:
             files = parquet_glob(lake.table(table))
             if not glob.glob(files, recursive=True):
                 continue  # nothing of this kind yet: the empty table stays
-            columns = con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() "
-                "WHERE table_name = $t ORDER BY column_index",
-                {"t": table},
-            ).fetchall()
             # thread_key is the store's own hash, not the lake's: nothing that reads uses it
             select = ", ".join(
-                f"CAST(NULL AS {kind}) AS {name}"
-                if name == "thread_key"
-                else f"CAST({name} AS {kind}) AS {name}"
-                for name, kind in columns
+                f"CAST(NULL AS {c.type}) AS {c.name}"
+                if c.name == "thread_key"
+                else f"CAST({c.name} AS {c.type}) AS {c.name}"
+                for c in TABLES[table].columns
             )
             con.execute(f"DROP TABLE {table}")
             con.execute(

@@ -93,16 +93,6 @@ CONVERSATION_SLOTS = Rollup(
 ROLLUPS = (EVENT_SLOTS, CONVERSATION_SLOTS)
 
 
-def ddl(rollup: Rollup) -> str:
-    measures = ", ".join(f"{m} BIGINT NOT NULL" for m in rollup.measures)
-    return f"""
-    CREATE TABLE {rollup.table} (
-        workspace VARCHAR NOT NULL, slot TIMESTAMP NOT NULL, channel VARCHAR NOT NULL,
-        department VARCHAR, {measures}
-    );
-    """
-
-
 def fill(rollup: Rollup) -> str:
     """The statement that fills an empty rollup from the derived tables (a migration's)."""
     return f"INSERT INTO {rollup.table} {summed(rollup)} ORDER BY slot;"

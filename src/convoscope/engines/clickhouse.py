@@ -25,7 +25,8 @@ import pyarrow as pa
 from convoscope.engines import dialects
 from convoscope.engines.base import LakeOptions, Row
 from convoscope.lake import CHANNELS_SQL, Lake
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, Workspace
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
+from convoscope.store.tables import TABLES
 
 if TYPE_CHECKING:
     from chdb.session import Session
@@ -109,11 +110,25 @@ def _files(lake: Lake, table: str) -> str | None:
     return str(path / "**" / "*.parquet") if any(path.rglob("*.parquet")) else None
 
 
+# The Arrow type of each column type of `store.tables`.
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "TINYINT": pa.int8(),
+    "BOOLEAN": pa.bool_(),
+    "UBIGINT": pa.uint64(),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
+
+
 @cache
 def _empty(table: str) -> pa.Table:
-    """An empty table with the store's columns and types."""
-    with Store(":memory:") as store:
-        return store.con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table()
+    """An empty table with the declared columns and types."""
+    columns = TABLES[table].columns
+    schema = pa.schema([pa.field(c.name, _ARROW_TYPES[c.type], c.nullable) for c in columns])
+    return schema.empty_table()
 
 
 def _naive(table: pa.Table) -> pa.Table:

@@ -35,6 +35,7 @@ from convoscope.lake import (
     LakeError,
 )
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
+from convoscope.store.tables import TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -281,28 +282,24 @@ def read_derived(session: SparkSession, lake: Lake, table: str) -> DataFrame | N
     )
 
 
-def derived_schema(table: str) -> list[tuple[str, str]]:
-    """The columns of a derived table with their Spark types, from the store's definition
-    (what the lake holds is cast to them: the same types on both engines)."""
-    from convoscope.store import Store
+# The Spark type of each column type of `store.tables`; the store's thread key is read as the
+# lake's own hash (`read_events`).
+SPARK_TYPES = {
+    "VARCHAR": "string",
+    "TIMESTAMP": "timestamp_ntz",
+    "BIGINT": "bigint",
+    "INTEGER": "int",
+    "TINYINT": "tinyint",
+    "BOOLEAN": "boolean",
+    "UBIGINT": "bigint",
+    "VARCHAR[]": "array<string>",
+}
 
-    with Store(":memory:") as store:
-        columns = store.con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t "
-            "ORDER BY column_index",
-            {"t": table},
-        ).fetchall()
-    spark_types = {
-        "VARCHAR": "string",
-        "TIMESTAMP": "timestamp_ntz",
-        "BIGINT": "bigint",
-        "INTEGER": "int",
-        "TINYINT": "tinyint",
-        "BOOLEAN": "boolean",
-        "UBIGINT": "bigint",  # thread_key: the lake's own hash (`read_events`)
-        "VARCHAR[]": "array<string>",
-    }
-    return [(name, spark_types[kind]) for name, kind in columns]
+
+def derived_schema(table: str) -> list[tuple[str, str]]:
+    """The columns of a derived table or rollup with their Spark types, from the declared
+    schema (what the lake holds is cast to them: the same types on both engines)."""
+    return [(c.name, SPARK_TYPES[c.type]) for c in TABLES[table].columns]
 
 
 def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict[str, Any]:

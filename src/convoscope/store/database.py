@@ -18,6 +18,7 @@ from typing import Any, Self
 import duckdb
 import platformdirs
 
+from convoscope.store import tables
 from convoscope.store.schema import (
     DERIVED_MIGRATIONS,
     DERIVED_TABLES,
@@ -149,7 +150,7 @@ class Database:
 
     def _migrate(self) -> None:
         con = self._con
-        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(tables.META.ddl(exist_ok=True))
         row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
@@ -157,11 +158,16 @@ class Database:
                 f"{self.path} has schema version {version}, newer than this convoscope "
                 f"({SCHEMA_VERSION}); upgrade convoscope"
             )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        if version == 0:  # a new file: the declared schema at once, no migration
+            con.begin()
+            con.execute(tables.ddl())
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            con.commit()
+        for target in range(version + 1, SCHEMA_VERSION + 1) if version else ():
             con.begin()
             con.execute(MIGRATIONS[target - 1])
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
-            if target in DERIVED_MIGRATIONS and version > 0:  # cleared by conversations.rebuild
+            if target in DERIVED_MIGRATIONS:  # cleared by conversations.rebuild
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_outdated', '1')")
             con.commit()
         self.derived_outdated = (

@@ -1,12 +1,14 @@
-"""The schema of the DuckDB file: its tables as migrations from one version to the next, the
-derived and rollup tables, and the keys every event row carries.
+"""How a DuckDB file reaches the schema of `tables`: the migrations from one version to the
+next, and the keys every event row carries.
 
-`database.Database` applies the migrations when it opens a file; nothing else writes DDL.
+`database.Database` creates a new file from `tables.ddl()` and brings an older one up to date
+with the migrations; nothing else writes DDL. A shipped migration is never edited.
 """
 
 from __future__ import annotations
 
 from convoscope import rollups
+from convoscope.store import tables
 
 SCHEMA_VERSION = 9
 
@@ -212,22 +214,29 @@ MIGRATIONS: tuple[str, ...] = (
     WHERE t.workspace = c.workspace AND t.conversation_id = c.conversation_id;
     UPDATE conversations SET teammates = [] WHERE teammates IS NULL;
     """
-    + "".join(rollups.ddl(r) + rollups.fill(r) for r in rollups.ROLLUPS),
+    + """
+    CREATE TABLE event_slots (
+        workspace VARCHAR NOT NULL, slot TIMESTAMP NOT NULL, channel VARCHAR NOT NULL,
+        department VARCHAR, teammate_messages BIGINT NOT NULL, chatbot_messages BIGINT NOT NULL,
+        customer_messages BIGINT NOT NULL, transfer_requests BIGINT NOT NULL
+    );
+    CREATE TABLE conversation_slots (
+        workspace VARCHAR NOT NULL, slot TIMESTAMP NOT NULL, channel VARCHAR NOT NULL,
+        department VARCHAR, conversations BIGINT NOT NULL, teammate_supported BIGINT NOT NULL,
+        chatbot_supported BIGINT NOT NULL, engaged BIGINT NOT NULL,
+        engaged_teammate BIGINT NOT NULL, engaged_chatbot BIGINT NOT NULL,
+        engaged_duration_us BIGINT NOT NULL, engaged_teammate_duration_us BIGINT NOT NULL,
+        engaged_chatbot_duration_us BIGINT NOT NULL, engaged_ends BIGINT NOT NULL
+    );
+    """
+    # Filled by the rollups' current definition: when a later migration changes a rollup, it
+    # rebuilds (DERIVED_MIGRATIONS) rather than relying on this fill.
+    + "".join(rollups.fill(r) for r in rollups.ROLLUPS),
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
 # rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
 # interrupted rebuild is done again), or the new facts stay empty for its old conversations.
 DERIVED_MIGRATIONS = frozenset({6, 7, 8})
 assert len(MIGRATIONS) == SCHEMA_VERSION
-# The tables derived from `events` (see `conversations`), each keyed by thread: re-cut, erased
-# and rebuilt together.
-DERIVED_TABLES = (
-    "conversations",
-    "conversation_teammates",
-    "orphan_closes",
-    "surveys",
-    "response_waits",
-    "conversation_events",
-)
-# The tables summed from the derived ones (see `rollups`), keyed by workspace but not by thread.
-ROLLUP_TABLES = tuple(r.table for r in rollups.ROLLUPS)
+DERIVED_TABLES = tuple(t.name for t in tables.DERIVED)
+ROLLUP_TABLES = tuple(t.name for t in tables.ROLLUPS)
