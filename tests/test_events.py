@@ -10,8 +10,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 from helpers import Script, at, convs, load
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convoscope.events import (
+    LIMITS,
     RULES,
     ConflictError,
     Event,
@@ -147,7 +150,7 @@ def test_csat_needs_a_whole_score_from_1_to_5_and_only_there():
 
 
 def test_each_rule_means_the_same_in_python_and_in_sql():
-    """The rule table (`events.RULES`, `VALUE_RULES`) is written twice, for records and for
+    """The rule table (`events.RULES`, `LIMITS`) is written twice, for records and for
     columns: on every combination of the fields the rules read, both agree (the SQL as DuckDB
     runs it in the bulk check; Spark runs its transpiled text on a lake)."""
     combos = [
@@ -179,3 +182,36 @@ def test_each_rule_means_the_same_in_python_and_in_sql():
             f"SELECT v FROM unnest(['{field}', 'fax', ?]) AS t(v) WHERE {rule}", [values[0]]
         )
         assert [r[0] for r in allowed.fetchall()] == [values[0]]
+
+
+# A record in which each field's value is allowed by the cross-field rules, whatever it is.
+_CONTEXT = {
+    "teammate_id": {"sender": "teammate"},
+    "department": {"type": "close", "sender": None},
+    "score": {"type": "csat", "sender": None},
+    "type": {"sender": None, "score": 3},
+}
+
+
+@given(
+    field=st.sampled_from(sorted(LIMITS)),
+    value=st.one_of(
+        st.sampled_from(["", "a", "a" * 40, "a" * 41, "a" * 128, "a" * 129, "é" * 256, "é" * 257]),
+        st.sampled_from(["web_chat", "Web", "web-chat", "web_chat\n", "fax", "close", "chatbot"]),
+        st.text(max_size=300).filter(lambda t: t.strip()),
+        st.integers(-1, 7),
+    ),
+)
+def test_each_fields_limits_mean_the_same_to_the_model_and_in_sql(field, value):
+    """`events.LIMITS` makes both the model's bounds and the column checks' SQL: on any
+    value, the model names the field exactly when the SQL refuses the value."""
+    if isinstance(value, int) != (field == "score") or (field == "department" and not value):
+        return  # other types are the model's business; a blank department is no department
+    record = {**GOOD, **_CONTEXT.get(field, {}), field: value}
+    try:
+        validate_batch([record], "w")
+        named = False
+    except EventError as exc:
+        named = any(e.field == field for e in exc.errors)
+    (in_sql,) = duckdb.execute(f"SELECT {value_rule(field, '$v')}", {"v": value}).fetchone()
+    assert in_sql is not named, (field, value)

@@ -153,7 +153,7 @@ def _literal(text: str) -> str:
 
 
 def value(field: str, column: str | None = None) -> str:
-    """The field's own rule (`events.VALUE_RULES`) over its text column (or `column`)."""
+    """The field's own rule (`events.LIMITS`) over its text column (or `column`)."""
     return value_rule(field, column or f"{field}_v")
 
 

@@ -44,6 +44,15 @@ CONTENT_FIELDS = (
     "score",
 )
 
+# What `str.strip()` removes (Unicode's white space, all of it in the first plane): a
+# department that is only these is none, in Python and in SQL (`department_sql`).
+WHITESPACE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace())
+# RFC 3339 date-time with its offset, as a POSIX class pattern (no backslash, so that its SQL
+# literal means the same to every engine): what a lake's text timestamps must be.
+RFC3339_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?"
+    "([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 # RFC 3339 date-time; the offset is checked by AwareDatetime so its error can say so plainly.
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
@@ -91,27 +100,77 @@ def _score(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one field's value may be, written once: the model's bounds (`field`) and the same
+    bounds over a column of values in DuckDB's SQL (`sql`, for the bulk and the lake checks)."""
+
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    ge: int | None = None
+    le: int | None = None
+    choices: tuple[str, ...] = ()  # a Literal's values (the model takes them from its type)
+    reserved: tuple[str, ...] = ()  # names refused whatever their case and surrounding space
+
+    def field(self, **kwargs: Any) -> Any:
+        """A pydantic `Field` with these bounds."""
+        bounds = ("min_length", "max_length", "pattern", "ge", "le")
+        return Field(
+            **{b: getattr(self, b) for b in bounds if getattr(self, b) is not None}, **kwargs
+        )
+
+    def sql(self, column: str) -> str:
+        """True when the value in `column` is allowed, NULL when it is absent."""
+        terms = []
+        if self.min_length is not None or self.max_length is not None:
+            terms.append(f"length({column}) BETWEEN {self.min_length or 0} AND {self.max_length}")
+        if self.pattern is not None:
+            terms.append(f"regexp_matches({column}, '{self.pattern}')")
+        if self.ge is not None or self.le is not None:
+            terms.append(f"{column} BETWEEN {self.ge} AND {self.le}")
+        if self.choices:
+            terms.append(f"{column} IN (" + ", ".join(f"'{c}'" for c in self.choices) + ")")
+        if self.reserved:
+            names = ", ".join(f"'{r}'" for r in self.reserved)
+            terms.append(f"lower(trim({column}, '{WHITESPACE}')) NOT IN ({names})")
+        return "(" + " AND ".join(terms) + ")"
+
+
+NAME = Limits(min_length=1, max_length=256)  # customer and teammate ids
+LIMITS = {
+    "event_id": Limits(min_length=1, max_length=128),
+    "channel": Limits(pattern=CHANNEL_PATTERN),
+    "customer_id": NAME,
+    "type": Limits(choices=get_args(EventType)),
+    "sender": Limits(choices=get_args(Sender)),
+    "teammate_id": NAME,
+    "department": Limits(min_length=1, max_length=256, reserved=RESERVED_DEPARTMENTS),
+    "score": Limits(ge=1, le=5),
+}
+
+
 class Event(BaseModel):
     """One immutable fact about one customer's thread on one channel (SPEC section 1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: str = LIMITS["event_id"].field()
     workspace: str | None = Field(
         default=None, description="Ignored unless it differs from the target workspace."
     )
     ts: Timestamp = Field(description="RFC 3339 with offset; stored as UTC, microseconds.")
-    channel: str = Field(pattern=CHANNEL_PATTERN)
-    customer_id: str = Field(min_length=1, max_length=256)
+    channel: str = LIMITS["channel"].field()
+    customer_id: str = LIMITS["customer_id"].field()
     type: EventType
     sender: Sender | None = None
-    teammate_id: str | None = Field(default=None, min_length=1, max_length=256)
+    teammate_id: str | None = LIMITS["teammate_id"].field(default=None)
     welcome: bool = False
     department: Annotated[
-        Annotated[str, Field(min_length=1, max_length=256)] | None, BeforeValidator(_department)
+        Annotated[str, LIMITS["department"].field()] | None, BeforeValidator(_department)
     ] = None
-    score: Annotated[Annotated[int, Field(ge=1, le=5)] | None, BeforeValidator(_score)] = Field(
-        default=None, description="1-5, the customer's answer to a survey (csat)."
+    score: Annotated[Annotated[int, LIMITS["score"].field()] | None, BeforeValidator(_score)] = (
+        Field(default=None, description="1-5, the customer's answer to a survey (csat).")
     )
 
     @property
@@ -228,25 +287,15 @@ RULES = (
     ),
 )
 
-# Each field's own rule over a column of converted values, in DuckDB's SQL (`{c}` the
-# column; true when the value is allowed, NULL when the value is absent): what the model's
-# types and bounds accept, for the checks that run on columns. A department's blank and
-# reserved names are decided per record by the model (see `bulk`).
-VALUE_RULES = {
-    "event_id": "length({c}) BETWEEN 1 AND 128",
-    "channel": f"regexp_matches({{c}}, '{CHANNEL_PATTERN}')",
-    "customer_id": "length({c}) BETWEEN 1 AND 256",
-    "type": "{c} IN (" + ", ".join(f"'{t}'" for t in get_args(EventType)) + ")",
-    "sender": "{c} IN (" + ", ".join(f"'{s}'" for s in get_args(Sender)) + ")",
-    "teammate_id": "length({c}) BETWEEN 1 AND 256",
-    "department": "length({c}) BETWEEN 1 AND 256",
-    "score": "{c} BETWEEN 1 AND 5",
-}
+
+def department_sql(column: str) -> str:
+    """The department an event's `column` gives, in SQL: none when it is blank (`_department`)."""
+    return f"CASE WHEN trim({column}, '{WHITESPACE}') = '' THEN NULL ELSE {column} END"
 
 
 def value_rule(field: str, column: str) -> str:
-    """`VALUE_RULES[field]` over `column`."""
-    return "(" + VALUE_RULES[field].replace("{c}", column) + ")"
+    """`LIMITS[field]` over `column`."""
+    return LIMITS[field].sql(column)
 
 
 def _rule_errors(event: Event) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 import test_conversations as core
 import test_team as team_cases
-from helpers import Script, examples, load, replay, scenario_names
+from helpers import Script, at, examples, load, replay, scenario_names
 from hypothesis import given
 from hypothesis import strategies as st
 from pyspark.sql import SparkSession
@@ -457,6 +457,11 @@ def _bearer(key: str) -> dict[str, str]:
         ({"department": "Sales"}, "department"),
         ({"event_id": "e" * 129}, "event_id"),
         ({"channel": "Web Chat"}, "channel"),
+        ({"ts": "2026-11-10T15:00:00"}, "ts"),  # no offset: the model refuses it too
+        ({"ts": "10/11/2026 15:00"}, "ts"),
+        ({"ts": "1850-11-10T15:00:00Z"}, "ts"),
+        ({"type": "close", "sender": None, "department": " No Department\t"}, "department"),
+        ({"type": "close", "sender": None, "department": "d" * 257}, "department"),
     ],
 )
 def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
@@ -477,6 +482,34 @@ def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
     assert result.exit_code == 2, result.stderr
     assert f"part-0.parquet: record 1: field {field}: missing or not allowed" in result.stderr
     assert not (tmp_path / "derived").exists()
+
+
+def test_a_lake_text_that_is_not_utf8_is_named(tmp_path):
+    """Parquet text must be UTF-8 (the model refuses what cannot be); a writer that does not
+    check leaves bytes Spark reads as they are."""
+    good = {"event_id": "e1", "ts": "2026-11-10T15:00:00Z", "type": "message"}
+    offsets = pa.py_buffer(pa.array([0, 2, 3], pa.int32()).buffers()[1])
+    customers = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"c1\xff")])
+    table = pa.Table.from_pylist([good, {**good, "event_id": "e2"}]).append_column(
+        "customer_id", customers
+    )
+    table = table.append_column("channel", pa.array(["web_chat"] * 2))
+    table = table.append_column("sender", pa.array(["customer"] * 2))
+    (tmp_path / "events" / "workspace=w").mkdir(parents=True)
+    pq.write_table(table, tmp_path / "events" / "workspace=w" / "part-0.parquet")
+    result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(tmp_path)])
+    assert result.exit_code == 2, result.stderr
+    assert "part-0.parquet: record 1: field customer_id: missing or not allowed" in result.stderr
+
+
+def test_a_blank_lake_department_is_no_department(spark, tmp_path):
+    """As `convoscope import` reads it (`events._department`): white space only, of any kind,
+    is a close without a department."""
+    script = Script().customer_msg(at(0)).close(at(1), department="\u3000 \t")
+    _write_part(tmp_path, "w", 0, script.events)
+    engine.sessionize(spark, Lake(tmp_path))
+    (row,) = engine.read_derived(spark, Lake(tmp_path), "conversations").collect()
+    assert row["closed_at"] is not None and row["department"] is None
 
 
 def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):

@@ -25,7 +25,15 @@ from urllib.parse import unquote
 from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, LakeOptions, Row
-from convoscope.events import RULES, VALUE_RULES, value_rule
+from convoscope.events import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    LIMITS,
+    RFC3339_PATTERN,
+    RULES,
+    department_sql,
+    value_rule,
+)
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -192,13 +200,17 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
     if "ts" not in names:
         raise LakeError(f"{lake.events}: the events have no ts column")
     ts_type = names["ts"]
+    ts_text = F.lit(None).cast("string")
     if isinstance(ts_type, StringType):
-        ts = F.to_timestamp_ltz(F.col("ts")).cast("timestamp_ntz")
+        ts_text = F.col("ts")  # parsed only when well formed: `check_events` names the others
+        ts = F.when(
+            ts_text.rlike(RFC3339_PATTERN), F.to_timestamp_ltz(ts_text).cast("timestamp_ntz")
+        )
     elif isinstance(ts_type, TimestampType | TimestampNTZType):
         ts = F.col("ts").cast("timestamp_ntz")  # an instant, in the pinned UTC session
     else:
         raise LakeError(f"{lake.events}: ts is {ts_type.simpleString()}, not a timestamp or text")
-    columns = [ts.alias("ts")]
+    columns = [ts.alias("ts"), ts_text.alias("ts_text")]
     for name, kind, required in EVENT_COLUMNS:
         if name in names:
             columns.append(F.col(name).cast(kind).alias(name))
@@ -210,7 +222,12 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
         *columns,
         F.col("_metadata.file_path").alias("file"),
         F.col("_metadata.row_index").alias("row_index"),
-    ).withColumn("welcome", F.coalesce(F.col("welcome"), F.lit(False)))
+    ).withColumns(
+        {
+            "welcome": F.coalesce(F.col("welcome"), F.lit(False)),
+            "department": F.expr(statement(department_sql("department"), {})),
+        }
+    )
     files = sorted(r[0] for r in events.select("file").distinct().collect())
     ranks = session.createDataFrame([(f, i) for i, f in enumerate(files)], "file string, rank long")
     ranked = (
@@ -224,18 +241,24 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
 
 def check_events(events: DataFrame) -> None:
     """Refuse events that break SPEC section 1, naming the first such record's file, row and
-    field: a missing required value or time, a value a field does not take, a cross-field
-    rule broken (the rules of `events`, spelled for Spark)."""
+    field, with the rule tables `convoscope import` applies (`events.LIMITS`, `events.RULES`):
+    a missing required value; a text that is not UTF-8; a time that is not RFC 3339 with its
+    offset or out of the years allowed; a value a field does not take; a cross-field rule
+    broken. (A blank department was read as none by `read_events`, as the model does.)"""
     from pyspark.sql import functions as F
 
     def holds(sql: str) -> Any:
-        return F.coalesce(F.expr(dialects.transpile(sql, {}, dialects.SPARK)), F.lit(False))
+        return F.coalesce(F.expr(statement(sql, {})), F.lit(False))
 
+    texts = [name for name, kind, _ in EVENT_COLUMNS if kind == "string"]
     checks = [(name, F.col(name).isNull()) for name, _, required in EVENT_COLUMNS if required]
-    checks += [("ts", F.col("ts").isNull())]
+    checks += [(name, ~F.coalesce(F.expr(f"is_valid_utf8({name})"), F.lit(True))) for name in texts]
     checks += [
-        (name, F.col(name).isNotNull() & ~holds(value_rule(name, name))) for name in VALUE_RULES
+        ("ts", F.col("ts").isNull()),
+        ("ts", F.col("ts_text").isNotNull() & ~F.col("ts_text").rlike(RFC3339_PATTERN)),
+        ("ts", ~F.year("ts").between(FIRST_YEAR, LAST_YEAR)),
     ]
+    checks += [(name, F.col(name).isNotNull() & ~holds(value_rule(name, name))) for name in LIMITS]
     checks += [(rule.field, ~holds(rule.sql)) for rule in RULES]
     problem = F.lit(None).cast("string")
     for name, bad in reversed(checks):
