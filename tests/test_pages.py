@@ -4,6 +4,9 @@ commands, and nothing lists pages by hand."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from typer.main import get_command
 
 from convoscope import pages
@@ -49,3 +52,25 @@ def test_pages_lists_the_menu_in_both_languages(tmp_path):
     ]
     assert listed[1]["titles"] == {"en": "Team performance", "fr": "Performance de l’équipe"}
     assert listed[0]["exports"] == ["/v1/reports/departments.csv"]
+
+
+def _keys(block: str) -> set[str]:
+    """The keys of one language's strings in a strings module's text."""
+    return {a or b for a, b in re.findall(r'^ {4}(?:"([^"]+)"|(\w+)): ', block, re.M)}
+
+
+def test_every_page_has_its_modules_and_its_strings_in_both_languages():
+    """A page's web side is its HTML, its JS module and its strings module; its strings have
+    the same keys in English and French, none of them redefining a shared one."""
+    static = Path(pages.__file__).parent.parent / "web" / "static"
+    shared = (static / "js" / "i18n.js").read_text(encoding="utf-8")
+    shared_en, shared_fr = shared.split("\n  fr: {\n")
+    assert _keys(shared_en) == _keys(shared_fr)
+    for page in pages.PAGES.values():
+        assert (static / f"{page.name}.html").is_file()
+        module = (static / "js" / f"{page.name}.js").read_text(encoding="utf-8")
+        assert f'import strings from "./{page.name}.strings.js";' in module
+        text = (static / "js" / f"{page.name}.strings.js").read_text(encoding="utf-8")
+        en, fr = text.split("\n  fr: {\n")
+        assert _keys(en) == _keys(fr) and _keys(en), page.name
+        assert not _keys(en) & _keys(shared_en), page.name

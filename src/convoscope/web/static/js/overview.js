@@ -6,10 +6,12 @@ import { getJson } from "./api.js";
 import { COLORS, charts, describe, donut, horizontalBars, sum, table, timeSeries } from "./charts.js";
 import * as I from "./i18n.js";
 import { startPage } from "./shell.js";
+import strings from "./overview.strings.js";
 
 const $ = (id) => document.getElementById(id);
 
 const page = startPage({
+  strings,
   title: "title",
   extras: { traffic: ["transfer_requests", "engaged_conversations"], support: ["engaged", "all"] },
   load: (params) => getJson("/v1/overview", params),

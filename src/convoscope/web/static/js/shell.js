@@ -86,11 +86,13 @@ function shellHtml(title) {
   <div id="empty" class="banner" hidden data-i18n="empty"></div>`;
 }
 
-// `title`: the i18n key of the page's heading. `extras`: page-only URL keys, e.g.
+// `title`: the i18n key of the page's heading. `strings`: the page's own strings module.
+// `extras`: page-only URL keys, e.g.
 // { traffic: ["transfer_requests", "engaged_conversations"] } (the first value is the
 // default). `load(params)` fetches the page's data; `render(data)` draws it; `isEmpty(data)`
 // says when to show the empty state.
-export function startPage({ title, extras = {}, load, render, isEmpty }) {
+export function startPage({ title, strings, extras = {}, load, render, isEmpty }) {
+  I.addStrings(strings);
   $("shell").innerHTML = shellHtml(title);
   const state = { period: "last_7_days", from: null, to: null, lang: I.pickLanguage() };
   for (const key of LIST_KEYS) state[key] = [];

@@ -5,6 +5,7 @@ import { getJson } from "./api.js";
 import { COLORS, charts, describe, donut, efficiency, sortableTable, table } from "./charts.js";
 import * as I from "./i18n.js";
 import { startPage } from "./shell.js";
+import strings from "./team.strings.js";
 
 const $ = (id) => document.getElementById(id);
 const DURATIONS = ["initial_response", "response", "resolution"];
@@ -22,6 +23,7 @@ const COLUMNS = [
 const SORTS = COLUMNS.flatMap(([key]) => [key, `-${key}`]);
 
 const page = startPage({
+  strings,
   title: "team.title",
   extras: { csat: ["5", "3", "2"], sort: SORTS },
   load: (params) => getJson("/v1/team", params),
