@@ -89,10 +89,14 @@ def naive(ts: str) -> datetime:
 
 def export_lake(store: Store, root: Path) -> None:
     """The store's derived tables and rollups written as a lake (`convoscope.lake`'s layout,
-    the one `spark sessionize` writes) with its workspaces' settings, for engines to read."""
-    from convoscope.lake import DAY_OF
+    the one `spark sessionize` writes: files under `run=<id>/`, a manifest listing them) with
+    its workspaces' settings, for engines to read."""
+    from urllib.parse import unquote
 
-    (root / "derived").mkdir(parents=True)
+    from convoscope.lake import DAY_OF, Lake, Manifest, Part
+
+    lake = Lake(root)
+    tables: dict[str, list[Part]] = {}
     for table, (via, anchor) in DAY_OF.items():
         source = (
             f"SELECT t.*, CAST(v.{anchor} AS DATE) AS day FROM {table} t "
@@ -100,12 +104,21 @@ def export_lake(store: Store, root: Path) -> None:
             if via is not None
             else f"SELECT *, CAST({anchor} AS DATE) AS day FROM {table}"
         )
-        target = root / "derived" / table
-        target.mkdir()
+        target = lake.table(table) / "run=1-tests"
+        target.mkdir(parents=True)
         store.con.execute(
             f"COPY ({source}) TO '{target}' "
             "(FORMAT parquet, PARTITION_BY (workspace, day), OVERWRITE_OR_IGNORE)"
         )
+        tables[table] = [
+            Part(
+                path=path.relative_to(lake.derived).as_posix(),
+                workspace=unquote(path.parent.parent.name.removeprefix("workspace=")),
+                day=unquote(path.parent.name.removeprefix("day=")),
+            )
+            for path in sorted(target.rglob("*.parquet"))
+        ]
+    lake.commit(Manifest(version=1, run="1-tests", tables=tables, sources={}, settings=""))
     settings = {
         name: ws.model_dump(exclude={"name"})
         for name in store.workspace_names()

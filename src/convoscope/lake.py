@@ -9,13 +9,20 @@ Layout (every path under the lake directory `LAKE`):
   "inactivity_seconds": 600, "escalated_inactivity_seconds": 86400, "csat_window_seconds":
   604800, "business_hours": {"monday": [["09:00", "17:00"]]}}}`; a workspace not named there,
   or a key left out, has the defaults of a new workspace in the store (its zone: UTC).
-- `derived/<table>/workspace=W/day=YYYY-MM-DD/*.parquet`: the derived tables of the store
-  (`store.DERIVED_TABLES`), written by `convoscope spark sessionize`, partitioned by workspace
-  and the UTC day of each row's anchor (`DAY_OF`), so that a period reads only its days.
-- `derived/conversation_slots/`, `derived/event_slots/`: the rollups of `convoscope.rollups`,
-  partitioned the same way by the UTC day of their slot, so that the overview of a long
-  period sums slots instead of reading rows, on a lake as in the DuckDB file.
-- `derived/_state.json`: the event files the derived tables are made of (incremental runs).
+- `derived/_manifest.json`: the one committed state of the derived tables (`Manifest`): for
+  each table, the Parquet files that make it (paths relative to `derived/`, with the
+  workspace and day each holds), and what the state was made of (each event file's path
+  relative to the lake with its size and content digest; the settings' digest). Readers read
+  the listed files and nothing else; a run publishes a new state by renaming a new manifest
+  over the old one, so a reader sees the state before a run or the state after it, never a
+  mixture, and a run that dies leaves the previous state in place.
+- `derived/<table>/run=R/workspace=W/day=YYYY-MM-DD/*.parquet`: the files written by run `R`
+  for the derived tables of the store (`store.DERIVED_TABLES`) and the rollups of
+  `convoscope.rollups`, partitioned by workspace and the UTC day of each row's anchor
+  (`DAY_OF`), so that a period reads only its days. A run writes only new files; a file no
+  manifest lists any more (replaced, or left by a run that died) is removed by a later run
+  once it is older than `GRACE_SECONDS`, so a reader still on the previous state keeps its
+  files meanwhile.
 
 Arrival order on the lake (the spec's tie-break for events at the same instant of one thread)
 is the order of the event files by path, then of the rows in a file: `seq` is the file's rank
@@ -24,20 +31,25 @@ times 2^32 plus the row's index in its file.
 
 from __future__ import annotations
 
-import glob
 import json
+import os
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from typing import Literal
 
 import duckdb
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Settings, Store, Workspace
 from convoscope.store.tables import TABLES
 
-STATE_FILE = "_state.json"
+MANIFEST = "_manifest.json"
+# How long a file no state lists is kept for a reader that opened the previous state.
+GRACE_SECONDS = 600.0
 # The timestamp that places each row in a day partition: `(table it is read from, column)`,
 # the table being the row's own (None) or, for rows with no time of their own, the conversation
 # they are keyed by (a conversation's teammates sit in the day of its start). Every writer of
@@ -113,10 +125,8 @@ class Lake:
 
     def workspace_names(self) -> list[str]:
         """Workspaces with derived rows, or named in `workspaces.json`."""
-        found = {
-            unquote(d.name.removeprefix("workspace="))
-            for d in self.table("conversations").glob("workspace=*")
-        }
+        manifest = self.manifest()
+        found = manifest.workspaces() if manifest else set()
         return sorted(found | set(self.settings()))
 
     def workspace(self, name: str) -> Workspace | None:
@@ -126,58 +136,142 @@ class Lake:
         settings = self.settings().get(name, DEFAULTS)
         return Workspace(name=name, **settings.model_dump())
 
-    def state(self) -> list[str] | None:
-        """The event files the derived tables were made of, or None (never derived, or a full
-        run that did not finish)."""
-        path = self.derived / STATE_FILE
-        if not path.exists():
+    def manifest(self) -> Manifest | None:
+        """The committed state of the derived tables, or None when nothing was derived yet."""
+        path = self.derived / MANIFEST
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
-        return list(files)
+        try:
+            return Manifest.model_validate_json(text)
+        except ValidationError as exc:
+            raise LakeError(
+                f"{path}: not a manifest of this format ({exc.errors()[0]['msg']})"
+            ) from None
 
-    def save_state(self, files: list[str]) -> None:
-        """Written last and atomically (rename): a run that stops before it is run again."""
+    def commit(self, manifest: Manifest) -> None:
+        """Publish `manifest` as the lake's state: written aside, flushed, then renamed over
+        the old one (atomic on POSIX file systems)."""
         self.derived.mkdir(parents=True, exist_ok=True)
-        tmp = self.derived / f"{STATE_FILE}.tmp"
-        tmp.write_text(json.dumps({"files": sorted(files)}, indent=1), encoding="utf-8")
-        tmp.replace(self.derived / STATE_FILE)
+        tmp = self.derived / f"{MANIFEST}.{manifest.run}.tmp"
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(manifest.model_dump_json(indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self.derived / MANIFEST)
 
-    def forget_state(self) -> None:
-        (self.derived / STATE_FILE).unlink(missing_ok=True)
+    def collect(self, keep: Manifest | None, grace_seconds: float = GRACE_SECONDS) -> int:
+        """Remove what no committed state lists and is older than `grace_seconds`: the files
+        of replaced partitions, of runs that died, of the layout before manifests. Returns
+        the number of files removed."""
+        listed = {part.path for parts in (keep.tables if keep else {}).values() for part in parts}
+        cutoff = time.time() - grace_seconds
+        removed = 0
+        for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
+            root = self.table(table)
+            for path in sorted(root.rglob("*"), reverse=True) if root.is_dir() else []:
+                relative = path.relative_to(self.derived).as_posix()
+                if path.is_file() and relative not in listed and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+                elif path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+        for tmp in self.derived.glob(f"{MANIFEST}.*.tmp"):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        return removed
 
 
-def parquet_glob(directory: Path) -> str:
-    return str(directory / "**" / "*.parquet")
+class Part(BaseModel):
+    """One Parquet file of a derived table: its path relative to `derived/`, and the
+    partition it holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    workspace: str
+    day: str  # YYYY-MM-DD
+
+
+class Manifest(BaseModel):
+    """One committed state of a lake's derived tables (`derived/_manifest.json`)."""
+
+    format: Literal["convoscope-lake/1"] = "convoscope-lake/1"
+    version: int  # 1 for the first state, then one more per run that changed it
+    run: str  # the run that wrote it (its files are under `run=<run>/`)
+    tables: dict[str, list[Part]]
+    # what it was made of: event file (relative to the lake) -> "size:sha256", and the digest
+    # of every workspace's settings as the run read them
+    sources: dict[str, str]
+    settings: str
+
+    def files(self, lake: Lake, table: str) -> list[str]:
+        """The absolute paths of a table's files."""
+        return [str(lake.derived / part.path) for part in self.tables.get(table, [])]
+
+    def workspaces(self) -> set[str]:
+        return {part.workspace for part in self.tables.get("conversations", [])}
 
 
 class LakeTables:
     """The lake's derived tables read by DuckDB, for `convoscope serve --lake`: read-only.
 
-    An in-memory store holds the schema; each derived table and rollup with files becomes a
-    view of the same name and column types over its Parquet (Hive partitions, so a workspace
-    named like a number stays text), so `overview` and `team` read it unchanged. Spark writes
-    one file per workspace and day, so Parquet's statistics skip the days outside a period.
-    Workspace settings (zone, business
-    hours) come from `workspace`: the accounts database when serving (where the workspaces'
-    users are), the lake's `workspaces.json` for a report.
+    An in-memory store holds the schema (empty tables). Each committed state of the lake
+    (`Manifest`) becomes a schema of its own in it, with a view per derived table and rollup
+    over exactly the files the manifest lists (Hive partitions, so a workspace named like a
+    number stays text; Spark writes one file per workspace and day, so Parquet's statistics
+    skip the days outside a period). Each use of `con` reads the manifest again (when the
+    file changed) and points this thread's cursor at the newest state, so every request reads
+    one whole state, the one before a run or the one after it. Workspace settings (zone,
+    business hours) come from `workspace`: the accounts database when serving (where the
+    workspaces' users are), the lake's `workspaces.json` for a report.
     """
 
+    KEEP = 4  # states kept defined (a request in flight keeps reading its own)
+
     def __init__(self, lake: Lake, workspace: Callable[[str], Workspace | None]):
-        if not lake.derived.is_dir():
-            raise LakeError(
-                f"{lake.derived} does not exist; run `convoscope spark sessionize --lake "
-                f"{lake.root}` first"
-            )
         self.lake = lake
         self._db = Store(":memory:")
         self.workspace = workspace
-        # a lake derived before the rollups were has none: the overview then reads rows
-        self.rollups = all(lake.table(t).is_dir() for t in ROLLUP_TABLES)
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int] | None = None  # the manifest file's (mtime_ns, size)
+        self._schemas: deque[str] = deque()
+        self._local = threading.local()
+        self.rollups = False
+        self._refresh()
+        if not self._schemas:
+            raise LakeError(
+                f"{lake.derived} holds no derived tables; run `convoscope spark sessionize "
+                f"--lake {lake.root}` first"
+            )
+
+    def _refresh(self) -> str | None:
+        """The schema of the newest committed state, defined on first sight."""
+        path = self.lake.derived / MANIFEST
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return self._schemas[-1] if self._schemas else None
+        seen = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if seen != self._seen or not self._schemas:
+                manifest = self.lake.manifest()
+                if manifest is not None:
+                    self._define(manifest)
+                self._seen = seen
+            return self._schemas[-1] if self._schemas else None
+
+    def _define(self, manifest: Manifest) -> None:
+        schema = f"state_{manifest.version}_{manifest.run}".replace("-", "_")
+        if self._schemas and self._schemas[-1] == schema:
+            return
         con = self._db.con
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-            files = parquet_glob(lake.table(table))
-            if not glob.glob(files, recursive=True):
-                continue  # nothing of this kind yet: the empty table stays
+            files = manifest.files(self.lake, table)
+            if not files:
+                continue  # nothing of this kind yet: the empty table of `main` answers
             # thread_key is the store's own hash, not the lake's: nothing that reads uses it
             select = ", ".join(
                 f"CAST(NULL AS {c.type}) AS {c.name}"
@@ -185,15 +279,27 @@ class LakeTables:
                 else f"CAST({c.name} AS {c.type}) AS {c.name}"
                 for c in TABLES[table].columns
             )
-            con.execute(f"DROP TABLE {table}")
+            listed = "[" + ", ".join(_literal(f) for f in files) + "]"
             con.execute(
-                f"CREATE VIEW {table} AS SELECT {select} FROM read_parquet({_literal(files)}, "
-                "hive_partitioning = true, hive_types = {'workspace': VARCHAR, 'day': DATE})"
+                f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT {select} FROM "
+                f"read_parquet({listed}, hive_partitioning = true, "
+                "hive_types = {'workspace': VARCHAR, 'day': DATE, 'run': VARCHAR})"
             )
+        # a lake derived before the rollups were has none: the overview then reads rows
+        self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
+        self._schemas.append(schema)
+        while len(self._schemas) > self.KEEP:
+            con.execute(f"DROP SCHEMA {self._schemas.popleft()} CASCADE")
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        return self._db.con
+        """This thread's cursor, reading the newest committed state."""
+        con = self._db.con
+        schema = self._refresh()
+        if getattr(self._local, "schema", None) != schema:
+            con.execute(f"SET search_path = '{schema},main'")
+            self._local.schema = schema
+        return con
 
     def channels(self, workspace: str) -> list[str]:
         """Channels with conversations, orphan closes or surveys (the lake's events are the

@@ -300,7 +300,7 @@ def _write_part(lake: Path, workspace: str, index: int, events: list[dict[str, A
 def _lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
     out = {}
     for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-        found = engine.read_derived(spark, Lake(lake), table)
+        found = engine.read_derived(spark, Lake(lake), Lake(lake).manifest(), table)
         columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
         rows = [] if found is None else found.select(*columns).collect()
         out[table] = sorted((tuple(_plain(v) for v in r) for r in rows), key=repr)
@@ -377,11 +377,13 @@ def test_the_lake_derives_what_the_duckdb_file_holds_incrementally_as_in_full(
     assert _lake_rows(spark, again) == incremental
     # nothing new: nothing done
     assert engine.sessionize(spark, Lake(root))["new_files"] == 0
-    # each day partition holds the rows of its day only
-    for day_dir in (root / "derived" / "conversations").glob("workspace=*/day=*"):
-        day = date.fromisoformat(day_dir.name.removeprefix("day="))
-        starts = pq.read_table(day_dir).column("started_at").to_pylist()
-        assert {s.date() for s in starts} == {day}
+    # each file the state lists holds the rows of its workspace and day only
+    manifest = Lake(root).manifest()
+    assert manifest is not None and manifest.version == 2
+    for part in manifest.tables["conversations"]:
+        starts = pq.read_table(root / "derived" / part.path).column("started_at").to_pylist()
+        assert {s.date() for s in starts} == {date.fromisoformat(part.day)}
+        assert f"/workspace={part.workspace}/" in part.path
 
 
 LAKE_QUERIES = [
@@ -508,7 +510,8 @@ def test_a_blank_lake_department_is_no_department(spark, tmp_path):
     script = Script().customer_msg(at(0)).close(at(1), department="\u3000 \t")
     _write_part(tmp_path, "w", 0, script.events)
     engine.sessionize(spark, Lake(tmp_path))
-    (row,) = engine.read_derived(spark, Lake(tmp_path), "conversations").collect()
+    lake = Lake(tmp_path)
+    (row,) = engine.read_derived(spark, lake, lake.manifest(), "conversations").collect()
     assert row["closed_at"] is not None and row["department"] is None
 
 

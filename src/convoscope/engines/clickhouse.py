@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from convoscope.engines import dialects
 from convoscope.engines.base import LakeOptions, Row
-from convoscope.lake import CHANNELS_SQL, Lake
+from convoscope.lake import CHANNELS_SQL, Lake, LakeError
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 from convoscope.store.tables import TABLES
 
@@ -50,13 +50,19 @@ class ClickHouseEngine:
         self.database = f"convoscope_{next(_ENGINES)}"
         self.session.query(f"CREATE DATABASE {self.database}")
         self._use()
-        self.rollups = all(_files(lake, t) for t in ROLLUP_TABLES)
+        manifest = lake.manifest()  # one committed state for the whole report
+        if manifest is None:
+            raise LakeError(f"{lake.derived}: nothing derived yet; run `spark sessionize`")
+        self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-            files = _files(lake, table)
+            files = manifest.files(lake, table)
             if files:
+                union = " UNION ALL ".join(
+                    f"SELECT * EXCEPT (day, run) FROM file({_text(f)}, Parquet)" for f in files
+                )
                 self.session.query(
-                    f"CREATE VIEW {table} AS SELECT * EXCEPT (day) "
-                    f"FROM file({_text(files)}, Parquet) WHERE workspace = {_text(workspace)}"
+                    f"CREATE VIEW {table} AS SELECT * FROM ({union}) "
+                    f"WHERE workspace = {_text(workspace)}"
                 )
             else:
                 self._create(table, _empty(table))
@@ -102,12 +108,6 @@ def _text(value: str) -> str:
     from sqlglot import exp
 
     return exp.Literal.string(value).sql(dialect="clickhouse")
-
-
-def _files(lake: Lake, table: str) -> str | None:
-    """The glob of a table's Parquet files, or None when it has none yet."""
-    path = lake.table(table)
-    return str(path / "**" / "*.parquet") if any(path.rglob("*.parquet")) else None
 
 
 # The Arrow type of each column type of `store.tables`.

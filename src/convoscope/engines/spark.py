@@ -15,17 +15,21 @@ the commands that use it import it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import shutil
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, LakeOptions, Row
 from convoscope.events import (
+    CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
     LIMITS,
@@ -41,6 +45,8 @@ from convoscope.lake import (
     PARTITIONS,
     Lake,
     LakeError,
+    Manifest,
+    Part,
 )
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 from convoscope.store.tables import TABLES
@@ -49,7 +55,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
-PINS = {"spark.sql.session.timeZone": "UTC", "spark.sql.timestampType": "TIMESTAMP_NTZ"}
+PINS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    # partition values as written (a workspace "007" stays "007")
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+}
 MASTER_ENV, REMOTE_ENV = "CONVOSCOPE_SPARK_MASTER", "CONVOSCOPE_SPARK_REMOTE"
 
 
@@ -124,9 +135,12 @@ class SparkEngine:
 
         self.session = pin(session)
         self.lake = lake
-        self.rollups = all(lake.table(t).is_dir() for t in ROLLUP_TABLES)
+        manifest = lake.manifest()  # one committed state for the whole report
+        if manifest is None:
+            raise LakeError(f"{lake.derived}: nothing derived yet; run `spark sessionize`")
+        self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-            frame = read_derived(self.session, lake, table)
+            frame = read_derived(self.session, lake, manifest, table)
             if frame is not None:
                 frame = frame.where(F.col("workspace") == F.lit(workspace))
             else:
@@ -289,19 +303,23 @@ def workspaces_frame(session: SparkSession, lake: Lake, events: DataFrame) -> Da
 THREAD = ("workspace", "channel", "customer_id")
 
 
-def read_derived(session: SparkSession, lake: Lake, table: str) -> DataFrame | None:
-    """A derived table of the lake with its partition columns (text: a workspace named like
-    a number stays one), or None when it has no file yet."""
+def read_derived(
+    session: SparkSession, lake: Lake, manifest: Manifest | None, table: str
+) -> DataFrame | None:
+    """A derived table in the state `manifest` lists, with its partition columns (text, so
+    a workspace named like a number stays one; `day` a date), or None when it has no file."""
     from pyspark.sql import functions as F
 
-    path = lake.table(table)
-    if not any(path.rglob("*.parquet")):
+    files = [] if manifest is None else manifest.files(lake, table)
+    if not files:
         return None
     return (
-        session.read.option("basePath", str(path))
-        .option("pathGlobFilter", "*.parquet")
-        .parquet(str(path))
-        .withColumn("workspace", F.col("workspace").cast("string"))
+        session.read.option("basePath", str(lake.table(table)))
+        .parquet(*files)
+        .drop("run")
+        .withColumns(
+            {"workspace": F.col("workspace").cast("string"), "day": F.col("day").cast("date")}
+        )
     )
 
 
@@ -326,38 +344,52 @@ def derived_schema(table: str) -> list[tuple[str, str]]:
 
 
 def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict[str, Any]:
-    """Derive the lake's tables from its events (SPEC section 2), incrementally when it can.
+    """Derive the lake's tables from its events (SPEC section 2), incrementally when it can,
+    and publish them as the lake's new state (`lake.Manifest`).
 
-    Incremental: the threads with an event in a file not derived yet are cut again from all
-    of their events (so a late event merges or splits conversations as in a full run), and
-    in every derived table the day partitions holding a row of those threads, before or
-    after, are rewritten with the other threads' rows kept. The result equals a full run
-    (`full=True`, also taken when an event file was removed). Returns what was done."""
+    Incremental: the threads with an event in a file the state was not made of are cut again
+    from all of their events (so a late event merges or splits conversations as in a full
+    run), and in every derived table the day partitions holding a row of those threads,
+    before or after, are written anew with the other threads' rows kept. A run is full when
+    asked (`full=True`), when nothing was derived yet, or when what the state was made of
+    changed otherwise (an event file removed or rewritten, the settings changed), so that
+    the result always equals a full run. Every file is new (under `run=<id>/`) and the state
+    changes by one atomic rename, so readers never see a run half done. Returns what was
+    done."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     pin(session)
     events, files = read_events(session, lake)
-    done = lake.state()
-    gone = sorted(set(done or ()) - set(files))
-    new = sorted(set(files) - set(done or ()))
-    full = full or done is None or bool(gone)
+    sources = fingerprints(lake, files)
+    settings = settings_digest(lake)
+    before = lake.manifest()
+    new = sorted(f for f in sources if before is None or f not in before.sources)
+    full = (
+        full
+        or before is None
+        or before.settings != settings
+        or any(sources.get(f) != digest for f, digest in before.sources.items())
+    )
     if not full and not new:
+        lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
-    check_events(events if full else events.where(F.col("file").isin(new)))
+    new_uris = [uri for uri in files if relative(lake, uri) in new]
+    fresh = events if full else events.where(F.col("file").isin(new_uris))
+    check_events(fresh)
+    check_conflicts(events, fresh)
     touched = None
     if full:
-        lake.forget_state()  # a full run that stops half-way is run again in full
         thread_events = events
     else:
-        touched = events.where(F.col("file").isin(new)).select(*THREAD).distinct()
-        touched = touched.localCheckpoint()  # read once: the new files' threads
+        touched = fresh.select(*THREAD).distinct().localCheckpoint()  # the new files' threads
         thread_events = events.join(F.broadcast(touched), list(THREAD), "semi")
     # an event id delivered twice counts once, at its first arrival (file order, then row)
     first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
-    days = None if touched is None else _rollup_days(session, lake, derived, touched)
+    run = Run(lake, before)
+    days = None if touched is None else _rollup_days(session, run, derived, touched)
     written = {}
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
@@ -368,26 +400,136 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
         rows = rows.withColumn("day", F.to_date(F.col(anchor)))
         rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
         if touched is None:
-            _write(rows, lake, table, dynamic=False)
+            run.write(table, rows, None)
         else:
-            _replace(session, rows, touched, lake, table)
+            _replace(session, run, table, rows, touched)
         written[table] = rows.count()
-    _write_rollups(session, lake, derived, days)
-    lake.save_state(files)
+    _write_rollups(session, run, derived, days)
+    committed = run.commit(sources, settings)
+    lake.collect(committed)
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
         "threads": 0 if touched is None else touched.count(),
         "rows": written,
+        "version": committed.version,
     }
 
 
+def relative(lake: Lake, uri: str) -> str:
+    """An event file's path relative to the lake (Spark names files by URI)."""
+    return Path(unquote(urlparse(uri).path)).relative_to(lake.root.resolve()).as_posix()
+
+
+def fingerprints(lake: Lake, files: list[str]) -> dict[str, str]:
+    """Each event file (relative to the lake) -> its size and SHA-256: what the state is made
+    of, so that a file rewritten in place is seen, and a moved lake keeps its state."""
+    out = {}
+    for uri in files:
+        path = Path(unquote(urlparse(uri).path))
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        out[relative(lake, uri)] = f"{path.stat().st_size}:{digest.hexdigest()}"
+    return out
+
+
+def settings_digest(lake: Lake) -> str:
+    """The digest of every workspace's settings as `workspaces.json` gives them."""
+    settings = {name: s.model_dump(mode="json") for name, s in sorted(lake.settings().items())}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def check_conflicts(events: DataFrame, fresh: DataFrame) -> None:
+    """Refuse an `event_id` of `fresh` delivered before (or earlier in the same files) with
+    other content, as `convoscope import` does; the same content is a duplicate, counted
+    once."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    content = F.struct(*CONTENT_FIELDS)
+    by_id = Window.partitionBy("workspace", "event_id").orderBy("seq")
+    ids = fresh.select("workspace", "event_id").distinct()
+    found = (
+        events.join(ids, ["workspace", "event_id"], "semi")
+        .withColumn("_first", F.first(content).over(by_id))
+        .where(~content.eqNullSafe(F.col("_first")))
+        .select("file", "row_index", "event_id")
+        .limit(1)
+        .collect()
+    )
+    if found:
+        file, row, event_id = found[0]
+        raise LakeError(
+            f"{file}: record {row}: field event_id: {event_id!r} was delivered before with "
+            "other content (a conflict; nothing written)"
+        )
+
+
+class Run:
+    """One run's writes: new files under `run=<id>/` of each table, and the state they make
+    with the previous one's other files, published by `commit`."""
+
+    def __init__(self, lake: Lake, before: Manifest | None):
+        self.lake = lake
+        self.before = before
+        self.version = 1 if before is None else before.version + 1
+        self.id = f"{self.version}-{uuid.uuid4().hex[:8]}"
+        self.tables: dict[str, list[Part]] = {} if before is None else dict(before.tables)
+
+    def pending(self) -> Manifest:
+        """The state as written so far (not published)."""
+        return Manifest(
+            version=self.version, run=self.id, tables=self.tables, sources={}, settings=""
+        )
+
+    def write(self, table: str, rows: DataFrame, replaced: set[tuple[str, str]] | None) -> None:
+        """Write `rows` (one file per workspace and day) as the table's partitions of
+        `replaced`, or as the whole table (None)."""
+        target = self.lake.table(table) / f"run={self.id}"
+        (
+            rows.repartition(*PARTITIONS)
+            .write.mode("overwrite")
+            .partitionBy(*PARTITIONS)
+            .parquet(str(target))
+        )
+        parts = []
+        for path in sorted(target.rglob("*.parquet")):
+            day, workspace = path.parent.name, path.parent.parent.name
+            parts.append(
+                Part(
+                    path=path.relative_to(self.lake.derived).as_posix(),
+                    workspace=unquote(workspace.removeprefix("workspace=")),
+                    day=unquote(day.removeprefix("day=")),
+                )
+            )
+        kept = [
+            p
+            for p in self.tables.get(table, [])
+            if replaced is not None and (p.workspace, p.day) not in replaced
+        ]
+        self.tables[table] = kept + parts
+
+    def commit(self, sources: dict[str, str], settings: str) -> Manifest:
+        manifest = Manifest(
+            version=self.version,
+            run=self.id,
+            tables=self.tables,
+            sources=sources,
+            settings=settings,
+        )
+        self.lake.commit(manifest)
+        return manifest
+
+
 def _rollup_days(
-    session: SparkSession, lake: Lake, derived: dict[str, DataFrame], touched: DataFrame
+    session: SparkSession, run: Run, derived: dict[str, DataFrame], touched: DataFrame
 ) -> DataFrame:
     """The (workspace, day) whose rollups the re-cut of `touched` threads can change: the
-    days of their conversations' starts and ends and of their events, before and after."""
+    days of their conversations' starts and ends and of their events, in the previous state
+    and in the new rows."""
     from pyspark.sql import functions as F
 
     def days(frame: DataFrame | None, *columns: str) -> list[DataFrame]:
@@ -396,7 +538,7 @@ def _rollup_days(
         return [frame.select("workspace", F.to_date(F.col(c)).alias("day")) for c in columns]
 
     def old(table: str) -> DataFrame | None:
-        found = read_derived(session, lake, table)
+        found = read_derived(session, run.lake, run.before, table)
         return None if found is None else found.join(F.broadcast(touched), list(THREAD), "semi")
 
     parts = [
@@ -412,20 +554,21 @@ def _rollup_days(
 
 
 def _write_rollups(
-    session: SparkSession, lake: Lake, derived: dict[str, DataFrame], days: DataFrame | None
+    session: SparkSession, run: Run, derived: dict[str, DataFrame], days: DataFrame | None
 ) -> None:
     """The rollups of `convoscope.rollups`, by the same statements as in the DuckDB file:
     every slot from the derived rows (`days` None), else the slots of `days` recomputed from
-    the lake's derived tables once they hold the re-cut threads."""
+    the derived tables as this run wrote them (its pending state)."""
     from pyspark.sql import functions as F
 
     if days is None:
         conversations, events = derived["conversations"], derived["conversation_events"]
     else:
-        stored = read_derived(session, lake, "conversations")
-        stored_events = read_derived(session, lake, "conversation_events")
+        pending = run.pending()
+        stored = read_derived(session, run.lake, pending, "conversations")
+        stored_events = read_derived(session, run.lake, pending, "conversation_events")
         if stored is None or stored_events is None:
-            raise LakeError(f"{lake.derived}: derived tables missing; run with --full")
+            raise LakeError(f"{run.lake.derived}: derived tables missing; run with --full")
         needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
         stored = stored.select(*needed)
 
@@ -446,6 +589,7 @@ def _write_rollups(
         conversations = on("started_at").union(on("ended_at")).union(of_events).distinct()
     conversations.createOrReplaceTempView("slot_conversations")
     events.createOrReplaceTempView("slot_events")
+    replaced = None if days is None else _partitions(days)
     for rollup in rollups.ROLLUPS:
         sql = rollups.summed(rollup, conversations="slot_conversations", events="slot_events")
         rows = session.sql(statement(sql, {}))
@@ -453,57 +597,31 @@ def _write_rollups(
             *(F.col(c).cast(t) for c, t in derived_schema(rollup.table)),
             F.to_date(F.col(DAY_OF[rollup.table][1])).alias("day"),
         )
-        if days is None:
-            _write(rows, lake, rollup.table, dynamic=False)
-        else:
-            rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi").localCheckpoint()
-            _write(rows, lake, rollup.table, dynamic=True)
-            _remove_emptied(lake, rollup.table, days, rows)
+        if days is not None:
+            rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi")
+        run.write(rollup.table, rows, replaced)
 
 
-def _write(rows: DataFrame, lake: Lake, table: str, *, dynamic: bool) -> None:
-    (
-        rows.repartition(*PARTITIONS)  # one file per workspace and day
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic" if dynamic else "static")
-        .partitionBy(*PARTITIONS)
-        .parquet(str(lake.table(table)))
-    )
+def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
+    """The (workspace, day) pairs of a small frame, as the manifest names them."""
+    return {(ws, day.isoformat()) for ws, day in frame.select(*PARTITIONS).distinct().collect()}
 
 
 def _replace(
-    session: SparkSession, rows: DataFrame, touched: DataFrame, lake: Lake, table: str
+    session: SparkSession, run: Run, table: str, rows: DataFrame, touched: DataFrame
 ) -> None:
-    """Rewrite the day partitions of `table` that hold a row of a `touched` thread, before
+    """Write anew the day partitions of `table` that hold a row of a `touched` thread, before
     or after: the other threads' rows kept, the touched threads' rows replaced by `rows`."""
     from pyspark.sql import functions as F
 
-    old = read_derived(session, lake, table)
+    old = read_derived(session, run.lake, run.before, table)
     if old is None:
-        _write(rows, lake, table, dynamic=True)
+        run.write(table, rows, _partitions(rows))
         return
-    old = old.withColumn("day", F.col("day").cast("date"))
     stale = old.join(F.broadcast(touched), list(THREAD), "semi")
     affected = stale.select(*PARTITIONS).union(rows.select(*PARTITIONS)).distinct()
     affected = affected.localCheckpoint()
     kept = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(
         F.broadcast(touched), list(THREAD), "anti"
     )
-    out = kept.unionByName(rows).localCheckpoint()  # read before the files are replaced
-    _write(out, lake, table, dynamic=True)
-    _remove_emptied(lake, table, affected, out)
-
-
-def _remove_emptied(lake: Lake, table: str, affected: DataFrame, written: DataFrame) -> None:
-    """Remove the partitions of `affected` that `written` left without a row (Spark's
-    dynamic overwrite keeps a partition it writes nothing to)."""
-    emptied = {
-        (ws, day.isoformat())
-        for ws, day in affected.select(*PARTITIONS)
-        .join(written.select(*PARTITIONS).distinct(), list(PARTITIONS), "anti")
-        .collect()
-    }
-    for directory in lake.table(table).glob("workspace=*/day=*"):
-        ws = unquote(directory.parent.name.removeprefix("workspace="))
-        if (ws, unquote(directory.name.removeprefix("day="))) in emptied:
-            shutil.rmtree(directory)
+    run.write(table, kept.unionByName(rows), _partitions(affected))
