@@ -40,11 +40,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Settings, Store, Workspace
+from convoscope.store import (
+    DERIVED_TABLES,
+    ROLLUP_TABLES,
+    Settings,
+    Store,
+    Workspace,
+    check_workspace_name,
+)
 from convoscope.store.tables import TABLES
 
 MANIFEST = "_manifest.json"
@@ -181,6 +191,91 @@ class Lake:
             if tmp.stat().st_mtime < cutoff:
                 tmp.unlink()
         return removed
+
+
+@dataclass(frozen=True)
+class EventFile:
+    """One Parquet file of `events/`: its path, its path relative to the lake (what the state
+    records and arrival order sorts), and the workspace its `workspace=` directory names."""
+
+    path: Path
+    relative: str
+    workspace: str | None
+    ts_text: bool | None  # whether its times are text (None: it has no ts column)
+
+
+# What each event column may be in a file: Arrow type predicates, and the words for errors.
+_TEXT = (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "text")
+_KINDS = {
+    "workspace": _TEXT,
+    "event_id": _TEXT,
+    "channel": _TEXT,
+    "customer_id": _TEXT,
+    "type": _TEXT,
+    "sender": _TEXT,
+    "teammate_id": _TEXT,
+    "department": _TEXT,
+    "welcome": (pa.types.is_boolean, "a boolean"),
+    "score": (pa.types.is_integer, "an integer"),
+    "ts": (lambda t: _TEXT[0](t) or pa.types.is_timestamp(t), "a timestamp or RFC 3339 text"),
+}
+
+
+def event_files(lake: Lake) -> list[EventFile]:
+    """The event files of the lake, in arrival order (by path relative to the lake), each
+    checked as Parquet with the columns an event may have: any layout and depth; names
+    starting with `_` or `.` (a writer's leftovers, `_SUCCESS`) skipped as Spark skips them;
+    symbolic links to directories not followed (no loop). A file that cannot be read, a
+    column of another type or unknown, or a directory name that is not a workspace name is a
+    `LakeError` naming the file."""
+    if not lake.events.is_dir():
+        raise LakeError(f"{lake.events} does not exist: the lake's events go there")
+    found = []
+    for folder, dirs, names in os.walk(lake.events):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        for name in names:
+            if name.startswith(("_", ".")) or not name.lower().endswith(".parquet"):
+                continue
+            path = Path(folder) / name
+            relative = path.relative_to(lake.root).as_posix()
+            given = [
+                unquote(p.removeprefix("workspace="))
+                for p in path.relative_to(lake.events).parts[:-1]
+                if p.startswith("workspace=")
+            ]
+            if len(set(given)) > 1:
+                raise LakeError(f"{path}: two workspace= directories in its path")
+            try:
+                workspace = check_workspace_name(given[0]) if given else None
+            except ValueError as exc:
+                raise LakeError(f"{path}: {exc}") from None
+            schema = _check_columns(path)
+            ts = schema.field("ts").type if "ts" in schema.names else None
+            found.append(EventFile(path, relative, workspace, None if ts is None else _TEXT[0](ts)))
+    found.sort(key=lambda f: f.relative)
+    timed = [f for f in found if f.ts_text is not None]
+    for f in timed[1:]:
+        if f.ts_text != timed[0].ts_text:
+            here, there = ("text", "a timestamp") if f.ts_text else ("a timestamp", "text")
+            raise LakeError(
+                f"{f.path}: ts is {here} here but {there} in {timed[0].path}: the files of "
+                "one lake give times one way"
+            )
+    return found
+
+
+def _check_columns(path: Path) -> pa.Schema:
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise LakeError(f"{path}: not a readable Parquet file ({exc})") from None
+    for field in schema:
+        if field.name not in _KINDS:
+            raise LakeError(f"{path}: column {field.name!r} is not an event field")
+        accepts, words = _KINDS[field.name]
+        if not accepts(field.type):
+            raise LakeError(f"{path}: column {field.name} is {field.type}, not {words}")
+    return schema
 
 
 class Part(BaseModel):

@@ -43,10 +43,12 @@ from convoscope.lake import (
     DAY_OF,
     DEFAULTS,
     PARTITIONS,
+    EventFile,
     Lake,
     LakeError,
     Manifest,
     Part,
+    event_files,
 )
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 from convoscope.store.tables import TABLES
@@ -192,43 +194,36 @@ EVENT_COLUMNS = (
 )
 
 
-def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]]:
+def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[EventFile]]:
     """The lake's events with the columns the cut reads: `ts` as a zone-less UTC instant,
     `seq` (arrival order on the lake: file path, then row), `thread_key` (the lake's own hash
-    of the thread) and `file` (the file's path as Spark names it); and the files, sorted."""
+    of the thread), `file` (the file's path as Spark names it) and `source` (its path
+    relative to the lake); and the files (`lake.event_files`, checked one by one). Spark
+    reads exactly those files: it lists no directory of its own."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, TimestampNTZType, TimestampType
+    from pyspark.sql.types import StringType
 
-    if not lake.events.is_dir():
-        raise LakeError(f"{lake.events} does not exist: the lake's events go there")
-    reader = session.read
-    if not any(lake.events.rglob("workspace=*")):
-        reader = reader.option("recursiveFileLookup", "true")  # any layout, names and depth
+    files = event_files(lake)
+    if not files:
+        raise LakeError(f"{lake.events}: no event file (*.parquet) yet")
     # mergeSchema: files written over the years need not carry the same optional columns
-    raw = (
-        reader.option("pathGlobFilter", "*.parquet")
-        .option("mergeSchema", "true")
-        .parquet(str(lake.events))
-    )
+    raw = session.read.option("mergeSchema", "true").parquet(*(str(f.path) for f in files))
     names = {f.name: f.dataType for f in raw.schema.fields}
     if "ts" not in names:
         raise LakeError(f"{lake.events}: the events have no ts column")
-    ts_type = names["ts"]
     ts_text = F.lit(None).cast("string")
-    if isinstance(ts_type, StringType):
+    if isinstance(names["ts"], StringType):
         ts_text = F.col("ts")  # parsed only when well formed: `check_events` names the others
         ts = F.when(
             ts_text.rlike(RFC3339_PATTERN), F.to_timestamp_ltz(ts_text).cast("timestamp_ntz")
         )
-    elif isinstance(ts_type, TimestampType | TimestampNTZType):
-        ts = F.col("ts").cast("timestamp_ntz")  # an instant, in the pinned UTC session
     else:
-        raise LakeError(f"{lake.events}: ts is {ts_type.simpleString()}, not a timestamp or text")
+        ts = F.col("ts").cast("timestamp_ntz")  # an instant, in the pinned UTC session
     columns = [ts.alias("ts"), ts_text.alias("ts_text")]
     for name, kind, required in EVENT_COLUMNS:
         if name in names:
             columns.append(F.col(name).cast(kind).alias(name))
-        elif required:
+        elif required and name != "workspace":
             raise LakeError(f"{lake.events}: the events have no {name} column")
         else:
             columns.append(F.lit(False if name == "welcome" else None).cast(kind).alias(name))
@@ -242,10 +237,21 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[str]
             "department": F.expr(statement(department_sql("department"), {})),
         }
     )
-    files = sorted(r[0] for r in events.select("file").distinct().collect())
-    ranks = session.createDataFrame([(f, i) for i, f in enumerate(files)], "file string, rank long")
+    # each file's rank (arrival order) and the workspace its directory names, by Spark's name
+    # for the file (a URI)
+    uris = {relative(lake, r[0]): r[0] for r in events.select("file").distinct().collect()}
+    ranks = session.createDataFrame(
+        [
+            (uris[f.relative], f.relative, i, f.workspace)
+            for i, f in enumerate(files)
+            if f.relative in uris  # a file of no row has no name in the frame
+        ],
+        "file string, source string, rank long, dir_workspace string",
+    )
     ranked = (
         events.join(F.broadcast(ranks), "file")
+        .withColumn("column_workspace", F.col("workspace"))
+        .withColumn("workspace", F.coalesce("dir_workspace", "column_workspace"))
         .withColumn("seq", F.col("rank") * F.lit(1 << 32) + F.col("row_index"))
         .withColumn("thread_key", F.xxhash64("workspace", "channel", "customer_id"))
         .drop("rank")
@@ -267,6 +273,13 @@ def check_events(events: DataFrame) -> None:
     texts = [name for name, kind, _ in EVENT_COLUMNS if kind == "string"]
     checks = [(name, F.col(name).isNull()) for name, _, required in EVENT_COLUMNS if required]
     checks += [(name, ~F.coalesce(F.expr(f"is_valid_utf8({name})"), F.lit(True))) for name in texts]
+    # a workspace: named like everywhere else (`store.check_workspace_name`), and the same in
+    # the file's column as in its directory when it has both
+    ws, given = F.col("workspace"), F.col("column_workspace")
+    checks += [
+        ("workspace", ~ws.rlike("^[^/\\\\\\p{Cntrl}]{1,128}$") | ws.isin(".", "..")),
+        ("workspace", given.isNotNull() & ~given.eqNullSafe(ws)),
+    ]
     checks += [
         ("ts", F.col("ts").isNull()),
         ("ts", F.col("ts_text").isNotNull() & ~F.col("ts_text").rlike(RFC3339_PATTERN)),
@@ -361,7 +374,7 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
 
     pin(session)
     events, files = read_events(session, lake)
-    sources = fingerprints(lake, files)
+    sources = {f.relative: fingerprint(f.path) for f in files}
     settings = settings_digest(lake)
     before = lake.manifest()
     new = sorted(f for f in sources if before is None or f not in before.sources)
@@ -374,8 +387,7 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     if not full and not new:
         lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
-    new_uris = [uri for uri in files if relative(lake, uri) in new]
-    fresh = events if full else events.where(F.col("file").isin(new_uris))
+    fresh = events if full else events.where(F.col("source").isin(new))
     check_events(fresh)
     check_conflicts(events, fresh)
     touched = None
@@ -422,18 +434,14 @@ def relative(lake: Lake, uri: str) -> str:
     return Path(unquote(urlparse(uri).path)).relative_to(lake.root.resolve()).as_posix()
 
 
-def fingerprints(lake: Lake, files: list[str]) -> dict[str, str]:
-    """Each event file (relative to the lake) -> its size and SHA-256: what the state is made
-    of, so that a file rewritten in place is seen, and a moved lake keeps its state."""
-    out = {}
-    for uri in files:
-        path = Path(unquote(urlparse(uri).path))
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        out[relative(lake, uri)] = f"{path.stat().st_size}:{digest.hexdigest()}"
-    return out
+def fingerprint(path: Path) -> str:
+    """A file's size and SHA-256: what the state records of each event file, so that a file
+    rewritten in place is seen (and, kept relative to the lake, a moved lake keeps it)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return f"{path.stat().st_size}:{digest.hexdigest()}"
 
 
 def settings_digest(lake: Lake) -> str:

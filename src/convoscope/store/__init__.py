@@ -27,6 +27,7 @@ from convoscope.store.workspaces import (
     Workspace,
     Workspaces,
     check_timezone,
+    check_workspace_name,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "WriterBusy",
     "bound",
     "check_timezone",
+    "check_workspace_name",
     "default_db_path",
     "first_row",
     "memory_limit",

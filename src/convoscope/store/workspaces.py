@@ -40,6 +40,16 @@ def check_timezone(name: str) -> str:
 Seconds = Annotated[StrictInt, Field(gt=0)]
 
 
+def check_workspace_name(name: str) -> str:
+    """A workspace name: 1 to 128 characters, none of them a control character or a slash,
+    and not `.` or `..` (names end up in paths: a lake's partitions, exported file names)."""
+    if not name or len(name) > 128:
+        raise ValueError("workspace name must be 1 to 128 characters")
+    if name in (".", "..") or any(c in "/\\" or not c.isprintable() for c in name):
+        raise ValueError(f"workspace name {name!r} has a slash or a control character, or is a dot")
+    return name
+
+
 class Settings(BaseModel):
     """A workspace's settings, one model wherever they are read: the database, the API and a
     lake's `workspaces.json`. The time zone is an IANA name; the inactivity limits of SPEC
@@ -111,8 +121,7 @@ class Workspaces(Database):
         existing = self.workspace(name)
         if existing:
             return existing
-        if not name or len(name) > 128:
-            raise ValueError("workspace name must be 1 to 128 characters")
+        check_workspace_name(name)
         check_timezone(timezone)
         self.con.execute(
             "INSERT INTO workspaces (name, timezone) VALUES (?, ?) ON CONFLICT DO NOTHING",
