@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import shutil
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +27,30 @@ import test_team as team_cases
 from helpers import Script, at, examples, load, replay, scenario_names
 from hypothesis import given
 from hypothesis import strategies as st
+from lakes import (
+    HOSTILE_ZONE,
+    LAKE_NOW,
+    OUTLET,
+    lake_parts,
+    lake_rows,
+    plain,
+    store_rows,
+    write_part,
+)
 from pyspark.sql import SparkSession
 from server import Server
 from test_properties import scripts
 from typer.testing import CliRunner
 
-from convoscope import accounts, cli, demo
+from convoscope import accounts, cli
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake, LakeTables
 from convoscope.pages import overview, team
 from convoscope.query import QueryParams
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
+from convoscope.store import DERIVED_TABLES, Store
 
 runner = CliRunner()
 
-HOSTILE_ZONE = "America/Toronto"
 SCENARIOS = [
     name
     for name, fn in vars(core).items()
@@ -55,31 +61,6 @@ NOT_REPLAYED = {
     "test_many_threads_take_the_bulk_path_to_the_same_rows": "DuckDB's read path for many "
     "keys (a semi-join instead of index probes): the events are those of another scenario",
 }
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = HOSTILE_ZONE
-    time.tzset()
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("convoscope-tests")
-        .config("spark.sql.session.timeZone", HOSTILE_ZONE)
-        .config("spark.driver.extraJavaOptions", f"-Duser.timezone={HOSTILE_ZONE}")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    try:
-        yield session
-    finally:
-        session.stop()
-        if previous is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = previous
-        time.tzset()
 
 
 @dataclass
@@ -133,16 +114,12 @@ class Cut:
         )
         return {
             table: sorted(
-                (tuple(_plain(v) for v in row) for row in frame.select(*cols).collect()),
+                (tuple(plain(v) for v in row) for row in frame.select(*cols).collect()),
                 key=repr,
             )
             for table, cols in self.columns.items()
             for frame in [derived[table]]
         }
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, list | tuple) else value
 
 
 @pytest.fixture(scope="module")
@@ -231,91 +208,6 @@ def test_a_session_that_refuses_a_pin_is_an_error():
 # Two workspaces in `workspace=W/` directories, one with its own limits and zone; events as
 # text times; each workspace's events in three files, the last one holding late events that
 # merge conversations of the first files, and re-sent duplicates.
-OUTLET = {
-    "timezone": "Asia/Kathmandu",
-    "inactivity_seconds": 300,
-    "escalated_inactivity_seconds": 7200,
-    "csat_window_seconds": 86400,
-}
-LAKE_NOW = datetime(2026, 11, 21, 9, 30)
-
-
-def _lake_parts() -> dict[str, list[list[dict[str, Any]]]]:
-    parts = {}
-    for name, zone, seed in (("shop", "Europe/Paris", 11), ("outlet", OUTLET["timezone"], 12)):
-        events = list(
-            demo.generate(days=3, per_day=25, seed=seed, end=date(2026, 11, 20), timezone=zone)
-        )
-        third = len(events) // 3
-        late = [e for i, e in enumerate(events[:third]) if i % 5 == 0]  # held back...
-        first = [e for i, e in enumerate(events[:third]) if i % 5 != 0]
-        # ...and a customer message in every gap of a thread: conversations merge late
-        filler = [
-            {
-                **e,
-                "event_id": f"{e['event_id']}-gap",
-                "type": "message",
-                "sender": "customer",
-                "ts": _later(e["ts"], 240),
-                "welcome": False,
-                "teammate_id": None,
-            }
-            for e in events[:third:7]
-            if e["type"] == "message"
-        ]
-        parts[name] = [
-            first,
-            events[third : 2 * third],
-            late + events[2 * third :] + filler + first[:5],
-        ]
-    return parts
-
-
-def _later(ts: str, seconds: int) -> str:
-    return (datetime.fromisoformat(ts) + timedelta(seconds=seconds)).isoformat()
-
-
-def _write_part(lake: Path, workspace: str, index: int, events: list[dict[str, Any]]) -> None:
-    columns = [
-        "event_id",
-        "ts",
-        "type",
-        "channel",
-        "customer_id",
-        "sender",
-        "teammate_id",
-        "welcome",
-        "department",
-        "score",
-    ]
-    folder = lake / "events" / f"workspace={workspace}"
-    folder.mkdir(parents=True, exist_ok=True)
-    # a column no event of the file fills is left out, as a JSON-to-Parquet pipeline does:
-    # the files of one lake need not have the same columns
-    present = [c for c in columns if any(e.get(c) is not None for e in events)]
-    rows = [{c: e.get(c) for c in present} for e in events]
-    pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{index}.parquet")
-
-
-def _lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
-    out = {}
-    for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-        found = engine.read_derived(spark, Lake(lake), Lake(lake).manifest(), table)
-        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
-        rows = [] if found is None else found.select(*columns).collect()
-        out[table] = sorted((tuple(_plain(v) for v in r) for r in rows), key=repr)
-    return out
-
-
-def _store_rows(store: Store) -> dict[str, list[tuple]]:
-    out = {}
-    for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
-        rows = store.con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-        out[table] = sorted((tuple(_plain(v) for v in r) for r in rows), key=repr)
-    return out
-
-
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory) -> Derived:
     """A lake derived in two runs (the second incremental, by the command) and the DuckDB
@@ -325,7 +217,7 @@ def lake(spark, tmp_path_factory) -> Derived:
     (root / "workspaces.json").write_text(
         json.dumps({"outlet": OUTLET, "shop": {"timezone": "Europe/Paris"}})
     )
-    parts = _lake_parts()
+    parts = lake_parts()
     db = root.parent / "same.duckdb"
     with Store(db) as store:
         store.ensure_workspace("shop", "Europe/Paris")
@@ -339,11 +231,11 @@ def lake(spark, tmp_path_factory) -> Derived:
                 load(store, events, workspace)
     for workspace in parts:
         for i in (0, 1):
-            _write_part(root, workspace, i, parts[workspace][i])
+            write_part(root, workspace, i, parts[workspace][i])
     first = engine.sessionize(spark, Lake(root))
     assert first["mode"] == "full" and first["files"] == 4
     for workspace in parts:
-        _write_part(root, workspace, 2, parts[workspace][2])
+        write_part(root, workspace, 2, parts[workspace][2])
     # the second run, incremental, as a platform runs it: the command
     command = ["spark", "sessionize", "--lake", str(root), "--master", "local[1]"]
     result = runner.invoke(cli.app, command)
@@ -363,9 +255,9 @@ def test_the_lake_derives_what_the_duckdb_file_holds_incrementally_as_in_full(
 ):
     root, db, done = lake.root, lake.db, lake.second_run
     assert done["mode"] == "incremental" and done["new_files"] == 2 and done["threads"] > 0
-    incremental = _lake_rows(spark, root)
+    incremental = lake_rows(spark, root)
     with Store(db) as store:
-        expected = _store_rows(store)
+        expected = store_rows(store)
     assert incremental == expected
     assert (
         len(expected["conversations"]) > 100 and expected["surveys"] and expected["response_waits"]
@@ -374,7 +266,7 @@ def test_the_lake_derives_what_the_duckdb_file_holds_incrementally_as_in_full(
     again = tmp_path / "again"
     shutil.copytree(root, again)
     assert engine.sessionize(spark, Lake(again), full=True)["mode"] == "full"
-    assert _lake_rows(spark, again) == incremental
+    assert lake_rows(spark, again) == incremental
     # nothing new: nothing done
     assert engine.sessionize(spark, Lake(root))["new_files"] == 0
     # each file the state lists holds the rows of its workspace and day only
@@ -479,7 +371,7 @@ def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
         "customer_id": "c1",
         "sender": "customer",
     }
-    _write_part(tmp_path, "shop", 0, [good, {**good, "event_id": "e2", **change}])
+    write_part(tmp_path, "shop", 0, [good, {**good, "event_id": "e2", **change}])
     result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(tmp_path)])
     assert result.exit_code == 2, result.stderr
     assert f"part-0.parquet: record 1: field {field}: missing or not allowed" in result.stderr
@@ -508,7 +400,7 @@ def test_a_blank_lake_department_is_no_department(spark, tmp_path):
     """As `convoscope import` reads it (`events._department`): white space only, of any kind,
     is a close without a department."""
     script = Script().customer_msg(at(0)).close(at(1), department="\u3000 \t")
-    _write_part(tmp_path, "w", 0, script.events)
+    write_part(tmp_path, "w", 0, script.events)
     engine.sessionize(spark, Lake(tmp_path))
     lake = Lake(tmp_path)
     (row,) = engine.read_derived(spark, lake, lake.manifest(), "conversations").collect()

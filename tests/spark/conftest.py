@@ -1,0 +1,37 @@
+"""The Spark tier: one local session per module, in a zone that is neither UTC nor the
+workspaces' (a pin that did not hold would show)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from lakes import HOSTILE_ZONE
+from pyspark.sql import SparkSession
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = HOSTILE_ZONE
+    time.tzset()
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("convoscope-tests")
+        .config("spark.sql.session.timeZone", HOSTILE_ZONE)
+        .config("spark.driver.extraJavaOptions", f"-Duser.timezone={HOSTILE_ZONE}")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        yield session
+    finally:
+        session.stop()
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()

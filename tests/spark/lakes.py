@@ -1,0 +1,109 @@
+"""Lakes for the Spark tier: two workspaces' events in `workspace=W/` files, and the rows of
+a lake's derived tables or of a DuckDB file, comparable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
+
+from convoscope import demo
+from convoscope.engines import spark as engine
+from convoscope.lake import Lake
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
+
+# The zone of the tests' JVM and Python: neither UTC nor any workspace's.
+HOSTILE_ZONE = "America/Toronto"
+
+
+def plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+OUTLET = {
+    "timezone": "Asia/Kathmandu",
+    "inactivity_seconds": 300,
+    "escalated_inactivity_seconds": 7200,
+    "csat_window_seconds": 86400,
+}
+LAKE_NOW = datetime(2026, 11, 21, 9, 30)
+
+
+def lake_parts() -> dict[str, list[list[dict[str, Any]]]]:
+    parts = {}
+    for name, zone, seed in (("shop", "Europe/Paris", 11), ("outlet", OUTLET["timezone"], 12)):
+        events = list(
+            demo.generate(days=3, per_day=25, seed=seed, end=date(2026, 11, 20), timezone=zone)
+        )
+        third = len(events) // 3
+        late = [e for i, e in enumerate(events[:third]) if i % 5 == 0]  # held back...
+        first = [e for i, e in enumerate(events[:third]) if i % 5 != 0]
+        # ...and a customer message in every gap of a thread: conversations merge late
+        filler = [
+            {
+                **e,
+                "event_id": f"{e['event_id']}-gap",
+                "type": "message",
+                "sender": "customer",
+                "ts": later(e["ts"], 240),
+                "welcome": False,
+                "teammate_id": None,
+            }
+            for e in events[:third:7]
+            if e["type"] == "message"
+        ]
+        parts[name] = [
+            first,
+            events[third : 2 * third],
+            late + events[2 * third :] + filler + first[:5],
+        ]
+    return parts
+
+
+def later(ts: str, seconds: int) -> str:
+    return (datetime.fromisoformat(ts) + timedelta(seconds=seconds)).isoformat()
+
+
+def write_part(lake: Path, workspace: str, index: int, events: list[dict[str, Any]]) -> None:
+    columns = [
+        "event_id",
+        "ts",
+        "type",
+        "channel",
+        "customer_id",
+        "sender",
+        "teammate_id",
+        "welcome",
+        "department",
+        "score",
+    ]
+    folder = lake / "events" / f"workspace={workspace}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # a column no event of the file fills is left out, as a JSON-to-Parquet pipeline does:
+    # the files of one lake need not have the same columns
+    present = [c for c in columns if any(e.get(c) is not None for e in events)]
+    rows = [{c: e.get(c) for c in present} for e in events]
+    pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{index}.parquet")
+
+
+def lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
+    out = {}
+    for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
+        found = engine.read_derived(spark, Lake(lake), Lake(lake).manifest(), table)
+        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
+        rows = [] if found is None else found.select(*columns).collect()
+        out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
+    return out
+
+
+def store_rows(store: Store) -> dict[str, list[tuple]]:
+    out = {}
+    for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
+        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
+        rows = store.con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
+    return out
