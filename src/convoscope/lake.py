@@ -225,13 +225,20 @@ def event_files(lake: Lake) -> list[EventFile]:
     """The event files of the lake, in arrival order (by path relative to the lake), each
     checked as Parquet with the columns an event may have: any layout and depth; names
     starting with `_` or `.` (a writer's leftovers, `_SUCCESS`) skipped as Spark skips them;
-    symbolic links to directories not followed (no loop). A file that cannot be read, a
-    column of another type or unknown, or a directory name that is not a workspace name is a
+    links to directories followed, a loop refused. A file that cannot be read, a column of
+    another type or unknown, or a directory name that is not a workspace name is a
     `LakeError` naming the file."""
     if not lake.events.is_dir():
         raise LakeError(f"{lake.events} does not exist: the lake's events go there")
     found = []
-    for folder, dirs, names in os.walk(lake.events):
+    visited: set[str] = set()
+    for folder, dirs, names in os.walk(lake.events, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in visited:
+            raise LakeError(
+                f"{folder}: a link to a directory already read (a loop, or the same events twice)"
+            )
+        visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
         for name in names:
             if name.startswith(("_", ".")) or not name.lower().endswith(".parquet"):

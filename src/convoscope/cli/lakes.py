@@ -74,7 +74,15 @@ def sessionize(
         raise fail(str(exc)) from None
     except LakeError as exc:
         raise fail(str(exc), 2) from None
+    except Exception as exc:  # Spark's own failures: a message, not a JVM stack
+        if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise
+        raise fail(f"Spark stopped the run, nothing was published: {_first_line(exc)}") from None
     say(json.dumps(done), err)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
 
 
 @dataclass

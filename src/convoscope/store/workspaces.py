@@ -37,7 +37,9 @@ def check_timezone(name: str) -> str:
     return name
 
 
-Seconds = Annotated[StrictInt, Field(gt=0)]
+# A limit in whole seconds: positive, at most a leap year (also what an INTEGER column and
+# Spark's int hold).
+Seconds = Annotated[StrictInt, Field(gt=0, le=366 * 86400)]
 
 
 def check_workspace_name(name: str) -> str:
