@@ -253,7 +253,7 @@ def event_files(lake: Lake) -> list[EventFile]:
             if len(set(given)) > 1:
                 raise LakeError(f"{path}: two workspace= directories in its path")
             try:
-                workspace = check_workspace_name(given[0]) if given else None
+                workspace = _directory_workspace(given[0]) if given else None
             except ValueError as exc:
                 raise LakeError(f"{path}: {exc}") from None
             schema = _check_columns(path)
@@ -269,6 +269,14 @@ def event_files(lake: Lake) -> list[EventFile]:
                 "one lake give times one way"
             )
     return found
+
+
+def _directory_workspace(name: str) -> str:
+    """The workspace a `workspace=` directory names: a workspace name, and no path (`..`, a
+    slash written %2F): a lake's directory names never lead out of it."""
+    if name in (".", "..") or "/" in name or "\\" in name:
+        raise ValueError(f"workspace= directory {name!r} is a path, not a workspace name")
+    return check_workspace_name(name)
 
 
 def _check_columns(path: Path) -> pa.Schema:

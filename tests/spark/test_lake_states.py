@@ -326,13 +326,13 @@ BAD_FILES = {
     ),
     "a workspace named ..": (
         lambda root: _write(root / "events" / "workspace=.." / "x.parquet", _table([GOOD])),
-        "is a dot",
+        "is a path, not a workspace name",
     ),
     "a workspace that escapes": (
         lambda root: _write(
             root / "events" / "workspace=..%2F..%2Fx" / "x.parquet", _table([GOOD])
         ),
-        "has a slash",
+        "is a path, not a workspace name",
     ),
     "a loop of directory links": (
         lambda root: (

@@ -277,7 +277,7 @@ def check_events(events: DataFrame) -> None:
     # the file's column as in its directory when it has both
     ws, given = F.col("workspace"), F.col("column_workspace")
     checks += [
-        ("workspace", ~ws.rlike("^[^/\\\\\\p{Cntrl}]{1,128}$") | ws.isin(".", "..")),
+        ("workspace", ~ws.rlike("^\\P{Cc}{1,128}$")),
         ("workspace", given.isNotNull() & ~given.eqNullSafe(ws)),
     ]
     checks += [

@@ -5,6 +5,7 @@ WhatsApp numbers routed to them.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -43,12 +44,12 @@ Seconds = Annotated[StrictInt, Field(gt=0, le=366 * 86400)]
 
 
 def check_workspace_name(name: str) -> str:
-    """A workspace name: 1 to 128 characters, none of them a control character or a slash,
-    and not `.` or `..` (names end up in paths: a lake's partitions, exported file names)."""
+    """A workspace name: 1 to 128 characters, no control character (names are shown in
+    pages, terminals, file names)."""
     if not name or len(name) > 128:
         raise ValueError("workspace name must be 1 to 128 characters")
-    if name in (".", "..") or any(c in "/\\" or not c.isprintable() for c in name):
-        raise ValueError(f"workspace name {name!r} has a slash or a control character, or is a dot")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError(f"workspace name {name!r} has a control character")
     return name
 
 
