@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -104,6 +105,18 @@ def frame(session: SparkSession, table: pa.Table) -> DataFrame:
     return pin(session).createDataFrame(table)
 
 
+def kept(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and kept, its lineage cut (later statements do not recompute
+    it): in the session's checkpoint directory when it has one (`sessionize` gives it one in
+    the lake, which every executor sees, so an executor lost mid-run costs a retry, not the
+    run), else on the executors (`localCheckpoint`: a Spark Connect session)."""
+    try:
+        has_directory = frame.sparkSession.sparkContext.getCheckpointDir() is not None
+    except Exception:  # Spark Connect: no SparkContext on this side
+        has_directory = False
+    return frame.checkpoint(eager=True) if has_directory else frame.localCheckpoint()
+
+
 def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> dict[str, DataFrame]:
     """Every derived table of the cut from `events` (the columns of the store's `events`,
     every thread whole; `ts` zone-less or an instant) and `workspaces` (name and limits), by
@@ -118,7 +131,7 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     workspaces.createOrReplaceTempView("workspaces")
     out: dict[str, DataFrame] = {}
     for name, sql in conversations.CUT:
-        frame = session.sql(statement(sql, {})).localCheckpoint()
+        frame = kept(session.sql(statement(sql, {})))
         frame.createOrReplaceTempView(name)
         out["conversations" if name == "derived_conversations" else name] = frame
     return out
@@ -369,10 +382,22 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     the result always equals a full run. Every file is new (under `run=<id>/`) and the state
     changes by one atomic rename, so readers never see a run half done. Returns what was
     done."""
+    pin(session)
+    work = lake.derived / "_checkpoints" / uuid.uuid4().hex[:8]
+    with suppress(Exception):  # Spark Connect has none: `kept` checkpoints on the executors
+        session.sparkContext.setCheckpointDir(str(work))
+    try:
+        return _sessionize(session, lake, full)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        with suppress(OSError):
+            work.parent.rmdir()  # when no other run uses it
+
+
+def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    pin(session)
     events, files = read_events(session, lake)
     sources = {f.relative: fingerprint(f.path) for f in files}
     settings = settings_digest(lake)
@@ -394,7 +419,7 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     if full:
         thread_events = events
     else:
-        touched = fresh.select(*THREAD).distinct().localCheckpoint()  # the new files' threads
+        touched = kept(fresh.select(*THREAD).distinct())  # the new files' threads
         thread_events = events.join(F.broadcast(touched), list(THREAD), "semi")
     # an event id delivered twice counts once, at its first arrival (file order, then row)
     first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
@@ -558,7 +583,7 @@ def _rollup_days(
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part)
-    return union.distinct().localCheckpoint()
+    return kept(union.distinct())
 
 
 def _write_rollups(
@@ -628,8 +653,8 @@ def _replace(
         return
     stale = old.join(F.broadcast(touched), list(THREAD), "semi")
     affected = stale.select(*PARTITIONS).union(rows.select(*PARTITIONS)).distinct()
-    affected = affected.localCheckpoint()
-    kept = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(
+    affected = kept(affected)
+    others = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(
         F.broadcast(touched), list(THREAD), "anti"
     )
-    run.write(table, kept.unionByName(rows), _partitions(affected))
+    run.write(table, others.unionByName(rows), _partitions(affected))

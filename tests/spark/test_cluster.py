@@ -1,0 +1,158 @@
+"""A real Spark standalone cluster (a master and a worker started from the PySpark
+distribution, on loopback): `spark sessionize --master spark://...` derives the same tables as
+local mode, in full and incrementally, and an executor killed mid-run costs a retry, not the
+run (issue 22)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyspark
+import pytest
+from lakes import lake_rows
+from server import free_port
+from test_lake_states import _add_last_files, _lake
+
+from convoscope.engines import spark as engine
+from convoscope.lake import Lake
+
+pytestmark = pytest.mark.slow
+SPARK_HOME = Path(pyspark.__file__).parent
+
+
+def _daemon(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(SPARK_HOME / "bin" / "spark-class"), *args],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[str]:
+    """A standalone master and one worker (2 cores), stopped afterwards; the master's URL."""
+    tmp = tmp_path_factory.mktemp("cluster")
+    port, ui = free_port(), free_port()
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(SPARK_HOME),
+        "SPARK_WORKER_DIR": str(tmp / "work"),
+        "SPARK_LOCAL_DIRS": str(tmp / "local"),
+        "SPARK_LOG_DIR": str(tmp / "logs"),
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    url = f"spark://127.0.0.1:{port}"
+    master = _daemon(
+        [
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ui),
+        ],
+        tmp / "master.log",
+        env,
+    )
+    worker = _daemon(
+        [
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "2",
+            "--memory",
+            "2g",
+            "--webui-port",
+            str(free_port()),
+        ],
+        tmp / "worker.log",
+        env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the master's status page lists the worker
+            try:
+                status = httpx.get(f"http://127.0.0.1:{ui}/json/", timeout=2).json()
+                if status.get("aliveworkers", 0) >= 1:
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1)
+        else:
+            raise RuntimeError((tmp / "worker.log").read_text()[-2000:])
+        yield url
+    finally:
+        for proc in (worker, master):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def _sessionize(lake: Lake, master: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", str(lake.root)]
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    return subprocess.run(
+        [*command, "--master", master], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_cluster_derives_what_local_mode_derives(spark, cluster, tmp_path):
+    on_cluster, local = _lake(tmp_path / "cluster"), _lake(tmp_path / "local")
+    for step in ("full", "incremental"):
+        if step == "incremental":
+            _add_last_files(on_cluster)
+            _add_last_files(local)
+        started = time.monotonic()
+        ran = _sessionize(on_cluster, cluster)
+        took = time.monotonic() - started
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        assert f'"mode": "{step}"' in ran.stderr
+        assert engine.sessionize(spark, local)["mode"] == step  # local mode, in process
+        assert lake_rows(spark, on_cluster.root) == lake_rows(spark, local.root), step
+        print(f"{step} on the cluster: {took:.1f} s")
+
+
+def _executors() -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True
+    )
+    return [int(p) for p in found.stdout.split()]
+
+
+def test_an_executor_killed_mid_run_costs_a_retry_not_the_run(spark, cluster, tmp_path):
+    lake = _lake(tmp_path / "lake", files=3)
+    command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", str(lake.root)]
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    run = subprocess.Popen(
+        [*command, "--master", cluster], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not _executors() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(8)  # into the run: the cut's first statements are kept by then
+    killed = _executors()
+    assert killed, "no executor started"
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    _, stderr = run.communicate(timeout=600)
+    if run.returncode != 0:  # a clean failure: a message, the previous (no) state
+        assert "Traceback" not in stderr and lake.manifest() is None, stderr[-3000:]
+        assert _sessionize(lake, cluster).returncode == 0
+    clean = tmp_path / "clean"
+    shutil.copytree(lake.events, clean / "events")
+    shutil.copy(lake.root / "workspaces.json", clean / "workspaces.json")
+    engine.sessionize(spark, Lake(clean))
+    assert lake_rows(spark, lake.root) == lake_rows(spark, clean)
+    print("the run after the kill:", "finished" if run.returncode == 0 else "failed cleanly")
