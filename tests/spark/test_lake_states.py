@@ -193,9 +193,9 @@ def test_leftovers_are_never_read_and_are_collected(spark, tmp_path):
     junk[1].write_bytes(b"")
     shutil.copy(listed, junk[2])
     assert lake_rows(spark, lake.root) == previous
+    url = lake.root.as_uri()  # a file:// URL names the same lake
     result = runner.invoke(
-        cli.app,
-        ["report", "--lake", str(lake.root), "--workspace", "shop", *_period(), "--format", "json"],
+        cli.app, ["report", "--lake", url, "--workspace", "shop", *_period(), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
     old = time.time() - 3600
@@ -403,3 +403,10 @@ def test_odd_but_valid_event_files_are_read(spark, tmp_path):
     assert done["files"] == 4
     rows = lake_rows(spark, tmp_path)["conversations"]
     assert sorted((r[0], r[1]) for r in rows) == [("outlet", "web_chat"), ("shop", "web_chat")]
+
+
+@pytest.mark.parametrize("url", ["hdfs://namenode/lake", "s3a://bucket/lake"])
+def test_other_file_systems_are_refused_by_name(url):
+    result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", url])
+    assert result.exit_code == 2
+    assert url.split(":")[0] + ":// lakes are not supported yet" in result.stderr

@@ -21,6 +21,7 @@ from convoscope.cli.common import (
     RemoteOpt,
     err,
     fail,
+    lake_at,
     open_store,
     say,
     workspace_or_fail,
@@ -48,7 +49,7 @@ def _lake(lake: Path | None) -> Lake:
     where = _setting("lake", str(lake) if lake else None)
     if where is None:
         raise fail("--lake: give the lake directory (or CONVOSCOPE_LAKE, or the config file)", 2)
-    return Lake(Path(where))
+    return lake_at(where)
 
 
 @spark_app.command("sessionize")
@@ -116,7 +117,7 @@ def analytics_source(
             ws = workspace_or_fail(store, workspace)
             yield Source(store, ws, lambda: store.channels(workspace))
         return
-    where = Lake(Path(lake_dir))
+    where = lake_at(lake_dir)
     try:
         found = where.workspace(workspace)
         if found is None:

@@ -29,9 +29,9 @@ import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from convoscope import accounts, bulk, demo, ingest
-from convoscope.cli.common import DbOpt, err, fail, open_store, say
+from convoscope.cli.common import DbOpt, err, fail, lake_at, open_store, say
 from convoscope.cli.render import print_blocks
-from convoscope.lake import Lake, LakeError, LakeTables
+from convoscope.lake import LakeError, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams
 from convoscope.store import Staging, Store
@@ -166,7 +166,7 @@ def serve(
         tables = None
         if lake is not None:
             try:
-                tables = LakeTables(Lake(lake), store.workspace)
+                tables = LakeTables(lake_at(str(lake)), store.workspace)
             except LakeError as exc:
                 raise fail(str(exc), 2) from None
         run_server(store, host, port, secure_cookies, tables)
