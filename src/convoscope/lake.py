@@ -176,9 +176,10 @@ class Lake:
         of replaced partitions, of runs that died, of the layout before manifests. Returns
         the number of files removed."""
         listed = {part.path for parts in (keep.tables if keep else {}).values() for part in parts}
+        listed |= set(keep.threads if keep else ())
         cutoff = time.time() - grace_seconds
         removed = 0
-        for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
+        for table in (*DERIVED_TABLES, *ROLLUP_TABLES, "_threads"):
             root = self.table(table)
             for path in sorted(root.rglob("*"), reverse=True) if root.is_dir() else []:
                 relative = path.relative_to(self.derived).as_posix()
@@ -232,7 +233,8 @@ def event_files(lake: Lake) -> list[EventFile]:
         raise LakeError(f"{lake.events} does not exist: the lake's events go there")
     found = []
     visited: set[str] = set()
-    for folder, dirs, names in os.walk(lake.events, followlinks=True):
+    root = lake.root.resolve()  # the paths Spark is given, and names back
+    for folder, dirs, names in os.walk(root / "events", followlinks=True):
         real = os.path.realpath(folder)
         if real in visited:
             raise LakeError(
@@ -244,10 +246,10 @@ def event_files(lake: Lake) -> list[EventFile]:
             if name.startswith(("_", ".")) or not name.lower().endswith(".parquet"):
                 continue
             path = Path(folder) / name
-            relative = path.relative_to(lake.root).as_posix()
+            relative = path.relative_to(root).as_posix()
             given = [
                 unquote(p.removeprefix("workspace="))
-                for p in path.relative_to(lake.events).parts[:-1]
+                for p in path.relative_to(root / "events").parts[:-1]
                 if p.startswith("workspace=")
             ]
             if len(set(given)) > 1:
@@ -311,8 +313,10 @@ class Manifest(BaseModel):
     version: int  # 1 for the first state, then one more per run that changed it
     run: str  # the run that wrote it (its files are under `run=<run>/`)
     tables: dict[str, list[Part]]
-    # what it was made of: event file (relative to the lake) -> "size:sha256", and the digest
-    # of every workspace's settings as the run read them
+    # the thread index: Parquet files of (source, thread_key), every event file's threads
+    threads: list[str] = []
+    # what it was made of: event file (relative to the lake) -> "size:mtime_ns:sha256", and
+    # the digest of every workspace's settings as the run read them
     sources: dict[str, str]
     settings: str
 

@@ -207,20 +207,25 @@ EVENT_COLUMNS = (
 )
 
 
-def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[EventFile]]:
-    """The lake's events with the columns the cut reads: `ts` as a zone-less UTC instant,
-    `seq` (arrival order on the lake: file path, then row), `thread_key` (the lake's own hash
-    of the thread), `file` (the file's path as Spark names it) and `source` (its path
-    relative to the lake); and the files (`lake.event_files`, checked one by one). Spark
-    reads exactly those files: it lists no directory of its own."""
+def read_events(
+    session: SparkSession, lake: Lake, files: list[EventFile], only: set[str] | None = None
+) -> DataFrame:
+    """The events of `files` (`lake.event_files`: all of the lake's, in arrival order), or
+    of those among them whose relative path is in `only`, with the columns the cut reads:
+    `ts` as a zone-less UTC instant, `seq` (arrival order on the lake: the file's rank among
+    all files, then the row), `thread_key` (the lake's own hash of the thread), `file` (the
+    file's path as Spark names it) and `source` (its path relative to the lake). Spark reads
+    exactly those files: it lists no directory of its own."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType
 
-    files = event_files(lake)
     if not files:
         raise LakeError(f"{lake.events}: no event file (*.parquet) yet")
+    ranked_files = [(i, f) for i, f in enumerate(files) if only is None or f.relative in only]
     # mergeSchema: files written over the years need not carry the same optional columns
-    raw = session.read.option("mergeSchema", "true").parquet(*(str(f.path) for f in files))
+    raw = session.read.option("mergeSchema", "true").parquet(
+        *(str(f.path) for _, f in ranked_files)
+    )
     names = {f.name: f.dataType for f in raw.schema.fields}
     if "ts" not in names:
         raise LakeError(f"{lake.events}: the events have no ts column")
@@ -256,7 +261,7 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[Even
     ranks = session.createDataFrame(
         [
             (uris[f.relative], f.relative, i, f.workspace)
-            for i, f in enumerate(files)
+            for i, f in ranked_files
             if f.relative in uris  # a file of no row has no name in the frame
         ],
         "file string, source string, rank long, dir_workspace string",
@@ -269,7 +274,7 @@ def read_events(session: SparkSession, lake: Lake) -> tuple[DataFrame, list[Even
         .withColumn("thread_key", F.xxhash64("workspace", "channel", "customer_id"))
         .drop("rank")
     )
-    return ranked, files
+    return ranked
 
 
 def check_events(events: DataFrame) -> None:
@@ -390,37 +395,49 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
         return _sessionize(session, lake, full)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        with suppress(OSError):
-            work.parent.rmdir()  # when no other run uses it
+        for folder in (work.parent, lake.derived):  # when empty: a refused run leaves nothing
+            with suppress(OSError):
+                folder.rmdir()
 
 
 def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    events, files = read_events(session, lake)
-    sources = {f.relative: fingerprint(f.path) for f in files}
-    settings = settings_digest(lake)
+    files = event_files(lake)
     before = lake.manifest()
-    new = sorted(f for f in sources if before is None or f not in before.sources)
+    known = before.sources if before is not None else {}
+    sources = {f.relative: fingerprint(f.path, known.get(f.relative)) for f in files}
+    settings = settings_digest(lake)
+    new = sorted(f for f in sources if f not in known)
     full = (
         full
         or before is None
         or before.settings != settings
-        or any(sources.get(f) != digest for f, digest in before.sources.items())
+        or any(not same_content(sources.get(f), digest) for f, digest in known.items())
     )
     if not full and not new:
         lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
-    fresh = events if full else events.where(F.col("source").isin(new))
-    check_events(fresh)
-    check_conflicts(events, fresh)
     touched = None
     if full:
+        events = fresh = read_events(session, lake, files)
         thread_events = events
     else:
-        touched = kept(fresh.select(*THREAD).distinct())  # the new files' threads
-        thread_events = events.join(F.broadcast(touched), list(THREAD), "semi")
+        assert before is not None
+        fresh = read_events(session, lake, files, set(new))
+        touched = kept(fresh.select(*THREAD, "thread_key").distinct())  # the new files' threads
+        # the earlier files that can matter: those holding a touched thread (the state's
+        # thread index) or an id the new files send again (a duplicate, or a conflict)
+        needed = (
+            set(new)
+            | _holders(session, lake, before, touched)
+            | _id_holders(session, lake, files, fresh, set(new))
+        )
+        events = read_events(session, lake, files, needed)
+        thread_events = events.join(F.broadcast(touched.drop("thread_key")), list(THREAD), "semi")
+    check_events(fresh)
+    check_conflicts(events, fresh)
     # an event id delivered twice counts once, at its first arrival (file order, then row)
     first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
@@ -439,19 +456,60 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         if touched is None:
             run.write(table, rows, None)
         else:
-            _replace(session, run, table, rows, touched)
+            _replace(session, run, table, rows, touched.drop("thread_key"))
         written[table] = rows.count()
     _write_rollups(session, run, derived, days)
+    run.index(fresh, replace=full)
     committed = run.commit(sources, settings)
     lake.collect(committed)
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
+        "read_files": len(files) if full else len(needed),
         "threads": 0 if touched is None else touched.count(),
         "rows": written,
         "version": committed.version,
     }
+
+
+def _holders(session: SparkSession, lake: Lake, before: Manifest, touched: DataFrame) -> set[str]:
+    """The event files of the previous state that hold an event of a `touched` thread, from
+    its thread index (each file's distinct thread keys)."""
+    from pyspark.sql import functions as F
+
+    if not before.threads:
+        return set(before.sources)  # a state without an index: every file
+    index = session.read.parquet(*(str(lake.derived / p) for p in before.threads))
+    keys = touched.select("thread_key").distinct()
+    found = index.join(F.broadcast(keys), "thread_key", "semi").select("source").distinct()
+    return {r[0] for r in found.collect()}
+
+
+def _id_holders(
+    session: SparkSession,
+    lake: Lake,
+    files: list[EventFile],
+    fresh: DataFrame,
+    new: set[str],
+) -> set[str]:
+    """The earlier event files holding an `event_id` the new files send (one column of each
+    file read: Parquet reads no other)."""
+    from pyspark.sql import functions as F
+
+    earlier = [f for f in files if f.relative not in new]
+    if not earlier:
+        return set()
+    ids = fresh.select("event_id").distinct()
+    found = (
+        session.read.parquet(*(str(f.path) for f in earlier))
+        .select("event_id", F.col("_metadata.file_path").alias("file"))
+        .join(F.broadcast(ids), "event_id", "semi")
+        .select("file")
+        .distinct()
+        .collect()
+    )
+    return {relative(lake, r[0]) for r in found}
 
 
 def relative(lake: Lake, uri: str) -> str:
@@ -459,14 +517,28 @@ def relative(lake: Lake, uri: str) -> str:
     return Path(unquote(urlparse(uri).path)).relative_to(lake.root.resolve()).as_posix()
 
 
-def fingerprint(path: Path) -> str:
-    """A file's size and SHA-256: what the state records of each event file, so that a file
-    rewritten in place is seen (and, kept relative to the lake, a moved lake keeps it)."""
+def fingerprint(path: Path, known: str | None = None) -> str:
+    """A file's size, modification time and SHA-256 (`size:mtime_ns:sha256`): what the state
+    records of each event file, so that a file rewritten in place is seen. The digest is
+    reused from `known` while size and time are unchanged (a run hashes only what is new or
+    touched); a lake moved or copied elsewhere keeps its state (`same_content`)."""
+    stat = path.stat()
+    head = f"{stat.st_size}:{stat.st_mtime_ns}:"
+    if known is not None and known.startswith(head):
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return f"{path.stat().st_size}:{digest.hexdigest()}"
+    return head + digest.hexdigest()
+
+
+def same_content(a: str | None, b: str | None) -> bool:
+    """Whether two fingerprints are of the same bytes (size and digest; times may differ)."""
+    if a is None or b is None:
+        return False
+    (size_a, _, digest_a), (size_b, _, digest_b) = a.split(":", 2), b.split(":", 2)
+    return (size_a, digest_a) == (size_b, digest_b)
 
 
 def settings_digest(lake: Lake) -> str:
@@ -511,6 +583,7 @@ class Run:
         self.version = 1 if before is None else before.version + 1
         self.id = f"{self.version}-{uuid.uuid4().hex[:8]}"
         self.tables: dict[str, list[Part]] = {} if before is None else dict(before.tables)
+        self.threads: list[str] = [] if before is None else list(before.threads)
 
     def pending(self) -> Manifest:
         """The state as written so far (not published)."""
@@ -545,11 +618,23 @@ class Run:
         ]
         self.tables[table] = kept + parts
 
+    def index(self, events: DataFrame, *, replace: bool) -> None:
+        """Write the thread index of `events`' files (each file's distinct thread keys: what
+        an incremental run reads to find the earlier files of its threads), in place of the
+        previous one (`replace`) or beside it."""
+        target = self.lake.derived / "_threads" / f"run={self.id}"
+        events.select("source", "thread_key").distinct().coalesce(1).write.mode(
+            "overwrite"
+        ).parquet(str(target))
+        written = [p.relative_to(self.lake.derived).as_posix() for p in target.glob("*.parquet")]
+        self.threads = sorted(written) if replace else self.threads + sorted(written)
+
     def commit(self, sources: dict[str, str], settings: str) -> Manifest:
         manifest = Manifest(
             version=self.version,
             run=self.id,
             tables=self.tables,
+            threads=self.threads,
             sources=sources,
             settings=settings,
         )
