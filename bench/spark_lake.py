@@ -101,12 +101,16 @@ def main() -> None:
         for path in held_back:
             shutil.copy(path, target / path.name)
         day_s, day = timed(lambda: engine.sessionize(session, Lake(lake)))
+        idle_s, _ = timed(lambda: engine.sessionize(session, Lake(lake)))
+        one = events[-1] | {"event_id": "bench-one-more", "ts": events[-1]["ts"]}
+        pq.write_table(pa.Table.from_pylist([one], schema=SCHEMA), target / "zz-one.parquet")
+        one_s, one_run = timed(lambda: engine.sessionize(session, Lake(lake)))
         full_copy = work / "full"
         shutil.copytree(lake, full_copy)
         full_s, full = timed(lambda: engine.sessionize(session, Lake(full_copy), full=True))
 
         def rows(root: Path) -> list[tuple]:
-            frame = engine.read_derived(session, Lake(root), "conversations")
+            frame = engine.read_derived(session, Lake(root), Lake(root).manifest(), "conversations")
             assert frame is not None
             return sorted(map(tuple, frame.drop("thread_key").collect()))
 
@@ -116,8 +120,14 @@ def main() -> None:
         print("| run | files | threads cut | wall s |\n|---|---:|---:|---:|")
         print(f"| first, full | {first['files']} | all | {first_s:.1f} |")
         print(
-            f"| one more day, incremental | {day['new_files']} new | {day['threads']:,} "
+            f"| one more day, incremental | {day['new_files']} new ({day['read_files']} read) "
+            f"| {day['threads']:,} "
             f"| {day_s:.1f} |"
+        )
+        print(f"| nothing new | 0 | 0 | {idle_s:.1f} |")
+        print(
+            f"| one more event, incremental | 1 new ({one_run['read_files']} read) "
+            f"| {one_run['threads']:,} | {one_s:.1f} |"
         )
         print(f"| the same, full | {full['files']} | all | {full_s:.1f} |")
         print(f"{n:,} conversations; incremental = full: yes")
