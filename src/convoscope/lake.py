@@ -352,7 +352,7 @@ class LakeTables:
         self._seen: tuple[int, int] | None = None  # the manifest file's (mtime_ns, size)
         self._schemas: deque[str] = deque()
         self._local = threading.local()
-        self.rollups = False
+        self._rollups: dict[str, bool] = {}  # per state: whether it has the rollups
         self._refresh()
         if not self._schemas:
             raise LakeError(
@@ -400,10 +400,17 @@ class LakeTables:
                 "hive_types = {'workspace': VARCHAR, 'day': DATE, 'run': VARCHAR})"
             )
         # a lake derived before the rollups were has none: the overview then reads rows
-        self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
+        self._rollups[schema] = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         self._schemas.append(schema)
         while len(self._schemas) > self.KEEP:
-            con.execute(f"DROP SCHEMA {self._schemas.popleft()} CASCADE")
+            dropped = self._schemas.popleft()
+            con.execute(f"DROP SCHEMA {dropped} CASCADE")
+            self._rollups.pop(dropped, None)
+
+    @property
+    def rollups(self) -> bool:
+        """Whether the state this thread's cursor reads has the rollups."""
+        return self._rollups.get(getattr(self._local, "schema", None) or "", False)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

@@ -38,7 +38,10 @@ class EngineError(RuntimeError):
 class Tables(Protocol):
     """Where DuckDB finds the derived tables: a `Store`, or a lake's `LakeTables`."""
 
-    rollups: bool
+    @property
+    def rollups(self) -> bool:
+        """Whether the rollup tables are kept (read after `con`: a lake's state may change)."""
+        ...
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection: ...
