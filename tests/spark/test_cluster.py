@@ -6,7 +6,6 @@ run (issue 22)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -108,22 +107,6 @@ def _sessionize(lake: Lake, master: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_cluster_derives_what_local_mode_derives(spark, cluster, tmp_path):
-    on_cluster, local = _lake(tmp_path / "cluster"), _lake(tmp_path / "local")
-    for step in ("full", "incremental"):
-        if step == "incremental":
-            _add_last_files(on_cluster)
-            _add_last_files(local)
-        started = time.monotonic()
-        ran = _sessionize(on_cluster, cluster)
-        took = time.monotonic() - started
-        assert ran.returncode == 0, ran.stderr[-3000:]
-        assert f'"mode": "{step}"' in ran.stderr
-        assert engine.sessionize(spark, local)["mode"] == step  # local mode, in process
-        assert lake_rows(spark, on_cluster.root) == lake_rows(spark, local.root), step
-        print(f"{step} on the cluster: {took:.1f} s")
-
-
 def _executors() -> list[int]:
     found = subprocess.run(
         ["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True
@@ -131,28 +114,46 @@ def _executors() -> list[int]:
     return [int(p) for p in found.stdout.split()]
 
 
-def test_an_executor_killed_mid_run_costs_a_retry_not_the_run(spark, cluster, tmp_path):
-    lake = _lake(tmp_path / "lake", files=3)
+def _full_run_losing_its_executor(lake: Lake, master: str) -> str:
+    """`spark sessionize` on the cluster, its executor SIGKILLed a few seconds into the run:
+    what became of the run ("finished", or "failed cleanly" and run again)."""
     command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", str(lake.root)]
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     run = subprocess.Popen(
-        [*command, "--master", cluster], env=env, stderr=subprocess.PIPE, text=True
+        [*command, "--master", master], env=env, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
     while not _executors() and time.monotonic() < deadline:
         time.sleep(0.5)
-    time.sleep(8)  # into the run: the cut's first statements are kept by then
+    time.sleep(8)  # into the run: the cut's first frames are kept by then
     killed = _executors()
     assert killed, "no executor started"
     for pid in killed:
         os.kill(pid, signal.SIGKILL)
     _, stderr = run.communicate(timeout=600)
-    if run.returncode != 0:  # a clean failure: a message, the previous (no) state
-        assert "Traceback" not in stderr and lake.manifest() is None, stderr[-3000:]
-        assert _sessionize(lake, cluster).returncode == 0
-    clean = tmp_path / "clean"
-    shutil.copytree(lake.events, clean / "events")
-    shutil.copy(lake.root / "workspaces.json", clean / "workspaces.json")
-    engine.sessionize(spark, Lake(clean))
-    assert lake_rows(spark, lake.root) == lake_rows(spark, clean)
-    print("the run after the kill:", "finished" if run.returncode == 0 else "failed cleanly")
+    if run.returncode == 0:
+        return "finished"
+    assert "Traceback" not in stderr and lake.manifest() is None, stderr[-3000:]
+    assert _sessionize(lake, master).returncode == 0
+    return "failed cleanly"
+
+
+def test_the_cluster_derives_what_local_mode_derives_and_survives_a_lost_executor(
+    spark, cluster, tmp_path
+):
+    """A full run whose executor is killed mid-run, then an incremental run, on the cluster;
+    the same runs in local mode (in process): the same tables after each."""
+    on_cluster, local = _lake(tmp_path / "cluster"), _lake(tmp_path / "local")
+    fate = _full_run_losing_its_executor(on_cluster, cluster)
+    engine.sessionize(spark, local)
+    assert lake_rows(spark, on_cluster.root) == lake_rows(spark, local.root)
+    _add_last_files(on_cluster)
+    _add_last_files(local)
+    started = time.monotonic()
+    ran = _sessionize(on_cluster, cluster)
+    took = time.monotonic() - started
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert '"mode": "incremental"' in ran.stderr
+    assert engine.sessionize(spark, local)["mode"] == "incremental"
+    assert lake_rows(spark, on_cluster.root) == lake_rows(spark, local.root)
+    print(f"the full run after its executor was killed: {fate}; incremental: {took:.1f} s")

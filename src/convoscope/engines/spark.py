@@ -335,13 +335,22 @@ THREAD = ("workspace", "channel", "customer_id")
 
 
 def read_derived(
-    session: SparkSession, lake: Lake, manifest: Manifest | None, table: str
+    session: SparkSession,
+    lake: Lake,
+    manifest: Manifest | None,
+    table: str,
+    partitions: set[tuple[str, str]] | None = None,
 ) -> DataFrame | None:
-    """A derived table in the state `manifest` lists, with its partition columns (text, so
-    a workspace named like a number stays one; `day` a date), or None when it has no file."""
+    """A derived table in the state `manifest` lists (only its files of `partitions`, the
+    (workspace, day) pairs, when given), with its partition columns (text, so a workspace
+    named like a number stays one; `day` a date), or None when it has no file."""
     from pyspark.sql import functions as F
 
-    files = [] if manifest is None else manifest.files(lake, table)
+    files = [
+        str(lake.derived / part.path)
+        for part in ([] if manifest is None else manifest.tables.get(table, []))
+        if partitions is None or (part.workspace, part.day) in partitions
+    ]
     if not files:
         return None
     return (
@@ -443,6 +452,13 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
     run = Run(lake, before)
+    if touched is not None:
+        # every derived row of a thread sits in the day of one of its events (`DAY_OF`), so
+        # the days of the touched threads' events, old and new, hold all their rows, before
+        # and after: the previous state is read in those partitions only
+        run.candidates = _partitions(
+            thread_events.select("workspace", F.to_date("ts").alias("day"))
+        )
     days = None if touched is None else _rollup_days(session, run, derived, touched)
     written = {}
     for table in DERIVED_TABLES:
@@ -584,6 +600,8 @@ class Run:
         self.id = f"{self.version}-{uuid.uuid4().hex[:8]}"
         self.tables: dict[str, list[Part]] = {} if before is None else dict(before.tables)
         self.threads: list[str] = [] if before is None else list(before.threads)
+        # the partitions of the previous state an incremental run reads (None: all)
+        self.candidates: set[tuple[str, str]] | None = None
 
     def pending(self) -> Manifest:
         """The state as written so far (not published)."""
@@ -656,7 +674,7 @@ def _rollup_days(
         return [frame.select("workspace", F.to_date(F.col(c)).alias("day")) for c in columns]
 
     def old(table: str) -> DataFrame | None:
-        found = read_derived(session, run.lake, run.before, table)
+        found = read_derived(session, run.lake, run.before, table, run.candidates)
         return None if found is None else found.join(F.broadcast(touched), list(THREAD), "semi")
 
     parts = [
@@ -732,7 +750,7 @@ def _replace(
     or after: the other threads' rows kept, the touched threads' rows replaced by `rows`."""
     from pyspark.sql import functions as F
 
-    old = read_derived(session, run.lake, run.before, table)
+    old = read_derived(session, run.lake, run.before, table, run.candidates)
     if old is None:
         run.write(table, rows, _partitions(rows))
         return
