@@ -396,7 +396,8 @@ def test_every_bad_lake_file_is_a_clear_error(tmp_path, case):
 
 def test_odd_but_valid_event_files_are_read(spark, tmp_path):
     """A file of no row (nothing to do), an upper-case `.PARQUET`, a loose file beside the
-    `workspace=` directories (its workspace in a column), leftovers of a writer (`_temporary`,
+    `workspace=` directories (its workspace in a column), a name with glob characters (Spark
+    would read `c[1].parquet` as a pattern), leftovers of a writer (`_temporary`,
     `.spark-staging`) skipped: each event counts once."""
     events = tmp_path / "events"
     _write(events / "workspace=shop" / "a.parquet", _table([GOOD]))
@@ -406,10 +407,15 @@ def test_odd_but_valid_event_files_are_read(spark, tmp_path):
         _table([{**GOOD, "event_id": "e2", "ts": "2026-11-10T15:01:00Z"}]),
     )
     _write(events / "loose.parquet", _table([{**GOOD, "event_id": "e3", "workspace": "outlet"}]))
+    _write(
+        events / "workspace=shop" / "c[1].parquet",
+        _table([{**GOOD, "event_id": "e4", "ts": "2026-11-10T15:02:00Z"}]),
+    )
     _write(events / "workspace=shop" / "_temporary" / "0" / "part.parquet", b"")
     _write(events / "workspace=shop" / ".spark-staging-1" / "part.parquet", _table([GOOD]))
     done = engine.sessionize(spark, Lake(tmp_path))
-    assert done["files"] == 4
+    assert done["files"] == 5
+    assert len(lake_rows(spark, tmp_path)["conversation_events"]) == 4
     rows = lake_rows(spark, tmp_path)["conversations"]
     assert sorted((r[0], r[1]) for r in rows) == [("outlet", "web_chat"), ("shop", "web_chat")]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
@@ -207,6 +208,12 @@ EVENT_COLUMNS = (
 )
 
 
+def literal_path(path: Path | str) -> str:
+    """A file's path for Spark's readers, which take paths as Hadoop glob patterns: its glob
+    characters escaped, so that `x[1].parquet` names that file and not `x1.parquet`."""
+    return re.sub(r"([\\\[\]{}*?])", r"\\\1", str(path))
+
+
 def read_events(
     session: SparkSession, lake: Lake, files: list[EventFile], only: set[str] | None = None
 ) -> DataFrame:
@@ -224,7 +231,7 @@ def read_events(
     ranked_files = [(i, f) for i, f in enumerate(files) if only is None or f.relative in only]
     # mergeSchema: files written over the years need not carry the same optional columns
     raw = session.read.option("mergeSchema", "true").parquet(
-        *(str(f.path) for _, f in ranked_files)
+        *(literal_path(f.path) for _, f in ranked_files)
     )
     names = {f.name: f.dataType for f in raw.schema.fields}
     if "ts" not in names:
@@ -355,7 +362,7 @@ def read_derived(
         return None
     return (
         session.read.option("basePath", str(lake.table(table)))
-        .parquet(*files)
+        .parquet(*map(literal_path, files))
         .drop("run")
         .withColumns(
             {"workspace": F.col("workspace").cast("string"), "day": F.col("day").cast("date")}
@@ -496,7 +503,7 @@ def _holders(session: SparkSession, lake: Lake, before: Manifest, touched: DataF
 
     if not before.threads:
         return set(before.sources)  # a state without an index: every file
-    index = session.read.parquet(*(str(lake.derived / p) for p in before.threads))
+    index = session.read.parquet(*(literal_path(lake.derived / p) for p in before.threads))
     keys = touched.select("thread_key").distinct()
     found = index.join(F.broadcast(keys), "thread_key", "semi").select("source").distinct()
     return {r[0] for r in found.collect()}
@@ -518,7 +525,7 @@ def _id_holders(
         return set()
     ids = fresh.select("event_id").distinct()
     found = (
-        session.read.parquet(*(str(f.path) for f in earlier))
+        session.read.parquet(*(literal_path(f.path) for f in earlier))
         .select("event_id", F.col("_metadata.file_path").alias("file"))
         .join(F.broadcast(ids), "event_id", "semi")
         .select("file")
