@@ -24,6 +24,15 @@ def plain(value: Any) -> Any:
     return list(value) if isinstance(value, list | tuple) else value
 
 
+# One valid lake event (text time), for tests that change a field of it.
+GOOD_EVENT = {
+    "event_id": "e1",
+    "ts": "2026-11-10T15:00:00Z",
+    "type": "message",
+    "channel": "web_chat",
+    "customer_id": "c1",
+    "sender": "customer",
+}
 OUTLET = {
     "timezone": "Asia/Kathmandu",
     "inactivity_seconds": 300,

@@ -20,7 +20,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from lakes import OUTLET, lake_parts, lake_rows, write_part
+from lakes import GOOD_EVENT, OUTLET, lake_parts, lake_rows, write_part
 from server import Server
 from typer.testing import CliRunner
 
@@ -261,14 +261,7 @@ def test_an_event_id_sent_again_on_another_thread_is_a_conflict(spark, derived, 
     assert lake.manifest() == state
 
 
-GOOD = {
-    "event_id": "e1",
-    "ts": "2026-11-10T15:00:00Z",
-    "type": "message",
-    "channel": "web_chat",
-    "customer_id": "c1",
-    "sender": "customer",
-}
+GOOD = GOOD_EVENT
 
 
 def _table(rows: list[dict[str, Any]], **types: pa.DataType) -> pa.Table:

@@ -28,6 +28,7 @@ from helpers import Script, at, examples, load, replay, scenario_names
 from hypothesis import given
 from hypothesis import strategies as st
 from lakes import (
+    GOOD_EVENT,
     HOSTILE_ZONE,
     LAKE_NOW,
     OUTLET,
@@ -363,14 +364,7 @@ def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
 ):
     """The lake's check is the rule table of `events` (the one `convoscope import` applies):
     each broken rule is named by its field, nothing is written."""
-    good = {
-        "event_id": "e1",
-        "ts": "2026-11-10T15:00:00Z",
-        "type": "message",
-        "channel": "web_chat",
-        "customer_id": "c1",
-        "sender": "customer",
-    }
+    good = GOOD_EVENT
     write_part(tmp_path, "shop", 0, [good, {**good, "event_id": "e2", **change}])
     result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(tmp_path)])
     assert result.exit_code == 2, result.stderr
