@@ -47,8 +47,10 @@ class Script:
     def welcome(self, ts: str) -> Script:
         return self._add(ts, type="message", sender="chatbot", welcome=True)
 
-    def bot(self, ts: str) -> Script:
-        return self._add(ts, type="message", sender="chatbot")
+    def bot(self, ts: str, **flow: Any) -> Script:
+        """A chatbot message; `flow` fields (flow, flow_type, step, flow_end, fallback) say
+        where it is in the chatbot's script."""
+        return self._add(ts, type="message", sender="chatbot", **flow)
 
     def customer_msg(self, ts: str) -> Script:
         return self._add(ts, type="message", sender="customer")
@@ -59,8 +61,8 @@ class Script:
     def transfer(self, ts: str) -> Script:
         return self._add(ts, type="transfer_request")
 
-    def csat(self, ts: str, score: int) -> Script:
-        return self._add(ts, type="csat", score=score)
+    def csat(self, ts: str, score: int, about: str | None = None) -> Script:
+        return self._add(ts, type="csat", score=score, **({"about": about} if about else {}))
 
     def close(self, ts: str, department: str | None = None, who: str | None = None) -> Script:
         extra = {k: v for k, v in (("department", department), ("teammate_id", who)) if v}

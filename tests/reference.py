@@ -149,7 +149,82 @@ def _facts(channel: str, customer: str, items: list[tuple[datetime, dict[str, An
         "teammate_messages": senders.count("teammate"),
         "teammates": sorted({e["teammate_id"] for _, e in items if e.get("teammate_id")}),
         **_response_facts(items, first_response),
+        **_bot_facts(items, engaged),
     }
+
+
+def _escalates(e: dict[str, Any]) -> bool:
+    return e["type"] == "transfer_request" or e.get("sender") == "teammate"
+
+
+def bot_phase(items: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[datetime, dict]]:
+    """SPEC section 7: a conversation's events before its escalating event."""
+    escalation = next((i for i, (_, e) in enumerate(items) if _escalates(e)), len(items))
+    return items[:escalation]
+
+
+def _bot_facts(items: list[tuple[datetime, dict[str, Any]]], engaged: bool) -> dict:
+    phase = bot_phase(items)
+    bot = [e for _, e in phase if e.get("sender") == "chatbot"]
+    flowing = [e["flow"] for e in bot if e.get("flow")]
+    completed = {e["flow"] for e in bot if e.get("flow") and e.get("flow_end")}
+    escalated = len(phase) < len(items)
+    bot_end = items[len(phase)][0] if escalated else items[-1][0]
+    last_flow = flowing[-1] if flowing else None
+    if not bot:
+        outcome = None
+    elif escalated:
+        outcome = "transferred"
+    elif not engaged:
+        outcome = "not_engaged"
+    elif last_flow is not None and last_flow not in completed:
+        outcome = "abandoned_in_flow"
+    else:
+        outcome = "automated"
+    return {
+        "bot_involved": bool(bot),
+        "bot_messages": len(bot),
+        "bot_fallbacks": sum(bool(e.get("fallback")) for e in bot),
+        "bot_duration_us": (bot_end - items[0][0]) // timedelta(microseconds=1),
+        "flows_entered": len(set(flowing)),
+        "first_flow": flowing[0] if flowing else None,
+        "last_flow": last_flow,
+        "bot_outcome": outcome,
+    }
+
+
+def flows(events: list[dict[str, Any]]) -> list[tuple]:
+    """Each flow entered in a conversation's chatbot phase, as (conversation_id, flow,
+    sent_type, completed, first_at, last_at, last_step, fallbacks), sorted."""
+    found = []
+    for _, _, items in _cut(events)[0]:
+        by_flow: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
+        for ts, e in bot_phase(items):
+            if e.get("sender") == "chatbot" and e.get("flow"):
+                by_flow.setdefault(e["flow"], []).append((ts, e))
+        for flow, messages in by_flow.items():
+            typed = [e["flow_type"] for _, e in messages if e.get("flow_type")]
+            found.append(
+                (
+                    items[0][1]["event_id"],
+                    flow,
+                    typed[0] if typed else None,
+                    any(e.get("flow_end") for _, e in messages),
+                    messages[0][0],
+                    messages[-1][0],
+                    messages[-1][1].get("step"),
+                    sum(bool(e.get("fallback")) for _, e in messages),
+                )
+            )
+    return sorted(found)
+
+
+def about(survey: dict[str, Any], conversation: dict[str, Any]) -> str:
+    """What a survey of a conversation rates (SPEC section 7)."""
+    given = survey.get("about")
+    if given:
+        return str(given)
+    return "teammate" if conversation["teammate_messages"] else "chatbot"
 
 
 def _response_facts(items: list[tuple[datetime, dict[str, Any]]], first_response: Any) -> dict:
@@ -270,7 +345,7 @@ def team_tiles(
         if cid is None or cid not in kept or not inside(_utc(e["ts"])):
             continue
         c = facts[cid]
-        if chosen(c["closed_by"] or c["last_responder"]):
+        if about(e, c) == "teammate" and chosen(c["closed_by"] or c["last_responder"]):
             scores.append(e["score"])
     addressed = {
         items[0][1]["event_id"]

@@ -225,6 +225,15 @@ def test_every_fact_of_one_conversation(store):
         "last_responder": "bo",  # the last teammate message (cy only closed it)
         "transferred": True,  # the transfer request came before any teammate message
         "teammates": ["ana", "bo", "cy"],  # who wrote or closed, sorted
+        # the chatbot's phase: the welcome, the customer's reply and the bot's answer
+        "bot_involved": True,
+        "bot_messages": 2,
+        "bot_fallbacks": 0,
+        "bot_duration_us": 120_000_000,  # to the transfer request
+        "flows_entered": 0,
+        "first_flow": None,
+        "last_flow": None,
+        "bot_outcome": "transferred",
     }
     # The customer's 10:07 message waits for bo's answer at 10:08.
     assert waits(store) == [(naive(at(7)), naive(at(8)), "bo", 60_000_000)]

@@ -156,13 +156,22 @@ def test_each_rule_means_the_same_in_python_and_in_sql():
     combos = [
         {"type": kind, "sender": sender, "teammate_id": mate, "welcome": welcome}
         | {"department": department, "score": score}
-        for kind, sender, mate, welcome, department, score in product(
+        | dict(
+            zip(("flow", "flow_type", "step", "flow_end", "fallback", "about"), flows, strict=True)
+        )
+        for kind, sender, mate, welcome, department, score, *flows in product(
             ("message", "transfer_request", "close", "csat"),
             (None, "customer", "chatbot", "teammate"),
             (None, "t1"),
             (False, True),
             (None, "Sales"),
             (None, 0, 3, 9),
+            (None, "orders"),
+            (None, "support"),
+            (None, "ask"),
+            (False, True),
+            (False, True),
+            (None, "chatbot"),
         )
     ]
     base = {"event_id": "e", "ts": "2026-11-10T15:00:00Z", "channel": "web_chat"}
@@ -190,6 +199,10 @@ _CONTEXT = {
     "department": {"type": "close", "sender": None},
     "score": {"type": "csat", "sender": None},
     "type": {"sender": None, "score": 3},
+    "flow": {"sender": "chatbot"},
+    "flow_type": {"sender": "chatbot", "flow": "orders"},
+    "step": {"sender": "chatbot", "flow": "orders"},
+    "about": {"type": "csat", "sender": None, "score": 3},
 }
 
 

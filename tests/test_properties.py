@@ -9,7 +9,7 @@ import pytest
 from helpers import examples
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import surveys, team_tiles, waits, walk
+from reference import about, flows, surveys, team_tiles, waits, walk
 
 from convoscope import conversations
 from convoscope import ingest as write
@@ -43,6 +43,25 @@ KINDS = [
     {"type": "close"},
     {"type": "csat", "score": 5},
     {"type": "csat", "score": 2},
+    # the chatbot's flows (SPEC section 7)
+    {
+        "type": "message",
+        "sender": "chatbot",
+        "flow": "orders",
+        "flow_type": "support",
+        "step": "ask",
+    },
+    {"type": "message", "sender": "chatbot", "flow": "orders", "step": "status", "flow_end": True},
+    {
+        "type": "message",
+        "sender": "chatbot",
+        "flow": "search",
+        "flow_type": "sales",
+        "fallback": True,
+    },
+    {"type": "message", "sender": "chatbot", "fallback": True},
+    {"type": "csat", "score": 4, "about": "chatbot"},
+    {"type": "csat", "score": 3, "about": "teammate"},
 ]
 THREADS = [("web_chat", "c1"), ("web_chat", "c2"), ("whatsapp", "c1")]
 
@@ -109,6 +128,33 @@ def orphans(store: Store) -> list[str]:
     return sorted(r[0] for r in store.con.execute("SELECT event_id FROM orphan_closes").fetchall())
 
 
+def stored_flows(store: Store) -> list[tuple]:
+    return store.con.execute(
+        "SELECT conversation_id, flow, sent_type, completed, first_at, last_at, last_step, "
+        "fallbacks FROM conversation_flows ORDER BY ALL"
+    ).fetchall()
+
+
+def stored_abouts(store: Store) -> dict[str, str | None]:
+    return dict(
+        store.con.execute(
+            "SELECT event_id, about FROM surveys WHERE conversation_id IS NOT NULL"
+        ).fetchall()
+    )
+
+
+def expected_abouts(events: list[dict]) -> dict[str, str]:
+    facts = {c["conversation_id"]: c for c in walk(events)[0]}
+    first = {}
+    for e in events:
+        first.setdefault(e["event_id"], e)
+    return {
+        sid: about(first[sid], facts[cid])
+        for sid, cid in surveys(events).items()
+        if cid is not None
+    }
+
+
 def stored_waits(store: Store) -> list[tuple]:
     return store.con.execute(
         "SELECT conversation_id, waited_from, answered_at, teammate_id, response_us "
@@ -155,6 +201,8 @@ def test_sql_rules_match_an_independent_walk(events):
     assert orphans(store) == sorted(expected_orphans)
     assert stored_surveys(store) == surveys(events)
     assert stored_waits(store) == waits(events)
+    assert stored_flows(store) == flows(events)
+    assert stored_abouts(store) == expected_abouts(events)
 
 
 @SETTINGS
@@ -178,6 +226,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     assert orphans(store) == orphans(reference)
     assert stored_surveys(store) == stored_surveys(reference)
     assert stored_waits(store) == stored_waits(reference)
+    assert stored_flows(store) == stored_flows(reference)
     assert rollup_rows(store) == rollup_rows(reference)
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
@@ -335,7 +384,7 @@ HOURS = [
 )
 def test_team_tiles_match_an_independent_walk(events, filters, first_day, hours):
     store = fresh_store()
-    store.update_workspace("w", "America/Toronto", hours)
+    store.update_workspace("w", timezone="America/Toronto", business_hours=hours)
     ingest(store, [events])
     q = Query.build(
         "w", timezone="America/Toronto", date_from=first_day, date_to="2026-11-13", **filters
@@ -377,7 +426,7 @@ def resolutions(draw) -> list[dict]:
 @given(resolutions(), st.sampled_from(HOURS[1:]))
 def test_business_time_of_resolutions_matches_a_quarter_hour_walk(events, hours):
     store = fresh_store()
-    store.update_workspace("w", "America/Toronto", hours)
+    store.update_workspace("w", timezone="America/Toronto", business_hours=hours)
     ingest(store, [events])
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-16")
     expected = team_tiles(events, q.period.start, q.period.end, hours=hours)

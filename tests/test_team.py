@@ -58,13 +58,14 @@ def scenario() -> list[dict]:
         .csat(loc(11, 9, 30), 3)
     )
     # D (web_chat, dee), 11th: the chatbot alone, closed by bo in Sales (never escalated: no
-    # resolution, not a closed conversation of this page); survey 4 -> bo (closer).
+    # resolution, not a closed conversation of this page); survey 4 says it rates the
+    # teammate -> bo (closer). (Without `about` it would rate the chatbot: SPEC section 7.)
     d = (
         Script("dee", "web_chat")
         .customer_msg(loc(11, 14, 0))
         .bot(loc(11, 14, 1))
         .close(loc(11, 14, 2), "Sales", "bo")
-        .csat(loc(11, 14, 5), 4)
+        .csat(loc(11, 14, 5), 4, about="teammate")
     )
     # E (web_chat, eve): a survey with no conversation before it: an orphan survey.
     e = Script("eve", "web_chat").csat(loc(11, 15, 0), 1)
@@ -87,7 +88,7 @@ def run(store, **filters) -> team.TeamResult:
 
 
 def with_hours(store, hours) -> None:
-    store.update_workspace("w", "America/Toronto", hours)
+    store.update_workspace("w", timezone="America/Toronto", business_hours=hours)
 
 
 def d(mean, median, p90, count) -> dict:
@@ -304,7 +305,7 @@ def test_a_survey_attributed_to_nobody_counts_in_the_tile_and_in_no_row(store):
     # The chatbot alone, closed by an unknown teammate: the survey has no teammate; an
     # escalated conversation closed by an unknown teammate makes the unknown row, without it.
     alone = Script("al", "web_chat").customer_msg(loc(10, 9, 0)).close(loc(10, 9, 1))
-    alone.csat(loc(10, 9, 5), 5)
+    alone.csat(loc(10, 9, 5), 5, about="teammate")
     unknown = Script("un", "web_chat").transfer(loc(10, 11, 0)).close(loc(10, 11, 30))
     load(store, alone.events + unknown.events)
     r = run(store)
@@ -313,3 +314,23 @@ def test_a_survey_attributed_to_nobody_counts_in_the_tile_and_in_no_row(store):
     assert [
         (row.teammate_id, row.csat.count, row.closed_conversations) for row in r.by_teammate
     ] == [(None, 0, 1)]
+
+
+def test_team_csat_counts_the_surveys_about_teammates_only(store):
+    # SPEC section 7: a survey rates what its `about` says, else a teammate when one wrote in
+    # its conversation, else the chatbot. Bot-only, no about: the chatbot's (not here).
+    # Escalated, no about: amy's. Escalated but about the chatbot: not here. Bot-only but
+    # about the teammate who closed: bo's.
+    bot_only = Script("a", "web_chat").customer_msg(loc(10, 9, 0)).bot(loc(10, 9, 1))
+    bot_only.csat(loc(10, 9, 5), 1)
+    helped = Script("b", "web_chat").customer_msg(loc(10, 10, 0)).teammate(loc(10, 10, 1), "amy")
+    helped.csat(loc(10, 10, 5), 4)
+    rated_bot = Script("c", "web_chat").transfer(loc(10, 11, 0)).teammate(loc(10, 11, 1), "amy")
+    rated_bot.csat(loc(10, 11, 5), 2, about="chatbot")
+    closed = Script("d", "web_chat").customer_msg(loc(10, 12, 0)).close(loc(10, 12, 1), None, "bo")
+    closed.csat(loc(10, 12, 5), 5, about="teammate")
+    load(store, bot_only.events + helped.events + rated_bot.events + closed.events)
+    r = run(store)
+    assert r.tiles.csat.model_dump() == {"mean": 4.5, "count": 2}
+    assert r.csat_breakdown == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1}
+    assert {row.teammate_id: row.csat.count for row in r.by_teammate} == {"amy": 1, "bo": 1}

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from convoscope.events import (
+    BOOLEAN_FIELDS,
     CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
@@ -54,8 +55,9 @@ _BOM = b"\xef\xbb\xbf"
 class Source:
     """A relation of records: SQL that yields `idx` (file order) and the per-field columns
     `<field>_k` (kind: str, bool, int, tstz, null, absent or other) and `<field>_v` (text),
-    plus `welcome_b`, `score_i`, `ts_t` (a UTC instant) and `broken` (the record cannot be
-    trusted as a whole: not an object, unknown or repeated keys)."""
+    plus `<name>_b` for each of `BOOLEAN_FIELDS`, `score_i`, `ts_t` (a UTC instant) and
+    `broken` (the record cannot be trusted as a whole: not an object, unknown or repeated
+    keys)."""
 
     sql: str
 
@@ -82,11 +84,13 @@ def jsonl(path: Path) -> Source | None:
         columns += [f"{_kind_of_json(item)} AS {name}_k", f"{item} ->> '$' AS {name}_v"]
     allowed = ", ".join(f"'{name}'" for name in FIELDS)
     unknown = f"list_filter(keys, lambda k: NOT list_contains([{allowed}], k))"
-    welcome, score = FIELDS.index("welcome") + 1, FIELDS.index("score") + 1
+    booleans = "".join(
+        f"TRY_CAST(v[{FIELDS.index(name) + 1}] AS BOOLEAN) AS {name}_b, " for name in BOOLEAN_FIELDS
+    )
+    score = FIELDS.index("score") + 1
     return Source(
         f"""
-        SELECT row_number() OVER () - 1 AS idx, {", ".join(columns)},
-               TRY_CAST(v[{welcome}] AS BOOLEAN) AS welcome_b,
+        SELECT row_number() OVER () - 1 AS idx, {", ".join(columns)}, {booleans}
                TRY_CAST(v[{score}] ->> '$' AS BIGINT) AS score_i,
                NULL::TIMESTAMP AS ts_t,
                json_type(json) <> 'OBJECT'
@@ -128,9 +132,12 @@ def columns(con: duckdb.DuckDBPyConnection, relation: str, idx: str) -> Source:
                 f"CASE WHEN {col} IS NULL THEN 'absent' ELSE '{tag}' END AS {name}_k",
                 f"{col}::VARCHAR AS {name}_v" if tag == "str" else f"NULL::VARCHAR AS {name}_v",
             ]
-    welcome, score, ts = types.get("welcome"), types.get("score"), types.get("ts")
+    score, ts = types.get("score"), types.get("ts")
     selected += [
-        '"welcome" AS welcome_b' if welcome == "BOOLEAN" else "NULL::BOOLEAN AS welcome_b",
+        f'"{name}" AS {name}_b' if types.get(name) == "BOOLEAN" else f"NULL::BOOLEAN AS {name}_b"
+        for name in BOOLEAN_FIELDS
+    ]
+    selected += [
         '"score"::BIGINT AS score_i' if score in _INTEGERS else "NULL::BIGINT AS score_i",
         "timezone('UTC', \"ts\") AS ts_t"
         if ts == "TIMESTAMP WITH TIME ZONE"
@@ -180,30 +187,40 @@ def _checked_sql(source: Source, workspace: str) -> str:
         f"type_k = 'str' AND {value('type')}",
         f"sender_k {optional} OR (sender_k = 'str' AND {value('sender')})",
         f"teammate_id_k {optional} OR (teammate_id_k = 'str' AND {value('teammate_id')})",
-        "welcome_k = 'absent' OR (welcome_k = 'bool' AND welcome_b IS NOT NULL) "
-        "OR (welcome_k = 'str' AND welcome_v IN ('true', 'false'))",
+        *(
+            f"{b}_k = 'absent' OR ({b}_k = 'bool' AND {b}_b IS NOT NULL) "
+            f"OR ({b}_k = 'str' AND {b}_v IN ('true', 'false'))"
+            for b in BOOLEAN_FIELDS
+        ),
         f"department_k {optional} OR (department_k = 'str' AND {value('department')} "
         # not blank, no reserved name: else the model decides, per record
         "AND regexp_matches(department_v, '[\\pL\\pN]') "
         "AND NOT regexp_matches(department_v, '(?i)none|department'))",
         f"score_k {optional} OR (score_k = 'int' AND {value('score', 'score_i')}) "
         "OR (score_k = 'str' AND regexp_full_match(score_v, '[1-5]'))",
+        *(
+            f"{name}_k {optional} OR ({name}_k = 'str' AND {value(name)})"
+            for name in ("flow", "flow_type", "step", "about")
+        ),
         # The cross-field rules of SPEC section 1.
         *(rule.sql for rule in RULES),
     ]
     ok = " AND ".join(f"coalesce({rule}, false)" for rule in rules)
+    booleans = ", ".join(
+        f"CASE {b}_k WHEN 'bool' THEN {b}_b WHEN 'str' THEN {b}_v = 'true' ELSE false END AS {b}"
+        for b in BOOLEAN_FIELDS
+    )
     return f"""
         SELECT idx, event_id, ts, channel, customer_id, type, sender, teammate_id, welcome,
-               department, score, {ok} AS ok
+               department, score, flow, flow_type, step, flow_end, fallback, about, {ok} AS ok
         FROM (
             SELECT *, event_id_v AS event_id,
                    CASE WHEN ts_k = 'tstz' THEN ts_t ELSE ts_local - to_minutes({offset}) END
                        AS ts,
                    channel_v AS channel, customer_id_v AS customer_id, type_v AS type,
-                   sender_v AS sender, teammate_id_v AS teammate_id,
-                   CASE welcome_k WHEN 'bool' THEN welcome_b WHEN 'str' THEN welcome_v = 'true'
-                       ELSE false END AS welcome,
-                   department_v AS department,
+                   sender_v AS sender, teammate_id_v AS teammate_id, {booleans},
+                   department_v AS department, flow_v AS flow, flow_type_v AS flow_type,
+                   step_v AS step, about_v AS about,
                    CASE score_k WHEN 'int' THEN score_i WHEN 'str' THEN TRY_CAST(score_v AS BIGINT)
                        END AS score
             FROM (SELECT *, {local} AS ts_local FROM ({source.sql}))
@@ -214,8 +231,9 @@ def _checked_sql(source: Source, workspace: str) -> str:
 FILE_FORMATS = ("jsonl", "parquet")
 # The demo's records as Arrow columns (what a Parquet file of SPEC records holds).
 RECORD_SCHEMA = pa.schema(
-    [(name, pa.string()) for name in FIELDS if name not in ("welcome", "score")]
-    + [("welcome", pa.bool_()), ("score", pa.int64())]
+    [(name, pa.string()) for name in FIELDS if name not in (*BOOLEAN_FIELDS, "score")]
+    + [(name, pa.bool_()) for name in BOOLEAN_FIELDS]
+    + [("score", pa.int64())]
 )
 
 
@@ -257,7 +275,7 @@ def stage_records(
 def _arrow(records: Sequence[Mapping[str, Any]]) -> pa.Table | None:
     """The records as RECORD_SCHEMA columns, or None unless Arrow infers exactly each column's
     type (a column mixing 5 and 5.5, or text and bytes, must not be converted: Arrow would
-    make 5.5 into 5) and no record has an unknown key or a null welcome (an error for the
+    make 5.5 into 5) and no record has an unknown key or a null boolean (an error for the
     model, not an absence)."""
     if not set().union(*records) <= set(FIELDS):
         return None
@@ -270,9 +288,10 @@ def _arrow(records: Sequence[Mapping[str, Any]]) -> pa.Table | None:
             arrays.append(array.cast(field.type))
     except (pa.ArrowException, ValueError, OverflowError):  # mixed types, a lone surrogate
         return None
-    welcome = arrays[RECORD_SCHEMA.get_field_index("welcome")]
-    if sum("welcome" in record for record in records) != len(welcome) - welcome.null_count:
-        return None
+    for name in BOOLEAN_FIELDS:
+        given = arrays[RECORD_SCHEMA.get_field_index(name)]
+        if sum(name in record for record in records) != len(given) - given.null_count:
+            return None
     arrays.append(pa.array(range(len(records)), pa.int64()))
     return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMA.append(pa.field("idx", pa.int64())))
 

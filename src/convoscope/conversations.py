@@ -32,7 +32,8 @@ from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, select_events
 ASSIGN_SQL = """
 WITH ordered AS (
     SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.type,
-           e.sender, e.teammate_id, e.welcome, e.department,
+           e.sender, e.teammate_id, e.welcome, e.department, e.flow, e.flow_type, e.step,
+           e.flow_end, e.fallback,
            ws.inactivity_seconds, ws.escalated_inactivity_seconds,
            CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END
                AS escalates,
@@ -75,7 +76,7 @@ WITH ordered AS (
     FROM starts
 )
 SELECT workspace, channel, customer_id, thread_key, event_id, pos, ts, type, sender, teammate_id,
-       welcome, department, escalates,
+       welcome, department, flow, flow_type, step, flow_end, fallback, escalates,
        starts_conversation = 1 AND type = 'close' AS orphan,
        FIRST_VALUE(event_id) OVER conversation AS conversation_id,
        MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
@@ -87,7 +88,30 @@ WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversati
                         ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
 
-# One row per conversation with every fact of SPEC section 2.
+# The events of conversations with their place in the chatbot's phase (SPEC section 7): the
+# events before the escalating one. `bot_flow` marks its chatbot messages inside a flow;
+# `first_flow_pos` and `last_flow_pos` are the first and last of them, and `flow_completed`
+# whether the flow of the row was completed in that phase.
+PHASED_SQL = """
+WITH phased AS (
+    SELECT *, (first_escalation_pos IS NULL OR pos < first_escalation_pos) AS bot_phase
+    FROM assigned
+    WHERE NOT orphan
+), flowed AS (
+    SELECT *, bot_phase AND sender = 'chatbot' AND flow IS NOT NULL AS bot_flow
+    FROM phased
+)
+SELECT *,
+       MIN(CASE WHEN bot_flow THEN pos END) OVER conversation AS first_flow_pos,
+       MAX(CASE WHEN bot_flow THEN pos END) OVER conversation AS last_flow_pos,
+       MAX(CASE WHEN bot_flow AND flow_end THEN 1 ELSE 0 END) OVER (
+           PARTITION BY workspace, channel, customer_id, conversation_id, flow) = 1
+           AS flow_completed
+FROM flowed
+WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_id)
+"""
+
+# One row per conversation with every fact of SPEC sections 2 and 7.
 CONVERSATIONS_SQL = """
 WITH facts AS (
     SELECT workspace, channel, customer_id, thread_key, conversation_id,
@@ -115,9 +139,16 @@ WITH facts AS (
                          AND (first_teammate_pos IS NULL OR pos < first_teammate_pos)
                     THEN ts END) AS first_customer_at,
            list_sort(list(DISTINCT teammate_id) FILTER (WHERE teammate_id IS NOT NULL))
-               AS teammates
-    FROM assigned
-    WHERE NOT orphan
+               AS teammates,
+           SUM(CASE WHEN bot_phase AND sender = 'chatbot' THEN 1 ELSE 0 END) AS bot_messages,
+           SUM(CASE WHEN bot_phase AND sender = 'chatbot' AND fallback THEN 1 ELSE 0 END)
+               AS bot_fallbacks,
+           COUNT(DISTINCT CASE WHEN bot_flow THEN flow END) AS flows_entered,
+           MAX(CASE WHEN pos = first_flow_pos THEN flow END) AS first_flow,
+           MAX(CASE WHEN pos = last_flow_pos THEN flow END) AS last_flow,
+           MAX(CASE WHEN pos = last_flow_pos AND flow_completed THEN 1 ELSE 0 END) = 1
+               AS last_flow_completed
+    FROM phased
     GROUP BY workspace, channel, customer_id, thread_key, conversation_id
 )
 SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at, ended_at,
@@ -130,8 +161,38 @@ SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at,
        COALESCE(first_transfer_at, first_customer_at) AS initial_response_from,
        DATE_DIFF('microsecond', COALESCE(first_transfer_at, first_customer_at), first_response_at)
            AS initial_response_us,
-       last_responder, transferred, coalesce(teammates, []) AS teammates
+       last_responder, transferred, coalesce(teammates, []) AS teammates,
+       bot_messages > 0 AS bot_involved, bot_messages, bot_fallbacks,
+       DATE_DIFF('microsecond', started_at, COALESCE(escalated_at, ended_at)) AS bot_duration_us,
+       flows_entered, first_flow, last_flow,
+       CASE WHEN bot_messages = 0 THEN NULL
+            WHEN escalated_at IS NOT NULL THEN 'transferred'
+            WHEN NOT engaged THEN 'not_engaged'
+            WHEN last_flow IS NOT NULL AND NOT last_flow_completed THEN 'abandoned_in_flow'
+            ELSE 'automated' END AS bot_outcome
 FROM facts
+"""
+
+# Each flow entered in a conversation's chatbot phase: completed when one of its messages
+# there ends it; its first and last message, the step of the last, its fallbacks, and the
+# flow type its first message that names one gave (the catalogue may override it when read).
+FLOWS_SQL = """
+WITH messages AS (
+    SELECT *,
+           MIN(CASE WHEN flow_type IS NOT NULL THEN pos END) OVER flow AS typed_pos,
+           MAX(pos) OVER flow AS last_pos
+    FROM phased
+    WHERE bot_flow
+    WINDOW flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
+)
+SELECT workspace, channel, customer_id, thread_key, conversation_id, flow,
+       MAX(CASE WHEN pos = typed_pos THEN flow_type END) AS sent_type,
+       MAX(CASE WHEN flow_end THEN 1 ELSE 0 END) = 1 AS completed,
+       MIN(ts) AS first_at, MAX(ts) AS last_at,
+       MAX(CASE WHEN pos = last_pos THEN step END) AS last_step,
+       SUM(CASE WHEN fallback THEN 1 ELSE 0 END) AS fallbacks
+FROM messages
+GROUP BY workspace, channel, customer_id, thread_key, conversation_id, flow
 """
 
 # Response waits: after a teammate has written, a customer message right after a teammate
@@ -170,8 +231,8 @@ WHERE NOT orphan AND teammate_id IS NOT NULL
 # conversation, so that the department and teammate filters reach them (SPEC section 3).
 EVENTS_SQL = """
 SELECT workspace, channel, customer_id, thread_key, conversation_id, ts, type, sender,
-       teammate_id
-FROM assigned
+       teammate_id, bot_phase, fallback
+FROM phased
 WHERE type IN ('message', 'transfer_request')
 """
 
@@ -185,18 +246,19 @@ SELECT workspace, channel, customer_id, thread_key, event_id, ts FROM assigned W
 # Surveys are no activity: ASSIGN_SQL leaves them out of the cut.
 SURVEYS_SQL = """
 WITH surveys AS (
-    SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.score
+    SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.score,
+           e.about
     FROM thread_events AS e
     WHERE e.type = 'csat'
 ), starts AS (
     SELECT c.workspace, c.channel, c.customer_id, c.conversation_id, c.started_at, c.ended_at,
-           first_event.seq AS first_seq
+           c.teammate_messages, first_event.seq AS first_seq
     FROM derived_conversations AS c
     JOIN thread_events AS first_event
       ON first_event.workspace = c.workspace AND first_event.event_id = c.conversation_id
 ), candidates AS (
     SELECT s.workspace, s.channel, s.customer_id, s.thread_key, s.event_id, s.ts, s.score,
-           c.conversation_id, c.ended_at,
+           s.about, c.conversation_id, c.ended_at, c.teammate_messages,
            ROW_NUMBER() OVER (PARTITION BY s.workspace, s.event_id
                               ORDER BY c.started_at DESC, c.first_seq DESC) AS rank_from_last
     FROM surveys AS s
@@ -205,11 +267,14 @@ WITH surveys AS (
      AND (c.started_at < s.ts OR (c.started_at = s.ts AND c.first_seq < s.seq))
 )
 SELECT k.workspace, k.channel, k.customer_id, k.thread_key, k.event_id, k.ts, k.score,
-       CASE WHEN DATE_DIFF('microsecond', k.ended_at, k.ts)
-                 <= CAST(ws.csat_window_seconds AS BIGINT) * 1000000
-            THEN k.conversation_id END AS conversation_id
-FROM candidates AS k
-JOIN workspaces AS ws ON ws.name = k.workspace
+       CASE WHEN belongs THEN k.conversation_id END AS conversation_id,
+       -- what it rates (SPEC section 7): as given, else whether a teammate wrote in its
+       -- conversation; an orphan survey keeps only what it says
+       COALESCE(k.about, CASE WHEN belongs AND k.teammate_messages > 0 THEN 'teammate'
+                              WHEN belongs THEN 'chatbot' END) AS about
+FROM (SELECT c.*, DATE_DIFF('microsecond', c.ended_at, c.ts)
+                      <= CAST(ws.csat_window_seconds AS BIGINT) * 1000000 AS belongs
+      FROM candidates AS c JOIN workspaces AS ws ON ws.name = c.workspace) AS k
 WHERE k.rank_from_last = 1
 """
 
@@ -219,7 +284,9 @@ WHERE k.rank_from_last = 1
 # feeds the rest; surveys read `derived_conversations`). `refresh` runs the same texts here.
 CUT = (
     ("assigned", ASSIGN_SQL),
+    ("phased", PHASED_SQL),
     ("derived_conversations", CONVERSATIONS_SQL),
+    ("conversation_flows", FLOWS_SQL),
     ("conversation_teammates", TEAMMATES_SQL),
     ("orphan_closes", ORPHANS_SQL),
     ("surveys", SURVEYS_SQL),
@@ -264,6 +331,7 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
         for table in ROLLUP_TABLES:
             con.execute(f"DELETE FROM {table}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW phased AS {PHASED_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_events AS {EVENTS_SQL}")
     # Rows go in time order: a bulk load or a rebuild leaves each table sorted by the time
@@ -272,11 +340,13 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
         "INSERT INTO conversations BY NAME SELECT * FROM derived_conversations ORDER BY started_at"
     )
     con.execute(f"INSERT INTO conversation_teammates BY NAME {TEAMMATES_SQL}")
+    con.execute(f"INSERT INTO conversation_flows BY NAME {FLOWS_SQL}")
     con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")
     con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
     rollups.apply(con, "derived_conversations", "derived_events")
+    con.execute("DROP VIEW phased")
     for table in ("derived_conversations", "derived_events", "assigned", "dirty_keys"):
         con.execute(f"DROP TABLE {table}")
     con.execute(f"DROP {thread_events} thread_events")

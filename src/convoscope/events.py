@@ -25,6 +25,9 @@ from pydantic import (
 )
 
 EventType = Literal["message", "transfer_request", "close", "csat"]
+# The vendor's five kinds of chatbot flow (SPEC section 1), and what a survey rates (section 7).
+FlowType = Literal["campaign", "transfer", "sales", "support", "other"]
+About = Literal["chatbot", "teammate"]
 # A close's department cannot be one of the names outputs use for "closed without one".
 RESERVED_DEPARTMENTS = ("no department", "(none)")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -42,7 +45,15 @@ CONTENT_FIELDS = (
     "welcome",
     "department",
     "score",
+    "flow",
+    "flow_type",
+    "step",
+    "flow_end",
+    "fallback",
+    "about",
 )
+# The fields that are true or false (absent: false).
+BOOLEAN_FIELDS = ("welcome", "flow_end", "fallback")
 
 # What `str.strip()` removes (Unicode's white space, all of it in the first plane): a
 # department that is only these is none, in Python and in SQL (`department_sql`).
@@ -147,6 +158,10 @@ LIMITS = {
     "teammate_id": NAME,
     "department": Limits(min_length=1, max_length=256, reserved=RESERVED_DEPARTMENTS),
     "score": Limits(ge=1, le=5),
+    "flow": Limits(min_length=1, max_length=128),
+    "flow_type": Limits(choices=get_args(FlowType)),
+    "step": Limits(min_length=1, max_length=128),
+    "about": Limits(choices=get_args(About)),
 }
 
 
@@ -172,6 +187,14 @@ class Event(BaseModel):
     score: Annotated[Annotated[int, LIMITS["score"].field()] | None, BeforeValidator(_score)] = (
         Field(default=None, description="1-5, the customer's answer to a survey (csat).")
     )
+    flow: str | None = LIMITS["flow"].field(
+        default=None, description="The chatbot flow this chatbot message belongs to."
+    )
+    flow_type: FlowType | None = None
+    step: str | None = LIMITS["step"].field(default=None, description="The flow's node.")
+    flow_end: bool = Field(default=False, description="A terminal node of its flow.")
+    fallback: bool = Field(default=False, description="The chatbot did not understand.")
+    about: About | None = Field(default=None, description="What a csat survey rates.")
 
     @property
     def ts_utc(self) -> datetime:
@@ -236,6 +259,21 @@ class Rule:
     sql: str
 
 
+# The fields that say more about a flow, and their SQL for "not given".
+FLOW_DETAILS = (
+    ("flow_type", "flow_type IS NULL"),
+    ("step", "step IS NULL"),
+    ("flow_end", "NOT flow_end"),
+)
+
+
+def _with_flow(name: str, absent: str) -> Rule:
+    def holds(e: Event) -> bool:
+        return getattr(e, name) in (None, False) or e.flow is not None
+
+    return Rule(name, "is only allowed with a flow", holds, f"{absent} OR flow IS NOT NULL")
+
+
 RULES = (
     Rule(
         "sender",
@@ -284,6 +322,25 @@ RULES = (
         "is only allowed on a csat, not on {type}",
         lambda e: e.type == "csat" or e.score is None,
         "type = 'csat' OR score IS NULL",
+    ),
+    Rule(
+        "flow",
+        "is only allowed on a chatbot message",
+        lambda e: e.flow is None or e.sender == "chatbot",
+        "flow IS NULL OR sender = 'chatbot'",
+    ),
+    *(_with_flow(name, sql) for name, sql in FLOW_DETAILS),
+    Rule(
+        "fallback",
+        "is only allowed on a chatbot message",
+        lambda e: not e.fallback or e.sender == "chatbot",
+        "NOT fallback OR sender = 'chatbot'",
+    ),
+    Rule(
+        "about",
+        "is only allowed on a csat, not on {type}",
+        lambda e: e.type == "csat" or e.about is None,
+        "type = 'csat' OR about IS NULL",
     ),
 )
 

@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from convoscope.events import BOOLEAN_FIELDS
 from convoscope.store import (
     DERIVED_TABLES,
     ROLLUP_TABLES,
@@ -67,6 +68,7 @@ GRACE_SECONDS = 600.0
 DAY_OF: dict[str, tuple[str | None, str]] = {
     "conversations": (None, "started_at"),
     "conversation_teammates": ("conversations", "started_at"),
+    "conversation_flows": ("conversations", "started_at"),
     "orphan_closes": (None, "ts"),
     "surveys": (None, "ts"),
     "response_waits": (None, "waited_from"),
@@ -216,7 +218,11 @@ _KINDS = {
     "sender": _TEXT,
     "teammate_id": _TEXT,
     "department": _TEXT,
-    "welcome": (pa.types.is_boolean, "a boolean"),
+    "flow": _TEXT,
+    "flow_type": _TEXT,
+    "step": _TEXT,
+    "about": _TEXT,
+    **{name: (pa.types.is_boolean, "a boolean") for name in BOOLEAN_FIELDS},
     "score": (pa.types.is_integer, "an integer"),
     "ts": (lambda t: _TEXT[0](t) or pa.types.is_timestamp(t), "a timestamp or RFC 3339 text"),
 }

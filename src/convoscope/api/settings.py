@@ -10,23 +10,46 @@ from pydantic import BaseModel, Field, field_validator
 from convoscope import ingest
 from convoscope.api.deps import Admin, Svc, workspace_of, writable
 from convoscope.business_hours import BusinessHours
+from convoscope.events import FlowType
 from convoscope.store import Workspace, check_timezone
+from convoscope.store.workspaces import MAX_CATALOGUE, FlowName
 
 router = APIRouter()
 
 
 class WorkspaceSettings(BaseModel):
-    """What an admin may change of the workspace's settings (`store.Settings`)."""
+    """What an admin may change of the workspace's settings (`store.Settings`). A partial
+    update: a setting left out keeps its value (`business_hours: null` clears the hours:
+    24/7; `flow_types` replaces the whole catalogue)."""
 
-    timezone: str = Field(max_length=64, description="IANA time zone, e.g. America/Toronto.")
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA time zone, e.g. America/Toronto."
+    )
     business_hours: BusinessHours | None = None
+    flow_types: Annotated[
+        dict[FlowName, FlowType] | None,
+        Field(
+            max_length=MAX_CATALOGUE,
+            description="The flow catalogue: flow name -> campaign, transfer, sales, support or "
+            "other; it re-types the chatbot's flows in every period, past ones included.",
+        ),
+    ] = None
 
     model_config = {"extra": "forbid"}
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("must be an IANA time zone; leave it out to keep the current one")
         return check_timezone(value)
+
+    @field_validator("flow_types")
+    @classmethod
+    def _catalogue(cls, value: dict[str, str] | None) -> dict[str, str]:
+        if value is None:
+            raise ValueError("must be an object; {} empties the catalogue")
+        return value
 
 
 class Erased(BaseModel):
@@ -44,9 +67,10 @@ def get_workspace(who: Admin, svc: Svc) -> Workspace:
 
 @router.put("/v1/workspace", tags=["settings"], response_model=Workspace)
 def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspace:
-    """Change the time zone (IANA names only) and business hours."""
-    hours = settings.business_hours.model_dump() if settings.business_hours else None
-    return svc.store.update_workspace(who.workspace, settings.timezone, hours)
+    """Change the time zone (IANA names only), the business hours or the flow catalogue;
+    the settings left out keep their values."""
+    changes = settings.model_dump(include=settings.model_fields_set)
+    return svc.store.update_workspace(who.workspace, **changes)
 
 
 @router.delete(

@@ -219,7 +219,7 @@ def demo_(
         raise fail(f"--end: {end!r} is not a date (YYYY-MM-DD)", 2) from None
     with open_store(db, create=True) as store:
         ws = store.ensure_workspace(workspace)
-        store.update_workspace(workspace, ws.timezone, demo.BUSINESS_HOURS)
+        store.update_workspace(workspace, business_hours=demo.BUSINESS_HOURS)
         store.clear_workspace(workspace)
         started = time.perf_counter()
         records = demo.generate(

@@ -31,6 +31,7 @@ from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, LakeOptions, Row
 from convoscope.events import (
+    BOOLEAN_FIELDS,
     CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
@@ -205,6 +206,12 @@ EVENT_COLUMNS = (
     ("welcome", "boolean", False),
     ("department", "string", False),
     ("score", "int", False),
+    ("flow", "string", False),
+    ("flow_type", "string", False),
+    ("step", "string", False),
+    ("flow_end", "boolean", False),
+    ("fallback", "boolean", False),
+    ("about", "string", False),
 )
 
 
@@ -251,14 +258,14 @@ def read_events(
         elif required and name != "workspace":
             raise LakeError(f"{lake.events}: the events have no {name} column")
         else:
-            columns.append(F.lit(False if name == "welcome" else None).cast(kind).alias(name))
+            columns.append(F.lit(False if kind == "boolean" else None).cast(kind).alias(name))
     events = raw.select(
         *columns,
         F.col("_metadata.file_path").alias("file"),
         F.col("_metadata.row_index").alias("row_index"),
     ).withColumns(
         {
-            "welcome": F.coalesce(F.col("welcome"), F.lit(False)),
+            **{name: F.coalesce(F.col(name), F.lit(False)) for name in BOOLEAN_FIELDS},
             "department": F.expr(statement(department_sql("department"), {})),
         }
     )

@@ -158,7 +158,7 @@ WITH scoped AS NOT MATERIALIZED (
     UNION ALL
     SELECT 'csat', coalesce(c.closed_by, c.last_responder), s.ts, s.score, s.conversation_id
     FROM surveys AS s JOIN scoped AS c ON c.conversation_id = s.conversation_id
-    WHERE s.workspace = $ws AND s.ts >= $start AND s.ts < $end
+    WHERE s.workspace = $ws AND s.ts >= $start AND s.ts < $end AND s.about = 'teammate'
     UNION ALL
     SELECT 'addressed', e.teammate_id, e.ts, NULL, e.conversation_id
     FROM conversation_events AS e

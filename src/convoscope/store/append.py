@@ -15,6 +15,7 @@ import pyarrow as pa
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event
 from convoscope.store.database import Database, only_row, select_events
 from convoscope.store.schema import event_key, thread_key
+from convoscope.store.tables import EVENTS
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,14 @@ class Appended:
     after_seq: int
 
 
+# What a staged event holds: its place in the input, its workspace and id, then its content.
+_STAGED = ("workspace", "event_id", *CONTENT_FIELDS)
+_ARROW = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_()}
 _EVENT_SCHEMA = pa.schema(
-    [
-        ("idx", pa.int64()),
-        ("workspace", pa.string()),
-        ("event_id", pa.string()),
-        ("ts", pa.timestamp("us")),
-        ("channel", pa.string()),
-        ("customer_id", pa.string()),
-        ("type", pa.string()),
-        ("sender", pa.string()),
-        ("teammate_id", pa.string()),
-        ("welcome", pa.bool_()),
-        ("department", pa.string()),
-        ("score", pa.int8()),
-    ]
+    [("idx", pa.int64())]
+    + [(name, _ARROW.get(EVENTS.column(name).type, pa.int8())) for name in _STAGED]
 )
+_CONTENT = ", ".join(CONTENT_FIELDS)
 
 
 class Appending(Database):
@@ -61,11 +54,9 @@ class Appending(Database):
         one transaction that stores it (`append_staged`) is a single set-based insert.
         """
         con = self.con
+        columns = ", ".join(f"{name} {EVENTS.column(name).type}" for name in _STAGED)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, workspace VARCHAR, "
-            "event_id VARCHAR, ts TIMESTAMP, "
-            "channel VARCHAR, customer_id VARCHAR, type VARCHAR, sender VARCHAR, "
-            "teammate_id VARCHAR, welcome BOOLEAN, department VARCHAR, score TINYINT, "
+            f"CREATE OR REPLACE TEMP TABLE staged (idx BIGINT, {columns}, "
             "thread_key UBIGINT, event_key UBIGINT)"
         )
         try:
@@ -104,10 +95,9 @@ class Appending(Database):
         staged = dict(con.execute("SELECT workspace, count(*) FROM staged GROUP BY 1").fetchall())
         (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
         con.execute(
-            """
+            f"""
             INSERT INTO events BY NAME
-            SELECT workspace, event_id, $base + idx + 1 AS seq, ts, channel, customer_id, type,
-                   sender, teammate_id, welcome, department, score, thread_key, event_key
+            SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
             FROM staged s
             WHERE NOT EXISTS (
                 SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
@@ -166,8 +156,8 @@ class Staging:
             self.con,
             f"""
             INSERT INTO staged
-            SELECT $base + idx, $workspace, event_id, ts, channel, customer_id, type, sender,
-                   teammate_id, welcome, department, score, {thread_key("w")}, {event_key("w")}
+            SELECT $base + idx, $workspace, event_id, {_CONTENT}, {thread_key("w")},
+                   {event_key("w")}
             FROM (SELECT *, $workspace AS workspace FROM {table}) AS w
             """,
             {"base": self.count, "workspace": workspace},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from convoscope import rollups
 from convoscope.store import tables
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 # Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
@@ -232,11 +232,48 @@ MIGRATIONS: tuple[str, ...] = (
     # Filled by the rollups' current definition: when a later migration changes a rollup, it
     # rebuilds (DERIVED_MIGRATIONS) rather than relying on this fill.
     + "".join(rollups.fill(r) for r in rollups.ROLLUPS),
+    # The chatbot's flows, fallbacks and surveys' subject (SPEC sections 1 and 7), the flow
+    # catalogue setting, and the facts of Chatbot Performance (a rebuild fills them). Written
+    # to run on a file that already has some of it (a test's stand-in for an older file).
+    """
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS flow VARCHAR;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS flow_type VARCHAR;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS step VARCHAR;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS flow_end BOOLEAN DEFAULT false;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS fallback BOOLEAN DEFAULT false;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS about VARCHAR;
+    ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS flow_types VARCHAR;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_involved BOOLEAN;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_messages INTEGER;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_fallbacks INTEGER;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_duration_us BIGINT;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS flows_entered INTEGER;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS first_flow VARCHAR;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS last_flow VARCHAR;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_outcome VARCHAR;
+    ALTER TABLE surveys ADD COLUMN IF NOT EXISTS about VARCHAR;
+    ALTER TABLE conversation_events ADD COLUMN IF NOT EXISTS bot_phase BOOLEAN;
+    ALTER TABLE conversation_events ADD COLUMN IF NOT EXISTS fallback BOOLEAN;
+    CREATE TABLE IF NOT EXISTS conversation_flows (
+        workspace VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        conversation_id VARCHAR NOT NULL,
+        flow VARCHAR NOT NULL,
+        sent_type VARCHAR,
+        completed BOOLEAN NOT NULL,
+        first_at TIMESTAMP NOT NULL,
+        last_at TIMESTAMP NOT NULL,
+        last_step VARCHAR,
+        fallbacks INTEGER NOT NULL,
+        thread_key UBIGINT
+    );
+    """,
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be
 # rebuilt (`Store.derived_outdated`, kept in `meta` until a rebuild commits, so that an
 # interrupted rebuild is done again), or the new facts stay empty for its old conversations.
-DERIVED_MIGRATIONS = frozenset({6, 7, 8})
+DERIVED_MIGRATIONS = frozenset({6, 7, 8, 10})
 assert len(MIGRATIONS) == SCHEMA_VERSION
 DERIVED_TABLES = tuple(t.name for t in tables.DERIVED)
 ROLLUP_TABLES = tuple(t.name for t in tables.ROLLUPS)

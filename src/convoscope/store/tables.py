@@ -36,6 +36,9 @@ class Table:
     primary_key: str | None = None
     indexes: tuple[str, ...] = ()  # one column each, named <table>_<column>
 
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
     def ddl(self, exist_ok: bool = False) -> str:
         lines = [c.ddl() for c in self.columns]
         if self.primary_key:
@@ -75,6 +78,7 @@ ACCOUNT_TABLES = (
             _opt("whatsapp_app_secret", "VARCHAR"),  # sealed
             _opt("whatsapp_verify_token", "VARCHAR"),  # hashed
             _req("csat_window_seconds", "INTEGER", "604800"),
+            _opt("flow_types", "VARCHAR"),  # JSON: the flow catalogue, flow -> type
         ),
         primary_key="name",
     ),
@@ -131,6 +135,13 @@ EVENTS = Table(
         _opt("score", "TINYINT"),
         _req("thread_key", "UBIGINT"),
         _req("event_key", "UBIGINT"),
+        # the chatbot's flows and the survey's subject (SPEC sections 1 and 7)
+        _opt("flow", "VARCHAR"),
+        _opt("flow_type", "VARCHAR"),
+        _opt("step", "VARCHAR"),
+        Column("flow_end", "BOOLEAN", default="false"),
+        Column("fallback", "BOOLEAN", default="false"),
+        _opt("about", "VARCHAR"),
     ),
     indexes=("thread_key", "event_key"),
 )
@@ -164,6 +175,17 @@ DERIVED = (
             _opt("transferred", "BOOLEAN"),
             THREAD_KEY,
             _opt("teammates", "VARCHAR[]"),
+            # the chatbot's part (SPEC section 7): its phase is the events before escalation
+            _opt("bot_involved", "BOOLEAN"),
+            _opt("bot_messages", "INTEGER"),
+            _opt("bot_fallbacks", "INTEGER"),
+            _opt("bot_duration_us", "BIGINT"),
+            _opt("flows_entered", "INTEGER"),
+            _opt("first_flow", "VARCHAR"),
+            _opt("last_flow", "VARCHAR"),
+            # transferred, not_engaged, abandoned_in_flow or automated (null: no chatbot);
+            # `in_progress` depends on the time of the request, so it is decided when read
+            _opt("bot_outcome", "VARCHAR"),
         ),
     ),
     Table("conversation_teammates", (*CONVERSATION, _req("teammate_id", "VARCHAR"), THREAD_KEY)),
@@ -180,6 +202,7 @@ DERIVED = (
             _req("score", "TINYINT"),
             _opt("conversation_id", "VARCHAR"),
             THREAD_KEY,
+            _opt("about", "VARCHAR"),  # chatbot or teammate (SPEC section 7)
         ),
     ),
     Table(
@@ -201,6 +224,23 @@ DERIVED = (
             _req("type", "VARCHAR"),
             _opt("sender", "VARCHAR"),
             _opt("teammate_id", "VARCHAR"),
+            THREAD_KEY,
+            _opt("bot_phase", "BOOLEAN"),  # before the conversation's escalating event
+            _opt("fallback", "BOOLEAN"),
+        ),
+    ),
+    # Each flow a conversation's chatbot phase entered (SPEC section 7).
+    Table(
+        "conversation_flows",
+        (
+            *CONVERSATION,
+            _req("flow", "VARCHAR"),
+            _opt("sent_type", "VARCHAR"),  # the flow_type its first typed message gave
+            _req("completed", "BOOLEAN"),
+            _req("first_at", "TIMESTAMP"),
+            _req("last_at", "TIMESTAMP"),
+            _opt("last_step", "VARCHAR"),
+            _req("fallbacks", "INTEGER"),
             THREAD_KEY,
         ),
     ),

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from convoscope.business_hours import BusinessHours
+from convoscope.events import LIMITS, FlowType
 from convoscope.store.database import Database, first_row
 
 DEFAULT_TIMEZONE = "America/Toronto"
@@ -41,6 +42,8 @@ def check_timezone(name: str) -> str:
 # A limit in whole seconds: positive, at most a leap year (also what an INTEGER column and
 # Spark's int hold).
 Seconds = Annotated[StrictInt, Field(gt=0, le=366 * 86400)]
+FlowName = Annotated[str, LIMITS["flow"].field()]
+MAX_CATALOGUE = 2000  # flows a catalogue may name (a chatbot has tens)
 
 
 def check_workspace_name(name: str) -> str:
@@ -58,7 +61,9 @@ class Settings(BaseModel):
     lake's `workspaces.json`. The time zone is an IANA name; the inactivity limits of SPEC
     section 2 are positive whole seconds, the escalated one not below the chatbot one (the cut
     relies on it); surveys belong to a conversation up to `csat_window_seconds` after it; the
-    business hours are `business_hours.BusinessHours`, kept as its plain mapping."""
+    business hours are `business_hours.BusinessHours`, kept as its plain mapping; the flow
+    catalogue (`flow_types`, flow name -> type) re-types the chatbot's flows when read (SPEC
+    section 7), so a change applies to history without a re-cut."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +72,9 @@ class Settings(BaseModel):
     escalated_inactivity_seconds: Seconds = 86400
     csat_window_seconds: Seconds = 604800
     business_hours: dict[str, list[list[str]]] | None = None
+    flow_types: Annotated[dict[FlowName, FlowType], Field(max_length=MAX_CATALOGUE)] = Field(
+        default_factory=dict
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -99,12 +107,12 @@ class Workspaces(Database):
         row = first_row(
             self.con,
             "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
-            "csat_window_seconds, business_hours FROM workspaces WHERE name = ?",
+            "csat_window_seconds, business_hours, flow_types FROM workspaces WHERE name = ?",
             [name],
         )
         if row is None:
             return None
-        name, timezone, inactivity, escalated, csat_window, hours = row
+        name, timezone, inactivity, escalated, csat_window, hours, flow_types = row
         return Workspace(
             name=name,
             timezone=timezone,
@@ -112,6 +120,7 @@ class Workspaces(Database):
             escalated_inactivity_seconds=escalated,
             csat_window_seconds=csat_window,
             business_hours=json.loads(hours) if hours else None,
+            flow_types=json.loads(flow_types) if flow_types else {},
         )
 
     def workspace_names(self) -> list[str]:
@@ -132,18 +141,24 @@ class Workspaces(Database):
         )
         return self.workspace(name)  # type: ignore[return-value]
 
-    def update_workspace(
-        self, name: str, timezone: str, business_hours: dict[str, list[list[str]]] | None
-    ) -> Workspace:
-        """Change the settings a workspace admin may change (validated by the caller).
+    def update_workspace(self, name: str, **changes: Any) -> Workspace:
+        """Change some of the settings a workspace admin may change (`timezone`,
+        `business_hours`, `flow_types`), validated as `Settings`; the others keep their values.
         Serialised with every other write: concurrent updates of one row would otherwise
         fail DuckDB's optimistic concurrency check."""
-        check_timezone(timezone)
-        hours = json.dumps(business_hours) if business_hours is not None else None
+        current = self.workspace(name)
+        if current is None:
+            raise ValueError(f"no workspace {name!r}")
+        unknown = set(changes) - {"timezone", "business_hours", "flow_types"}
+        if unknown:
+            raise ValueError(f"not a setting an admin changes: {', '.join(sorted(unknown))}")
+        new = Workspace.model_validate({**current.model_dump(), **changes})
+        hours = json.dumps(new.business_hours) if new.business_hours is not None else None
         with self.transaction() as con:
             con.execute(
-                "UPDATE workspaces SET timezone = ?, business_hours = ? WHERE name = ?",
-                [timezone, hours, name],
+                "UPDATE workspaces SET timezone = ?, business_hours = ?, flow_types = ? "
+                "WHERE name = ?",
+                [new.timezone, hours, json.dumps(new.flow_types, ensure_ascii=False), name],
             )
         return self.workspace(name)  # type: ignore[return-value]
 

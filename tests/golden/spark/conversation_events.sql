@@ -7,7 +7,9 @@ SELECT
   ts,
   type,
   sender,
-  teammate_id
-FROM assigned
+  teammate_id,
+  bot_phase,
+  fallback
+FROM phased
 WHERE
   type IN ('message', 'transfer_request')

@@ -47,10 +47,14 @@ WITH facts AS (
       END
     ) AS first_customer_at,
     ARRAY_SORT(COLLECT_LIST(DISTINCT teammate_id) FILTER(WHERE
-      NOT teammate_id IS NULL)) AS teammates
-  FROM assigned
-  WHERE
-    NOT orphan
+      NOT teammate_id IS NULL)) AS teammates,
+    SUM(CASE WHEN bot_phase AND sender = 'chatbot' THEN 1 ELSE 0 END) AS bot_messages,
+    SUM(CASE WHEN bot_phase AND sender = 'chatbot' AND fallback THEN 1 ELSE 0 END) AS bot_fallbacks,
+    COUNT(DISTINCT CASE WHEN bot_flow THEN flow END) AS flows_entered,
+    MAX(CASE WHEN pos = first_flow_pos THEN flow END) AS first_flow,
+    MAX(CASE WHEN pos = last_flow_pos THEN flow END) AS last_flow,
+    MAX(CASE WHEN pos = last_flow_pos AND flow_completed THEN 1 ELSE 0 END) = 1 AS last_flow_completed
+  FROM phased
   GROUP BY
     workspace,
     channel,
@@ -84,5 +88,23 @@ SELECT
   DATEDIFF(MICROSECOND, COALESCE(first_transfer_at, first_customer_at), first_response_at) AS initial_response_us,
   last_responder,
   transferred,
-  COALESCE(teammates, ARRAY()) AS teammates
+  COALESCE(teammates, ARRAY()) AS teammates,
+  bot_messages > 0 AS bot_involved,
+  bot_messages,
+  bot_fallbacks,
+  DATEDIFF(MICROSECOND, started_at, COALESCE(escalated_at, ended_at)) AS bot_duration_us,
+  flows_entered,
+  first_flow,
+  last_flow,
+  CASE
+    WHEN bot_messages = 0
+    THEN NULL
+    WHEN NOT escalated_at IS NULL
+    THEN 'transferred'
+    WHEN NOT engaged
+    THEN 'not_engaged'
+    WHEN NOT last_flow IS NULL AND NOT last_flow_completed
+    THEN 'abandoned_in_flow'
+    ELSE 'automated'
+  END AS bot_outcome
 FROM facts

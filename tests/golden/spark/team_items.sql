@@ -118,7 +118,7 @@ WITH scoped AS (
   JOIN scoped AS c
     ON c.conversation_id = s.conversation_id
   WHERE
-    s.workspace = :ws AND s.ts >= :start AND s.ts < :end
+    s.workspace = :ws AND s.ts >= :start AND s.ts < :end AND s.about = 'teammate'
   UNION ALL
   SELECT
     'addressed',
