@@ -30,6 +30,7 @@ READABLE = {
     *ROLLUP_TABLES,
     "buckets",
     "business_hours",
+    "flow_catalogue",
     "thread_events",
     "workspaces",
     *(name for name, _ in conversations.CUT),
@@ -44,6 +45,12 @@ SCALARS = {
     "by_department",
     "no_department",
     "by_teammate",
+    "by_flow",
+    "no_flow",
+    "by_flow_type",
+    "no_flow_type",
+    "now",
+    "inactivity_us",
 }
 # Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
 # here, with the reason they are portable: the names `SparkEngine` writes itself.

@@ -63,16 +63,21 @@ MAX_NAME = 180  # characters before ".csv": file systems refuse names over 255 b
 
 
 def filename(kind: str, query: Query) -> str:
-    """`<kind>_<workspace>_<from>_<to>[_<channels>][_departments-<d>][_teammates-<t>].csv`,
-    filters joined with `+`; any character is kept (the header helper encodes it), except path
-    separators and controls. Very long filter lists are cut, ending in `...`."""
+    """`<kind>_<workspace>_<from>_<to>[_<channels>][_departments-<d>][_teammates-<t>]
+    [_flow-types-<t>][_flows-<f>].csv`, filters joined with `+`; any character is kept (the
+    header helper encodes it), except path separators and controls. Very long filter lists are
+    cut, ending in `...`."""
     parts = [kind, query.workspace, str(query.period.first), str(query.period.last)]
     if query.channels:
         parts.append("+".join(query.channels))
-    if query.departments:
-        parts.append("departments-" + "+".join(query.departments))
-    if query.teammates:
-        parts.append("teammates-" + "+".join(query.teammates))
+    for label, chosen in (
+        ("departments", query.departments),
+        ("teammates", query.teammates),
+        ("flow-types", query.flow_types),
+        ("flows", query.flows),
+    ):
+        if chosen:
+            parts.append(f"{label}-" + "+".join(chosen))
     name = "".join("-" if ch in '/\\"' or not ch.isprintable() else ch for ch in "_".join(parts))
     return (name if len(name) <= MAX_NAME else name[: MAX_NAME - 3] + "...") + ".csv"
 

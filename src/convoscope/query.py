@@ -17,9 +17,10 @@ agrees. Choices the spec leaves open, written down here:
   its clipped start. The bucket holding now is `in_progress_bucket` (the page marks it).
 - Dates are between 1900-01-01 and 2999-12-31.
 - The previous period: see `comparisons`.
-- List parameters (channels, departments, teammates) are comma-separated; a comma or a
-  backslash inside a name is written `\\,` or `\\\\`. The pseudo-department of conversations with
-  no department is `(none)` (a name events may not use).
+- List parameters (channels, departments, teammates, flow types, flows) are comma-separated;
+  a comma or a backslash inside a name is written `\\,` or `\\\\`. The pseudo-department of
+  conversations with no department is `(none)` (a name events may not use); `(none)` among
+  flow types or flows is "no flow" (conversations whose chatbot entered none).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from convoscope.comparisons import previous_period
-from convoscope.events import CHANNEL_PATTERN
+from convoscope.events import CHANNEL_PATTERN, LIMITS, FlowType
 from convoscope.periods import Period, add_months, midnight, whole_days
 from convoscope.store import check_timezone
 
@@ -65,6 +66,8 @@ class Granularity(StrEnum):
 
 
 NO_DEPARTMENT = "(none)"
+NO_FLOW = "(none)"
+FILTERS = ("channels", "departments", "teammates", "flow_types", "flows")
 MAX_LIST_ITEMS = 200
 MAX_BUCKETS = 5000
 MAX_DAYS = 3660
@@ -92,9 +95,17 @@ class Query:
     channels: tuple[str, ...] | None
     departments: tuple[str, ...] | None = None  # NO_DEPARTMENT: the pseudo-department
     teammates: tuple[str, ...] | None = None
+    flow_types: tuple[str, ...] | None = None  # NO_FLOW: conversations that entered no flow
+    flows: tuple[str, ...] | None = None  # NO_FLOW: the same
     preset: Preset | None = None
     buckets: tuple[Bucket, ...] = field(default=(), compare=False)
     in_progress_bucket: int | None = None
+    # the time of the request (naive UTC): what may still go on is decided against it
+    now: datetime = field(default=datetime(1970, 1, 1), compare=False)
+
+    def filters(self) -> list[str]:
+        """The filters this query sets, by parameter name."""
+        return [name for name in FILTERS if getattr(self, name) is not None]
 
     @classmethod
     def build(
@@ -109,6 +120,8 @@ class Query:
         channels: str | list[str] | tuple[str, ...] | None = None,
         departments: str | list[str] | tuple[str, ...] | None = None,
         teammates: str | list[str] | tuple[str, ...] | None = None,
+        flow_types: str | list[str] | tuple[str, ...] | None = None,
+        flows: str | list[str] | tuple[str, ...] | None = None,
         now: datetime | None = None,
     ) -> Query:
         try:
@@ -137,9 +150,12 @@ class Query:
             channels=_channels(channels),
             departments=_names("departments", departments),
             teammates=_names("teammates", teammates),
+            flow_types=_flow_types(flow_types),
+            flows=_flows(flows),
             preset=preset,
             buckets=buckets,
             in_progress_bucket=live[0] if live else None,
+            now=now_utc,
         )
 
 
@@ -164,6 +180,21 @@ class QueryParams(BaseModel):
     teammates: Annotated[
         str | None, Field(max_length=20000, description="Comma-separated teammate ids.")
     ] = None
+    flow_types: Annotated[
+        str | None,
+        Field(
+            max_length=2000,
+            description="Comma-separated flow types (campaign, transfer, sales, support, "
+            "other); (none) for no flow. Chatbot Performance only.",
+        ),
+    ] = None
+    flows: Annotated[
+        str | None,
+        Field(
+            max_length=30000,
+            description="Comma-separated flows; (none) for no flow. Chatbot Performance only.",
+        ),
+    ] = None
     granularity: Granularity | None = None
 
     def resolve(self, workspace: str, default_tz: str, now: datetime | None = None) -> Query:
@@ -182,6 +213,8 @@ class QueryParams(BaseModel):
             channels=self.channels,
             departments=self.departments,
             teammates=self.teammates,
+            flow_types=self.flow_types,
+            flows=self.flows,
             now=now,
         )
 
@@ -298,6 +331,28 @@ def _channels(channels: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     for c in cleaned:
         if not re.fullmatch(CHANNEL_PATTERN, c):
             raise QueryError("channels", f"{c[:50]!r} is not a channel slug ([a-z0-9_]{{1,40}})")
+    return tuple(cleaned)
+
+
+def _flow_types(values: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    cleaned = _items("flow_types", values)
+    if not cleaned:
+        return None
+    allowed = (*get_args(FlowType), NO_FLOW)
+    for t in cleaned:
+        if t not in allowed:
+            raise QueryError("flow_types", f"{t[:50]!r} is not one of {', '.join(allowed)}")
+    return tuple(cleaned)
+
+
+def _flows(values: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    cleaned = _items("flows", values)
+    if not cleaned:
+        return None
+    longest = LIMITS["flow"].max_length or 0
+    for f in cleaned:
+        if len(f) > longest:
+            raise QueryError("flows", f"{f[:50]!r}... is longer than a flow name ({longest})")
     return tuple(cleaned)
 
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from convoscope.query import NO_DEPARTMENT, Query
+from convoscope.query import NO_DEPARTMENT, NO_FLOW, Query
 
 # The parameters that are lists of text. A list is never NULL: a filter that is not set is an
 # empty list and a false `by_*` flag, because not every engine has a NULL array (ClickHouse).
-LISTS = ("channels", "departments", "teammates")
+LISTS = ("channels", "departments", "teammates", "flow_types", "flows")
 
 CHANNEL = "(NOT $by_channel OR list_contains($channels, {a}.channel))"
 DEPARTMENT = (
@@ -65,4 +65,17 @@ def params(query: Query) -> dict[str, Any]:
         "departments": [d for d in query.departments or () if d != NO_DEPARTMENT],
         "by_teammate": bool(query.teammates),
         "teammates": list(query.teammates or ()),
+        # Chatbot Performance's filters (`pages.chatbot` writes their conditions)
+        **_named("flow_type", query.flow_types),
+        **_named("flow", query.flows),
+    }
+
+
+def _named(name: str, chosen: tuple[str, ...] | None) -> dict[str, Any]:
+    """A filter of names that may hold NO_FLOW: whether it is set, whether "no flow" is
+    chosen, and the names."""
+    return {
+        f"by_{name}": chosen is not None,
+        f"no_{name}": NO_FLOW in (chosen or ()),
+        f"{name}s": [c for c in chosen or () if c != NO_FLOW],
     }

@@ -16,8 +16,10 @@ from pydantic import BaseModel
 
 from convoscope import drilldown, pages
 from convoscope.api.deps import Admin, AnalyticsParams, Svc
+from convoscope.api.errors import param_error
 from convoscope.pages import runner
 from convoscope.pages.common import Page
+from convoscope.query import QueryError
 
 router = APIRouter(tags=["analytics"])
 
@@ -61,7 +63,10 @@ class PageInfo(BaseModel):
 
 def _page_endpoint(page: Page) -> Callable[..., BaseModel]:
     def read(query: AnalyticsParams, svc: Svc) -> BaseModel:
-        return runner.run(page, svc.tables, query)
+        try:
+            return runner.run(page, svc.tables, query)
+        except QueryError as exc:  # a filter the page does not take
+            raise param_error(exc.param, exc.message) from None
 
     read.__name__ = f"get_{page.name}"
     read.__doc__ = page.summary

@@ -16,8 +16,10 @@ from fastapi.responses import StreamingResponse
 from convoscope import drilldown, exports, pages
 from convoscope.api.analytics import Filters
 from convoscope.api.deps import AnalyticsParams, Svc
+from convoscope.api.errors import param_error
 from convoscope.pages import runner
 from convoscope.pages.common import Export
+from convoscope.query import QueryError
 
 router = APIRouter(tags=["analytics"])
 CSV = "text/csv; charset=utf-8"
@@ -26,7 +28,10 @@ _CSV_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 def _download(item: Export) -> Callable[..., Response]:
     def download(query: AnalyticsParams, svc: Svc) -> Response:
-        rows = runner.export(item, svc.tables, query)
+        try:
+            rows = runner.export(item, svc.tables, query)
+        except QueryError as exc:  # a filter the page does not take
+            raise param_error(exc.param, exc.message) from None
         return Response(
             exports.csv_text(item.columns, rows),
             media_type=CSV,

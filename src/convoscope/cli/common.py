@@ -48,6 +48,20 @@ DepartmentsOpt = Annotated[
 TeammatesOpt = Annotated[
     str | None, typer.Option(help="Comma-separated teammate ids (default all; \\, = a comma).")
 ]
+FlowTypesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Chatbot Performance: comma-separated flow types (campaign, transfer, sales, "
+        "support, other), (none) for no flow (default all)."
+    ),
+]
+FlowsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Chatbot Performance: comma-separated flows, (none) for no flow (default all; "
+        "\\, = a comma)."
+    ),
+]
 GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
 EngineOpt = Annotated[
     str | None,
@@ -81,6 +95,12 @@ RemoteOpt = Annotated[
 ]
 OPTION_NAMES = {"tz": "--tz", "from": "--from", "to": "--to", "date_from": "--from"}
 OPTION_PARAMS = {"date_from": "from", "date_to": "to"}  # CLI option name -> query parameter
+
+
+def option_error(exc: QueryError) -> typer.Exit:
+    """A bad query parameter, named as the CLI option that gave it (exit 2)."""
+    option = OPTION_NAMES.get(exc.param, "--" + exc.param.replace("_", "-"))
+    return fail(f"{option}: {exc.message}", 2)
 
 
 def say(message: str, console: Console = out) -> None:
@@ -156,7 +176,7 @@ def query_for(ws: Workspace, known: Callable[[], list[str]], **options: str | No
         )
         query = params.resolve(ws.name, ws.timezone)
     except QueryError as exc:
-        raise fail(f"{OPTION_NAMES.get(exc.param, '--' + exc.param)}: {exc.message}", 2) from None
+        raise option_error(exc) from None
     if query.channels:
         found = known()
         unknown = [c for c in query.channels if c not in found]

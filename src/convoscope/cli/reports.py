@@ -26,6 +26,8 @@ from convoscope.cli.common import (
     DbOpt,
     DepartmentsOpt,
     EngineOpt,
+    FlowsOpt,
+    FlowTypesOpt,
     FromOpt,
     GranOpt,
     LakeOpt,
@@ -38,6 +40,7 @@ from convoscope.cli.common import (
     WorkspaceOpt,
     err,
     fail,
+    option_error,
     query_for,
     say,
 )
@@ -45,7 +48,7 @@ from convoscope.cli.lakes import Source, analytics_source
 from convoscope.cli.render import print_blocks
 from convoscope.pages import runner
 from convoscope.pages.common import Export
-from convoscope.query import Query
+from convoscope.query import Query, QueryError
 
 export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
 OutputOpt = Annotated[
@@ -65,6 +68,8 @@ class Options:
     channels: ChannelsOpt = None
     departments: DepartmentsOpt = None
     teammates: TeammatesOpt = None
+    flow_types: FlowTypesOpt = None
+    flows: FlowsOpt = None
     granularity: GranOpt = None
     db: DbOpt = None
     lake: LakeOpt = None
@@ -88,9 +93,14 @@ class Options:
                 channels=self.channels,
                 departments=self.departments,
                 teammates=self.teammates,
+                flow_types=self.flow_types,
+                flows=self.flows,
                 granularity=self.granularity,
             )
-            yield source, query
+            try:
+                yield source, query
+            except QueryError as exc:  # a filter the page does not take
+                raise option_error(exc) from None
 
 
 def query_command(command: Callable[..., None]) -> Callable[..., None]:

@@ -9,11 +9,18 @@ terminal formats.
 
 from __future__ import annotations
 
-from convoscope.pages import overview, team
+from dataclasses import replace
+
+from convoscope.pages import chatbot, overview, team
 from convoscope.pages.common import Export, Page
 
-PAGES: dict[str, Page] = {page.name: page for page in (overview.PAGE, team.PAGE)}
-EXPORTS: dict[str, Export] = {e.name: e for page in PAGES.values() for e in page.exports}
+PAGES: dict[str, Page] = {page.name: page for page in (overview.PAGE, team.PAGE, chatbot.PAGE)}
+# Each export knows its page's title and filters (the runner refuses the others).
+EXPORTS: dict[str, Export] = {
+    e.name: replace(e, title=page.title, filters=page.filters)
+    for page in PAGES.values()
+    for e in page.exports
+}
 
 
 def statements() -> dict[str, str]:

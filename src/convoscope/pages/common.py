@@ -30,20 +30,47 @@ class DataQuality(BaseModel):
     orphan_surveys: int
 
 
-class Header(BaseModel):
-    """The opening fields of every page's JSON, in output order."""
-
+class _Opening(BaseModel):
     workspace: str
     period: dict[str, str]
     previous_period: dict[str, str]
     granularity: str
     channels: list[str] | None
     departments: list[str] | None
+
+
+_IN_PROGRESS = Field(description="Index of the bucket holding now (still filling up), else null.")
+
+
+class Header(_Opening):
+    """The opening fields of a page's JSON, in output order (`FlowHeader`: with the flow
+    filters instead of the teammates')."""
+
     teammates: list[str] | None
     buckets: list[str]
-    in_progress_bucket: int | None = Field(
-        description="Index of the bucket holding now (still filling up), else null."
-    )
+    in_progress_bucket: int | None = _IN_PROGRESS
+
+
+class FlowHeader(_Opening):
+    flow_types: list[str] | None
+    flows: list[str] | None
+    buckets: list[str]
+    in_progress_bucket: int | None = _IN_PROGRESS
+
+
+class Durations(BaseModel):
+    """Durations in seconds: the mean, the median and the 90th percentile (linear
+    interpolation between closest ranks), null when there is none."""
+
+    mean: float | None
+    median: float | None
+    p90: float | None
+    count: int
+
+
+class Csat(BaseModel):
+    mean: float | None
+    count: int
 
 
 def period_out(query: Query, period: Period) -> dict[str, str]:
@@ -64,6 +91,8 @@ def header(query: Query) -> dict[str, Any]:
         "channels": _listed(query.channels),
         "departments": _listed(query.departments),
         "teammates": _listed(query.teammates),
+        "flow_types": _listed(query.flow_types),
+        "flows": _listed(query.flows),
         "buckets": [b.label for b in query.buckets],
         "in_progress_bucket": query.in_progress_bucket,
     }
@@ -84,6 +113,28 @@ SELECT (SELECT count(*) FROM orphan_closes AS o
           AND {scope.CHANNEL.format(a="s")}) AS orphan_surveys
 """
 STATEMENTS = {"orphans": ORPHANS_SQL}
+
+
+def seconds(us: float | None) -> float | None:
+    """Microseconds as seconds, rounded to the microsecond."""
+    return None if us is None else round(us / 1_000_000, 6)
+
+
+def durations(row: Row | None) -> Durations:
+    """A row's exact sum (`total`, microseconds), count (`n`), `median` and `p90`."""
+    if row is None or not row["n"]:
+        return Durations(mean=None, median=None, p90=None, count=0)
+    return Durations(
+        mean=seconds(row["total"] / row["n"]),
+        median=seconds(row["median"]),
+        p90=seconds(row["p90"]),
+        count=row["n"],
+    )
+
+
+def csat(total: int | None, n: int) -> Csat:
+    """The mean of `n` scores summing to `total`, to 6 decimals."""
+    return Csat(mean=round(total / n, 6) if n and total is not None else None, count=n)
 
 
 def average_seconds(total_us: int | None, n: int) -> float | None:
@@ -157,6 +208,10 @@ Block = Table | str  # a table, or one line of text
 Rows = Iterator[Sequence[Any]]
 
 
+TEAM_FILTERS = ("channels", "departments", "teammates")
+FLOW_FILTERS = ("channels", "departments", "flow_types", "flows")
+
+
 @dataclass(frozen=True)
 class Export:
     """A CSV a page offers: `GET /v1/reports/<name>.csv` and `convoscope export <name>`."""
@@ -165,6 +220,9 @@ class Export:
     summary: str
     columns: tuple[str, ...]
     rows: Callable[[Context], Rows]  # the values of each line, in `columns` order
+    # its page's title and filters, filled in when `convoscope.pages` registers it
+    title: str = ""
+    filters: tuple[str, ...] = TEAM_FILTERS
 
 
 @dataclass(frozen=True)
@@ -182,6 +240,8 @@ class Page:
     statements: Mapping[str, str]  # every statement it runs, by name (both engines)
     text: Callable[[Any], list[Block]]  # the terminal view of a result
     exports: tuple[Export, ...] = field(default=())
+    # the filters it takes (`query.FILTERS`); a request setting another is refused
+    filters: tuple[str, ...] = TEAM_FILTERS
 
     @property
     def api_path(self) -> str:

@@ -27,12 +27,13 @@ from convoscope.pages.common import (
     bucket_table,
     header,
 )
-from convoscope.query import Query
+from convoscope.query import Query, QueryError
 
 
 def run(page: Page, source: Tables | Engine, query: Query, *, rollups: bool = True) -> BaseModel:
     """Every number of `page` for `query`, in one read-consistent pass; from the rollups where
     they can answer unless `rollups=False` (the tests compare the two paths)."""
+    _check_filters(page.title, page.filters, query)
     engine = engine_of(source)
     context = Context(engine, query, rollups=rollups and engine.rollups)
     with engine.snapshot():
@@ -44,12 +45,21 @@ def run(page: Page, source: Tables | Engine, query: Query, *, rollups: bool = Tr
 
 def export(item: Export, source: Tables | Engine, query: Query) -> list[Any]:
     """The lines of one CSV of a page, from one snapshot."""
+    _check_filters(item.title, item.filters, query)
     engine = engine_of(source)
     context = Context(engine, query, rollups=engine.rollups)
     with engine.snapshot():
         _register_buckets(context)
         rows: Rows = item.rows(context)
         return list(rows)
+
+
+def _check_filters(title: str, filters: tuple[str, ...], query: Query) -> None:
+    """A filter the page does not take is refused by name (the spec: Chatbot Performance
+    refuses the teammates filter), rather than ignored."""
+    for name in query.filters():
+        if name not in filters:
+            raise QueryError(name, f"does not apply to the {title or 'this'} page")
 
 
 def _register_buckets(context: Context) -> None:

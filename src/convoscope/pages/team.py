@@ -40,13 +40,18 @@ from convoscope.pages.common import (
     STATEMENTS,
     Block,
     Context,
+    Csat,
     DataQuality,
+    Durations,
     Export,
     Header,
     Page,
     Rows,
     Table,
     bucket_table,
+    csat,
+    durations,
+    seconds,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.pages.text import score as score_text
@@ -55,18 +60,6 @@ from convoscope.store import Workspace
 
 DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
 ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
-
-
-class Durations(BaseModel):
-    mean: float | None
-    median: float | None
-    p90: float | None
-    count: int
-
-
-class Csat(BaseModel):
-    mean: float | None
-    count: int
 
 
 class TeamTiles(BaseModel):
@@ -205,25 +198,8 @@ class _Figures:
                 self.total[metric] = row
 
 
-def _seconds(us: float | None) -> float | None:
-    return None if us is None else round(us / 1_000_000, 6)
-
-
-def _durations(row: Row | None) -> Durations:
-    if row is None:
-        return Durations(mean=None, median=None, p90=None, count=0)
-    return Durations(
-        mean=_seconds(row["total"] / row["n"]),
-        median=_seconds(row["median"]),
-        p90=_seconds(row["p90"]),
-        count=row["n"],
-    )
-
-
 def _csat(row: Row | None) -> Csat:
-    if row is None:
-        return Csat(mean=None, count=0)
-    return Csat(mean=round(row["total"] / row["n"], 6), count=row["n"])
+    return csat(None, 0) if row is None else csat(row["total"], row["n"])
 
 
 def _count(row: Row | None, distinct: bool = False) -> int:
@@ -232,7 +208,7 @@ def _count(row: Row | None, distinct: bool = False) -> int:
 
 def _tiles(f: _Figures) -> TeamTiles:
     return TeamTiles(
-        **{f"{m}_seconds": _durations(f.total.get(m)) for m in DURATIONS},
+        **{f"{m}_seconds": durations(f.total.get(m)) for m in DURATIONS},
         csat=_csat(f.total.get("csat")),
         successful_transfers=_count(f.total.get("transfer")),
         addressed_conversations=_count(f.total.get("addressed"), distinct=True),
@@ -243,7 +219,7 @@ def _tiles(f: _Figures) -> TeamTiles:
 def _row(f: _Figures, teammate: str | None) -> TeammateRow:
     return TeammateRow(
         teammate_id=teammate,
-        **{f"{m}_seconds": _durations(f.teammate.get((m, teammate))) for m in DURATIONS},
+        **{f"{m}_seconds": durations(f.teammate.get((m, teammate))) for m in DURATIONS},
         csat=_csat(f.teammate.get(("csat", teammate)) if teammate is not None else None),
         addressed_conversations=_count(f.teammate.get(("addressed", teammate)), distinct=True),
         closed_conversations=_count(f.teammate.get(("resolution", teammate))),
@@ -266,7 +242,7 @@ def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
     means = [None if r is None else r["total"] / r["n"] for r in rows]
     if metric == "csat":
         return [None if m is None else round(m, 6) for m in means]
-    return [_seconds(m) for m in means]
+    return [seconds(m) for m in means]
 
 
 def _business_hours(context: Context, workspace: Workspace | None) -> pa.Table:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from convoscope.pages.common import Header
+from convoscope.pages.common import FlowHeader, Header
 
 
 def duration(seconds: float | None) -> str:
@@ -42,7 +42,7 @@ def bucket_label(label: str, granularity: str, one_day: bool) -> str:
     return f"{moment:%Y-%m}" if granularity == "month" else f"{moment:%Y-%m-%d}"
 
 
-def labels(result: Header) -> list[str]:
+def labels(result: Header | FlowHeader) -> list[str]:
     """The buckets' short labels, the one in progress marked `*` (see `IN_PROGRESS`)."""
     one_day = result.period["from"] == result.period["to"]
     out = [bucket_label(b, result.granularity, one_day) for b in result.buckets]
@@ -54,14 +54,14 @@ def labels(result: Header) -> list[str]:
 IN_PROGRESS = "* still in progress"
 
 
-def heading(result: Header) -> str:
+def heading(result: Header | FlowHeader) -> str:
     """`shop: 2026-11-01 to 2026-11-07 (America/Toronto), all channels, by day`."""
     p = result.period
     scope = [", ".join(result.channels) if result.channels else "all channels"]
-    if result.departments:
-        scope.append("departments " + ", ".join(result.departments))
-    if result.teammates:
-        scope.append("teammates " + ", ".join(result.teammates))
+    for name in ("departments", "teammates", "flow_types", "flows"):
+        chosen = getattr(result, name, None)
+        if chosen:
+            scope.append(name.replace("_", " ") + " " + ", ".join(chosen))
     return (
         f"{result.workspace}: {p['from']} to {p['to']} ({p['timezone']}), {'; '.join(scope)}, "
         f"by {result.granularity}"

@@ -1,0 +1,578 @@
+"""The Chatbot Performance page (SPEC section 7): its statements, result, CSV and text.
+
+The chatbot's part of a conversation is derived with the rest of the cut (`conversations`:
+the facts `bot_involved`, `bot_duration_us`, `first_flow`, `last_flow`, `bot_outcome` and the
+table `conversation_flows`). Two things are decided when read, because they are not facts of
+the events:
+
+- `in_progress`: a conversation neither closed nor escalated whose last event is within the
+  inactivity limit of the request's time (`Query.now`) may still go on; its outcome is
+  `in_progress` whatever it would be if it ended now.
+- a flow's type: the workspace's flow catalogue (registered per request as `flow_catalogue`)
+  before the type the messages gave, so a retailer re-types history without re-sending it.
+
+One aggregation over the period's chatbot conversations (`OUTCOMES_SQL`, `GROUPING SETS`)
+gives the tiles, the outcome series, the first flow types and the transfers by last flow, so
+they cannot disagree (the spec's invariants); the fallback rate is anchored on the messages'
+time and the chatbot CSAT on the surveys'; the dialog performance table is one more
+aggregation over the flows of the conversations of D.
+
+Choices the spec leaves open, written down here:
+
+- The flow filters keep a conversation when its chatbot phase entered a chosen flow (or a
+  flow of a chosen type); both filters set: both must hold. `(none)`: it entered none.
+- A flow's drop-off steps list at most 3 steps; a drop-off at a message without a step is the
+  step `null` ("(no step)" in the CSV and the terminal).
+- In the CSV, `drop_off_steps` is one cell: `step (count)` items joined by `; `.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, get_args
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from convoscope import scope
+from convoscope.engines import Row
+from convoscope.events import FlowType
+from convoscope.pages.common import (
+    FLOW_FILTERS,
+    STATEMENTS,
+    Block,
+    Context,
+    Csat,
+    DataQuality,
+    Durations,
+    Export,
+    FlowHeader,
+    Page,
+    Rows,
+    Table,
+    bucket_table,
+    csat,
+    durations,
+    seconds,
+)
+from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels, score
+from convoscope.query import Period
+from convoscope.store import Workspace
+
+FLOW_TYPES: tuple[str, ...] = get_args(FlowType)
+OUTCOMES = ("automated", "abandoned_in_flow", "transferred", "not_engaged", "in_progress")
+HANDLED = ("automated", "abandoned_in_flow", "transferred")  # D, the rates' denominator
+TOP_LAST_FLOWS = 10
+DROP_OFF_STEPS = 3
+NO_STEP = "(no step)"
+
+
+class BotTiles(BaseModel):
+    bot_conversations: int
+    handled: int
+    automated: int
+    abandoned_in_flow: int
+    transferred: int
+    transferred_requested: int
+    transferred_teammate_joined: int
+    not_engaged: int
+    in_progress: int
+    automation_rate: float | None
+    transfer_rate: float | None
+    abandoned_rate: float | None
+    containment: float | None
+    chatbot_messages: int
+    fallback_messages: int
+    fallback_rate: float | None
+    time_with_chatbot_seconds: Durations
+    csat: Csat
+
+
+class BotTilesWithPrevious(BotTiles):
+    previous: BotTiles
+
+
+class Outcomes(BaseModel):
+    automated: list[int]
+    abandoned_in_flow: list[int]
+    transferred: list[int]
+    not_engaged: list[int]
+    in_progress: list[int]
+
+
+class FirstFlowTypes(BaseModel):
+    campaign: int
+    transfer: int
+    sales: int
+    support: int
+    other: int
+    none: int
+
+
+class LastFlow(BaseModel):
+    flow: str
+    conversations: int
+
+
+class TransfersByLastFlow(BaseModel):
+    top: list[LastFlow]
+    other_flows: int
+    no_flow: int
+
+
+class DropOff(BaseModel):
+    step: str | None
+    conversations: int
+
+
+class FlowRow(BaseModel):
+    flow: str
+    type: str
+    entered: int
+    completed: int
+    completion_rate: float | None
+    automated_last: int
+    transferred_after: int
+    abandoned: int
+    drop_off_rate: float | None
+    fallbacks: int
+    median_seconds_in_flow: float | None
+    drop_off_steps: list[DropOff]
+
+
+class ChatbotResult(FlowHeader):
+    """The pinned JSON of Chatbot Performance (see the README); field order is output order."""
+
+    tiles: BotTilesWithPrevious
+    outcomes: Outcomes
+    automation_rate: list[float | None]
+    csat_breakdown: dict[str, int]
+    first_flow_type: FirstFlowTypes
+    transfers_by_last_flow: TransfersByLastFlow
+    dialog_performance: list[FlowRow]
+    data_quality: DataQuality
+
+
+# A flow of a conversation's type: the catalogue's entry, else the type its messages gave.
+_TYPE = "coalesce(k.type, f.sent_type, 'other')"
+
+
+def flow_match(alias: str) -> str:
+    """The flow filters as a condition on a `conversations` row named `alias`."""
+    a = alias
+    return f"""(NOT $by_flow OR ($no_flow AND {a}.flows_entered = 0)
+      OR {a}.conversation_id IN (
+          SELECT f.conversation_id FROM conversation_flows AS f
+          WHERE $by_flow AND f.workspace = $ws AND list_contains($flows, f.flow)))
+  AND (NOT $by_flow_type OR ($no_flow_type AND {a}.flows_entered = 0)
+      OR {a}.conversation_id IN (
+          SELECT f.conversation_id FROM conversation_flows AS f
+          LEFT JOIN flow_catalogue AS k ON k.flow = f.flow
+          WHERE $by_flow_type AND f.workspace = $ws AND list_contains($flow_types, {_TYPE})))"""
+
+
+def _in_scope(alias: str) -> str:
+    """Every filter of this page on a row keyed by conversation (events, surveys)."""
+    return (
+        f"{scope.in_scope(alias, teammates=False)} AND (NOT ($by_flow OR $by_flow_type) OR "
+        f"{alias}.conversation_id IN (SELECT c.conversation_id FROM conversations AS c "
+        f"WHERE ($by_flow OR $by_flow_type) AND c.workspace = $ws AND {flow_match('c')}))"
+    )
+
+
+# The period's chatbot conversations (started in it) with their outcome at the request's time.
+_BOT = f"""
+bot AS (
+    SELECT c.conversation_id, c.started_at, c.bot_duration_us, c.first_flow, c.last_flow,
+           c.transferred,
+           CASE WHEN c.bot_outcome <> 'transferred' AND c.closed_at IS NULL
+                     AND DATE_DIFF('microsecond', c.ended_at, $now) <= $inactivity_us
+                THEN 'in_progress' ELSE c.bot_outcome END AS outcome
+    FROM conversations AS c
+    WHERE c.workspace = $ws AND c.bot_involved AND c.started_at >= $start AND c.started_at < $end
+      AND {scope.conversation("c", teammates=False)} AND {flow_match("c")}
+)"""
+_HANDLED = "('automated', 'abandoned_in_flow', 'transferred')"
+
+OUTCOMES_SQL = f"""
+WITH {_BOT}, typed AS (
+    SELECT b.*, CASE WHEN b.outcome IN {_HANDLED} THEN 1 ELSE 0 END AS handled,
+           CASE WHEN b.first_flow IS NULL THEN 'none' ELSE {_TYPE} END AS first_type
+    FROM bot AS b
+    LEFT JOIN conversation_flows AS f
+      ON f.workspace = $ws AND f.conversation_id = b.conversation_id AND f.flow = b.first_flow
+    LEFT JOIN flow_catalogue AS k ON k.flow = b.first_flow
+), placed AS (
+    SELECT t.*, x.idx FROM typed AS t
+    JOIN buckets AS x ON t.started_at >= x.start_at AND t.started_at < x.end_at
+)
+SELECT outcome, handled, idx, first_type, last_flow, transferred,
+       GROUPING(outcome) = 0 AS by_outcome, GROUPING(handled) = 0 AS by_handled,
+       GROUPING(idx) = 0 AS by_bucket, GROUPING(first_type) = 0 AS by_first_type,
+       GROUPING(last_flow) = 0 AS by_last_flow, GROUPING(transferred) = 0 AS by_reason,
+       count(*) AS n, sum(bot_duration_us) AS total,
+       quantile_cont(bot_duration_us, 0.5) AS median, quantile_cont(bot_duration_us, 0.9) AS p90
+FROM placed
+GROUP BY GROUPING SETS ((handled), (outcome), (outcome, idx), (handled, first_type),
+                        (outcome, last_flow), (outcome, transferred))
+"""
+
+# Chatbot messages of the chatbot phases, by the messages' time (a chatbot message in its
+# conversation's chatbot phase makes it a chatbot conversation).
+FALLBACKS_SQL = f"""
+SELECT count(*) AS messages, coalesce(sum(CASE WHEN e.fallback THEN 1 ELSE 0 END), 0) AS fallbacks
+FROM conversation_events AS e
+WHERE e.workspace = $ws AND e.sender = 'chatbot' AND e.bot_phase
+  AND e.ts >= $start AND e.ts < $end AND {_in_scope("e")}
+"""
+
+CSAT_SQL = f"""
+SELECT s.score, count(*) AS n FROM surveys AS s
+WHERE s.workspace = $ws AND s.conversation_id IS NOT NULL AND s.about = 'chatbot'
+  AND s.ts >= $start AND s.ts < $end AND {_in_scope("s")}
+GROUP BY s.score
+"""
+
+# The flows entered in the conversations of D: per flow; per flow and the type each
+# conversation gave it; per flow and the last step of the abandoned ones that ended in it.
+DIALOG_SQL = f"""
+WITH {_BOT}, entered AS (
+    SELECT f.flow, {_TYPE} AS type, f.completed, f.fallbacks, f.last_step,
+           DATE_DIFF('microsecond', f.first_at, f.last_at) AS in_flow_us,
+           CASE WHEN b.outcome = 'abandoned_in_flow' AND b.last_flow = f.flow THEN 1 ELSE 0 END
+               AS dropped
+    FROM bot AS b
+    JOIN conversation_flows AS f ON f.workspace = $ws AND f.conversation_id = b.conversation_id
+    LEFT JOIN flow_catalogue AS k ON k.flow = f.flow
+    WHERE b.outcome IN {_HANDLED}
+)
+SELECT flow, type, last_step, GROUPING(type) = 0 AS by_type,
+       GROUPING(last_step) = 0 AS by_step, count(*) AS entered,
+       sum(CASE WHEN completed THEN 1 ELSE 0 END) AS completed, sum(fallbacks) AS fallbacks,
+       sum(dropped) AS dropped, quantile_cont(in_flow_us, 0.5) AS median_us
+FROM entered
+GROUP BY GROUPING SETS ((flow), (flow, type), (flow, last_step))
+"""
+
+_CATALOGUE_SCHEMA = pa.schema([("flow", pa.string()), ("type", pa.string())])
+
+
+def catalogue(workspace: Workspace | None) -> pa.Table:
+    """The workspace's flow catalogue as a table (flow, type) for the statements to join."""
+    entries = workspace.flow_types if workspace else {}
+    return pa.Table.from_pylist(
+        [{"flow": f, "type": t} for f, t in sorted(entries.items())], schema=_CATALOGUE_SCHEMA
+    )
+
+
+def _rate(n: int, d: int) -> float | None:
+    return n / d if d else None
+
+
+class _Figures:
+    """The rows of OUTCOMES_SQL, by grouping set."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.outcome: dict[str, int] = {}
+        self.handled: Row | None = None
+        self.bucket: dict[tuple[str, int], int] = {}
+        self.first_type: dict[str, int] = {}
+        self.last_flow: dict[tuple[str, str | None], int] = {}
+        self.requested = 0
+        for row in rows:
+            n = int(row["n"])
+            if row["by_bucket"]:
+                self.bucket[(row["outcome"], row["idx"])] = n
+            elif row["by_first_type"]:
+                if row["handled"]:
+                    self.first_type[row["first_type"]] = n
+            elif row["by_handled"]:
+                if row["handled"]:
+                    self.handled = row
+            elif row["by_last_flow"]:
+                self.last_flow[(row["outcome"], row["last_flow"])] = n
+            elif row["by_reason"]:
+                if row["outcome"] == "transferred" and row["transferred"]:
+                    self.requested = n
+            else:
+                self.outcome[row["outcome"]] = n
+
+
+def _figures(context: Context, period: Period) -> tuple[_Figures, Row, dict[int, int]]:
+    query = context.query
+    workspace = context.engine.workspace(query.workspace)
+    inactivity = workspace.inactivity_seconds if workspace else 600
+    figures = _Figures(
+        context.rows(OUTCOMES_SQL, period, now=query.now, inactivity_us=inactivity * 1_000_000)
+    )
+    fallbacks = context.one(FALLBACKS_SQL, period)
+    scores = {int(r["score"]): int(r["n"]) for r in context.rows(CSAT_SQL, period)}
+    return figures, fallbacks, scores
+
+
+def _tiles(f: _Figures, fallbacks: Row, scores: dict[int, int]) -> BotTiles:
+    o = {name: f.outcome.get(name, 0) for name in OUTCOMES}
+    d = sum(o[name] for name in HANDLED)
+    messages, fallback = int(fallbacks["messages"]), int(fallbacks["fallbacks"])
+    surveys = sum(scores.values())
+    return BotTiles(
+        bot_conversations=sum(o.values()),
+        handled=d,
+        **o,
+        transferred_requested=f.requested,
+        transferred_teammate_joined=o["transferred"] - f.requested,
+        automation_rate=_rate(o["automated"], d),
+        transfer_rate=_rate(o["transferred"], d),
+        abandoned_rate=_rate(o["abandoned_in_flow"], d),
+        containment=_rate(o["automated"] + o["abandoned_in_flow"], d),
+        chatbot_messages=messages,
+        fallback_messages=fallback,
+        fallback_rate=_rate(fallback, messages),
+        time_with_chatbot_seconds=durations(f.handled),
+        csat=csat(sum(s * n for s, n in scores.items()), surveys),
+    )
+
+
+def _transfers(f: _Figures) -> TransfersByLastFlow:
+    flows = sorted(
+        ((flow, n) for (outcome, flow), n in f.last_flow.items() if outcome == "transferred"),
+        key=lambda item: (item[1] is None, -item[1], item[0] or ""),
+    )
+    named = [(flow, n) for flow, n in flows if flow is not None]
+    return TransfersByLastFlow(
+        top=[LastFlow(flow=flow, conversations=n) for flow, n in named[:TOP_LAST_FLOWS]],
+        other_flows=sum(n for _, n in named[TOP_LAST_FLOWS:]),
+        no_flow=f.last_flow.get(("transferred", None), 0),
+    )
+
+
+def _dialog(context: Context, f: _Figures) -> list[FlowRow]:
+    query = context.query
+    workspace = context.engine.workspace(query.workspace)
+    inactivity = workspace.inactivity_seconds if workspace else 600
+    rows = context.rows(
+        DIALOG_SQL, query.period, now=query.now, inactivity_us=inactivity * 1_000_000
+    )
+    totals: dict[str, Row] = {}
+    types: dict[str, Counter[str]] = defaultdict(Counter)
+    steps: dict[str, list[DropOff]] = defaultdict(list)
+    for row in rows:
+        flow = row["flow"]
+        if row["by_type"]:
+            types[flow][row["type"]] = int(row["entered"])
+        elif row["by_step"]:
+            if row["dropped"]:
+                steps[flow].append(DropOff(step=row["last_step"], conversations=row["dropped"]))
+        else:
+            totals[flow] = row
+    out = []
+    for flow, row in totals.items():
+        entered, completed = int(row["entered"]), int(row["completed"])
+        abandoned = f.last_flow.get(("abandoned_in_flow", flow), 0)
+        kind = min(types[flow].items(), key=lambda item: (-item[1], item[0]))[0]
+        dropped = sorted(
+            steps[flow], key=lambda s: (-s.conversations, s.step is None, s.step or "")
+        )
+        out.append(
+            FlowRow(
+                flow=flow,
+                type=kind,
+                entered=entered,
+                completed=completed,
+                completion_rate=_rate(completed, entered),
+                automated_last=f.last_flow.get(("automated", flow), 0),
+                transferred_after=f.last_flow.get(("transferred", flow), 0),
+                abandoned=abandoned,
+                drop_off_rate=_rate(abandoned, entered),
+                fallbacks=int(row["fallbacks"]),
+                median_seconds_in_flow=seconds(row["median_us"]),
+                drop_off_steps=dropped[:DROP_OFF_STEPS],
+            )
+        )
+    return sorted(out, key=lambda r: (-r.entered, r.flow))
+
+
+def compute(context: Context) -> dict[str, Any]:
+    query = context.query
+    context.register("flow_catalogue", catalogue(context.engine.workspace(query.workspace)))
+    current, fallbacks, scores = _figures(context, query.period)
+    dialog = _dialog(context, current)
+    context.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
+    previous = _tiles(*_figures(context, query.previous))
+    n = len(query.buckets)
+    series = {name: [current.bucket.get((name, i), 0) for i in range(n)] for name in OUTCOMES}
+    handled = [sum(series[name][i] for name in HANDLED) for i in range(n)]
+    return {
+        "tiles": BotTilesWithPrevious(
+            **_tiles(current, fallbacks, scores).model_dump(), previous=previous
+        ),
+        "outcomes": Outcomes(**series),
+        "automation_rate": [_rate(a, d) for a, d in zip(series["automated"], handled, strict=True)],
+        "csat_breakdown": {str(s): scores.get(s, 0) for s in range(1, 6)},
+        "first_flow_type": FirstFlowTypes(
+            **{t: current.first_type.get(t, 0) for t in (*FLOW_TYPES, "none")}
+        ),
+        "transfers_by_last_flow": _transfers(current),
+        "dialog_performance": dialog,
+    }
+
+
+FLOW_COLUMNS = (*FlowRow.model_fields,)
+
+
+def _steps_cell(steps: list[DropOff]) -> str:
+    return "; ".join(
+        f"{s.step if s.step is not None else NO_STEP} ({s.conversations})" for s in steps
+    )
+
+
+def _flow_lines(context: Context) -> Rows:
+    """The dialog performance table: one line per flow."""
+    for row in compute(context)["dialog_performance"]:
+        values = row.model_dump()
+        values["drop_off_steps"] = _steps_cell(row.drop_off_steps)
+        yield tuple(values[c] for c in FLOW_COLUMNS)
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _points(now: float | None, before: float | None) -> str:
+    """A rate's change, in percentage points."""
+    if now is None or before is None:
+        return "-"
+    return f"{(now - before) * 100:+.1f} pts"
+
+
+def text(result: ChatbotResult) -> list[Block]:
+    t, prev = result.tiles, result.tiles.previous
+    rates = [
+        (name, _percent(now), _percent(before), _points(now, before))
+        for name, now, before in (
+            ("Automation rate", t.automation_rate, prev.automation_rate),
+            ("Transfer rate", t.transfer_rate, prev.transfer_rate),
+            ("Abandoned in a flow", t.abandoned_rate, prev.abandoned_rate),
+            ("Containment", t.containment, prev.containment),
+            ("Fallback rate", t.fallback_rate, prev.fallback_rate),
+        )
+    ]
+    counts: list[tuple[object, ...]] = [
+        (name, now, before, change(now, before))
+        for name, now, before in (
+            ("Bot conversations", t.bot_conversations, prev.bot_conversations),
+            ("Handled by the chatbot", t.handled, prev.handled),
+            ("  automated", t.automated, prev.automated),
+            ("  abandoned in a flow", t.abandoned_in_flow, prev.abandoned_in_flow),
+            ("  transferred", t.transferred, prev.transferred),
+            ("    on request", t.transferred_requested, prev.transferred_requested),
+            (
+                "    a teammate joined",
+                t.transferred_teammate_joined,
+                prev.transferred_teammate_joined,
+            ),
+            ("Not engaged", t.not_engaged, prev.not_engaged),
+            ("In progress", t.in_progress, prev.in_progress),
+        )
+    ]
+    times = t.time_with_chatbot_seconds
+    blocks: list[Block] = [
+        heading(result),
+        Table("Conversations", ("tile", "value", "previous", "change"), counts),
+        Table("Rates (of those handled)", ("rate", "value", "previous", "change"), rates),
+        f"Time with the chatbot: mean {duration(times.mean)}, median {duration(times.median)}, "
+        f"p90 {duration(times.p90)} ({times.count}); previous mean "
+        f"{duration(prev.time_with_chatbot_seconds.mean)}",
+        f"Chatbot CSAT: {score(t.csat.mean)} ({t.csat.count} surveys); previous "
+        f"{score(prev.csat.mean)}; scores "
+        + ", ".join(f"{k}: {v}" for k, v in result.csat_breakdown.items()),
+        Table(
+            "Outcomes",
+            ("bucket", "automated", "abandoned", "transferred", "not engaged", "in progress"),
+            [
+                (label, *(getattr(result.outcomes, name)[i] for name in OUTCOMES))
+                for i, label in enumerate(labels(result))
+            ],
+        ),
+    ]
+    if result.in_progress_bucket is not None:
+        blocks.append(IN_PROGRESS)
+    first = result.first_flow_type
+    blocks.append(
+        "First flow types: "
+        + ", ".join(f"{name} {getattr(first, name)}" for name in (*FLOW_TYPES, "none"))
+    )
+    transfers = result.transfers_by_last_flow
+    blocks.append(
+        Table(
+            "Transfers by last flow",
+            ("flow", "conversations"),
+            [(r.flow, r.conversations) for r in transfers.top]
+            + [("(other flows)", transfers.other_flows), ("(no flow)", transfers.no_flow)],
+        )
+    )
+    if not result.dialog_performance:
+        blocks.append("No flow in this period: the chatbot's messages name none.")
+    else:
+        blocks.append(
+            Table(
+                "Dialog performance",
+                (
+                    "flow",
+                    "type",
+                    "entered",
+                    "completed",
+                    "automated",
+                    "transferred",
+                    "abandoned",
+                    "fallbacks",
+                    "median",
+                    "drop-off steps",
+                ),
+                [
+                    (
+                        r.flow,
+                        r.type,
+                        r.entered,
+                        f"{r.completed} ({_percent(r.completion_rate)})",
+                        r.automated_last,
+                        r.transferred_after,
+                        f"{r.abandoned} ({_percent(r.drop_off_rate)})",
+                        r.fallbacks,
+                        duration(r.median_seconds_in_flow),
+                        _steps_cell(r.drop_off_steps),
+                    )
+                    for r in result.dialog_performance
+                ],
+            )
+        )
+    return blocks
+
+
+PAGE = Page(
+    name="chatbot",
+    title="Chatbot Performance",
+    titles={"en": "Chatbot performance", "fr": "Performance du chatbot"},
+    summary="Every number of the Chatbot Performance page (the JSON of `convoscope report "
+    "--page chatbot`). Without a period, the last 7 days. The teammates filter does not apply.",
+    web_path="/chatbot",
+    result=ChatbotResult,
+    compute=compute,
+    statements={
+        **STATEMENTS,
+        "outcomes": OUTCOMES_SQL,
+        "fallbacks": FALLBACKS_SQL,
+        "csat": CSAT_SQL,
+        "dialog": DIALOG_SQL,
+    },
+    text=text,
+    exports=(
+        Export(
+            name="flows",
+            summary="The dialog performance table: one row per flow entered in the period.",
+            columns=FLOW_COLUMNS,
+            rows=_flow_lines,
+        ),
+    ),
+    filters=FLOW_FILTERS,
+)
