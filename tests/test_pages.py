@@ -49,9 +49,14 @@ def test_pages_lists_the_menu_in_both_languages(tmp_path):
     assert [(p["name"], p["path"], p["api"]) for p in listed] == [
         ("overview", "/", "/v1/overview"),
         ("team", "/team", "/v1/team"),
+        ("chatbot", "/chatbot", "/v1/chatbot"),
     ]
     assert listed[1]["titles"] == {"en": "Team performance", "fr": "Performance de l’équipe"}
+    assert listed[2]["titles"] == {"en": "Chatbot performance", "fr": "Performance du chatbot"}
     assert listed[0]["exports"] == ["/v1/reports/departments.csv"]
+    assert listed[2]["exports"] == ["/v1/reports/flows.csv"]
+    assert listed[0]["filters"] == ["channels", "departments", "teammates"]
+    assert listed[2]["filters"] == ["channels", "departments", "flow_types", "flows"]
 
 
 def _keys(block: str) -> set[str]:

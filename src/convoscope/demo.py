@@ -53,6 +53,24 @@ BUSINESS_HOURS = {
 }
 
 
+# The chatbot's flows: name, type, steps (the last one ends the flow), weight, and the share
+# of customers who still ask for a teammate after the flow ends.
+FLOWS = (
+    ("order_tracking", "support", ("ask_order_number", "check_status", "show_status"), 30, 0.2),
+    ("store_information", "support", ("ask_store", "show_hours"), 12, 0.05),
+    ("product_search", "sales", ("ask_category", "ask_size", "show_products"), 22, 0.3),
+    ("recommendations", "sales", ("ask_occasion", "show_picks"), 10, 0.15),
+    ("holiday_campaign", "campaign", ("show_offer", "ask_interest"), 6, 0.1),
+    ("talk_to_teammate", "transfer", ("ask_topic", "hand_over"), 20, 1.0),
+)
+FALLBACK_SHARE = 0.06  # chatbot messages that did not understand the customer
+DROP_OFF = {"ask_order_number": 0.12, "ask_size": 0.14, "ask_category": 0.06, "ask_topic": 0.04}
+BOT_SURVEY_SHARE = 0.15  # of conversations the chatbot finished alone
+BOT_SCORES = ((5, 38), (4, 30), (3, 14), (2, 9), (1, 9))
+SMALL_TALK = 0.08  # chats where the chatbot names no flow
+TEAMMATE_JOINS = 0.1  # escalations by a teammate joining rather than a transfer request
+
+
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
@@ -86,17 +104,17 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         conv.add(1, "message", sender="chatbot", welcome=True)
         if rng.random() < 0.33:
             return  # the customer never answers the welcome
-        for _ in range(rng.randint(1, 4)):
-            conv.add(rng.uniform(8, 240), "message", sender="customer")
-            conv.add(rng.uniform(1, 4), "message", sender="chatbot")
-        if rng.random() > 0.36:
-            return  # solved by the chatbot
-        conv.add(rng.uniform(5, 60), "transfer_request")
-        if rng.random() < 0.1:
-            conv.add(rng.uniform(60, 600), "transfer_request")
-        if rng.random() < 0.12:
-            return  # nobody answered: ends unclosed after the escalated timeout
-        wait = min(rng.lognormvariate(5.5, 1.1), 3 * 3600)
+        if not _flow(rng, conv):
+            return  # the chatbot finished alone, or the customer gave up
+        if rng.random() < TEAMMATE_JOINS:  # a teammate watching the chat joins unasked
+            wait = rng.uniform(20, 120)
+        else:
+            conv.add(rng.uniform(5, 60), "transfer_request")
+            if rng.random() < 0.1:
+                conv.add(rng.uniform(60, 600), "transfer_request")
+            if rng.random() < 0.12:
+                return  # nobody answered: ends unclosed after the escalated timeout
+            wait = min(rng.lognormvariate(5.5, 1.1), 3 * 3600)
     else:  # an email goes straight to the teammates' inbox: recorded as a transfer request
         conv.add(0, "message", sender="customer")
         conv.add(0, "transfer_request")
@@ -114,6 +132,34 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         if rng.random() < SURVEY_SHARE:
             score = min(5, max(1, round(rng.gauss(SATISFACTION[teammate], 0.9))))
             conv.add(rng.uniform(60, 6 * 3600), "csat", score=score)
+
+
+def _flow(rng: random.Random, conv: _Conversation) -> bool:
+    """The customer's way through one chatbot flow; whether they then want a teammate."""
+    if rng.random() < SMALL_TALK:  # the chatbot answers outside any flow
+        conv.add(rng.uniform(8, 240), "message", sender="customer")
+        conv.add(rng.uniform(1, 4), "message", sender="chatbot")
+        return rng.random() < 0.4
+    name, kind, steps, _, transfers = rng.choices(FLOWS, [f[3] for f in FLOWS])[0]
+    for i, step in enumerate(steps):
+        conv.add(rng.uniform(8, 240), "message", sender="customer")
+        fields: dict[str, Any] = {"flow": name, "step": step}
+        if i == 0:
+            fields["flow_type"] = kind
+        if rng.random() < FALLBACK_SHARE:  # misunderstood: asks again
+            conv.add(rng.uniform(1, 4), "message", sender="chatbot", fallback=True, **fields)
+            conv.add(rng.uniform(8, 120), "message", sender="customer")
+            fields.pop("flow_type", None)
+        if i == len(steps) - 1:
+            fields["flow_end"] = True
+        conv.add(rng.uniform(1, 4), "message", sender="chatbot", **fields)
+        if rng.random() < DROP_OFF.get(step, 0.02) and i < len(steps) - 1:
+            return False  # gave up at this step
+    if rng.random() < transfers:
+        return True
+    if rng.random() < BOT_SURVEY_SHARE:
+        conv.add(rng.uniform(30, 600), "csat", score=_pick(rng, BOT_SCORES), about="chatbot")
+    return False
 
 
 def generate(

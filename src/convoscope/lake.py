@@ -439,6 +439,9 @@ class LakeTables:
     def teammates(self, workspace: str) -> list[str]:
         return self._db.teammates(workspace)
 
+    def flows(self, workspace: str) -> list[str]:
+        return self._db.flows(workspace)
+
     def close(self) -> None:
         self._db.close()
 

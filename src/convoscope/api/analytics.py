@@ -59,6 +59,7 @@ class PageInfo(BaseModel):
     path: str  # where the web app shows it
     api: str  # its JSON
     exports: list[str]  # its CSVs, under /v1/reports/
+    filters: list[str]  # the list filters it takes (navigation keeps only those)
 
 
 def _page_endpoint(page: Page) -> Callable[..., BaseModel]:
@@ -94,6 +95,7 @@ def list_pages(who: Admin) -> list[PageInfo]:
             path=p.web_path,
             api=p.api_path,
             exports=[f"/v1/reports/{e.name}.csv" for e in p.exports],
+            filters=list(p.filters),
         )
         for p in pages.PAGES.values()
     ]
@@ -158,3 +160,9 @@ def departments(who: Admin, svc: Svc) -> list[str]:
 def teammates(who: Admin, svc: Svc) -> list[str]:
     """Teammates who wrote in or closed a conversation."""
     return svc.tables.teammates(who.workspace)
+
+
+@router.get("/v1/flows")
+def flows(who: Admin, svc: Svc) -> list[str]:
+    """Flows the chatbot entered in a conversation (the filter's `(none)` is not listed)."""
+    return svc.tables.flows(who.workspace)

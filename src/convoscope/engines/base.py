@@ -55,6 +55,8 @@ class Tables(Protocol):
 
     def teammates(self, workspace: str) -> list[str]: ...
 
+    def flows(self, workspace: str) -> list[str]: ...
+
 
 class Engine(Protocol):
     rollups: bool  # whether the rollup tables are kept (else the rows answer everything)

@@ -514,35 +514,43 @@ def text(result: ChatbotResult) -> list[Block]:
     if not result.dialog_performance:
         blocks.append("No flow in this period: the chatbot's messages name none.")
     else:
+        rows = result.dialog_performance
         blocks.append(
             Table(
                 "Dialog performance",
                 (
                     "flow",
-                    "type",
                     "entered",
-                    "completed",
-                    "automated",
-                    "transferred",
-                    "abandoned",
-                    "fallbacks",
+                    "done",
+                    "auto",
+                    "transf",
+                    "aband",
+                    "fallb",
                     "median",
-                    "drop-off steps",
                 ),
                 [
                     (
                         r.flow,
-                        r.type,
                         r.entered,
-                        f"{r.completed} ({_percent(r.completion_rate)})",
+                        "-" if r.completion_rate is None else f"{r.completion_rate:.0%}",
                         r.automated_last,
                         r.transferred_after,
-                        f"{r.abandoned} ({_percent(r.drop_off_rate)})",
+                        r.abandoned,
                         r.fallbacks,
                         duration(r.median_seconds_in_flow),
-                        _steps_cell(r.drop_off_steps),
                     )
-                    for r in result.dialog_performance
+                    for r in rows
+                ],
+            )
+        )
+        blocks.append(
+            Table(
+                "Drop-off steps (where customers gave up)",
+                ("flow", "step", "conversations"),
+                [
+                    (r.flow, s.step if s.step is not None else NO_STEP, s.conversations)
+                    for r in rows
+                    for s in r.drop_off_steps
                 ],
             )
         )

@@ -263,6 +263,14 @@ class Database:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def flows(self, workspace: str) -> list[str]:
+        """Flows the chatbot entered in a conversation, for filter pickers."""
+        rows = self.con.execute(
+            "SELECT DISTINCT flow FROM conversation_flows WHERE workspace = ? ORDER BY 1",
+            [workspace],
+        ).fetchall()
+        return [r[0] for r in rows]
+
 
 def select_events(con: duckdb.DuckDBPyConnection, name: str, column: str, keys_table: str) -> str:
     """Make `name` the stored events whose `column` (a key with an ART index) is one of the

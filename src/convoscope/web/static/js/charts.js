@@ -10,6 +10,9 @@ export const COLORS = {
   customer: "#d97706", traffic: "#2563eb", closed: "#1d4ed8", empty: "#e2e8f0",
   initial_response: "#2563eb", response: "#0e7490", resolution: "#7c3aed", csat: "#d97706",
   scores: { 5: "#047857", 4: "#65a30d", 3: "#ca8a04", 2: "#ea580c", 1: "#b91c1c" },
+  automated: "#047857", abandoned_in_flow: "#ea580c", transferred: "#7c3aed", not_engaged: "#94a3b8",
+  in_progress: "#cbd5e1", rate: "#0f172a",
+  flow_types: { campaign: "#db2777", transfer: "#7c3aed", sales: "#2563eb", support: "#0e7490", other: "#64748b", none: "#cbd5e1" },
 };
 
 function chart(id) {
@@ -74,6 +77,35 @@ export function timeSeries(id, { labels, series, stacked, live, format, liveText
       stack: stacked ? "total" : undefined, barMaxWidth: 36,
       showSymbol: labels.length <= 48, symbolSize: 6, // single points must show
     })),
+  }, true);
+  return shown;
+}
+
+// Counts per bucket as stacked bars (left axis) with a share per bucket as a line on the
+// right axis (0-100 %); a null share is a bucket without a denominator (a gap).
+export function stackedWithRate(id, { labels, series, rate, live, liveText, format, formatRate }) {
+  const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
+  chart(id).setOption({
+    animation: false,
+    color: [...series.map((s) => s.color), rate.color],
+    grid: { left: 48, right: 56, top: 40, bottom: 56 },
+    legend: { top: 0, data: [...series.map((s) => s.name), rate.name] },
+    tooltip: { trigger: "axis", formatter: (items) => [items[0].axisValueLabel, ...items.map((it) => {
+      const value = it.seriesIndex < series.length ? format(series[it.seriesIndex].data[it.dataIndex]) : formatRate(rate.data[it.dataIndex]);
+      return `${it.marker}${it.seriesName}: ${value}`;
+    })].join("<br>") },
+    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    yAxis: [
+      { type: "value", minInterval: 1, axisLabel: { formatter: (v) => format(v) } },
+      { type: "value", min: 0, max: 1, splitLine: { show: false }, axisLabel: { formatter: (v) => formatRate(v) } },
+    ],
+    series: [
+      ...series.map((s) => ({
+        name: s.name, type: "bar", stack: "total", barMaxWidth: 36,
+        data: s.data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v)),
+      })),
+      { name: rate.name, type: "line", yAxisIndex: 1, data: rate.data, connectNulls: false, showSymbol: labels.length <= 48, symbolSize: 6 },
+    ],
   }, true);
   return shown;
 }

@@ -23,6 +23,18 @@ const STRINGS = {
     tiles: "Key figures",
     "tile.previous": "{change} vs previous period ({previous})",
     "tile.no_previous": "No data in the previous period",
+    "tile.points": "{points} pts",
+    "tile.spread": "Median {median} · 90th percentile {p90}",
+    "tile.surveys": "{count} surveys",
+    "tile.out_of_5": "{score} / 5",
+    "sort.by": "Sort by {column}",
+    "csat.points": "Scale",
+    "csat.5": "5 points", "csat.3": "3 points", "csat.2": "2 points",
+    "csat.positive": "Positive (4-5)", "csat.neutral": "Neutral (3)", "csat.negative_3": "Negative (1-2)", "csat.negative_2": "Negative (1-3)",
+    "csat.score": "Score {score}",
+    "chart.no_surveys": "No surveys in this period",
+    surveys: "Surveys",
+    score: "Score",
     export: "Export department report",
     no_department: "No department",
     show_table: "Show the values as a table",
@@ -75,6 +87,30 @@ const STRINGS = {
     "settings.cancel": "Cancel",
     "settings.bad_span": "{day}: “{text}” is not a span like 09:00-17:00.",
     "settings.rejected": "Not saved: {param}: {detail}",
+    "settings.flows": "Flow types",
+    "settings.flows_help": "The type of each chatbot flow on Chatbot Performance. A type chosen here applies to every period, past ones included.",
+    "settings.flow_as_sent": "As the chatbot says",
+    "settings.no_flows": "The chatbot has named no flow yet.",
+    "flow_type.campaign": "Campaign",
+    "flow_type.transfer": "Transfer",
+    "flow_type.sales": "Sales",
+    "flow_type.support": "Support",
+    "flow_type.other": "Other",
+    no_flow: "No flow",
+    "flow_types.label": "Flow types",
+    "flow_types.summary": "Flow types: {list}",
+    "flow_types.all": "All flow types",
+    "flow_types.none": "No flow type",
+    "flow_types.select_all": "All flow types",
+    "flow_types.pick": "Pick at least one flow type",
+    "flow_types.search": "Search flow types",
+    "flows.label": "Flows",
+    "flows.summary": "Flows: {list}",
+    "flows.all": "All flows",
+    "flows.none": "No flow yet",
+    "flows.select_all": "All flows",
+    "flows.pick": "Pick at least one flow",
+    "flows.search": "Search flows",
     "day.monday": "Monday", "day.tuesday": "Tuesday", "day.wednesday": "Wednesday", "day.thursday": "Thursday",
     "day.friday": "Friday", "day.saturday": "Saturday", "day.sunday": "Sunday",
   },
@@ -100,6 +136,18 @@ const STRINGS = {
     tiles: "Chiffres clés",
     "tile.previous": "{change} par rapport à la période précédente ({previous})",
     "tile.no_previous": "Aucune donnée sur la période précédente",
+    "tile.points": "{points} pts",
+    "tile.spread": "Médiane {median} · 90e centile {p90}",
+    "tile.surveys": "{count} sondages",
+    "tile.out_of_5": "{score} / 5",
+    "sort.by": "Trier par {column}",
+    "csat.points": "Échelle",
+    "csat.5": "5 points", "csat.3": "3 points", "csat.2": "2 points",
+    "csat.positive": "Positif (4-5)", "csat.neutral": "Neutre (3)", "csat.negative_3": "Négatif (1-2)", "csat.negative_2": "Négatif (1-3)",
+    "csat.score": "Note {score}",
+    "chart.no_surveys": "Aucun sondage dans cette période",
+    surveys: "Sondages",
+    score: "Note",
     export: "Exporter le rapport des départements",
     no_department: "Aucun département",
     show_table: "Afficher les valeurs dans un tableau",
@@ -152,6 +200,30 @@ const STRINGS = {
     "settings.cancel": "Annuler",
     "settings.bad_span": "{day} : « {text} » n’est pas une plage comme 09:00-17:00.",
     "settings.rejected": "Non enregistré : {param} : {detail}",
+    "settings.flows": "Types de flux",
+    "settings.flows_help": "Le type de chaque flux du chatbot dans Performance du chatbot. Un type choisi ici s’applique à toutes les périodes, passées comprises.",
+    "settings.flow_as_sent": "Selon le chatbot",
+    "settings.no_flows": "Le chatbot n’a encore nommé aucun flux.",
+    "flow_type.campaign": "Campagne",
+    "flow_type.transfer": "Transfert",
+    "flow_type.sales": "Ventes",
+    "flow_type.support": "Support",
+    "flow_type.other": "Autre",
+    no_flow: "Aucun flux",
+    "flow_types.label": "Types de flux",
+    "flow_types.summary": "Types de flux : {list}",
+    "flow_types.all": "Tous les types de flux",
+    "flow_types.none": "Aucun type de flux",
+    "flow_types.select_all": "Tous les types de flux",
+    "flow_types.pick": "Choisissez au moins un type de flux",
+    "flow_types.search": "Rechercher un type de flux",
+    "flows.label": "Flux",
+    "flows.summary": "Flux : {list}",
+    "flows.all": "Tous les flux",
+    "flows.none": "Aucun flux pour l’instant",
+    "flows.select_all": "Tous les flux",
+    "flows.pick": "Choisissez au moins un flux",
+    "flows.search": "Rechercher un flux",
     "day.monday": "Lundi", "day.tuesday": "Mardi", "day.wednesday": "Mercredi", "day.thursday": "Jeudi",
     "day.friday": "Vendredi", "day.saturday": "Samedi", "day.sunday": "Dimanche",
   },
@@ -169,6 +241,8 @@ const CHANNELS = {
 const LOCALES = { en: "en-CA", fr: "fr-CA" };
 // The pseudo-department of conversations closed without one (or not closed), in filters.
 export const NO_DEPARTMENT = "(none)";
+export const NO_FLOW = "(none)";
+export const FLOW_TYPES = ["campaign", "transfer", "sales", "support", "other"];
 
 // A page's own strings ({en: {...}, fr: {...}}), added to the shared ones (`startPage`).
 export function addStrings(more) {
@@ -202,6 +276,14 @@ export const decimal = (lang, x, digits = 2) => new Intl.NumberFormat(LOCALES[la
 export const percent = (lang, ratio) => new Intl.NumberFormat(LOCALES[lang], {
   style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero",
 }).format(ratio);
+
+// A share (0-1) as a percentage, and a change of shares in percentage points (signed).
+export const share = (lang, ratio) => new Intl.NumberFormat(LOCALES[lang], {
+  style: "percent", maximumFractionDigits: 1,
+}).format(ratio);
+export const points = (lang, x) => new Intl.NumberFormat(LOCALES[lang], {
+  maximumFractionDigits: 1, signDisplay: "exceptZero",
+}).format(x);
 
 export function duration(lang, seconds) {
   if (seconds === null || seconds === undefined) return "—";

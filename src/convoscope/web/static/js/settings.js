@@ -1,6 +1,8 @@
-// Workspace settings for admins: the time zone and the business hours (SPEC section 5), read
-// and written through GET/PUT /v1/workspace. Each weekday's spans are typed as
-// "09:00-12:00, 13:00-17:30"; every day empty means none set (24/7).
+// Workspace settings for admins: the time zone, the business hours (SPEC section 5) and the
+// flow catalogue (section 7), read and written through GET/PUT /v1/workspace. Each weekday's
+// spans are typed as "09:00-12:00, 13:00-17:30"; every day empty means none set (24/7). Each
+// flow the chatbot entered (and each one the catalogue names) gets a type picker; "as the
+// chatbot says" leaves it out of the catalogue.
 import { getJson, putJson } from "./api.js";
 import * as I from "./i18n.js";
 
@@ -23,6 +25,11 @@ function dialogHtml() {
         <legend data-i18n="settings.hours"></legend>
         <p id="hours-help" class="muted" data-i18n="settings.hours_help"></p>
         ${days}
+      </fieldset>
+      <fieldset class="flows">
+        <legend data-i18n="settings.flows"></legend>
+        <p id="flows-help" class="muted" data-i18n="settings.flows_help"></p>
+        <div id="settings-flows"></div>
       </fieldset>
       <p id="settings-error" class="form-error" role="alert" hidden></p>
       <div class="dialog-actions">
@@ -70,8 +77,10 @@ async function save(page) {
     $(`hours-${parsed.error.day}`).focus();
     return;
   }
+  const flowTypes = Object.fromEntries([...$("settings-flows").querySelectorAll("select")]
+    .filter((sel) => sel.value).map((sel) => [sel.dataset.flow, sel.value]));
   try {
-    await putJson("/v1/workspace", { timezone: $("settings-tz").value.trim(), business_hours: parsed.hours });
+    await putJson("/v1/workspace", { timezone: $("settings-tz").value.trim(), business_hours: parsed.hours, flow_types: flowTypes });
   } catch (error) {
     const first = error.errors[0];
     showError(first ? t("settings.rejected", { param: first.param, detail: first.message || error.message }) : t("error", { detail: error.message }));
@@ -81,11 +90,41 @@ async function save(page) {
   page.reload();
 }
 
+// One row per flow: its name (text, so user data stays data) and a type picker.
+function renderFlows(t, flows, catalogue) {
+  const names = [...new Set([...flows, ...Object.keys(catalogue)])].sort();
+  const rows = names.map((flow, i) => {
+    const label = document.createElement("label");
+    label.className = "hours-row";
+    const name = document.createElement("span");
+    name.textContent = flow;
+    const select = document.createElement("select");
+    select.id = `flow-type-${i}`;
+    select.dataset.flow = flow;
+    select.setAttribute("aria-describedby", "flows-help");
+    for (const value of ["", ...I.FLOW_TYPES]) {
+      const option = new Option(value ? t(`flow_type.${value}`) : t("settings.flow_as_sent"), value);
+      option.selected = (catalogue[flow] || "") === value;
+      select.append(option);
+    }
+    label.append(name, select);
+    return label;
+  });
+  if (!rows.length) {
+    const none = document.createElement("p");
+    none.className = "muted";
+    none.textContent = t("settings.no_flows");
+    rows.push(none);
+  }
+  $("settings-flows").replaceChildren(...rows);
+}
+
 export async function openSettings(page) {
   if (!$("settings")) build(page);
   I.translatePage(page.state.lang);
   $("settings-error").hidden = true;
-  const ws = await getJson("/v1/workspace");
+  const [ws, flows] = await Promise.all([getJson("/v1/workspace"), getJson("/v1/flows")]);
+  renderFlows(page.t, flows, ws.flow_types || {});
   $("settings-tz").value = ws.timezone;
   for (const day of WEEKDAYS) {
     const spans = (ws.business_hours && ws.business_hours[day]) || [];

@@ -1,9 +1,9 @@
 // The shell every analytics page shares: the top bar (navigation between the pages the server
 // registers, from /v1/pages; language,
-// workspace settings, sign-out), the filter bar (period presets, custom range, and the
-// channels, departments and teammates pickers, each with a search box), the filters in the URL,
-// and the loading / empty / error states. A page module gives `startPage` its title, how to
-// load its data and how to render it; the page's HTML holds only its own <main>.
+// workspace settings, sign-out), the filter bar (period presets, custom range, and the pickers
+// of the filters the page takes, each with a search box), the filters in the URL, and the
+// loading / empty / error states. A page module gives `startPage` its title, its filters, how
+// to load its data and how to render it; the page's HTML holds only its own <main>.
 import { getJson, logout } from "./api.js";
 import * as I from "./i18n.js";
 import { openSettings } from "./settings.js";
@@ -11,13 +11,16 @@ import { openSettings } from "./settings.js";
 const $ = (id) => document.getElementById(id);
 
 const PRESETS = ["today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month"];
-// The pickers: where their options come from and how an option is shown.
+// The pickers: where their options come from (an API list, or fixed `options`) and the
+// pseudo-options first (`extra`: "no department", "no flow").
 const PICKERS = {
   channels: { source: "/v1/channels" },
   departments: { source: "/v1/departments", extra: [I.NO_DEPARTMENT] },
   teammates: { source: "/v1/teammates" },
+  flow_types: { options: I.FLOW_TYPES, extra: [I.NO_FLOW] },
+  flows: { source: "/v1/flows", extra: [I.NO_FLOW] },
 };
-const LIST_KEYS = Object.keys(PICKERS);
+const DEFAULT_FILTERS = ["channels", "departments", "teammates"];
 
 // Lists in the URL and the API: comma-separated, a comma or backslash inside a name escaped.
 export const joinList = (items) => items.map((i) => i.replace(/\\/g, "\\\\").replace(/,/g, "\\,")).join(",");
@@ -51,7 +54,7 @@ function pickerHtml(key) {
     </details>`;
 }
 
-function shellHtml(title) {
+function shellHtml(title, LIST_KEYS) {
   const presets = PRESETS.map((p) => `<button type="button" data-period="${p}" data-i18n="period.${p}"></button>`).join("");
   return `
   <header class="topbar">
@@ -87,13 +90,15 @@ function shellHtml(title) {
 }
 
 // `title`: the i18n key of the page's heading. `strings`: the page's own strings module.
+// `filters`: the list filters the page takes (its pickers, in order; the API refuses others).
 // `extras`: page-only URL keys, e.g.
 // { traffic: ["transfer_requests", "engaged_conversations"] } (the first value is the
 // default). `load(params)` fetches the page's data; `render(data)` draws it; `isEmpty(data)`
 // says when to show the empty state.
-export function startPage({ title, strings, extras = {}, load, render, isEmpty }) {
+export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = {}, load, render, isEmpty }) {
+  const LIST_KEYS = filters;
   I.addStrings(strings);
-  $("shell").innerHTML = shellHtml(title);
+  $("shell").innerHTML = shellHtml(title, LIST_KEYS);
   const state = { period: "last_7_days", from: null, to: null, lang: I.pickLanguage() };
   for (const key of LIST_KEYS) state[key] = [];
   for (const [key, values] of Object.entries(extras)) state[key] = values[0];
@@ -150,7 +155,7 @@ export function startPage({ title, strings, extras = {}, load, render, isEmpty }
   }
 
   async function loadOptions() {
-    const lists = await Promise.all(LIST_KEYS.map((key) => (page.options[key] ? page.options[key] : getJson(PICKERS[key].source))));
+    const lists = await Promise.all(LIST_KEYS.map((key) => page.options[key] || PICKERS[key].options || getJson(PICKERS[key].source)));
     LIST_KEYS.forEach((key, i) => { page.options[key] = lists[i]; });
   }
 
@@ -198,10 +203,11 @@ export function startPage({ title, strings, extras = {}, load, render, isEmpty }
   function renderFilters() {
     document.querySelectorAll("[data-period]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.period === state.period)));
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
-    const shared = queryParams();
-    shared.set("lang", state.lang);
     for (const p of page.pages || []) {
       const a = document.querySelector(`[data-page="${p.path}"]`);
+      const shared = queryParams(); // the period, and the filters the other page takes too
+      for (const key of LIST_KEYS) if (!p.filters.includes(key)) shared.delete(key);
+      shared.set("lang", state.lang);
       a.textContent = p.titles[state.lang] || p.title;
       a.href = `${p.path}?${shared}`;
       if (p.path === location.pathname) a.setAttribute("aria-current", "page");
@@ -220,6 +226,8 @@ export function startPage({ title, strings, extras = {}, load, render, isEmpty }
   function optionLabel(key, value) {
     if (key === "channels") return I.channelName(state.lang, value);
     if (key === "departments" && value === I.NO_DEPARTMENT) return t("no_department");
+    if ((key === "flows" || key === "flow_types") && value === I.NO_FLOW) return t("no_flow");
+    if (key === "flow_types") return t(`flow_type.${value}`);
     return value;
   }
 

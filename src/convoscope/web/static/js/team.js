@@ -6,6 +6,7 @@ import { COLORS, charts, describe, donut, efficiency, sortableTable, table } fro
 import * as I from "./i18n.js";
 import { startPage } from "./shell.js";
 import strings from "./team.strings.js";
+import { csatParts, setTile } from "./widgets.js";
 
 const $ = (id) => document.getElementById(id);
 const DURATIONS = ["initial_response", "response", "resolution"];
@@ -50,39 +51,20 @@ function render(d) {
   renderTeammates(d);
 }
 
-// Lower is better for times, higher for the rest.
-function trend(now, before, lowerIsBetter) {
-  if (now === null || before === null || !before || now === before) return now === before && before ? "flat" : "none";
-  return (now < before) === lowerIsBetter ? "better" : "worse";
-}
-
-function change(now, before, format) {
-  if (now === null || before === null || before === 0) return t("tile.no_previous");
-  const ratio = (now - before) / before;
-  const arrow = ratio > 0 ? "▲" : ratio < 0 ? "▼" : "■";
-  return `${arrow} ${t("tile.previous", { change: I.percent(state.lang, ratio), previous: format(before) })}`;
-}
-
-function setTile(id, now, before, format, lowerIsBetter, split) {
-  const el = $(id);
-  el.querySelector(".value").textContent = format(now);
-  const c = el.querySelector(".change");
-  c.textContent = change(now, before, format);
-  c.dataset.trend = trend(now, before, lowerIsBetter);
-  if (split !== undefined) el.querySelector(".split").textContent = split;
-}
-
 function renderTiles(d) {
   const now = d.tiles, before = d.tiles.previous;
   for (const name of [...DURATIONS, "resolution_business"]) {
     const a = now[`${name}_seconds`], b = before[`${name}_seconds`];
-    setTile(`tile-${name}`, a.mean, b.mean, dur, true, t("tile.spread", { median: dur(a.median), p90: dur(a.p90) }));
+    setTile(page, `tile-${name}`, {
+      now: a.mean, before: b.mean, format: dur, better: "lower",
+      split: t("tile.spread", { median: dur(a.median), p90: dur(a.p90) }),
+    });
   }
   const out5 = (x) => (x === null ? "—" : t("tile.out_of_5", { score: score(x) }));
-  setTile("tile-csat", now.csat.mean, before.csat.mean, out5, false, t("tile.surveys", { count: n(now.csat.count) }));
-  setTile("tile-transfers", now.successful_transfers, before.successful_transfers, n, false);
-  setTile("tile-addressed", now.addressed_conversations, before.addressed_conversations, n, false);
-  setTile("tile-closed", now.closed_conversations, before.closed_conversations, n, false);
+  setTile(page, "tile-csat", { now: now.csat.mean, before: before.csat.mean, format: out5, split: t("tile.surveys", { count: n(now.csat.count) }) });
+  setTile(page, "tile-transfers", { now: now.successful_transfers, before: before.successful_transfers, format: n });
+  setTile(page, "tile-addressed", { now: now.addressed_conversations, before: before.addressed_conversations, format: n });
+  setTile(page, "tile-closed", { now: now.closed_conversations, before: before.closed_conversations, format: n });
 }
 
 function renderEfficiency(d) {
@@ -119,17 +101,8 @@ function renderEfficiency(d) {
   describe("chart-efficiency", t("alt.series", { title: t("chart.efficiency"), summary: means.map(([a, b]) => `${a} ${b}`).join("; ") }));
 }
 
-// The breakdown at the chosen scale: 5 scores, or positive / neutral / negative groups.
-function csatParts(d) {
-  const c = (s) => d.csat_breakdown[String(s)];
-  if (state.csat === "5") return [5, 4, 3, 2, 1].map((s) => ({ name: t("csat.score", { score: s }), value: c(s), color: COLORS.scores[s] }));
-  const positive = { name: t("csat.positive"), value: c(4) + c(5), color: COLORS.scores[5] };
-  if (state.csat === "2") return [positive, { name: t("csat.negative_2"), value: c(1) + c(2) + c(3), color: COLORS.scores[1] }];
-  return [positive, { name: t("csat.neutral"), value: c(3), color: COLORS.scores[3] }, { name: t("csat.negative_3"), value: c(1) + c(2), color: COLORS.scores[1] }];
-}
-
 function renderCsat(d) {
-  const parts = csatParts(d);
+  const parts = csatParts(t, d.csat_breakdown, state.csat);
   donut("chart-csat", { parts, format: n, emptyText: t("chart.no_surveys") });
   table("table-csat", [t("score"), t("surveys")], parts.map((p) => [p.name, n(p.value)]));
   describe("chart-csat", t("alt.series", { title: t("chart.csat"), summary: parts.map((p) => `${p.name} ${n(p.value)}`).join("; ") }));
