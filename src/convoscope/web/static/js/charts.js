@@ -85,10 +85,11 @@ export function timeSeries(id, { labels, series, stacked, live, format, liveText
 // right axis (0-100 %); a null share is a bucket without a denominator (a gap).
 export function stackedWithRate(id, { labels, series, rate, live, liveText, format, formatRate }) {
   const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
+  const narrow = $(id).clientWidth < 560; // the legend wraps: room for its lines
   chart(id).setOption({
     animation: false,
     color: [...series.map((s) => s.color), rate.color],
-    grid: { left: 48, right: 56, top: 40, bottom: 56 },
+    grid: { left: 48, right: 56, top: narrow ? 84 : 40, bottom: 56 },
     legend: { top: 0, data: [...series.map((s) => s.name), rate.name] },
     tooltip: { trigger: "axis", formatter: (items) => [items[0].axisValueLabel, ...items.map((it) => {
       const value = it.seriesIndex < series.length ? format(series[it.seriesIndex].data[it.dataIndex]) : formatRate(rate.data[it.dataIndex]);
