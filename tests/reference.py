@@ -380,3 +380,103 @@ def team_tiles(
         "addressed_conversations": len(addressed),
         "closed_conversations": len(closed),
     }
+
+
+NO_FLOW = "(none)"
+
+
+def chatbot_tiles(
+    events: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    catalogue: dict[str, str] | None = None,
+    departments: set[str | None] | None = None,
+    flows_chosen: set[str] | None = None,
+    types_chosen: set[str] | None = None,
+) -> dict[str, Any]:
+    """SPEC section 7's tiles over [start, end) (naive UTC) at the time `now`, walked from the
+    events, with the first flow types of D."""
+    catalogue = catalogue or {}
+    facts = {c["conversation_id"]: c for c in walk(events)[0]}
+    entered: dict[str, dict[str, tuple]] = defaultdict(dict)
+    for f in flows(events):
+        entered[f[0]][f[1]] = f
+
+    def type_of(cid: str, flow: str) -> str:
+        return catalogue.get(flow) or entered[cid][flow][2] or "other"
+
+    def chosen(cid: str) -> bool:
+        c, mine = facts[cid], entered.get(cid, {})
+        if departments is not None and c["department"] not in departments:
+            return False
+        if flows_chosen is not None and not (
+            (NO_FLOW in flows_chosen and not mine) or set(mine) & flows_chosen
+        ):
+            return False
+        return types_chosen is None or bool(
+            (NO_FLOW in types_chosen and not mine) or {type_of(cid, f) for f in mine} & types_chosen
+        )
+
+    def outcome(c: dict[str, Any]) -> str:
+        going = c["closed_at"] is None and now - c["ended_at"] <= INACTIVITY
+        return "in_progress" if c["bot_outcome"] != "transferred" and going else c["bot_outcome"]
+
+    bot = [
+        c
+        for cid, c in facts.items()
+        if c["bot_involved"] and start <= c["started_at"] < end and chosen(cid)
+    ]
+    outcomes = [outcome(c) for c in bot]
+    handled = [
+        c for c, o in zip(bot, outcomes, strict=True) if o != "in_progress" and o != "not_engaged"
+    ]
+    count = {o: outcomes.count(o) for o in ("automated", "abandoned_in_flow", "transferred")}
+    d = len(handled)
+    messages = fallbacks = 0
+    for _, _, items in _cut(events)[0]:
+        if not chosen(items[0][1]["event_id"]):
+            continue
+        for ts, e in bot_phase(items):
+            if e.get("sender") == "chatbot" and start <= ts < end:
+                messages += 1
+                fallbacks += bool(e.get("fallback"))
+    first_seen: dict[str, dict[str, Any]] = {}
+    for e in events:
+        first_seen.setdefault(e["event_id"], e)
+    scores = [
+        first_seen[sid]["score"]
+        for sid, cid in surveys(events).items()
+        if cid is not None
+        and chosen(cid)
+        and start <= _utc(first_seen[sid]["ts"]) < end
+        and about(first_seen[sid], facts[cid]) == "chatbot"
+    ]
+    requested = sum(1 for c in handled if outcome(c) == "transferred" and c["transferred"])
+    first_types: dict[str, int] = defaultdict(int)
+    for c in handled:
+        cid = c["conversation_id"]
+        first_types["none" if c["first_flow"] is None else type_of(cid, c["first_flow"])] += 1
+    return {
+        "bot_conversations": len(bot),
+        "handled": d,
+        **count,
+        "transferred_requested": requested,
+        "transferred_teammate_joined": count["transferred"] - requested,
+        "not_engaged": outcomes.count("not_engaged"),
+        "in_progress": outcomes.count("in_progress"),
+        "automation_rate": count["automated"] / d if d else None,
+        "transfer_rate": count["transferred"] / d if d else None,
+        "abandoned_rate": count["abandoned_in_flow"] / d if d else None,
+        "containment": (count["automated"] + count["abandoned_in_flow"]) / d if d else None,
+        "chatbot_messages": messages,
+        "fallback_messages": fallbacks,
+        "fallback_rate": fallbacks / messages if messages else None,
+        "time_with_chatbot_seconds": _durations([c["bot_duration_us"] for c in handled]),
+        "csat": {
+            "mean": round(sum(scores) / len(scores), 6) if scores else None,
+            "count": len(scores),
+        },
+        "first_flow_type": dict(first_types),
+    }

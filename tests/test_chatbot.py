@@ -44,9 +44,7 @@ def example() -> list[dict]:
 
 def page(store, *, tz: str = "UTC", now: datetime = AFTER, **filters) -> chatbot.ChatbotResult:
     query = Query.build("w", timezone=tz, date_from=DAY, date_to=DAY, now=now, **filters)
-    result = runner.run(chatbot.PAGE, store, query)
-    assert isinstance(result, chatbot.ChatbotResult)
-    return result
+    return chatbot.run(store, query)
 
 
 def test_the_issues_example_figure_by_figure(store):

@@ -1,7 +1,8 @@
 """A third engine through the seam: ClickHouse's embedded engine (chDB) reads a lake and answers
-both pages exactly as DuckDB does.
+every page exactly as DuckDB does.
 
-Every hand-worked scenario of `tests/test_overview.py` and `tests/test_team.py` runs with its
+Every hand-worked scenario of `tests/test_overview.py`, `tests/test_team.py` and
+`tests/test_chatbot.py` runs with its
 own assertions; each time one asks DuckDB for a page, the store's derived tables and settings
 are written as a lake (`helpers.export_lake`) and `ClickHouseEngine` must give the same
 result from it (the overview from the rollups and from the rows).
@@ -9,6 +10,7 @@ result from it (the overview from the rollups and from the rows).
 
 from __future__ import annotations
 
+import test_chatbot as chatbot_cases
 import test_overview as overview_cases
 import test_team as team_cases
 from helpers import replay
@@ -16,7 +18,7 @@ from helpers import replay
 from convoscope import engines
 from convoscope.engines.clickhouse import ClickHouseEngine
 from convoscope.lake import Lake
-from convoscope.pages import overview, runner, team
+from convoscope.pages import chatbot, overview, runner, team
 
 
 def test_overview_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):
@@ -38,5 +40,16 @@ def test_team_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):
         engine = ClickHouseEngine(Lake(root), "w")
         try:
             assert runner.run(team.PAGE, engine, query) == expected, root
+        finally:
+            engine.close()
+
+
+def test_chatbot_scenarios_report_alike_on_clickhouse(tmp_path, monkeypatch):
+    asked = replay(chatbot_cases, chatbot, tmp_path, monkeypatch)
+    assert len(asked) >= 10
+    for root, query, expected in asked:
+        engine = ClickHouseEngine(Lake(root), "w")
+        try:
+            assert chatbot.run(engine, query) == expected, root
         finally:
             engine.close()

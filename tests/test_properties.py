@@ -9,12 +9,12 @@ import pytest
 from helpers import examples
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import about, flows, surveys, team_tiles, waits, walk
+from reference import about, chatbot_tiles, flows, surveys, team_tiles, waits, walk
 
 from convoscope import conversations
 from convoscope import ingest as write
 from convoscope.events import validate_batch
-from convoscope.pages import overview, sources, team
+from convoscope.pages import chatbot, overview, sources, team
 from convoscope.query import Query
 from convoscope.store import ROLLUP_TABLES, Store
 from convoscope.store import append as store_append
@@ -231,6 +231,7 @@ def test_arrival_order_batches_and_retries_do_not_change_results(events, rnd, si
     q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-14")
     assert overview.run(store, q) == overview.run(reference, q)
     assert team.run(store, q) == team.run(reference, q)
+    assert chatbot.run(store, q) == chatbot.run(reference, q)
 
 
 @SETTINGS
@@ -241,7 +242,7 @@ def test_incremental_refresh_equals_full_recompute(events, size):
 
     def derived() -> tuple:
         rows = stored(store), orphans(store), stored_surveys(store), stored_waits(store)
-        return (*rows, rollup_rows(store))
+        return (*rows, stored_flows(store), stored_abouts(store), rollup_rows(store))
 
     incremental = derived()
     conversations.rebuild(store)
@@ -404,6 +405,92 @@ def test_team_tiles_match_an_independent_walk(events, filters, first_day, hours)
     tiles = team.run(store, q).tiles.model_dump()
     tiles.pop("previous")
     assert tiles == expected
+
+
+CHATBOT_FILTERS = [
+    {},
+    {"channels": "whatsapp"},
+    {"departments": "(none)"},
+    {"departments": "Returns"},
+    {"flows": "orders"},
+    {"flows": "(none)"},
+    {"flows": "search,(none)"},
+    {"flow_types": "sales"},
+    {"flow_types": "support,(none)"},
+    {"flow_types": "campaign"},
+]
+CATALOGUES = [{}, {"orders": "campaign"}, {"search": "support", "orders": "other"}]
+
+
+@SETTINGS
+@given(
+    scripts(),
+    st.sampled_from(CHATBOT_FILTERS),
+    st.sampled_from(CATALOGUES),
+    st.sampled_from([START + timedelta(hours=h) for h in (0, 3, 30, 24 * 30)]),
+)
+def test_chatbot_tiles_match_an_independent_walk(events, filters, catalogue, now):
+    """SPEC section 7 walked in Python against the page, at several request times (what may
+    still go on changes), under every filter and with the catalogue re-typing flows; and the
+    section's invariants on the page itself."""
+    store = fresh_store()
+    store.update_workspace("w", flow_types=catalogue)
+    ingest(store, [events])
+    q = Query.build(
+        "w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-20",
+        now=now, **filters,
+    )  # fmt: skip
+    selected = [e for e in events if filters.get("channels") in (None, e["channel"])]
+
+    def names(key: str) -> set | None:
+        return set(filters[key].split(",")) if key in filters else None
+
+    departments = names("departments")
+    expected = chatbot_tiles(
+        selected,
+        q.period.start,
+        q.period.end,
+        now.replace(tzinfo=None),
+        catalogue=catalogue,
+        departments=None
+        if departments is None
+        else {None if d == "(none)" else d for d in departments},
+        flows_chosen=names("flows"),
+        types_chosen=names("flow_types"),
+    )
+    result = chatbot.run(store, q)
+    tiles = result.tiles.model_dump()
+    tiles.pop("previous")
+    first = {k: v for k, v in result.first_flow_type.model_dump().items() if v}
+    assert {**tiles, "first_flow_type": first} == expected
+    # section 7's invariants
+    t = result.tiles
+    assert t.automated + t.abandoned_in_flow + t.transferred == t.handled
+    outcomes = result.outcomes.model_dump()
+    assert sum(map(sum, outcomes.values())) == t.bot_conversations
+    assert sum(result.first_flow_type.model_dump().values()) == t.handled
+    last = result.transfers_by_last_flow
+    assert sum(r.conversations for r in last.top) + last.other_flows + last.no_flow == t.transferred
+    assert sum(r.abandoned for r in result.dialog_performance) == t.abandoned_in_flow
+    team_count = team.run(store, Query.build(
+        "w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-20",
+        channels=filters.get("channels"), departments=filters.get("departments"),
+    )).tiles.csat.count  # fmt: skip
+    if "flows" not in filters and "flow_types" not in filters:  # every survey is one or other
+        facts = {c["conversation_id"]: c for c in walk(selected)[0]}
+        ts = {e["event_id"]: datetime.fromisoformat(e["ts"]) for e in selected}
+        placed = [
+            sid
+            for sid, cid in surveys(selected).items()
+            if cid is not None
+            and q.period.start <= ts[sid].astimezone(UTC).replace(tzinfo=None) < q.period.end
+            and (departments is None or facts[cid]["department"] in _departments(departments))
+        ]
+        assert t.csat.count + team_count == len(placed)
+
+
+def _departments(chosen: set[str]) -> set[str | None]:
+    return {None if d == "(none)" else d for d in chosen}
 
 
 @st.composite

@@ -51,7 +51,9 @@ def rows(page: Page, table: str) -> list[list[str]]:
 def test_tiles_show_the_hand_worked_numbers(browser, server):
     page = new_page(browser, server)
     open_chatbot(page, server, DAY + "&lang=en")
-    assert tile(page, "bot") == "4" and tile(page, "bot", "split") == "1 not engaged · 0 in progress"
+    assert (
+        tile(page, "bot") == "4" and tile(page, "bot", "split") == "1 not engaged · 0 in progress"
+    )
     assert tile(page, "handled") == "3"
     assert tile(page, "automation") == "33.3%"
     assert tile(page, "automation", "split") == "1 of 3 handled"

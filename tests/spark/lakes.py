@@ -13,6 +13,7 @@ from pyspark.sql import SparkSession
 
 from convoscope import demo
 from convoscope.engines import spark as engine
+from convoscope.events import CONTENT_FIELDS
 from convoscope.lake import Lake
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
 
@@ -54,13 +55,12 @@ def lake_parts() -> dict[str, list[list[dict[str, Any]]]]:
         # ...and a customer message in every gap of a thread: conversations merge late
         filler = [
             {
-                **e,
                 "event_id": f"{e['event_id']}-gap",
+                "channel": e["channel"],
+                "customer_id": e["customer_id"],
                 "type": "message",
                 "sender": "customer",
                 "ts": later(e["ts"], 240),
-                "welcome": False,
-                "teammate_id": None,
             }
             for e in events[:third:7]
             if e["type"] == "message"
@@ -78,18 +78,7 @@ def later(ts: str, seconds: int) -> str:
 
 
 def write_part(lake: Path, workspace: str, index: int, events: list[dict[str, Any]]) -> None:
-    columns = [
-        "event_id",
-        "ts",
-        "type",
-        "channel",
-        "customer_id",
-        "sender",
-        "teammate_id",
-        "welcome",
-        "department",
-        "score",
-    ]
+    columns = ["event_id", *CONTENT_FIELDS]
     folder = lake / "events" / f"workspace={workspace}"
     folder.mkdir(parents=True, exist_ok=True)
     # a column no event of the file fills is left out, as a JSON-to-Parquet pipeline does:

@@ -22,6 +22,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import test_chatbot as chatbot_cases
 import test_conversations as core
 import test_team as team_cases
 from helpers import Script, at, examples, load, replay, scenario_names
@@ -46,7 +47,7 @@ from typer.testing import CliRunner
 from convoscope import accounts, cli
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake, LakeTables
-from convoscope.pages import overview, team
+from convoscope.pages import chatbot, overview, team
 from convoscope.query import QueryParams
 from convoscope.store import DERIVED_TABLES, Store
 
@@ -409,3 +410,13 @@ def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monke
     assert len(asked) >= len(scenario_names(team_cases)) - 2  # three scenarios share one question
     for root, query, expected in asked:
         assert team.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
+
+
+def test_chatbot_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
+    """Every hand-worked scenario of `tests/test_chatbot.py`, its own assertions included;
+    each question asked of DuckDB is asked of Spark over the same derived tables and settings
+    (the flow catalogue among them), and must get the same page."""
+    asked = replay(chatbot_cases, chatbot, tmp_path, monkeypatch)
+    assert len(asked) >= 10
+    for root, query, expected in asked:
+        assert chatbot.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root

@@ -35,8 +35,9 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import scope
-from convoscope.engines import Row
+from convoscope.engines import Engine, Row, Tables
 from convoscope.events import FlowType
+from convoscope.pages import runner
 from convoscope.pages.common import (
     FLOW_FILTERS,
     STATEMENTS,
@@ -56,7 +57,7 @@ from convoscope.pages.common import (
     seconds,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels, score
-from convoscope.query import Period
+from convoscope.query import Period, Query
 from convoscope.store import Workspace
 
 FLOW_TYPES: tuple[str, ...] = get_args(FlowType)
@@ -237,7 +238,9 @@ GROUP BY s.score
 # conversation gave it; per flow and the last step of the abandoned ones that ended in it.
 DIALOG_SQL = f"""
 WITH {_BOT}, entered AS (
-    SELECT f.flow, {_TYPE} AS type, f.completed, f.fallbacks, f.last_step,
+    -- named: ClickHouse keeps a joined column's table name in its name
+    SELECT f.flow AS flow, {_TYPE} AS type, f.completed AS completed,
+           f.fallbacks AS fallbacks, f.last_step AS last_step,
            DATE_DIFF('microsecond', f.first_at, f.last_at) AS in_flow_us,
            CASE WHEN b.outcome = 'abandoned_in_flow' AND b.last_flow = f.flow THEN 1 ELSE 0 END
                AS dropped
@@ -584,3 +587,10 @@ PAGE = Page(
     ),
     filters=FLOW_FILTERS,
 )
+
+
+def run(source: Tables | Engine, query: Query) -> ChatbotResult:
+    """Chatbot Performance for `query` (`runner.run` of this page, typed)."""
+    result = runner.run(PAGE, source, query)
+    assert isinstance(result, ChatbotResult)
+    return result
