@@ -474,11 +474,107 @@ def test_chatwoot_csat_answers_are_surveys():
                 "customer_id": "contact-12",
                 "type": "csat",
                 "score": 4,
+                "about": "teammate",  # the conversation's assignee is a user: John rated
             }
         ],
         None,
     )
     (event,) = validate_batch(mapped(survey)[0], "shop")
-    assert event.score == 4
+    assert event.score == 4 and event.about == "teammate"
+    conversation = survey["conversation"]
+    for assignee in (None, {"id": 3, "name": "Bot", "type": "agent_bot"}):
+        unassigned = {
+            **survey,
+            "conversation": {
+                **conversation,
+                "meta": {**conversation["meta"], "assignee": assignee},
+            },
+        }
+        (record,) = mapped(unassigned)[0]
+        assert "about" not in record  # left to SPEC section 7
     unanswered = {**survey, "content_attributes": {}}
     assert mapped(unanswered) == ([], "csat survey without an answer")
+
+
+def test_rasa_flows_steps_ends_and_fallbacks_become_the_chatbot_page(tmp_path):
+    """A CALM tracker: order tracking asks for the number (through Rasa's collect pattern),
+    the customer is not understood once, the flow completes; a returns flow is started and
+    left. Its messages carry flow, step, flow_end and fallback; the page then tells it."""
+
+    def at(seconds: int) -> float:
+        return 1772445600.0 + seconds  # 2026-03-02T10:00:00Z
+
+    def bot(seconds: int, utter: str) -> dict:
+        return {"event": "bot", "timestamp": at(seconds), "metadata": {"utter_action": utter}}
+
+    def user(seconds: int, intent: str) -> dict:
+        return {
+            "event": "user",
+            "timestamp": at(seconds),
+            "parse_data": {"intent": {"name": intent}},
+        }
+
+    def flow(seconds: int, kind: str, flow_id: str) -> dict:
+        return {"event": kind, "timestamp": at(seconds), "flow_id": flow_id, "step_id": "x"}
+
+    tracker = {
+        "sender_id": "u1",
+        "latest_input_channel": "rest",
+        "events": [
+            {"event": "session_started", "timestamp": at(0)},
+            bot(1, "utter_greet"),
+            user(5, "track_order"),
+            flow(6, "flow_started", "order_tracking"),
+            flow(6, "flow_started", "pattern_collect_information"),
+            bot(7, "utter_ask_order_number"),
+            user(20, "nlu_fallback"),
+            bot(21, "utter_ask_order_number"),
+            user(40, "inform"),
+            flow(41, "flow_completed", "pattern_collect_information"),
+            bot(42, "utter_order_status"),
+            flow(42, "flow_completed", "order_tracking"),
+            user(60, "return_item"),
+            flow(61, "flow_started", "returns"),
+            {"event": "action", "timestamp": at(61), "name": "action_default_fallback"},
+            bot(62, "utter_ask_reason"),
+            flow(70, "flow_cancelled", "returns"),
+        ],
+    }
+    path = tmp_path / "tracker.json"
+    path.write_text(json.dumps(tracker), encoding="utf-8")
+    with path.open("rb") as f:
+        events = rasa.read(f, welcome=True).events
+    chatbot = [
+        {k: e.get(k) for k in ("welcome", "flow", "step", "flow_end", "fallback")}
+        for e in events
+        if e.get("sender") == "chatbot"
+    ]
+    assert chatbot == [
+        {"welcome": True, "flow": None, "step": None, "flow_end": None, "fallback": None},
+        {"welcome": False, "flow": "order_tracking", "step": "utter_ask_order_number",
+         "flow_end": None, "fallback": None},
+        {"welcome": False, "flow": "order_tracking", "step": "utter_ask_order_number",
+         "flow_end": None, "fallback": True},
+        {"welcome": False, "flow": "order_tracking", "step": "utter_order_status",
+         "flow_end": True, "fallback": None},
+        {"welcome": False, "flow": "returns", "step": "utter_ask_reason", "flow_end": None,
+         "fallback": True},
+    ]  # fmt: skip
+    db = str(tmp_path / "r.duckdb")
+    runner = CliRunner()
+    r = runner.invoke(
+        app, ["import", str(path), "--format", "rasa", "-w", "bot", "--rasa-welcome", "--db", db]
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        ["report", "--page", "chatbot", "-w", "bot", "--from", "2026-03-02", "--to",
+         "2026-03-02", "--tz", "UTC", "--format", "json", "--db", db],
+    )  # fmt: skip
+    data = json.loads(r.stdout)
+    # one conversation: its last flow (returns) was left unfinished
+    assert data["tiles"]["abandoned_in_flow"] == 1 and data["tiles"]["fallback_messages"] == 2
+    flows = {row["flow"]: row for row in data["dialog_performance"]}
+    assert flows["order_tracking"]["completed"] == 1 and flows["order_tracking"]["fallbacks"] == 1
+    assert flows["returns"]["drop_off_steps"] == [{"step": "utter_ask_reason", "conversations": 1}]
+    assert flows["returns"]["type"] == "other"  # the catalogue's business

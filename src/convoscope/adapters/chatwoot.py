@@ -16,7 +16,10 @@
   (Chatwoot updates the survey message when the customer answers), is a `csat` with that
   rating as its `score`, dated when received (the payload carries no answer time), event id
   `chatwoot-csat-<message id>` (one answer per survey message; a re-sent answer is a duplicate).
-  A survey message without an answer is ignored.
+  A survey message without an answer is ignored. Chatwoot rates the conversation's assigned
+  agent: when the payload's conversation has a user (a person) as assignee, the survey is
+  `about` `teammate`; without one it says nothing, and SPEC section 7 decides (a teammate
+  wrote in the conversation, or the chatbot is rated).
 - `conversation_resolved` is a `close`; `department` is the conversation's team when it has one,
   `teammate_id` its assignee.
 - Anything else (`conversation_opened`, `message_updated`, `webwidget_triggered`, ...) is
@@ -96,6 +99,8 @@ def _survey(
     if rating is None:
         return [], "csat survey without an answer"
     conversation = payload.get("conversation") or {}
+    assignee = (conversation.get("meta") or {}).get("assignee")
+    rated = isinstance(assignee, dict) and assignee.get("type") == "user"
     return [
         {
             "event_id": f"chatwoot-csat-{payload.get('id')}",
@@ -104,6 +109,7 @@ def _survey(
             "customer_id": _customer(conversation),
             "type": "csat",
             "score": rating,
+            **({"about": "teammate"} if rated else {}),
         }
     ], None
 

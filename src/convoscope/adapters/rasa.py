@@ -9,6 +9,16 @@ first chatbot message of each session (after `session_started`, or the first of 
 is the welcome. The channel comes from `latest_input_channel` (`rest`, `socketio` and unknown
 ones map to `web_chat`) unless given. `event_id` is `rasa-<sender_id>-<position in the
 tracker>`, stable as long as the tracker store only appends.
+
+Flows (Rasa Pro's CALM, SPEC section 7): the tracker's `flow_started`, `flow_interrupted`,
+`flow_resumed`, `flow_completed` and `flow_cancelled` events keep a stack of the flows under
+way; a chatbot message belongs to the flow on top (Rasa's own `pattern_*` flows, such as
+`pattern_collect_information`, ask on behalf of the flow below them and are passed over),
+its `step` is the response it utters (`metadata.utter_action`, or the `utter_*` action), and
+the last message of a flow before its `flow_completed` ends it (`flow_end`). A flow
+cancelled or left unfinished is not ended. A chatbot message answering a customer message
+Rasa did not understand (the `nlu_fallback` intent, or after `action_default_fallback`) is a
+`fallback`. The tracker says nothing of a flow's type: the workspace's flow catalogue does.
 """
 
 from __future__ import annotations
@@ -62,6 +72,56 @@ def read(
         raise ValueError(f"not a Rasa tracker export: {exc!r}") from None
 
 
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTION = "action_default_fallback"
+FLOW_EVENTS = (
+    "flow_started",
+    "flow_interrupted",
+    "flow_resumed",
+    "flow_completed",
+    "flow_cancelled",
+)
+
+
+@dataclass
+class _Flows:
+    """The flows under way in one tracker, and the last chatbot message of each."""
+
+    stack: list[str] = field(default_factory=list)
+    last_message: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def current(self) -> str | None:
+        return next((f for f in reversed(self.stack) if not f.startswith("pattern_")), None)
+
+    def apply(self, kind: str, flow: str) -> None:
+        if kind in ("flow_started", "flow_resumed"):
+            if flow in self.stack:
+                self.stack.remove(flow)
+            self.stack.append(flow)
+        elif kind in ("flow_completed", "flow_cancelled"):
+            if flow in self.stack:
+                self.stack.remove(flow)
+            ended = self.last_message.pop(flow, None)
+            if kind == "flow_completed" and ended is not None:
+                ended["flow_end"] = True
+        # flow_interrupted: another flow starts on top of it, which its own event says
+
+    def tag(self, message: dict[str, Any], step: str | None) -> None:
+        """Place a chatbot message in the flow under way, if any."""
+        flow = self.current()
+        if flow is None:
+            return
+        message["flow"] = flow
+        if step:
+            message["step"] = step
+        self.last_message[flow] = message
+
+
+def _misunderstood(event: dict[str, Any]) -> bool:
+    intent = (event.get("parse_data") or {}).get("intent") or event.get("intent") or {}
+    return isinstance(intent, dict) and intent.get("name") == FALLBACK_INTENT
+
+
 def _read(
     stream: BinaryIO,
     *,
@@ -76,6 +136,8 @@ def _read(
         slug = channel or CHANNELS.get(str(tracker.get("latest_input_channel") or ""), "web_chat")
         logs_bot = any(e.get("event") == "bot" for e in events)
         welcomed = False
+        flows = _Flows()
+        fallback = False  # the customer's last message was not understood
         for position, event in enumerate(events):
             kind, name = event.get("event"), event.get("name") or ""
             common = {
@@ -88,13 +150,26 @@ def _read(
                 welcomed = False
                 result.ignored[kind] += 1
             elif kind == "user":
+                fallback = _misunderstood(event)
                 result.events.append({**common, "type": "message", "sender": "customer"})
             elif kind == "bot" or (kind == "action" and not logs_bot and name.startswith("utter_")):
                 first = welcome and not welcomed
                 welcomed = True
-                result.events.append(
-                    {**common, "type": "message", "sender": "chatbot", "welcome": first}
+                message = {**common, "type": "message", "sender": "chatbot", "welcome": first}
+                if fallback:
+                    message["fallback"] = True
+                    fallback = False
+                step = (
+                    name if kind == "action" else (event.get("metadata") or {}).get("utter_action")
                 )
+                flows.tag(message, step)
+                result.events.append(message)
+            elif kind in FLOW_EVENTS and event.get("flow_id"):
+                flows.apply(kind, str(event["flow_id"]))
+                result.ignored[kind] += 1
+            elif kind == "action" and name == FALLBACK_ACTION:
+                fallback = True
+                result.ignored[f"{kind} {name}"] += 1
             elif kind == "action" and name == handoff_action:
                 result.events.append({**common, "type": "transfer_request"})
             else:
