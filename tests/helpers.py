@@ -96,6 +96,7 @@ def export_lake(store: Store, root: Path) -> None:
     from urllib.parse import unquote
 
     from convoscope.lake import DAY_OF, Lake, Manifest, Part
+    from convoscope.store import SCHEMA_VERSION
 
     lake = Lake(root)
     tables: dict[str, list[Part]] = {}
@@ -120,7 +121,16 @@ def export_lake(store: Store, root: Path) -> None:
             )
             for path in sorted(target.rglob("*.parquet"))
         ]
-    lake.commit(Manifest(version=1, run="1-tests", tables=tables, sources={}, settings=""))
+    lake.commit(
+        Manifest(
+            schema_version=SCHEMA_VERSION,
+            version=1,
+            run="1-tests",
+            tables=tables,
+            sources={},
+            settings="",
+        )
+    )
     settings = {
         name: ws.model_dump(exclude={"name"})
         for name in store.workspace_names()

@@ -9,6 +9,7 @@ of it is `tests/test_spark.py`'s."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def lake_and_file(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.mark.parametrize("engine", ["duckdb", "clickhouse"])
 def test_report_from_the_lake_equals_the_file(lake_and_file, engine):
     lake, db = lake_and_file
-    for page in ("overview", "team"):
+    for page in ("overview", "team", "chatbot"):
         from_file = runner.invoke(app, [*REPORT, "--page", page, "--db", str(db)])
         from_lake = runner.invoke(
             app, [*REPORT, "--page", page, "--lake", str(lake), "--engine", engine]
@@ -50,7 +51,9 @@ def test_report_from_the_lake_equals_the_file(lake_and_file, engine):
         assert json.loads(from_lake.stdout) == json.loads(from_file.stdout)
         assert (
             json.loads(from_lake.stdout)["tiles"][
-                "total_conversations" if page == "overview" else "closed_conversations"
+                {"overview": "total_conversations", "team": "closed_conversations"}.get(
+                    page, "handled"
+                )
             ]
             > 0
         )
@@ -106,6 +109,22 @@ def test_errors_name_what_is_wrong(lake_and_file, tmp_path):
         (bad / "workspaces.json").write_text(settings)
         with pytest.raises(LakeError, match=message):
             Lake(bad).settings()
+
+
+def test_a_state_of_an_earlier_schema_is_not_read(lake_and_file, tmp_path):
+    """A lake derived before the chatbot's facts existed lacks them: rather than answer with
+    missing columns, readers ask for a `spark sessionize`, which runs in full."""
+    lake, _ = lake_and_file
+    old = tmp_path / "old"
+    shutil.copytree(lake, old)
+    manifest = json.loads((old / "derived" / "_manifest.json").read_text())
+    manifest["schema_version"] = 9
+    (old / "derived" / "_manifest.json").write_text(json.dumps(manifest))
+    assert Lake(old).manifest() is None and Lake(old).outdated()
+    assert not Lake(lake).outdated()
+    result = runner.invoke(app, [*REPORT, "--lake", str(old)])
+    assert result.exit_code == 2
+    assert "was derived by an earlier convoscope; run `convoscope spark sessionize" in result.stderr
 
 
 def test_a_lake_workspace_is_the_store_s_settings_model(tmp_path, store):

@@ -51,6 +51,7 @@ from convoscope.events import BOOLEAN_FIELDS
 from convoscope.store import (
     DERIVED_TABLES,
     ROLLUP_TABLES,
+    SCHEMA_VERSION,
     Settings,
     Store,
     Workspace,
@@ -149,7 +150,18 @@ class Lake:
         return Workspace(name=name, **settings.model_dump())
 
     def manifest(self) -> Manifest | None:
-        """The committed state of the derived tables, or None when nothing was derived yet."""
+        """The committed state of the derived tables, or None when nothing was derived yet
+        in this version's schema: a state an earlier convoscope wrote lacks the newer facts,
+        so readers ask for a `spark sessionize` (`outdated`), which then runs in full."""
+        found = self._stored_manifest()
+        return found if found is not None and found.schema_version == SCHEMA_VERSION else None
+
+    def outdated(self) -> bool:
+        """Whether the lake's state was written in an earlier schema."""
+        found = self._stored_manifest()
+        return found is not None and found.schema_version != SCHEMA_VERSION
+
+    def _stored_manifest(self) -> Manifest | None:
         path = self.derived / MANIFEST
         try:
             text = path.read_text(encoding="utf-8")
@@ -316,6 +328,8 @@ class Manifest(BaseModel):
     """One committed state of a lake's derived tables (`derived/_manifest.json`)."""
 
     format: Literal["convoscope-lake/1"] = "convoscope-lake/1"
+    # the store's schema version its tables follow (states before it was recorded: 0)
+    schema_version: int = 0
     version: int  # 1 for the first state, then one more per run that changed it
     run: str  # the run that wrote it (its files are under `run=<run>/`)
     tables: dict[str, list[Part]]
@@ -332,6 +346,12 @@ class Manifest(BaseModel):
 
     def workspaces(self) -> set[str]:
         return {part.workspace for part in self.tables.get("conversations", [])}
+
+
+def underived(lake: Lake) -> str:
+    """Why a lake cannot be read yet, and what to run."""
+    what = "was derived by an earlier convoscope" if lake.outdated() else "holds no derived tables"
+    return f"{lake.derived} {what}; run `convoscope spark sessionize --lake {lake.root}` first"
 
 
 class LakeTables:
@@ -361,10 +381,7 @@ class LakeTables:
         self._rollups: dict[str, bool] = {}  # per state: whether it has the rollups
         self._refresh()
         if not self._schemas:
-            raise LakeError(
-                f"{lake.derived} holds no derived tables; run `convoscope spark sessionize "
-                f"--lake {lake.root}` first"
-            )
+            raise LakeError(underived(lake))
 
     def _refresh(self) -> str | None:
         """The schema of the newest committed state, defined on first sight."""

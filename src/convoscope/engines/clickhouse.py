@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from convoscope.engines import dialects
 from convoscope.engines.base import LakeOptions, Row
-from convoscope.lake import CHANNELS_SQL, Lake, LakeError
+from convoscope.lake import CHANNELS_SQL, Lake, LakeError, underived
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 from convoscope.store.tables import TABLES
 
@@ -52,7 +52,7 @@ class ClickHouseEngine:
         self._use()
         manifest = lake.manifest()  # one committed state for the whole report
         if manifest is None:
-            raise LakeError(f"{lake.derived}: nothing derived yet; run `spark sessionize`")
+            raise LakeError(underived(lake))
         self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
             files = manifest.files(lake, table)

@@ -52,8 +52,9 @@ from convoscope.lake import (
     Manifest,
     Part,
     event_files,
+    underived,
 )
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, SCHEMA_VERSION, Workspace
 from convoscope.store.tables import TABLES
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class SparkEngine:
         self.lake = lake
         manifest = lake.manifest()  # one committed state for the whole report
         if manifest is None:
-            raise LakeError(f"{lake.derived}: nothing derived yet; run `spark sessionize`")
+            raise LakeError(underived(lake))
         self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
             frame = read_derived(self.session, lake, manifest, table)
@@ -571,9 +572,18 @@ def same_content(a: str | None, b: str | None) -> bool:
     return (size_a, digest_a) == (size_b, digest_b)
 
 
+# What the cut reads of a workspace's settings; the others (time zone, business hours, flow
+# catalogue) are applied when a report is asked, so a change of them re-derives nothing.
+CUT_SETTINGS = {"inactivity_seconds", "escalated_inactivity_seconds", "csat_window_seconds"}
+
+
 def settings_digest(lake: Lake) -> str:
-    """The digest of every workspace's settings as `workspaces.json` gives them."""
-    settings = {name: s.model_dump(mode="json") for name, s in sorted(lake.settings().items())}
+    """The digest of every workspace's settings the cut reads, as `workspaces.json` gives
+    them."""
+    settings = {
+        name: s.model_dump(mode="json", include=CUT_SETTINGS)
+        for name, s in sorted(lake.settings().items())
+    }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
@@ -620,7 +630,12 @@ class Run:
     def pending(self) -> Manifest:
         """The state as written so far (not published)."""
         return Manifest(
-            version=self.version, run=self.id, tables=self.tables, sources={}, settings=""
+            schema_version=SCHEMA_VERSION,
+            version=self.version,
+            run=self.id,
+            tables=self.tables,
+            sources={},
+            settings="",
         )
 
     def write(self, table: str, rows: DataFrame, replaced: set[tuple[str, str]] | None) -> None:
@@ -663,6 +678,7 @@ class Run:
 
     def commit(self, sources: dict[str, str], settings: str) -> Manifest:
         manifest = Manifest(
+            schema_version=SCHEMA_VERSION,
             version=self.version,
             run=self.id,
             tables=self.tables,
