@@ -4,10 +4,10 @@ Builds the deterministic demo at the given size (a year of a retailer's traffic,
 today so that every period has data), then measures in this order: bulk import from Parquet and
 JSON Lines; the overview in process and against the PostgreSQL and pandas baselines on the
 same conversations (numbers checked equal first, runs interleaved); a 1,000-event batch landing
-in a copy of the database and in an empty one; over HTTP on a real server, the overview cold
-and warm, ingestion from load generators in separate processes (1 and 2 clients), a mixed run
-and the server's peak memory; `convoscope report` as a process. Prints Markdown tables (pasted
-into bench/README.md) and writes every figure with the machine as JSON.
+in a copy of the database and in an empty one; over HTTP on a real server, every page cold
+and warm (`bench.http_pages`), ingestion from load generators in separate processes (1 and 2
+clients), a mixed run and the server's peak memory; `convoscope report` as a process. Prints
+Markdown tables (pasted into bench/README.md) and writes every figure with the machine as JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import pyarrow.parquet as pq
 
 from bench import pandas_baseline, postgres_baseline
 from bench.common import Server, machine, machine_line, serving, spread, timed
+from bench.http_pages import PERIODS, page_times
+from bench.http_pages import print_table as print_pages
 from bench.landing import landing_times
 from bench.shape import ours
 from convoscope import accounts, demo
@@ -47,7 +49,6 @@ PARQUET_SCHEMA = pa.schema(
     + [(name, pa.string()) for name in ("sender", "teammate_id", "department")]
     + [("welcome", pa.bool_()), ("score", pa.int64())]
 )
-PERIODS = ("today", "last_7_days", "last_30_days", "last_month", "one_year")
 
 
 def count(text: str) -> int:
@@ -197,21 +198,9 @@ def over_http(db: Path, today: date, args: argparse.Namespace) -> dict[str, Any]
         with httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=120
         ) as client:
-            for name, query in queries(today).items():
-                params = (
-                    {"period": name}
-                    if name != "one_year"
-                    else {
-                        "date_from": query.period.first.isoformat(),
-                        "date_to": query.period.last.isoformat(),
-                    }
-                )
-
-                def get(p: dict[str, str] = params) -> None:
-                    client.get("/v1/overview", params=p).raise_for_status()
-
-                (cold,) = timed(get, 1)
-                out[name] = {"cold_ms": round(cold, 1), "warm": spread(timed(get, args.runs))}
+            out["pages"] = page_times(client, today, args.runs)
+            for name in PERIODS:
+                out[name] = out["pages"]["overview"][name]
         n, step = args.ingest_batches, 1000  # runs far apart: clients never share an id
         out["ingest_1"] = ingestion(
             clients(server, key, [["ingest", "--first", "0", "--batches", str(n)]])
@@ -285,6 +274,7 @@ def print_tables(r: dict[str, Any]) -> None:
             f"| {h['warm']['p50']} | {h['warm']['p95']} | {pg} | {ratio(pg, mine)} | {pd_} "
             f"| {ratio(pd_, mine)} |"
         )
+    print_pages(r["http"]["pages"])
     h = r["http"]
     print(
         "\n| HTTP ingestion, batches of 1,000 | events/s | batch p50 ms | batch p99 ms | errors |"
