@@ -188,6 +188,14 @@ def _bot_facts(items: list[tuple[datetime, dict[str, Any]]], engaged: bool) -> d
         "bot_duration_us": (bot_end - items[0][0]) // timedelta(microseconds=1),
         "flows_entered": len(set(flowing)),
         "first_flow": flowing[0] if flowing else None,
+        "first_flow_sent_type": next(
+            (
+                e["flow_type"]
+                for e in bot
+                if flowing and e.get("flow") == flowing[0] and e.get("flow_type")
+            ),
+            None,
+        ),
         "last_flow": last_flow,
         "bot_outcome": outcome,
     }

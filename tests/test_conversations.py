@@ -232,6 +232,7 @@ def test_every_fact_of_one_conversation(store):
         "bot_duration_us": 120_000_000,  # to the transfer request
         "flows_entered": 0,
         "first_flow": None,
+        "first_flow_sent_type": None,
         "last_flow": None,
         "bot_outcome": "transferred",
     }

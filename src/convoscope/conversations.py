@@ -90,8 +90,9 @@ WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversati
 
 # The events of conversations with their place in the chatbot's phase (SPEC section 7): the
 # events before the escalating one. `bot_flow` marks its chatbot messages inside a flow;
-# `first_flow_pos` and `last_flow_pos` are the first and last of them, and `flow_completed`
-# whether the flow of the row was completed in that phase.
+# `first_flow_pos` and `last_flow_pos` are the first and last of them; per flow of a
+# conversation, `flow_completed` says whether one of them ends it and `flow_sent_type` is the
+# type its first message naming one gave (the catalogue may override it when read).
 PHASED_SQL = """
 WITH phased AS (
     SELECT *, (first_escalation_pos IS NULL OR pos < first_escalation_pos) AS bot_phase
@@ -100,15 +101,20 @@ WITH phased AS (
 ), flowed AS (
     SELECT *, bot_phase AND sender = 'chatbot' AND flow IS NOT NULL AS bot_flow
     FROM phased
+), typed AS (
+    SELECT *, MIN(CASE WHEN bot_flow AND flow_type IS NOT NULL THEN pos END) OVER flow
+                  AS typed_pos
+    FROM flowed
+    WINDOW flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
 )
 SELECT *,
        MIN(CASE WHEN bot_flow THEN pos END) OVER conversation AS first_flow_pos,
        MAX(CASE WHEN bot_flow THEN pos END) OVER conversation AS last_flow_pos,
-       MAX(CASE WHEN bot_flow AND flow_end THEN 1 ELSE 0 END) OVER (
-           PARTITION BY workspace, channel, customer_id, conversation_id, flow) = 1
-           AS flow_completed
-FROM flowed
-WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_id)
+       MAX(CASE WHEN bot_flow AND flow_end THEN 1 ELSE 0 END) OVER flow = 1 AS flow_completed,
+       MAX(CASE WHEN pos = typed_pos THEN flow_type END) OVER flow AS flow_sent_type
+FROM typed
+WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_id),
+       flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
 """
 
 # One row per conversation with every fact of SPEC sections 2 and 7.
@@ -145,6 +151,7 @@ WITH facts AS (
                AS bot_fallbacks,
            COUNT(DISTINCT CASE WHEN bot_flow THEN flow END) AS flows_entered,
            MAX(CASE WHEN pos = first_flow_pos THEN flow END) AS first_flow,
+           MAX(CASE WHEN pos = first_flow_pos THEN flow_sent_type END) AS first_flow_sent_type,
            MAX(CASE WHEN pos = last_flow_pos THEN flow END) AS last_flow,
            MAX(CASE WHEN pos = last_flow_pos AND flow_completed THEN 1 ELSE 0 END) = 1
                AS last_flow_completed
@@ -164,7 +171,7 @@ SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at,
        last_responder, transferred, coalesce(teammates, []) AS teammates,
        bot_messages > 0 AS bot_involved, bot_messages, bot_fallbacks,
        DATE_DIFF('microsecond', started_at, COALESCE(escalated_at, ended_at)) AS bot_duration_us,
-       flows_entered, first_flow, last_flow,
+       flows_entered, first_flow, first_flow_sent_type, last_flow,
        CASE WHEN bot_messages = 0 THEN NULL
             WHEN escalated_at IS NOT NULL THEN 'transferred'
             WHEN NOT engaged THEN 'not_engaged'
@@ -173,26 +180,27 @@ SELECT workspace, channel, customer_id, thread_key, conversation_id, started_at,
 FROM facts
 """
 
-# Each flow entered in a conversation's chatbot phase: completed when one of its messages
-# there ends it; its first and last message, the step of the last, its fallbacks, and the
-# flow type its first message that names one gave (the catalogue may override it when read).
+# Each flow entered in a conversation's chatbot phase (with the conversation's start, the time
+# that places it): completed when one of its messages there ends it; its first and last
+# message, the step of the last, its fallbacks, and its sent type (`PHASED_SQL`).
 FLOWS_SQL = """
 WITH messages AS (
-    SELECT *,
-           MIN(CASE WHEN flow_type IS NOT NULL THEN pos END) OVER flow AS typed_pos,
-           MAX(pos) OVER flow AS last_pos
+    SELECT *, MAX(pos) OVER (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
+                  AS last_pos
     FROM phased
     WHERE bot_flow
-    WINDOW flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
 )
-SELECT workspace, channel, customer_id, thread_key, conversation_id, flow,
-       MAX(CASE WHEN pos = typed_pos THEN flow_type END) AS sent_type,
-       MAX(CASE WHEN flow_end THEN 1 ELSE 0 END) = 1 AS completed,
-       MIN(ts) AS first_at, MAX(ts) AS last_at,
-       MAX(CASE WHEN pos = last_pos THEN step END) AS last_step,
-       SUM(CASE WHEN fallback THEN 1 ELSE 0 END) AS fallbacks
-FROM messages
-GROUP BY workspace, channel, customer_id, thread_key, conversation_id, flow
+SELECT m.workspace, m.channel, m.customer_id, m.thread_key, m.conversation_id, m.flow,
+       c.started_at, MAX(m.flow_sent_type) AS sent_type,
+       MAX(CASE WHEN m.flow_end THEN 1 ELSE 0 END) = 1 AS completed,
+       MIN(m.ts) AS first_at, MAX(m.ts) AS last_at,
+       MAX(CASE WHEN m.pos = m.last_pos THEN m.step END) AS last_step,
+       SUM(CASE WHEN m.fallback THEN 1 ELSE 0 END) AS fallbacks
+FROM messages AS m
+JOIN derived_conversations AS c
+  ON c.workspace = m.workspace AND c.conversation_id = m.conversation_id
+GROUP BY m.workspace, m.channel, m.customer_id, m.thread_key, m.conversation_id, m.flow,
+         c.started_at
 """
 
 # Response waits: after a teammate has written, a customer message right after a teammate
@@ -340,7 +348,7 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
         "INSERT INTO conversations BY NAME SELECT * FROM derived_conversations ORDER BY started_at"
     )
     con.execute(f"INSERT INTO conversation_teammates BY NAME {TEAMMATES_SQL}")
-    con.execute(f"INSERT INTO conversation_flows BY NAME {FLOWS_SQL}")
+    con.execute(f"INSERT INTO conversation_flows BY NAME {FLOWS_SQL} ORDER BY started_at")
     con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")

@@ -69,7 +69,7 @@ GRACE_SECONDS = 600.0
 DAY_OF: dict[str, tuple[str | None, str]] = {
     "conversations": (None, "started_at"),
     "conversation_teammates": ("conversations", "started_at"),
-    "conversation_flows": ("conversations", "started_at"),
+    "conversation_flows": (None, "started_at"),
     "orphan_closes": (None, "ts"),
     "surveys": (None, "ts"),
     "response_waits": (None, "waited_from"),

@@ -184,8 +184,8 @@ def _in_scope(alias: str) -> str:
 # The period's chatbot conversations (started in it) with their outcome at the request's time.
 _BOT = f"""
 bot AS (
-    SELECT c.conversation_id, c.started_at, c.bot_duration_us, c.first_flow, c.last_flow,
-           c.transferred,
+    SELECT c.conversation_id, c.started_at, c.bot_duration_us, c.first_flow,
+           c.first_flow_sent_type, c.last_flow, c.transferred,
            CASE WHEN c.bot_outcome <> 'transferred' AND c.closed_at IS NULL
                      AND DATE_DIFF('microsecond', c.ended_at, $now) <= $inactivity_us
                 THEN 'in_progress' ELSE c.bot_outcome END AS outcome
@@ -198,10 +198,9 @@ _HANDLED = "('automated', 'abandoned_in_flow', 'transferred')"
 OUTCOMES_SQL = f"""
 WITH {_BOT}, typed AS (
     SELECT b.*, CASE WHEN b.outcome IN {_HANDLED} THEN 1 ELSE 0 END AS handled,
-           CASE WHEN b.first_flow IS NULL THEN 'none' ELSE {_TYPE} END AS first_type
+           CASE WHEN b.first_flow IS NULL THEN 'none'
+                ELSE coalesce(k.type, b.first_flow_sent_type, 'other') END AS first_type
     FROM bot AS b
-    LEFT JOIN conversation_flows AS f
-      ON f.workspace = $ws AND f.conversation_id = b.conversation_id AND f.flow = b.first_flow
     LEFT JOIN flow_catalogue AS k ON k.flow = b.first_flow
 ), placed AS (
     SELECT t.*, x.idx FROM typed AS t
@@ -247,7 +246,8 @@ WITH {_BOT}, entered AS (
     FROM bot AS b
     JOIN conversation_flows AS f ON f.workspace = $ws AND f.conversation_id = b.conversation_id
     LEFT JOIN flow_catalogue AS k ON k.flow = f.flow
-    WHERE b.outcome IN {_HANDLED}
+    -- the flows of the period's conversations only (they are stored in start order)
+    WHERE b.outcome IN {_HANDLED} AND f.started_at >= $start AND f.started_at < $end
 )
 SELECT flow, type, last_step, GROUPING(type) = 0 AS by_type,
        GROUPING(last_step) = 0 AS by_step, count(*) AS entered,

@@ -249,6 +249,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_duration_us BIGINT;
     ALTER TABLE conversations ADD COLUMN IF NOT EXISTS flows_entered INTEGER;
     ALTER TABLE conversations ADD COLUMN IF NOT EXISTS first_flow VARCHAR;
+    ALTER TABLE conversations ADD COLUMN IF NOT EXISTS first_flow_sent_type VARCHAR;
     ALTER TABLE conversations ADD COLUMN IF NOT EXISTS last_flow VARCHAR;
     ALTER TABLE conversations ADD COLUMN IF NOT EXISTS bot_outcome VARCHAR;
     ALTER TABLE surveys ADD COLUMN IF NOT EXISTS about VARCHAR;
@@ -260,6 +261,7 @@ MIGRATIONS: tuple[str, ...] = (
         customer_id VARCHAR NOT NULL,
         conversation_id VARCHAR NOT NULL,
         flow VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
         sent_type VARCHAR,
         completed BOOLEAN NOT NULL,
         first_at TIMESTAMP NOT NULL,

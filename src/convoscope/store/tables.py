@@ -182,6 +182,7 @@ DERIVED = (
             _opt("bot_duration_us", "BIGINT"),
             _opt("flows_entered", "INTEGER"),
             _opt("first_flow", "VARCHAR"),
+            _opt("first_flow_sent_type", "VARCHAR"),  # the type its messages gave it
             _opt("last_flow", "VARCHAR"),
             # transferred, not_engaged, abandoned_in_flow or automated (null: no chatbot);
             # `in_progress` depends on the time of the request, so it is decided when read
@@ -235,6 +236,7 @@ DERIVED = (
         (
             *CONVERSATION,
             _req("flow", "VARCHAR"),
+            _req("started_at", "TIMESTAMP"),  # the conversation's: what places it in a period
             _opt("sent_type", "VARCHAR"),  # the flow_type its first typed message gave
             _req("completed", "BOOLEAN"),
             _req("first_at", "TIMESTAMP"),

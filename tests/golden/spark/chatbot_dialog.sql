@@ -4,6 +4,7 @@ WITH bot AS (
     c.started_at,
     c.bot_duration_us,
     c.first_flow,
+    c.first_flow_sent_type,
     c.last_flow,
     c.transferred,
     CASE
@@ -60,12 +61,13 @@ WITH bot AS (
       )
     )
 ), entered AS (
+  /* named: ClickHouse keeps a joined column's table name in its name */
   SELECT
-    f.flow,
+    f.flow AS flow,
     COALESCE(k.type, f.sent_type, 'other') AS type,
-    f.completed,
-    f.fallbacks,
-    f.last_step,
+    f.completed AS completed,
+    f.fallbacks AS fallbacks,
+    f.last_step AS last_step,
     DATEDIFF(MICROSECOND, f.first_at, f.last_at) AS in_flow_us,
     CASE WHEN b.outcome = 'abandoned_in_flow' AND b.last_flow = f.flow THEN 1 ELSE 0 END AS dropped
   FROM bot AS b
@@ -73,8 +75,11 @@ WITH bot AS (
     ON f.workspace = :ws AND f.conversation_id = b.conversation_id
   LEFT JOIN flow_catalogue AS k
     ON k.flow = f.flow
+  /* the flows of the period's conversations only (they are stored in start order) */
   WHERE
     b.outcome IN ('automated', 'abandoned_in_flow', 'transferred')
+    AND f.started_at >= :start
+    AND f.started_at < :end
 )
 SELECT
   flow,

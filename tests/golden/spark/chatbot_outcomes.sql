@@ -4,6 +4,7 @@ WITH bot AS (
     c.started_at,
     c.bot_duration_us,
     c.first_flow,
+    c.first_flow_sent_type,
     c.last_flow,
     c.transferred,
     CASE
@@ -70,13 +71,9 @@ WITH bot AS (
     CASE
       WHEN b.first_flow IS NULL
       THEN 'none'
-      ELSE COALESCE(k.type, f.sent_type, 'other')
+      ELSE COALESCE(k.type, b.first_flow_sent_type, 'other')
     END AS first_type
   FROM bot AS b
-  LEFT JOIN conversation_flows AS f
-    ON f.workspace = :ws
-    AND f.conversation_id = b.conversation_id
-    AND f.flow = b.first_flow
   LEFT JOIN flow_catalogue AS k
     ON k.flow = b.first_flow
 ), placed AS (

@@ -1,31 +1,33 @@
 WITH messages AS (
   SELECT
     *,
-    MIN(CASE WHEN NOT flow_type IS NULL THEN pos END) OVER flow AS typed_pos,
-    MAX(pos) OVER flow AS last_pos
+    MAX(pos) OVER (PARTITION BY workspace, channel, customer_id, conversation_id, flow) AS last_pos
   FROM phased
   WHERE
     bot_flow
-  WINDOW flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
 )
 SELECT
-  workspace,
-  channel,
-  customer_id,
-  thread_key,
-  conversation_id,
-  flow,
-  MAX(CASE WHEN pos = typed_pos THEN flow_type END) AS sent_type,
-  MAX(CASE WHEN flow_end THEN 1 ELSE 0 END) = 1 AS completed,
-  MIN(ts) AS first_at,
-  MAX(ts) AS last_at,
-  MAX(CASE WHEN pos = last_pos THEN step END) AS last_step,
-  SUM(CASE WHEN fallback THEN 1 ELSE 0 END) AS fallbacks
-FROM messages
+  m.workspace,
+  m.channel,
+  m.customer_id,
+  m.thread_key,
+  m.conversation_id,
+  m.flow,
+  c.started_at,
+  MAX(m.flow_sent_type) AS sent_type,
+  MAX(CASE WHEN m.flow_end THEN 1 ELSE 0 END) = 1 AS completed,
+  MIN(m.ts) AS first_at,
+  MAX(m.ts) AS last_at,
+  MAX(CASE WHEN m.pos = m.last_pos THEN m.step END) AS last_step,
+  SUM(CASE WHEN m.fallback THEN 1 ELSE 0 END) AS fallbacks
+FROM messages AS m
+JOIN derived_conversations AS c
+  ON c.workspace = m.workspace AND c.conversation_id = m.conversation_id
 GROUP BY
-  workspace,
-  channel,
-  customer_id,
-  thread_key,
-  conversation_id,
-  flow
+  m.workspace,
+  m.channel,
+  m.customer_id,
+  m.thread_key,
+  m.conversation_id,
+  m.flow,
+  c.started_at

@@ -52,6 +52,7 @@ WITH facts AS (
     SUM(CASE WHEN bot_phase AND sender = 'chatbot' AND fallback THEN 1 ELSE 0 END) AS bot_fallbacks,
     COUNT(DISTINCT CASE WHEN bot_flow THEN flow END) AS flows_entered,
     MAX(CASE WHEN pos = first_flow_pos THEN flow END) AS first_flow,
+    MAX(CASE WHEN pos = first_flow_pos THEN flow_sent_type END) AS first_flow_sent_type,
     MAX(CASE WHEN pos = last_flow_pos THEN flow END) AS last_flow,
     MAX(CASE WHEN pos = last_flow_pos AND flow_completed THEN 1 ELSE 0 END) = 1 AS last_flow_completed
   FROM phased
@@ -95,6 +96,7 @@ SELECT
   DATEDIFF(MICROSECOND, started_at, COALESCE(escalated_at, ended_at)) AS bot_duration_us,
   flows_entered,
   first_flow,
+  first_flow_sent_type,
   last_flow,
   CASE
     WHEN bot_messages = 0
