@@ -140,6 +140,17 @@ export function efficiency(id, { labels, series, hidden, live, liveText, formatT
   return shown;
 }
 
+// Rows ordered by `value(row)` (text by the language's collation, numbers by size), empty
+// values last whatever the direction; `tie(a, b)` orders rows that compare equal.
+export function sortedBy(rows, value, descending, lang, tie = () => 0) {
+  return rows.slice().sort((a, b) => {
+    const x = value(a), y = value(b);
+    if (x === null || y === null) return x === y ? tie(a, b) : x === null ? 1 : -1;
+    const order = typeof x === "string" ? x.localeCompare(y, lang) : x - y;
+    return (descending ? -order : order) || tie(a, b);
+  });
+}
+
 // A table sorted by one column, each heading a button that sorts by it (again: reversed);
 // `aria-sort` says the order to assistive technology. Cells are text: user data stays data.
 export function sortableTable(id, { columns, rows, sortKey, descending, emptyText, onSort }) {

@@ -3,7 +3,7 @@
 // Every element is re-rendered from that one response, so the tiles, the outcome chart, the
 // flow charts and the dialog performance table agree.
 import { getJson } from "./api.js";
-import { COLORS, charts, describe, donut, horizontalBars, sortableTable, stackedWithRate, sum, table } from "./charts.js";
+import { COLORS, charts, describe, donut, horizontalBars, sortableTable, sortedBy, stackedWithRate, sum, table } from "./charts.js";
 import * as I from "./i18n.js";
 import { startPage } from "./shell.js";
 import strings from "./chatbot.strings.js";
@@ -127,12 +127,7 @@ function renderDialog(d, flowless) {
   const descending = state.sort.startsWith("-");
   const key = state.sort.replace(/^-/, "");
   const [, value] = COLUMNS.find(([k]) => k === key);
-  const rows = d.dialog_performance.slice().sort((a, b) => {
-    const x = value(a), y = value(b);
-    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1; // empty last
-    const order = typeof x === "string" ? x.localeCompare(y, state.lang) : x - y;
-    return (descending ? -order : order) || a.flow.localeCompare(b.flow, state.lang);
-  });
+  const rows = sortedBy(d.dialog_performance, value, descending, state.lang, (a, b) => a.flow.localeCompare(b.flow, state.lang));
   const show = {
     flow: (r) => r.flow,
     type: (r) => typeName(r.type),

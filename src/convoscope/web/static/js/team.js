@@ -2,7 +2,7 @@
 // (the same shell, filter bar and states as the overview). Every element is re-rendered from
 // that one response, so the tiles, the chart, the breakdown and the table agree.
 import { getJson } from "./api.js";
-import { COLORS, charts, describe, donut, efficiency, sortableTable, table } from "./charts.js";
+import { COLORS, charts, describe, donut, efficiency, sortableTable, sortedBy, table } from "./charts.js";
 import * as I from "./i18n.js";
 import { startPage } from "./shell.js";
 import strings from "./team.strings.js";
@@ -112,12 +112,7 @@ function renderTeammates(d) {
   const descending = state.sort.startsWith("-");
   const key = state.sort.replace(/^-/, "");
   const [, value] = COLUMNS.find(([k]) => k === key);
-  const rows = d.by_teammate.slice().sort((a, b) => {
-    const x = value(a), y = value(b);
-    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1; // empty last
-    const order = typeof x === "string" ? x.localeCompare(y, state.lang) : x - y;
-    return descending ? -order : order;
-  });
+  const rows = sortedBy(d.by_teammate, value, descending, state.lang);
   const show = {
     teammate: (r) => r.teammate_id ?? t("unknown_teammate"),
     initial_response: (r) => dur(r.initial_response_seconds.mean),
