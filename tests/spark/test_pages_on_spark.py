@@ -1,0 +1,36 @@
+"""Team Performance and Chatbot Performance on Apache Spark, for real (local mode): every
+hand-worked scenario of `tests/test_team.py` and `tests/test_chatbot.py` runs on DuckDB with
+its own assertions, and each question asked there is asked of Spark over the same derived
+tables and settings written as a lake (`helpers.replay`). A module of its own so that it runs
+beside the cut's tests (`test_spark.py`) on another worker.
+"""
+
+from __future__ import annotations
+
+import test_chatbot as chatbot_cases
+import test_team as team_cases
+from helpers import replay, scenario_names
+
+from convoscope.engines import spark as engine
+from convoscope.lake import Lake
+from convoscope.pages import chatbot, team
+
+
+def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
+    """Every hand-worked scenario of `tests/test_team.py`, its own assertions included; each
+    time one asks DuckDB for Team Performance, the file's derived tables and settings are
+    written as a lake, and Spark's report from that lake must be the same."""
+    asked = replay(team_cases, team, tmp_path, monkeypatch)
+    assert len(asked) >= len(scenario_names(team_cases)) - 2  # three scenarios share one question
+    for root, query, expected in asked:
+        assert team.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
+
+
+def test_chatbot_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
+    """Every hand-worked scenario of `tests/test_chatbot.py`, its own assertions included;
+    each question asked of DuckDB is asked of Spark over the same derived tables and settings
+    (the flow catalogue among them), and must get the same page."""
+    asked = replay(chatbot_cases, chatbot, tmp_path, monkeypatch)
+    assert len(asked) >= 10
+    for root, query, expected in asked:
+        assert chatbot.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
