@@ -578,3 +578,47 @@ def test_rasa_flows_steps_ends_and_fallbacks_become_the_chatbot_page(tmp_path):
     assert flows["order_tracking"]["completed"] == 1 and flows["order_tracking"]["fallbacks"] == 1
     assert flows["returns"]["drop_off_steps"] == [{"step": "utter_ask_reason", "conversations": 1}]
     assert flows["returns"]["type"] == "other"  # the catalogue's business
+
+
+def test_mapped_columns_carry_the_chatbots_flows(tmp_path):
+    """The column mapping reaches the section 7 fields: a node column becomes `step`, a
+    yes/no column `flow_end` through `--value`; a flow field on a customer's row is named."""
+    path = tmp_path / "bot.csv"
+    path.write_text(
+        "id,at,user,who,node,topic,last\n"
+        "1,2026-03-02T10:00:00Z,u1,bot,,,\n"
+        "2,2026-03-02T10:00:05Z,u1,client,,,\n"
+        "3,2026-03-02T10:00:10Z,u1,bot,ask,faq,no\n"
+        "4,2026-03-02T10:00:20Z,u1,client,,,\n"
+        "5,2026-03-02T10:00:25Z,u1,bot,answer,faq,yes\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    db = str(tmp_path / "m.duckdb")
+    args = [
+        "import", str(path), "-w", "crm", "--db", db,
+        "--map", "event_id=id,ts=at,customer_id=user,sender=who,step=node,flow=topic,flow_end=last",
+        "--value", "sender.bot=chatbot,sender.client=customer,flow_end.yes=true,flow_end.no=false",
+        "--set", "channel=web_chat,type=message",
+    ]  # fmt: skip
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.stderr
+    r = runner.invoke(
+        app,
+        ["report", "--page", "chatbot", "-w", "crm", "--from", "2026-03-02", "--to",
+         "2026-03-02", "--tz", "UTC", "--format", "json", "--db", db],
+    )  # fmt: skip
+    data = json.loads(r.stdout)
+    assert data["tiles"]["automated"] == 1
+    (row,) = data["dialog_performance"]
+    assert (row["flow"], row["completed"], row["type"]) == ("faq", 1, "other")
+    path.write_text(
+        path.read_text().replace(
+            "2,2026-03-02T10:00:05Z,u1,client,,,", "2,2026-03-02T10:00:05Z,u1,client,,oops,"
+        )
+    )
+    r = runner.invoke(app, [*args[:3], "crm2", *args[4:]])
+    assert (
+        r.exit_code != 0
+        and 'event 1 (id "2"): flow: is only allowed on a chatbot message' in r.stderr
+    )
