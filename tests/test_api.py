@@ -471,3 +471,19 @@ def test_erase_customer(env):
     }
     rows = c.get("/v1/conversations", params={"from": "2026-11-12", "to": "2026-11-12"}).json()
     assert "forget-me" not in {i["customer_id"] for i in rows["items"]}
+
+
+def test_the_longest_valid_query_string_fits_the_request_line_the_server_reads():
+    """Every analytics parameter at its longest, each character a 4-byte one percent-encoded
+    (12 bytes), stays within what `serve` reads of a request line, so schema-valid requests
+    are answered rather than cut off (schemathesis generates them)."""
+    from convoscope.cli.serve import MAX_REQUEST_HEAD
+    from convoscope.query import QueryParams
+
+    longest = sum(
+        len(name)
+        + 2
+        + 12 * max((m.max_length for m in f.metadata if hasattr(m, "max_length")), default=32)
+        for name, f in QueryParams.model_fields.items()
+    )
+    assert longest < MAX_REQUEST_HEAD - 4096, longest  # the path and headers besides

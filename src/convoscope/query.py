@@ -160,7 +160,9 @@ class Query:
 
 
 class QueryParams(BaseModel):
-    """The parameters of every analytics request (HTTP query string and CLI options alike)."""
+    """The parameters of every analytics request (HTTP query string and CLI options alike).
+    The text limits together keep the longest valid query string, percent-encoded, within
+    the request line the server reads (`cli.serve.MAX_REQUEST_HEAD`)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -175,15 +177,15 @@ class QueryParams(BaseModel):
     ] = None
     departments: Annotated[
         str | None,
-        Field(max_length=20000, description="Comma-separated departments; (none) for none."),
+        Field(max_length=6000, description="Comma-separated departments; (none) for none."),
     ] = None
     teammates: Annotated[
-        str | None, Field(max_length=20000, description="Comma-separated teammate ids.")
+        str | None, Field(max_length=6000, description="Comma-separated teammate ids.")
     ] = None
     flow_types: Annotated[
         str | None,
         Field(
-            max_length=2000,
+            max_length=200,
             description="Comma-separated flow types (campaign, transfer, sales, support, "
             "other); (none) for no flow. Chatbot Performance only.",
         ),
@@ -191,7 +193,7 @@ class QueryParams(BaseModel):
     flows: Annotated[
         str | None,
         Field(
-            max_length=30000,
+            max_length=6000,
             description="Comma-separated flows; (none) for no flow. Chatbot Performance only.",
         ),
     ] = None

@@ -38,6 +38,11 @@ from convoscope.store import Staging, Store
 
 MAX_CONNECTIONS = 500
 KEEP_ALIVE_SECONDS = 5
+# A request line and headers are read up to this size (h11's default is 16 KiB): the longest
+# query string the analytics parameters allow, every character percent-encoded, fits, so a
+# valid request is always answered (a longer one gets uvicorn's 400). 500 connections at
+# most: 128 MiB at worst, for 30 s (the request deadline).
+MAX_REQUEST_HEAD = 256 * 1024
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
@@ -137,6 +142,7 @@ def run_server(
         access_log=False,  # ours logs route templates without query strings (api.boundary)
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
         timeout_graceful_shutdown=30,
         log_level="info",
     )
