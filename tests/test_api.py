@@ -487,3 +487,21 @@ def test_the_longest_valid_query_string_fits_the_request_line_the_server_reads()
         for name, f in QueryParams.model_fields.items()
     )
     assert longest < MAX_REQUEST_HEAD - 4096, longest  # the path and headers besides
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param"),
+    [
+        ("/v1/overview", {"perod": "today"}, "perod"),
+        ("/v1/team", {"period": "today", "teammate": "amy"}, "teammate"),
+        ("/v1/chatbot", {"period": "today", "flow": "faq"}, "flow"),
+        ("/v1/reports/departments.csv", {"form": "2026-11-10", "to": "2026-11-11"}, "form"),
+        ("/v1/conversations", {"period": "today", "limits": "5"}, "limits"),
+    ],
+)
+def test_a_misspelt_query_parameter_is_named_not_ignored(env, path, params, param):
+    r = client(env).get(path, params=params)
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert error["param"] == param and "unknown parameter (known: " in error["message"]
+    assert client(env).get(path, params={"period": "today"}).status_code == 200

@@ -519,3 +519,18 @@ def test_rebuild_restores_time_order_and_changes_no_number(tmp_path):
     assert after == sorted(before) and sums_after == sums
     code, _, err = cli("rebuild", db=tmp_path / "missing.duckdb")
     assert code == 2 and "no database" in err
+
+
+def test_dates_and_output_files_are_explained_not_tracebacks(tmp_path):
+    db = tmp_path / "d.duckdb"
+    assert cli("workspace", "create", "shop", db=db)[0] == 0
+    for given in ("2026-11-31", "04/12/2026"):
+        code, _, stderr = cli("report", "-w", "shop", "--from", given, "--to", "2026-12-01", db=db)
+        assert code == 2 and stderr == f"error: --from: '{given}' is not a date (use YYYY-MM-DD)\n"
+    for target, why in (
+        (tmp_path / "missing" / "x.csv", "No such file"),
+        (tmp_path, "Is a directory"),
+    ):
+        code, _, stderr = cli("export", "departments", "-w", "shop", "--output", str(target), db=db)
+        assert code == 2 and stderr.startswith(f"error: --output: cannot write {target}: {why}")
+        assert "Traceback" not in stderr

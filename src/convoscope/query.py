@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Annotated, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from convoscope.comparisons import previous_period
 from convoscope.events import CHANNEL_PATTERN, LIMITS, FlowType
@@ -199,6 +199,17 @@ class QueryParams(BaseModel):
     ] = None
     granularity: Granularity | None = None
 
+    @field_validator("date_from", "date_to", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        """A day as YYYY-MM-DD, said plainly when it is not one (`2026-11-31`, `04/12/2026`)."""
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value[:40]!r} is not a date (use YYYY-MM-DD)") from None
+        return value
+
     def resolve(self, workspace: str, default_tz: str, now: datetime | None = None) -> Query:
         """The Query, in the workspace's zone unless `tz` is given; QueryError names the
         parameter at fault."""
@@ -228,7 +239,7 @@ class QueryParams(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             param = str(first["loc"][0]) if first["loc"] else "query"
-            raise QueryError(param, first["msg"]) from None
+            raise QueryError(param, first["msg"].removeprefix("Value error, ")) from None
 
 
 def _parse_date(param: str, value: date | str) -> date:

@@ -139,10 +139,31 @@ def workspace_of(svc: Services, who: Principal) -> Workspace:
     return workspace
 
 
+def _declared_params(request: Request) -> set[str]:
+    """The query parameters the matched route declares, as its OpenAPI operation lists
+    them (FastAPI caches the schema)."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    operation = request.app.openapi()["paths"].get(path, {}).get(request.method.lower(), {})
+    return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+
+
+def refuse_unknown_params(request: Request) -> None:
+    """A misspelt parameter (`perod=today`) is a 422 naming it, not silently ignored (the
+    answer would be for another question: the last 7 days)."""
+    declared = _declared_params(request)
+    unknown = sorted(set(request.query_params) - declared)
+    if declared and unknown:
+        known = ", ".join(sorted(declared))
+        raise param_error(unknown[0][:64], f"unknown parameter (known: {known})")
+
+
 def analytics_query(
-    who: Admin, svc: Svc, params: Annotated[QueryParams, Query()]
+    who: Admin, svc: Svc, params: Annotated[QueryParams, Query()], request: Request
 ) -> AnalyticsQuery:
-    """The request's analytics parameters, resolved in the workspace's time zone."""
+    """The request's analytics parameters, resolved in the workspace's time zone; a
+    parameter the route does not declare is refused by name."""
+    refuse_unknown_params(request)
     try:
         return params.resolve(who.workspace, workspace_of(svc, who).timezone)
     except QueryError as exc:

@@ -176,7 +176,10 @@ def _export_command(item: Export) -> Callable[..., None]:
         if output is None:
             sys.stdout.write(text)
             return
-        output.write_text(text, encoding="utf-8", newline="")
+        try:
+            output.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:  # a missing folder, a directory, no permission
+            raise fail(f"--output: cannot write {output}: {exc.strerror}", 2) from None
         say(f"wrote {output} ({len(values)} {item.name})", err)
 
     export.__doc__ = f"Export {item.summary[0].lower()}{item.summary[1:]} (CSV)"
