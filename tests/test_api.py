@@ -505,3 +505,20 @@ def test_a_misspelt_query_parameter_is_named_not_ignored(env, path, params, para
     (error,) = r.json()["errors"]
     assert error["param"] == param and "unknown parameter (known: " in error["message"]
     assert client(env).get(path, params={"period": "today"}).status_code == 200
+
+
+def test_an_event_with_several_problems_is_one_invalid_event(env):
+    bad = {"event_id": "x-900", "ts": "2026-11-12T10:00:00", "channel": "Web", "type": "fax"}
+    r = client(env, "B").post("/v1/events", json=[bad])
+    assert r.status_code == 422
+    assert r.json()["detail"] == "1 invalid event(s), nothing stored"
+    assert len(r.json()["errors"]) >= 3  # each problem named
+
+
+def test_the_conversations_csv_names_its_own_filters(env):
+    r = client(env).get(
+        "/v1/conversations.csv",
+        params={**PERIOD, "department": "", "anchor": "closed_at", "engaged": "true"},
+    )
+    name = "conversations_A_2026-11-10_2026-11-11_engaged_department-none_by-closed_at.csv"
+    assert f'filename="{name}"' in r.headers["content-disposition"]

@@ -32,6 +32,19 @@ class ConversationFilter:
     department: str | None = None
     anchor: Literal["started_at", "closed_at"] = "started_at"
 
+    def name_parts(self) -> list[str]:
+        """These filters as parts of a file name (`exports.filename`)."""
+        parts = []
+        if self.engaged is not None:
+            parts.append("engaged" if self.engaged else "not-engaged")
+        if self.support_type is not None:
+            parts.append(f"support-{self.support_type}")
+        if self.department is not None:
+            parts.append(f"department-{self.department or 'none'}")
+        if self.anchor != "started_at":
+            parts.append(f"by-{self.anchor}")
+        return parts
+
 
 # The drill-down rows (`/v1/conversations` JSON and CSV): one definition, in output order.
 CONVERSATION_COLUMNS = (

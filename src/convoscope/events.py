@@ -223,7 +223,12 @@ class EventError(ValueError):
         self.errors = errors
         shown = "\n".join(str(e) for e in errors[:20])
         more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"{len(errors)} invalid event(s), nothing stored:\n{shown}{more}")
+        super().__init__(f"{self.events} invalid event(s), nothing stored:\n{shown}{more}")
+
+    @property
+    def events(self) -> int:
+        """How many events are at fault (an event may break several rules)."""
+        return len({e.index for e in self.errors})
 
 
 class ConflictError(ValueError):

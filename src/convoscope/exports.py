@@ -62,9 +62,10 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 MAX_NAME = 180  # characters before ".csv": file systems refuse names over 255 bytes
 
 
-def filename(kind: str, query: Query) -> str:
+def filename(kind: str, query: Query, *more: str) -> str:
     """`<kind>_<workspace>_<from>_<to>[_<channels>][_departments-<d>][_teammates-<t>]
-    [_flow-types-<t>][_flows-<f>].csv`, filters joined with `+`; any character is kept (the
+    [_flow-types-<t>][_flows-<f>][_<more>...].csv`, filters joined with `+` (`more`: a
+    download's own filters, already named); any character is kept (the
     header helper encodes it), except path separators and controls. Very long filter lists are
     cut, ending in `...`."""
     parts = [kind, query.workspace, str(query.period.first), str(query.period.last)]
@@ -78,6 +79,7 @@ def filename(kind: str, query: Query) -> str:
     ):
         if chosen:
             parts.append(f"{label}-" + "+".join(chosen))
+    parts.extend(more)
     name = "".join("-" if ch in '/\\"' or not ch.isprintable() else ch for ch in "_".join(parts))
     return (name if len(name) <= MAX_NAME else name[: MAX_NAME - 3] + "...") + ".csv"
 

@@ -35,7 +35,7 @@ def event_error(exc: EventError | ConflictError) -> ApiError:
         return ApiError(409, str(exc), event_ids=exc.event_ids)
     return ApiError(
         422,
-        f"{len(exc.errors)} invalid event(s), nothing stored",
+        f"{exc.events} invalid event(s), nothing stored",
         errors=[
             {"index": e.index, "event_id": e.event_id, "field": e.field, "message": e.message}
             for e in exc.errors

@@ -63,7 +63,7 @@ def conversations_csv(filters: Filters, svc: Svc) -> StreamingResponse:
     """The same conversations as `/v1/conversations`, all of them, one row each."""
     _, rows = drilldown.conversations(svc.tables, filters, limit=None, offset=0)
     values = ([row[c] for c in drilldown.CONVERSATION_COLUMNS] for row in rows)
-    name = exports.filename("conversations", filters.query)
+    name = exports.filename("conversations", filters.query, *filters.name_parts())
     return StreamingResponse(
         exports.csv_lines(drilldown.CONVERSATION_COLUMNS, values),
         media_type=CSV,
