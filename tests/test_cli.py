@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -534,3 +535,13 @@ def test_dates_and_output_files_are_explained_not_tracebacks(tmp_path):
         code, _, stderr = cli("export", "departments", "-w", "shop", "--output", str(target), db=db)
         assert code == 2 and stderr.startswith(f"error: --output: cannot write {target}: {why}")
         assert "Traceback" not in stderr
+
+
+def test_a_twcs_file_imported_as_csv_is_recognised(tmp_path):
+    sample = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs" / "sample.csv"
+    code, _, stderr = cli("import", str(sample), "-w", "shop", db=tmp_path / "t.duckdb")
+    assert code == 2 and "has the header of Kaggle's twcs file: add --format twcs" in stderr
+    code, _, stderr = cli(
+        "import", str(tmp_path / "missing.csv"), "-w", "shop", db=tmp_path / "t.duckdb"
+    )
+    assert code != 0 and "Traceback" not in stderr

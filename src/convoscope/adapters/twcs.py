@@ -34,6 +34,24 @@ _TRAILING_LINKS = re.compile(r"(\s+https?://\S+)+\s*$")
 _SIGNATURE = re.compile(r"(?:^|\s)[\^*-]\s?([A-Za-z][A-Za-z0-9]{0,19})$")
 
 
+# The header of Kaggle's file, by which a CSV given without `--format twcs` is recognised.
+COLUMNS = (
+    "tweet_id",
+    "author_id",
+    "inbound",
+    "created_at",
+    "text",
+    "response_tweet_id",
+    "in_response_to_tweet_id",
+)
+
+
+def is_twcs_header(first_line: bytes) -> bool:
+    """Whether a file's first line is twcs's header."""
+    text = first_line.decode("utf-8-sig", errors="replace").strip()
+    return tuple(next(csv.reader([text]), [])) == COLUMNS
+
+
 @dataclass
 class Tweet:
     tweet_id: str

@@ -12,7 +12,7 @@ import rich.progress
 import typer
 
 from convoscope import bulk, ingest
-from convoscope.adapters import FORMATS, FileOptions, mapped, read_file
+from convoscope.adapters import FORMATS, FileOptions, mapped, read_file, twcs
 from convoscope.adapters.files import guess_format, read_events
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.events import ConflictError, Event, EventError
@@ -72,6 +72,14 @@ def import_(
         )
     except ValueError as exc:
         raise fail(str(exc), 2) from None
+    if fmt is None and kind == "csv" and path.is_file():
+        with path.open("rb") as f:
+            if twcs.is_twcs_header(f.readline()):
+                raise fail(
+                    f"{path.name} has the header of Kaggle's twcs file: add --format twcs "
+                    "(a CSV of SPEC fields has event_id, ts, channel, ... columns)",
+                    2,
+                )
     if kind != "twcs" and workspace is None:
         raise fail("--workspace is required for this format", 2)
     with open_store(db, create=True) as store:
