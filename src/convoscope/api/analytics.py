@@ -129,7 +129,9 @@ def conversation_filters(
 Filters = Annotated[drilldown.ConversationFilter, Depends(conversation_filters)]
 
 
-@router.get("/v1/conversations", response_model=ConversationPage)
+@router.get(
+    "/v1/conversations", response_model=ConversationPage, summary="Conversations (drill-down)"
+)
 def list_conversations(
     filters: Filters,
     svc: Svc,
@@ -144,25 +146,25 @@ def list_conversations(
     )
 
 
-@router.get("/v1/channels")
+@router.get("/v1/channels", summary="Channels with data")
 def channels(who: Admin, svc: Svc) -> list[str]:
     """Channels that have data in the workspace."""
     return svc.tables.channels(who.workspace)
 
 
-@router.get("/v1/departments")
+@router.get("/v1/departments", summary="Departments with data")
 def departments(who: Admin, svc: Svc) -> list[str]:
     """Departments conversations were closed in (the filter's `(none)` is not listed)."""
     return svc.tables.departments(who.workspace)
 
 
-@router.get("/v1/teammates")
+@router.get("/v1/teammates", summary="Teammates with data")
 def teammates(who: Admin, svc: Svc) -> list[str]:
     """Teammates who wrote in or closed a conversation."""
     return svc.tables.teammates(who.workspace)
 
 
-@router.get("/v1/flows")
+@router.get("/v1/flows", summary="Chatbot flows with data")
 def flows(who: Admin, svc: Svc) -> list[str]:
     """Flows the chatbot entered in a conversation (the filter's `(none)` is not listed)."""
     return svc.tables.flows(who.workspace)

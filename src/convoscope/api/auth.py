@@ -56,7 +56,12 @@ def _set_session(response: Response, svc: Services, who: accounts.Principal) -> 
         )
 
 
-@router.post("/login", response_model=Me, responses=responses(403, 413, 429, 503))
+@router.post(
+    "/login",
+    response_model=Me,
+    responses=responses(403, 413, 429, 503),
+    summary="Sign in (session cookie)",
+)
 async def login(
     request: Request,
     response: Response,
@@ -88,7 +93,7 @@ async def login(
     return Me(workspace=who.workspace, role=who.role, email=who.email)
 
 
-@router.post("/logout", status_code=204, response_class=Response)
+@router.post("/logout", status_code=204, response_class=Response, summary="Sign out")
 def logout(who: Anyone, svc: Svc) -> Response:
     """End the session (cookie-authenticated: needs the CSRF header)."""
     if who.session:
@@ -99,6 +104,6 @@ def logout(who: Anyone, svc: Svc) -> Response:
     return response
 
 
-@router.get("/v1/me", response_model=Me)
+@router.get("/v1/me", response_model=Me, summary="The caller")
 def me(who: Anyone) -> Me:
     return Me(workspace=who.workspace, role=who.role, email=who.email)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from convoscope import accounts
@@ -87,7 +88,16 @@ def _session_principal(svc: Services, request: Request) -> Principal | None:
     return found
 
 
-def principal(request: Request, svc: Svc) -> Principal:
+# Declares the bearer scheme in the OpenAPI schema, so that /docs has an Authorize button
+# and "Try it out" sends the key; the header is read below (a cookie session is the other way).
+_BEARER = HTTPBearer(auto_error=False, description="An API key (`convoscope key create`).")
+
+
+def principal(
+    request: Request,
+    svc: Svc,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> Principal:
     """The caller: a bearer API key, else a session cookie; 401 otherwise."""
     auth = request.headers.get("authorization")
     if auth is not None:

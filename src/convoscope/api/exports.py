@@ -58,7 +58,12 @@ for _item in pages.EXPORTS.values():
     )
 
 
-@router.get("/v1/conversations.csv", response_class=StreamingResponse, responses=_CSV_DOC)
+@router.get(
+    "/v1/conversations.csv",
+    response_class=StreamingResponse,
+    responses=_CSV_DOC,
+    summary="Conversations (CSV)",
+)
 def conversations_csv(filters: Filters, svc: Svc) -> StreamingResponse:
     """The same conversations as `/v1/conversations`, all of them, one row each."""
     _, rows = drilldown.conversations(svc.tables, filters, limit=None, offset=0)

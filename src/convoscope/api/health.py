@@ -11,7 +11,7 @@ from convoscope.api.errors import responses
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", responses=responses(503))
+@router.get("/healthz", responses=responses(503), summary="Health check")
 def healthz(svc: Svc) -> JSONResponse:
     """Liveness and database health: a read and a committed write, `ok` (503 when either
     fails, e.g. a full disk or a file turned read-only); `busy` with the read alone while a

@@ -58,6 +58,7 @@ _BODY = {
     response_model=IngestResult,
     openapi_extra=_BODY,
     responses=responses(400, 409, 413),
+    summary="Send events",
 )
 async def post_events(request: Request, who: KeySender, svc: Svc) -> IngestResult:
     """Store a batch of events (JSON array or NDJSON), all or nothing.

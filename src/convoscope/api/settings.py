@@ -59,13 +59,20 @@ class Erased(BaseModel):
     orphan_closes: int
 
 
-@router.get("/v1/workspace", tags=["settings"], response_model=Workspace)
+@router.get(
+    "/v1/workspace", tags=["settings"], response_model=Workspace, summary="Workspace settings"
+)
 def get_workspace(who: Admin, svc: Svc) -> Workspace:
     """The workspace's settings (`store.Settings`: the model the database and lakes share)."""
     return workspace_of(svc, who)
 
 
-@router.put("/v1/workspace", tags=["settings"], response_model=Workspace)
+@router.put(
+    "/v1/workspace",
+    tags=["settings"],
+    response_model=Workspace,
+    summary="Change workspace settings",
+)
 def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspace:
     """Change the time zone (IANA names only), the business hours or the flow catalogue;
     the settings left out keep their values."""
@@ -78,6 +85,7 @@ def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspac
     tags=["privacy"],
     response_model=Erased,
     dependencies=[Depends(writable)],
+    summary="Erase a customer",
 )
 def erase_customer(
     who: Admin, svc: Svc, customer_id: Annotated[str, Path(min_length=1, max_length=256)]

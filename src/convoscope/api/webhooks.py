@@ -62,7 +62,10 @@ def _mapped(mapper: Any, platform: str, *args: Any) -> Any:
 
 
 @router.post(
-    "/v1/webhooks/chatwoot", response_model=WebhookResult, responses=responses(400, 409, 413)
+    "/v1/webhooks/chatwoot",
+    response_model=WebhookResult,
+    responses=responses(400, 409, 413),
+    summary="Chatwoot webhook",
 )
 async def chatwoot_webhook(
     request: Request,
@@ -86,7 +89,12 @@ async def chatwoot_webhook(
     return await run_in_threadpool(_store, svc, {who.workspace: records}, ignored)
 
 
-@router.get("/v1/webhooks/whatsapp", response_class=PlainTextResponse, responses=responses(403))
+@router.get(
+    "/v1/webhooks/whatsapp",
+    response_class=PlainTextResponse,
+    responses=responses(403),
+    summary="WhatsApp verification handshake",
+)
 def whatsapp_verify(
     svc: Svc,
     mode: Annotated[str, Query(alias="hub.mode", max_length=64)],
@@ -103,7 +111,10 @@ def whatsapp_verify(
 
 
 @router.post(
-    "/v1/webhooks/whatsapp", response_model=WebhookResult, responses=responses(400, 409, 413)
+    "/v1/webhooks/whatsapp",
+    response_model=WebhookResult,
+    responses=responses(400, 409, 413),
+    summary="WhatsApp Cloud API webhook",
 )
 async def whatsapp_webhook(request: Request, svc: Svc) -> WebhookResult:
     """WhatsApp Cloud API notifications, checked with X-Hub-Signature-256 and routed to the

@@ -34,14 +34,16 @@ from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.query import Period, Query
 
 
-class Durations(BaseModel):
+class DurationSplit(BaseModel):
+    """A mean duration, overall and by who supported the conversation."""
+
     all: float | None
     teammate: float | None
     chatbot: float | None
 
 
 class Tiles(BaseModel):
-    average_conversation_duration_seconds: Durations
+    average_conversation_duration_seconds: DurationSplit
     total_conversations: int
     engaged_conversations: int
     unique_customers: int
@@ -264,7 +266,7 @@ def _tiles(context: Context, period: Period) -> tuple[Tiles, SupportType]:
     else:
         row = context.one(TILES_SQL, period)
     tiles = Tiles(
-        average_conversation_duration_seconds=Durations(
+        average_conversation_duration_seconds=DurationSplit(
             all=average_seconds(row["duration_all"], row["engaged"]),
             teammate=average_seconds(row["duration_teammate"], row["engaged_teammate"]),
             chatbot=average_seconds(row["duration_chatbot"], row["engaged_chatbot"]),
