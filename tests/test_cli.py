@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from convoscope.cli import app
 from convoscope.events import CONTENT_FIELDS
+from convoscope.store import Store
 
 runner = CliRunner()
 PERIOD = ["--from", "2026-11-10", "--to", "2026-11-11"]
@@ -545,3 +546,15 @@ def test_a_twcs_file_imported_as_csv_is_recognised(tmp_path):
         "import", str(tmp_path / "missing.csv"), "-w", "shop", db=tmp_path / "t.duckdb"
     )
     assert code != 0 and "Traceback" not in stderr
+
+
+def test_an_unknown_workspace_among_many_gets_a_did_you_mean(tmp_path):
+    db = tmp_path / "many.duckdb"
+    with Store(db) as store:
+        for i in range(30):
+            store.ensure_workspace(f"brand-{i:02d}")
+        store.ensure_workspace("outlet-montreal")
+    code, _, stderr = cli("report", "-w", "outlet-montreall", db=db)
+    assert code == 2
+    assert "did you mean 'outlet-montreal'? 31 workspaces: `convoscope workspace list`" in stderr
+    assert "brand-07" not in stderr  # not all 31 on one line

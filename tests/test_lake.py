@@ -89,7 +89,7 @@ def test_errors_name_what_is_wrong(lake_and_file, tmp_path):
     lake, _ = lake_and_file
     result = runner.invoke(app, [*REPORT[:2], "nope", *REPORT[3:], "--lake", str(lake)])
     assert result.exit_code == 2 and "no workspace 'nope' in the lake" in result.stderr
-    assert "(shop)" in result.stderr
+    assert "(workspaces: shop)" in result.stderr
     result = runner.invoke(app, [*REPORT, "--lake", str(tmp_path)])
     assert result.exit_code == 2 and "no workspace 'shop'" in result.stderr
     result = runner.invoke(app, [*REPORT, "--engine", "spark"])

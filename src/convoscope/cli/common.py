@@ -7,6 +7,7 @@ department name prints as typed instead of crashing or hiding a link.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -151,12 +152,26 @@ def rebuild(store: Store) -> None:
     store.checkpoint()
 
 
+SHOWN_WORKSPACES = 10  # beyond that, the closest names and how to list them all
+
+
+def known_workspaces(name: str, names: list[str]) -> str:
+    """What to say about the workspaces when `name` is not one: all of them when few, else
+    the closest names (`did you mean`) and the command that lists them."""
+    if not names:
+        return "none yet"
+    if len(names) <= SHOWN_WORKSPACES:
+        return "workspaces: " + ", ".join(names)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return f"{hint}{len(names)} workspaces: `convoscope workspace list` lists them"
+
+
 def workspace_or_fail(store: Store, name: str) -> Workspace:
     ws = store.workspace(name)
     if ws is None:
-        names = store.workspace_names()
-        known = ", ".join(names) if names else "none yet"
-        raise fail(f"no workspace {name!r} in {store.path} (workspaces: {known})", 2)
+        known = known_workspaces(name, store.workspace_names())
+        raise fail(f"no workspace {name!r} in {store.path} ({known})", 2)
     return ws
 
 

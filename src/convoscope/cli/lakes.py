@@ -21,6 +21,7 @@ from convoscope.cli.common import (
     RemoteOpt,
     err,
     fail,
+    known_workspaces,
     lake_at,
     open_store,
     say,
@@ -121,7 +122,7 @@ def analytics_source(
     try:
         found = where.workspace(workspace)
         if found is None:
-            known = ", ".join(where.workspace_names()) or "none yet"
+            known = known_workspaces(workspace, where.workspace_names())
             raise fail(f"no workspace {workspace!r} in the lake {where.root} ({known})", 2)
         try:
             opened = engines.lake_reader(chosen)(where, workspace, _options(master, remote))
