@@ -84,7 +84,8 @@ def test_today_is_hourly(browser, server):
     data = page.evaluate("window.convoscope.data")
     assert data["granularity"] == "hour" and "period=today" in page.url
     labels = page.evaluate("window.convoscope.charts['chart-engagement'].getOption().xAxis[0].data")
-    assert len(labels) == len(data["buckets"]) >= 1 and labels[0] == "12 a.m."
+    # between midnight and 1 a.m. the one bucket is the hour in progress, labelled so
+    assert len(labels) == len(data["buckets"]) >= 1 and labels[0].startswith("12 a.m.")
 
 
 def test_channel_filter_and_back_button(browser, server):
