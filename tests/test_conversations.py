@@ -289,10 +289,10 @@ def test_many_threads_take_the_bulk_path_to_the_same_rows(store, monkeypatch):
     # instead of index probes (bulk files, rebuilds); force it for every write here.
     from test_team import scenario
 
-    def derived() -> list:
+    def derived() -> list:  # arrival numbers are never reused, hence events without them
         return [
             store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in ("events", *DERIVED_TABLES)
+            for t in ("(SELECT * EXCLUDE (seq) FROM events)", *DERIVED_TABLES)
         ]
 
     load(store, scenario()[:9])

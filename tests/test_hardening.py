@@ -302,12 +302,12 @@ def test_conversation_total_matches_its_items_while_events_arrive(env):
     c, writer = client(env, "東京店"), client(env, "東京店")
     done = threading.Event()
 
-    def ingest() -> None:
+    def ingest() -> None:  # up to 950 conversations: the page of 1,000 holds them all
         i = 1000
-        while not done.is_set():
-            batch = [event(i + k, customer_id=f"busy{i + k}") for k in range(50)]
+        while not done.is_set() and i < 1950:
+            batch = [event(i + k, customer_id=f"busy{i + k}") for k in range(10)]
             writer.post("/v1/events", json=batch)
-            i += 50
+            i += 10
 
     thread = threading.Thread(target=ingest)
     thread.start()

@@ -10,11 +10,12 @@ a gap longer than the chatbot limit ends the conversation exactly when no escala
 came before it in the segment, because once one has come the conversation holding it lasts
 to the segment's end. That needs `escalated_inactivity >= inactivity`, which workspaces keep.
 
-Refresh is incremental: only the threads a write touched (`Threads`) are recomputed, from all
-of their events, so late and out-of-order events are handled by the same code as everything
-else and the result equals a full recompute (the rollups move by the difference, see
-`rollups`). Their events and derived rows are found through the thread-key indexes (see
-`store.thread_key`), so a write reads its threads' rows, not the workspace's history.
+Derivation follows landing (`derive`, after `ingest` stored the events): only the threads of
+the new events (`Threads`) are recomputed, from all of their events, so late and out-of-order
+events are handled by the same code as everything else and the result equals a full
+recompute (the rollups move by the difference, see `rollups`). Their events and derived
+rows are found through the thread-key indexes (see `store.thread_key`), so a write reads its
+threads' rows, not the workspace's history.
 """
 
 from __future__ import annotations
@@ -360,10 +361,26 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     con.execute(f"DROP {thread_events} thread_events")
 
 
+def derive(store: Store) -> None:
+    """Re-cut the threads of every event stored and not yet derived, in one transaction: a
+    server's deriver calls it for the batches of a moment at once, a CLI import once."""
+    with store.deriving() as d:
+        if d.upto > d.after:
+            span = {"after": d.after, "upto": d.upto}
+            refresh(d.con, touched(d.con, "seq > $after AND seq <= $upto", span))
+
+
+def settle(tables: object) -> None:
+    """Read-your-writes: before a read of a store, derive what was acknowledged before it
+    (nothing to do, the usual case, costs a comparison). A lake's tables are Spark's."""
+    if isinstance(tables, Store) and tables.pending:
+        derive(tables)
+
+
 def rebuild(store: Store) -> None:
     """Recompute every conversation from scratch."""
-    with store.transaction() as con:
-        touched(con, "true", {})
-        refresh(con, Threads(everything=True))
-        con.execute("DELETE FROM meta WHERE key = 'derived_outdated'")
+    with store.deriving() as d:
+        touched(d.con, "true", {})
+        refresh(d.con, Threads(everything=True))
+        d.con.execute("DELETE FROM meta WHERE key = 'derived_outdated'")
     store.derived_outdated = False

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from convoscope import conversations as cut
 from convoscope import scope
 from convoscope.engines import Tables
 from convoscope.query import Query
@@ -99,6 +100,7 @@ def conversations(
         "drill_by_department": filt.department is not None,
         "drill_department": filt.department or None,
     }
+    cut.settle(tables)  # read-your-writes
     con = tables.con
     page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
     con.begin()  # the count and the page from one snapshot, even while events arrive

@@ -1,18 +1,27 @@
-"""The one write path: validate -> stage -> append -> refresh, in one transaction.
+"""The one write path: validate -> stage -> append (landing, one transaction) -> derive.
 
 Every way in (CLI files, the HTTP API, webhooks, the demo) hands validated batches per
 workspace to `store_batches`; Parquet and JSON Lines files and the demo stage records that
 `bulk` checks set-based, with the per-record path as its fallback (`store_staged`). Batches
 may be lazy generators that validate while they read: they are staged first (in a temporary
 table that spills to disk), then one transaction creates missing workspaces, appends the
-events of every workspace and re-cuts the threads they touch. Any exception before the commit
-(a bad record late in a file, a conflict) leaves the database as it was: a file is stored
-whole or not at all, whatever the number of workspaces it feeds, and no workspace is created
-for a rejected file.
+events of every workspace. Any exception before the commit (a bad record late in a file, a
+conflict) leaves the database as it was: a file is stored whole or not at all, whatever the
+number of workspaces it feeds, and no workspace is created for a rejected file.
+
+Once committed, a batch is acknowledged; the threads it touched are then derived
+(`conversations.derive`): at once, or, on a server, by its background `Deriver`, which
+derives the batches of a moment together, and before any read (`conversations.settle`). The
+pending set is the events above the derivation's watermark, so it is as durable as they are:
+after a crash the next open or read derives them.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from convoscope import conversations
@@ -25,6 +34,11 @@ from convoscope.store import (
     Store,
     only_row,
 )
+
+log = logging.getLogger(__name__)
+
+# Seconds a server's deriver waits after a landing before deriving (`Deriver`).
+DERIVE_DELAY = float(os.environ.get("CONVOSCOPE_DERIVE_DELAY", "0.05"))
 
 
 def store_batches(
@@ -65,8 +79,11 @@ def store_staged(
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
             appended = store.append_staged(con)
-            new = {"after": appended.after_seq}
-            conversations.refresh(con, conversations.touched(con, "seq > $after", new))
+    store.landed(appended.upto_seq)
+    if store.wake_deriver is not None:
+        store.wake_deriver()
+    else:
+        conversations.derive(store)
     return {ws: appended.results.get(ws, AppendResult(0, 0)) for ws in workspaces}
 
 
@@ -80,7 +97,8 @@ def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, 
     removed per table. The customer's threads are re-cut with no events left, so the rollups
     lose exactly their contributions, in the same transaction."""
     counts: dict[str, int] = {}
-    with store.transaction() as con:
+    with store.deriving(exclusive=True) as d:
+        con = d.con
         for table in ("events", *DERIVED_TABLES):
             (counts[table],) = only_row(
                 con,
@@ -88,11 +106,53 @@ def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, 
                 [workspace, customer_id],
             )
         customer = {"ws": workspace, "customer": customer_id}
-        threads = conversations.touched(
-            con, "workspace = $ws AND customer_id = $customer", customer
+        threads = conversations.touched(  # the pending threads too: the watermark moves
+            con,
+            "(workspace = $ws AND customer_id = $customer) OR (seq > $after AND seq <= $upto)",
+            {**customer, "after": d.after, "upto": d.upto},
         )
         con.execute(
             "DELETE FROM events WHERE workspace = $ws AND customer_id = $customer", customer
         )
         conversations.refresh(con, threads)
     return counts
+
+
+class Deriver:
+    """A server's background derivation: each landing wakes it; it waits `delay` seconds so
+    that the batches landing meanwhile are derived together (a re-cut's fixed costs are paid
+    once for all of them), then derives everything pending. The lag is that delay plus one
+    re-cut; a read never waits for it (`conversations.settle` derives what it needs first).
+    A failed derivation is logged and retried at the next wake; its events stay pending."""
+
+    def __init__(self, store: Store, delay: float = DERIVE_DELAY):
+        self.store = store
+        self.delay = delay
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="deriver", daemon=True)
+
+    def start(self) -> None:
+        self.store.wake_deriver = self._wake.set
+        self._thread.start()
+        self._wake.set()  # what a crash left pending
+
+    def stop(self) -> None:
+        """Derive what is pending and stop (on shutdown)."""
+        self.store.wake_deriver = None
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        conversations.derive(self.store)
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            time.sleep(self.delay)
+            try:
+                conversations.derive(self.store)
+            except Exception:
+                log.exception("deriving conversations failed; the events stay pending")

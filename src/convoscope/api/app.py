@@ -16,6 +16,7 @@ from convoscope.api import analytics, auth, errors, exports, health, ingest, set
 from convoscope.api.boundary import Boundary, answer_unexpected
 from convoscope.api.deps import Services
 from convoscope.api.guard import LoginGuard
+from convoscope.ingest import Deriver
 from convoscope.lake import LakeTables
 from convoscope.store import Store
 
@@ -48,7 +49,12 @@ def create_app(
         # pyarrow imports pandas, when installed, the first time it builds a table (0.4 s):
         # done before serving, so that the first batch after a restart is not the slow one
         pa.table({"warm": [0]})
+        deriver = None if lake is not None else Deriver(store)
+        if deriver is not None:
+            deriver.start()
         yield
+        if deriver is not None:
+            deriver.stop()
         store.checkpoint()
 
     app = App(

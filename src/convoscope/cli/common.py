@@ -133,6 +133,7 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
     if store.derived_outdated:  # an upgrade added conversation facts: derive them for old data
         err.print("Upgrading the database: recomputing conversations...")
         rebuild(store)
+    conversations.settle(store)  # what a crash left pending, before anything reads
     return store
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from convoscope import conversations
 from convoscope.engines.base import LakeOptions, Row, Tables
 from convoscope.store import Workspace, bound
 
@@ -42,6 +43,7 @@ class DuckEngine:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
+        conversations.settle(self.tables)  # read-your-writes
         self.con.begin()
         try:
             yield

@@ -26,10 +26,12 @@ class AppendResult:
 
 @dataclass(frozen=True)
 class Appended:
-    """What one append stored: results per workspace; the new events have `seq > after_seq`."""
+    """What one append stored: results per workspace; the new events are numbered
+    `after_seq < seq <= upto_seq`."""
 
     results: dict[str, AppendResult]
     after_seq: int
+    upto_seq: int
 
 
 # What a staged event holds: its place in the input, its workspace and id, then its content.
@@ -93,7 +95,13 @@ class Appending(Database):
         if conflicts:
             raise ConflictError([r[0] for r in conflicts])
         staged = dict(con.execute("SELECT workspace, count(*) FROM staged GROUP BY 1").fetchall())
-        (base,) = only_row(con, "SELECT coalesce(max(seq), 0) FROM events")
+        # Numbers are never reused, even after an erasure removed the last events: a number
+        # at or below the derivation's watermark would never be derived.
+        (base,) = only_row(
+            con,
+            "SELECT greatest(coalesce(max(seq), 0), (SELECT derived_seq FROM derivation)) "
+            "FROM events",
+        )
         con.execute(
             f"""
             INSERT INTO events BY NAME
@@ -105,19 +113,20 @@ class Appending(Database):
             """,
             {"base": base},
         )
-        accepted = dict(
-            con.execute(
-                "SELECT workspace, count(*) FROM events WHERE seq > $base GROUP BY 1",
-                {"base": base},
-            ).fetchall()
-        )
+        stored = con.execute(
+            "SELECT workspace, count(*), max(seq) FROM events WHERE seq > $base GROUP BY 1",
+            {"base": base},
+        ).fetchall()
+        accepted = {ws: n for ws, n, _ in stored}
         con.execute(f"DROP {known} known")
         con.execute("DROP TABLE staged_keys")
         results = {
             ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
             for ws, n in staged.items()
         }
-        return Appended(results, after_seq=base)
+        return Appended(
+            results, after_seq=base, upto_seq=max((m for *_, m in stored), default=base)
+        )
 
 
 class Staging:

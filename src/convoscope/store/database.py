@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Self
@@ -86,6 +87,15 @@ def memory_limit() -> str:
     return os.environ.get("CONVOSCOPE_MEMORY_LIMIT", "1GB")
 
 
+@dataclass(frozen=True)
+class Derivation:
+    """A derivation's transaction and the arrival numbers of the events it derives."""
+
+    con: duckdb.DuckDBPyConnection
+    after: int
+    upto: int
+
+
 class StoreBusy(RuntimeError):
     """The database file is held by another process (DuckDB allows one writer process)."""
 
@@ -124,8 +134,16 @@ class Database:
             ) from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._derive_lock = threading.Lock()
         self.derived_outdated = False
         self._migrate()
+        # Arrival numbers: stored (acknowledged) and derived. This process is the file's only
+        # writer, so after opening they change only through `landed` and `deriving`.
+        (self.landed_seq,) = only_row(self._con, "SELECT coalesce(max(seq), 0) FROM events")
+        (self.derived_seq,) = only_row(self._con, "SELECT derived_seq FROM derivation")
+        # Called after each landing when set (a server's background deriver); else the
+        # landing derives at once (`ingest`).
+        self.wake_deriver: Callable[[], None] | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -161,6 +179,7 @@ class Database:
         if version == 0:  # a new file: the declared schema at once, no migration
             con.begin()
             con.execute(tables.ddl())
+            con.execute("INSERT INTO derivation VALUES (0)")
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
             con.commit()
         for target in range(version + 1, SCHEMA_VERSION + 1) if version else ():
@@ -217,10 +236,48 @@ class Database:
         finally:
             self._write_lock.release()
 
+    @property
+    def pending(self) -> bool:
+        """Whether acknowledged events wait for their threads to be derived."""
+        return self.derived_seq < self.landed_seq
+
+    def landed(self, upto: int) -> None:
+        """Record a committed landing whose events are numbered up to `upto`."""
+        self.landed_seq = max(self.landed_seq, upto)
+
+    @contextmanager
+    def deriving(self, *, exclusive: bool = False) -> Iterator[Derivation]:
+        """One transaction that writes the derived tables, one at a time, and moves the
+        watermark to every event visible to it: the caller re-cuts the threads of the events
+        numbered `after < seq <= upto` (and may touch others: an erasure, a rebuild).
+
+        It does not hold the writer's lock: landing appends to `events` only, which the
+        deriver reads, so batches keep landing while a re-cut runs (DuckDB's MVCC). With
+        `exclusive`, it does (an erasure deletes events).
+        """
+        with self._derive_lock, self._write_lock if exclusive else nullcontext():
+            con = self.con
+            con.begin()
+            try:
+                (after,) = only_row(con, "SELECT derived_seq FROM derivation")
+                (upto,) = only_row(
+                    con,
+                    "SELECT coalesce(max(seq), $after) FROM events WHERE seq > $after",
+                    {"after": after},
+                )
+                yield Derivation(con, after, upto)
+                if upto > after:
+                    con.execute("UPDATE derivation SET derived_seq = ?", [upto])
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+            self.derived_seq = upto
+
     def clear_workspace(self, workspace: str) -> None:
         """Delete every event and derived row of a workspace (its settings, users and keys
         stay), in one transaction."""
-        with self.transaction() as con:
+        with self._derive_lock, self.transaction() as con:
             for table in ("events", *DERIVED_TABLES, *ROLLUP_TABLES):
                 con.execute(f"DELETE FROM {table} WHERE workspace = ?", [workspace])
 

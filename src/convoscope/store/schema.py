@@ -10,7 +10,7 @@ from __future__ import annotations
 from convoscope import rollups
 from convoscope.store import tables
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 # Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
@@ -270,6 +270,12 @@ MIGRATIONS: tuple[str, ...] = (
         fallbacks INTEGER NOT NULL,
         thread_key UBIGINT
     );
+    """,
+    # Landing and deriving decoupled: the derived tables' watermark (`tables.DERIVATION`);
+    # everything stored so far was derived in the transaction that stored it.
+    """
+    CREATE TABLE derivation (derived_seq BIGINT NOT NULL);
+    INSERT INTO derivation SELECT coalesce(max(seq), 0) FROM events;
     """,
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be

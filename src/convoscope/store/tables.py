@@ -65,6 +65,11 @@ THREAD_KEY = _opt("thread_key", "UBIGINT")
 
 META = Table("meta", (_req("key", "VARCHAR"), _opt("value", "VARCHAR")), primary_key="key")
 
+# How far the derived tables are: every event with `seq <= derived_seq` is in them, the threads
+# of later ones are pending (`conversations.derive`). One row, written only by the deriver, so
+# that landing (which writes `events`) and deriving never update the same row.
+DERIVATION = Table("derivation", (_req("derived_seq", "BIGINT"),))
+
 ACCOUNT_TABLES = (
     Table(
         "workspaces",
@@ -263,7 +268,7 @@ ROLLUPS = tuple(
     for r in rollups.ROLLUPS
 )
 
-TABLES = {t.name: t for t in (META, *ACCOUNT_TABLES, EVENTS, *DERIVED, *ROLLUPS)}
+TABLES = {t.name: t for t in (META, DERIVATION, *ACCOUNT_TABLES, EVENTS, *DERIVED, *ROLLUPS)}
 
 
 def ddl() -> str:

@@ -1,0 +1,153 @@
+"""Landing and deriving decoupled (`ingest`, `conversations.derive`): a batch is acknowledged
+once stored; its threads are derived later, together with the batches of that moment, and
+before any read that would otherwise miss it; nothing acknowledged is lost on the way."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+from helpers import Script, at, convs, load
+
+from convoscope import conversations, drilldown, ingest
+from convoscope.cli.common import open_store
+from convoscope.pages import overview
+from convoscope.query import Query
+from convoscope.store import ROLLUP_TABLES, Store
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def _query() -> Query:
+    return Query.build(
+        "w", timezone="America/Toronto", now=NOW, date_from="2026-11-10", date_to="2026-11-10"
+    )
+
+
+def _thread(customer: str, start: float = 0) -> list[dict]:
+    return (
+        Script(customer)
+        .welcome(at(start))
+        .customer_msg(at(start + 1))
+        .transfer(at(start + 2))
+        .teammate(at(start + 3), "amy")
+        .events
+    )
+
+
+def _rollups(store: Store) -> list:
+    return [store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROLLUP_TABLES]
+
+
+def _deferred(store: Store) -> list[int]:
+    """Make `store` land without deriving (as a server's does, its deriver asleep); the list
+    counts the wakes."""
+    wakes: list[int] = []
+    store.wake_deriver = lambda: wakes.append(1)
+    return wakes
+
+
+def test_a_read_derives_what_was_acknowledged_before_it(store):
+    wakes = _deferred(store)
+    load(store, _thread("ann"))
+    load(store, _thread("bob", 30))
+    assert wakes == [1, 1] and store.pending
+    assert convs(store) == []  # landed, not derived: the deriver has not run
+    result = overview.run(store, _query())
+    assert result.tiles.total_conversations == 2  # type: ignore[attr-defined]
+    assert not store.pending
+    load(store, _thread("cat", 60))
+    filt = drilldown.ConversationFilter(_query())
+    total, rows = drilldown.conversations(store, filt, limit=None, offset=0)
+    assert total == 3 and {r["customer_id"] for r in rows} == {"ann", "bob", "cat"}
+
+
+def test_batches_land_while_a_derivation_runs(store):
+    _deferred(store)
+    load(store, _thread("ann"))
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_derivation() -> None:
+        with store.deriving() as d:
+            conversations.refresh(d.con, conversations.touched(d.con, "seq > $a", {"a": d.after}))
+            inside.set()
+            release.wait(10)
+
+    deriver = threading.Thread(target=slow_derivation)
+    deriver.start()
+    assert inside.wait(10)
+    started = time.perf_counter()
+    load(store, _thread("bob", 30))  # not blocked by the derivation's transaction
+    landed_in = time.perf_counter() - started
+    release.set()
+    deriver.join()
+    assert landed_in < 5
+    assert store.pending  # bob landed after the derivation's snapshot
+    conversations.settle(store)
+    derived, rolled = convs(store), _rollups(store)
+    conversations.rebuild(store)
+    assert convs(store) == derived and _rollups(store) == rolled
+    assert {c["customer_id"] for c in derived} == {"ann", "bob"}
+
+
+def test_pending_events_survive_a_crash_and_are_derived_on_open(tmp_path):
+    db = tmp_path / "crash.duckdb"
+    with Store(db) as store:
+        store.ensure_workspace("w", "America/Toronto")
+        load(store, _thread("ann"))
+        _deferred(store)
+        load(store, _thread("bob", 30))
+        assert store.pending
+    # closed without deriving (a SIGKILL would leave the same file: the events are committed)
+    with Store(db) as store:
+        assert store.pending and len(convs(store)) == 1
+    with open_store(db) as store:  # every command opens it so
+        assert not store.pending
+        derived, rolled = convs(store), _rollups(store)
+        conversations.rebuild(store)
+        assert convs(store) == derived and _rollups(store) == rolled and len(derived) == 2
+
+
+def test_arrival_numbers_are_never_reused_after_an_erasure(store):
+    load(store, _thread("ann"))
+    load(store, _thread("bob", 30))  # the last numbers
+    (top,) = store.con.execute("SELECT max(seq) FROM events").fetchone()
+    ingest.erase_customer(store, "w", "bob")
+    load(store, _thread("bob", 40))  # bob writes again: numbered above the watermark
+    (lowest,) = store.con.execute(
+        "SELECT min(seq) FROM events WHERE customer_id = 'bob'"
+    ).fetchone()
+    assert lowest > top
+    assert {c["customer_id"] for c in convs(store)} == {"ann", "bob"}
+
+
+def test_an_erasure_derives_the_pending_threads_too(store):
+    wakes = _deferred(store)
+    load(store, _thread("ann"))
+    load(store, _thread("bob", 30))
+    ingest.erase_customer(store, "w", "ann")
+    assert wakes == [1, 1] and not store.pending
+    assert [c["customer_id"] for c in convs(store)] == ["bob"]
+
+
+def test_the_background_deriver_catches_up_and_derives_the_rest_on_stop(store):
+    deriver = ingest.Deriver(store, delay=0.01)
+    deriver.start()
+    try:
+        for i in range(5):
+            load(store, _thread(f"c{i}", 10 * i))
+        deadline = time.monotonic() + 10
+        while store.pending and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not store.pending  # caught up without any read
+        assert len(convs(store)) == 5
+    finally:
+        deriver.stop()
+    store.wake_deriver = lambda: None
+    load(store, _thread("late", 100))
+    assert store.pending
+    deriver = ingest.Deriver(store, delay=10)  # asleep: only stop() derives
+    deriver.start()
+    deriver.stop()
+    assert not store.pending and len(convs(store)) == 6
