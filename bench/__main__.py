@@ -5,8 +5,9 @@ today so that every period has data), then measures in this order: bulk import f
 JSON Lines; the overview in process and against the PostgreSQL and pandas baselines on the
 same conversations (numbers checked equal first, runs interleaved); a 1,000-event batch landing
 in a copy of the database and in an empty one; over HTTP on a real server, every page cold
-and warm (`bench.http_pages`), ingestion from load generators in separate processes (1 and 2
-clients), a mixed run and the server's peak memory; `convoscope report` as a process. Prints
+and warm (`bench.http_pages`), ingestion from load generators in separate processes (1, 2 and
+4 clients), a mixed run with the derivation lag and the server's peak memory
+(`bench.http_ingest`); `convoscope report` as a process. Prints
 Markdown tables (pasted into bench/README.md) and writes every figure with the machine as JSON.
 """
 
@@ -29,8 +30,8 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench import pandas_baseline, postgres_baseline
-from bench.common import Server, machine, machine_line, serving, spread, timed
+from bench import http_ingest, pandas_baseline, postgres_baseline
+from bench.common import machine, machine_line, serving, spread, timed
 from bench.http_pages import PERIODS, page_times
 from bench.http_pages import print_table as print_pages
 from bench.landing import landing_times
@@ -158,35 +159,15 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
 def landing(db: Path, work: Path, batches: int) -> dict[str, Any]:
     copy = work / "landing.duckdb"
     shutil.copy(db, copy)
-    large, empty = landing_times(copy, batches), landing_times(work / "empty.duckdb", batches)
+    large, large_derive = landing_times(copy, batches)
+    empty, empty_derive = landing_times(work / "empty.duckdb", batches)
     copy.unlink()
     return {
         "large": spread(large),
         "empty": spread(empty),
         "ratio": round(spread(large)["p50"] / spread(empty)["p50"], 2),
-    }
-
-
-def clients(server: Server, key: str, commands: list[list[str]]) -> list[dict[str, Any]]:
-    """Load generators (`bench.load`) in separate processes, started together; their reports."""
-    env = {**os.environ, "CONVOSCOPE_BENCH_KEY": key}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.load", kind, server.url, *rest],
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        for kind, *rest in commands
-    ]
-    return [json.loads(p.communicate()[0]) for p in procs]
-
-
-def ingestion(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    elapsed = max(r["elapsed_s"] for r in reports)
-    return {
-        "events_per_s": round(sum(r["events"] for r in reports) / elapsed),
-        "batch_ms": spread([t for r in reports for t in r["latencies_ms"]]),
-        "errors": sum(r["errors"] for r in reports),
+        "large_derive": spread(large_derive),
+        "empty_derive": spread(empty_derive),
     }
 
 
@@ -201,34 +182,7 @@ def over_http(db: Path, today: date, args: argparse.Namespace) -> dict[str, Any]
             out["pages"] = page_times(client, today, args.runs)
             for name in PERIODS:
                 out[name] = out["pages"]["overview"][name]
-        n, step = args.ingest_batches, 1000  # runs far apart: clients never share an id
-        out["ingest_1"] = ingestion(
-            clients(server, key, [["ingest", "--first", "0", "--batches", str(n)]])
-        )
-        out["ingest_2"] = ingestion(
-            clients(
-                server,
-                key,
-                [
-                    ["ingest", "--first", str(step + c), "--step", "2", "--batches", str(n)]
-                    for c in range(2)
-                ],
-            )
-        )
-        seconds = str(args.mixed_seconds)
-        reports = clients(
-            server,
-            key,
-            [["ingest", "--first", str(2 * step + c), "--step", "2", "--seconds", seconds]
-             for c in range(2)]
-            + [["dashboard", "--seconds", seconds] for _ in range(4)],
-        )  # fmt: skip
-        out["mixed"] = {
-            "ingest": ingestion(reports[:2]),
-            "overview_ms": spread([t for r in reports[2:] for t in r["latencies_ms"]]),
-            "overview_errors": sum(r["errors"] for r in reports[2:]),
-        }
-        out["server_peak_rss_mb"] = round(server.peak_rss_mb())
+        out.update(http_ingest.run(server, key, args.ingest_batches, args.mixed_seconds))
     return out
 
 
@@ -256,12 +210,17 @@ def print_tables(r: dict[str, Any]) -> None:
         print(f"| import {fmt} ({i['events']:,} events) | {i[fmt]['events_per_s']:,} |"
               f" {i[fmt]['seconds']} |")  # fmt: skip
     w = r["landing"]
-    print("\n| 1,000-event batch, store + re-cut | p50 ms | p95 ms |\n|---|---:|---:|")
+    print("\n| 1,000-event batch landing (acknowledged) | p50 ms | p95 ms |\n|---|---:|---:|")
     print(
         f"| into the {d['events']:,}-event database | {w['large']['p50']} | {w['large']['p95']} |"
     )
     print(f"| into an empty database | {w['empty']['p50']} | {w['empty']['p95']} |")
     print(f"| ratio | {w['ratio']}x | |")
+    print(
+        f"| then derived, in the large database | {w['large_derive']['p50']} | "
+        f"{w['large_derive']['p95']} |"
+    )
+    print(f"| then derived, empty | {w['empty_derive']['p50']} | {w['empty_derive']['p95']} |")
     print(
         "\n| overview (ms) | run cold | run p50 | run p95 | HTTP cold | HTTP p50 | HTTP p95 "
         "| PostgreSQL p50 | PG/ours | pandas p50 | pandas/ours |\n|---|" + "---:|" * 10
@@ -276,28 +235,10 @@ def print_tables(r: dict[str, Any]) -> None:
         )
     print_pages(r["http"]["pages"])
     h = r["http"]
+    http_ingest.print_tables(h)
     print(
-        "\n| HTTP ingestion, batches of 1,000 | events/s | batch p50 ms | batch p99 ms | errors |"
-    )
-    print("|---|---:|---:|---:|---:|")
-    for label, key in (("1 client", "ingest_1"), ("2 clients", "ingest_2")):
-        x = h[key]
-        print(f"| {label} | {x['events_per_s']:,} | {x['batch_ms']['p50']} | "
-              f"{x['batch_ms']['p99']} | {x['errors']} |")  # fmt: skip
-    m = h["mixed"]
-    print(
-        f"| mixed ({r['mixed_seconds']} s): 2 ingesting | {m['ingest']['events_per_s']:,} | "
-        f"{m['ingest']['batch_ms']['p50']} | {m['ingest']['batch_ms']['p99']} | "
-        f"{m['ingest']['errors']} |"
-    )
-    print(
-        f"\nmixed run, 4 dashboard clients: overview p50 {m['overview_ms']['p50']} ms, "
-        f"p99 {m['overview_ms']['p99']} ms over {m['overview_ms']['n']} requests, "
-        f"{m['overview_errors']} errors"
-    )
-    print(
-        f"server peak RSS: {h['server_peak_rss_mb']:,} MB; `convoscope report` as a process: "
-        f"p50 {r['report_ms']['p50']} ms; baselines loaded in: PostgreSQL "
+        f"`convoscope report` as a process: p50 {r['report_ms']['p50']} ms; "
+        "baselines loaded in: PostgreSQL "
         f"{r['overview']['postgres_load_s']} s, pandas {r['overview']['pandas_load_s']} s"
     )
 

@@ -1,4 +1,5 @@
-"""A 1,000-event batch landing in a large database and in an empty one: store + re-cut.
+"""A 1,000-event batch landing in a large database and in an empty one: acknowledged once
+stored (landing), then derived (its threads re-cut), each timed.
 
 Each batch holds a day of new demo events moved to other customers of the demo (they already
 have a history in a large database, so their threads are re-cut whole, and are new in an empty
@@ -11,7 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from convoscope import demo, ingest
+from convoscope import conversations, demo, ingest
 from convoscope.events import validate_batch
 from convoscope.store import Store
 
@@ -30,15 +31,21 @@ def day_of_events(size: int = 1000) -> list[dict]:
     return list(demo.generate(days=1, per_day=200, seed=99, end=date(2026, 12, 2)))[:size]
 
 
-def landing_times(db: Path, batches: int) -> list[float]:
-    """Milliseconds to store each of `batches` batches of 1,000 events into workspace demo."""
+def landing_times(db: Path, batches: int) -> tuple[list[float], list[float]]:
+    """Milliseconds to land each of `batches` batches of 1,000 events into workspace demo
+    (acknowledged: stored, as a server answers), and to derive each one afterwards (as its
+    deriver would, here one batch at a time)."""
     records = day_of_events()
-    times = []
+    landed, derived = [], []
     with Store(db) as store:
         store.ensure_workspace("demo")
+        store.wake_deriver = lambda: None  # land only; derived below, timed apart
         for run in range(batches):
             events = validate_batch([moved(r, run) for r in records], "demo")
             started = time.perf_counter()
             ingest.store_events(store, "demo", events)
-            times.append((time.perf_counter() - started) * 1000)
-    return times
+            landed.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            conversations.derive(store)
+            derived.append((time.perf_counter() - started) * 1000)
+    return landed, derived

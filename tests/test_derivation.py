@@ -63,6 +63,17 @@ def test_a_read_derives_what_was_acknowledged_before_it(store):
     assert total == 3 and {r["customer_id"] for r in rows} == {"ann", "bob", "cat"}
 
 
+def test_the_lag_is_the_age_of_the_oldest_waiting_event(store):
+    _deferred(store)
+    assert store.derivation_lag() == 0
+    load(store, _thread("ann"))
+    time.sleep(0.05)
+    load(store, _thread("bob", 30))
+    assert store.derivation_lag() >= 0.05  # from ann's landing, not bob's
+    conversations.derive(store)
+    assert store.derivation_lag() == 0
+
+
 def test_batches_land_while_a_derivation_runs(store):
     _deferred(store)
     load(store, _thread("ann"))

@@ -79,12 +79,11 @@ def store_staged(
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
             appended = store.append_staged(con)
-    store.landed(appended.upto_seq)
     if store.wake_deriver is not None:
         store.wake_deriver()
     else:
         conversations.derive(store)
-    return {ws: appended.results.get(ws, AppendResult(0, 0)) for ws in workspaces}
+    return {ws: appended.get(ws, AppendResult(0, 0)) for ws in workspaces}
 
 
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:

@@ -9,7 +9,7 @@ the events is not done here but in `conversations`, which runs inside the transa
 
 from __future__ import annotations
 
-from convoscope.store.append import Appended, Appending, AppendResult, Staging
+from convoscope.store.append import Appending, AppendResult, Staging
 from convoscope.store.database import (
     StoreBusy,
     WriterBusy,
@@ -36,7 +36,6 @@ __all__ = [
     "ROLLUP_TABLES",
     "SCHEMA_VERSION",
     "AppendResult",
-    "Appended",
     "Settings",
     "Staging",
     "Store",

@@ -24,16 +24,6 @@ class AppendResult:
     duplicates: int
 
 
-@dataclass(frozen=True)
-class Appended:
-    """What one append stored: results per workspace; the new events are numbered
-    `after_seq < seq <= upto_seq`."""
-
-    results: dict[str, AppendResult]
-    after_seq: int
-    upto_seq: int
-
-
 # What a staged event holds: its place in the input, its workspace and id, then its content.
 _STAGED = ("workspace", "event_id", *CONTENT_FIELDS)
 _ARROW = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_()}
@@ -66,10 +56,9 @@ class Appending(Database):
         finally:
             con.execute("DROP TABLE IF EXISTS staged")
 
-    def append_staged(self, con: duckdb.DuckDBPyConnection) -> Appended:
-        """Move staged events into `events` inside the caller's transaction: the results per
-        workspace and the arrival number before the first new event (the new events are the
-        ones after it).
+    def append_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, AppendResult]:
+        """Move staged events into `events` inside the caller's write transaction, numbered
+        after every event landed so far; the results per workspace.
 
         Events whose id is stored (or staged earlier) with the same content are duplicates and
         skipped; the same id with other content raises ConflictError and stores nothing. Only
@@ -80,6 +69,47 @@ class Appending(Database):
             "FROM staged"
         )
         known = select_events(con, "known", "event_key", "staged_keys")
+        (repeats,) = only_row(  # usually none: then the content comparisons are skipped
+            con,
+            "SELECT (SELECT count(*) FROM known) + (SELECT count(*) - count(DISTINCT event_key) "
+            "FROM staged)",
+        )
+        if repeats:
+            self._refuse_conflicts(con)
+        # The rows to store: not known, and each id's first staging.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE fresh AS
+            SELECT idx, workspace, event_id FROM staged s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
+            QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
+            """
+        )
+        counts = con.execute(
+            "SELECT s.workspace, count(*), count(f.idx), max(f.idx) FROM staged s "
+            "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1"
+        ).fetchall()
+        base = self.landed_seq  # the writer's lock is held: no other landing moves it
+        con.execute(
+            f"""
+            INSERT INTO events BY NAME
+            SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
+            FROM staged SEMI JOIN fresh USING (idx)
+            """,
+            {"base": base},
+        )
+        con.execute(f"DROP {known} known")
+        con.execute("DROP TABLE staged_keys")
+        con.execute("DROP TABLE fresh")
+        top = max((m for *_, m in counts if m is not None), default=None)
+        upto = base if top is None else base + top + 1
+        self._local.appended = upto  # `transaction` records it once committed
+        return {ws: AppendResult(accepted=n, duplicates=total - n) for ws, total, n, _ in counts}
+
+    @staticmethod
+    def _refuse_conflicts(con: duckdb.DuckDBPyConnection) -> None:
+        """Raise ConflictError naming the staged ids stored or staged with other content."""
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
         conflicts = con.execute(
             f"""
@@ -94,39 +124,6 @@ class Appending(Database):
         ).fetchall()
         if conflicts:
             raise ConflictError([r[0] for r in conflicts])
-        staged = dict(con.execute("SELECT workspace, count(*) FROM staged GROUP BY 1").fetchall())
-        # Numbers are never reused, even after an erasure removed the last events: a number
-        # at or below the derivation's watermark would never be derived.
-        (base,) = only_row(
-            con,
-            "SELECT greatest(coalesce(max(seq), 0), (SELECT derived_seq FROM derivation)) "
-            "FROM events",
-        )
-        con.execute(
-            f"""
-            INSERT INTO events BY NAME
-            SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
-            FROM staged s
-            WHERE NOT EXISTS (
-                SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
-            QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
-            """,
-            {"base": base},
-        )
-        stored = con.execute(
-            "SELECT workspace, count(*), max(seq) FROM events WHERE seq > $base GROUP BY 1",
-            {"base": base},
-        ).fetchall()
-        accepted = {ws: n for ws, n, _ in stored}
-        con.execute(f"DROP {known} known")
-        con.execute("DROP TABLE staged_keys")
-        results = {
-            ws: AppendResult(accepted=accepted.get(ws, 0), duplicates=n - accepted.get(ws, 0))
-            for ws, n in staged.items()
-        }
-        return Appended(
-            results, after_seq=base, upto_seq=max((m for *_, m in stored), default=base)
-        )
 
 
 class Staging:

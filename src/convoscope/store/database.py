@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -139,11 +140,18 @@ class Database:
         self._migrate()
         # Arrival numbers: stored (acknowledged) and derived. This process is the file's only
         # writer, so after opening they change only through `landed` and `deriving`.
-        (self.landed_seq,) = only_row(self._con, "SELECT coalesce(max(seq), 0) FROM events")
+        # Numbers are never reused, even after an erasure removed the last events: a number at
+        # or below the derivation's watermark would never be derived.
         (self.derived_seq,) = only_row(self._con, "SELECT derived_seq FROM derivation")
+        (self.landed_seq,) = only_row(
+            self._con,
+            "SELECT greatest(coalesce(max(seq), 0), $d) FROM events",
+            {"d": self.derived_seq},
+        )
         # Called after each landing when set (a server's background deriver); else the
         # landing derives at once (`ingest`).
         self.wake_deriver: Callable[[], None] | None = None
+        self._pending_since = time.monotonic() if self.pending else None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -224,6 +232,7 @@ class Database:
         """
         if not self._write_lock.acquire(blocking=wait):
             raise WriterBusy("another write holds the database")
+        self._local.appended = 0
         try:
             con = self.con
             con.begin()
@@ -233,6 +242,11 @@ class Database:
                 con.rollback()
                 raise
             con.commit()
+            # an append's numbers count as landed once committed, before the next writer
+            if self._local.appended > self.landed_seq:
+                if not self.pending:
+                    self._pending_since = time.monotonic()
+                self.landed_seq = self._local.appended
         finally:
             self._write_lock.release()
 
@@ -241,9 +255,11 @@ class Database:
         """Whether acknowledged events wait for their threads to be derived."""
         return self.derived_seq < self.landed_seq
 
-    def landed(self, upto: int) -> None:
-        """Record a committed landing whose events are numbered up to `upto`."""
-        self.landed_seq = max(self.landed_seq, upto)
+    def derivation_lag(self) -> float:
+        """Seconds since the oldest acknowledged event still waiting to be derived (an upper
+        bound, within one derivation's time), 0 when none waits."""
+        since = self._pending_since
+        return time.monotonic() - since if since is not None and self.pending else 0.0
 
     @contextmanager
     def deriving(self, *, exclusive: bool = False) -> Iterator[Derivation]:
@@ -256,6 +272,7 @@ class Database:
         `exclusive`, it does (an erasure deletes events).
         """
         with self._derive_lock, self._write_lock if exclusive else nullcontext():
+            began = time.monotonic()
             con = self.con
             con.begin()
             try:
@@ -273,6 +290,8 @@ class Database:
                 raise
             con.commit()
             self.derived_seq = upto
+            # what is still pending landed after this derivation began
+            self._pending_since = began if self.pending else None
 
     def clear_workspace(self, workspace: str) -> None:
         """Delete every event and derived row of a workspace (its settings, users and keys
