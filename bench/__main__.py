@@ -21,24 +21,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench import http_ingest, pandas_baseline, postgres_baseline
-from bench.common import machine, machine_line, serving, spread, timed
+from bench import http_ingest
+from bench.baselines import overview_in_process, print_plans, ratio
+from bench.common import machine, machine_line, serving, spread
 from bench.http_pages import PERIODS, page_times
 from bench.http_pages import print_table as print_pages
 from bench.landing import landing_times
-from bench.shape import ours
 from convoscope import accounts, demo
-from convoscope.pages import overview
-from convoscope.query import Query
 from convoscope.store import Store
 
 SEED = 7
@@ -110,52 +107,6 @@ def import_rates(work: Path, per_day: int, end: date, limit: int) -> dict[str, A
     return out
 
 
-def queries(today: date) -> dict[str, Query]:
-    first = today - timedelta(days=365)
-    return {
-        name: Query.build(
-            "demo",
-            timezone="America/Toronto",
-            **(
-                {"date_from": first, "date_to": today - timedelta(days=1)}
-                if name == "one_year"
-                else {"period": name}
-            ),
-        )
-        for name in PERIODS
-    }
-
-
-def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[str, Any]:
-    """`overview.run` cold and warm, with both baselines checked equal and run interleaved."""
-    out: dict[str, Any] = {}
-    with (
-        Store(db) as store,
-        postgres_baseline.postgres() as dsn,
-        psycopg.connect(dsn) as pg,
-    ):
-        loaded = time.perf_counter()
-        frames = pandas_baseline.load(store, "demo")
-        out["pandas_load_s"] = round(time.perf_counter() - loaded, 1)
-        out["postgres_load_s"] = round(postgres_baseline.load(store, pg, work), 1)
-        for name, query in queries(today).items():
-            (cold,) = timed(lambda q=query: overview.run(store, q), 1)
-            mine = ours(store, query)
-            if postgres_baseline.postgres_overview(pg, query) != mine:
-                raise SystemExit(f"{name}: PostgreSQL's numbers differ from convoscope's")
-            if pandas_baseline.overview(frames, query) != mine:
-                raise SystemExit(f"{name}: pandas's numbers differ from convoscope's")
-            warm: dict[str, list[float]] = {"convoscope": [], "postgres": [], "pandas": []}
-            for _ in range(runs):
-                warm["convoscope"] += timed(lambda q=query: overview.run(store, q), 1)
-                warm["postgres"] += timed(
-                    lambda q=query: postgres_baseline.postgres_overview(pg, q), 1
-                )
-                warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
-            out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
-    return out
-
-
 def landing(db: Path, work: Path, batches: int) -> dict[str, Any]:
     copy = work / "landing.duckdb"
     shutil.copy(db, copy)
@@ -189,10 +140,6 @@ def over_http(db: Path, today: date, args: argparse.Namespace) -> dict[str, Any]
 def report_wall(db: Path, runs: int) -> dict[str, Any]:
     args = ("report", "-w", "demo", "--db", str(db), "--period", "last_7_days", "--format", "json")
     return spread([convoscope(*args) * 1000 for _ in range(runs)])
-
-
-def ratio(base: float, mine: float) -> str:
-    return f"{base / mine:.1f}x" if mine else "-"
 
 
 def print_tables(r: dict[str, Any]) -> None:
@@ -241,6 +188,7 @@ def print_tables(r: dict[str, Any]) -> None:
         "baselines loaded in: PostgreSQL "
         f"{r['overview']['postgres_load_s']} s, pandas {r['overview']['pandas_load_s']} s"
     )
+    print_plans(r["overview"])
 
 
 def main() -> None:

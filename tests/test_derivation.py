@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import pytest
 from helpers import Script, at, convs, load
 
 from convoscope import conversations, drilldown, ingest
@@ -162,3 +163,46 @@ def test_the_background_deriver_catches_up_and_derives_the_rest_on_stop(store):
     deriver.start()
     deriver.stop()
     assert not store.pending and len(convs(store)) == 6
+
+
+def _tail_start(store: Store) -> list[tuple]:
+    """Where the re-cut of the pending events would start, per thread (from_ts, from_id)."""
+    con = store.con
+    con.begin()  # look, then roll back: nothing derived
+    try:
+        conversations.new_tails(con, store.derived_seq, store.landed_seq)
+        return con.execute("SELECT customer_id, from_ts, from_id FROM tails").fetchall()
+    finally:
+        con.rollback()
+
+
+def test_a_returning_customer_is_re_cut_from_the_new_event_only(store):
+    ann = Script("ann").customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
+    load(store, ann.events)
+    _deferred(store)
+    later = at(60 * 48)  # two days on: beyond the escalated inactivity (24 h)
+    load(store, Script("ann", prefix="back-").customer_msg(later).events)
+    ((customer, from_ts, from_id),) = _tail_start(store)
+    assert (customer, from_id) == ("ann", "back-1")
+    assert from_ts.isoformat() == later.removesuffix("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("new_event", "why"),
+    [
+        (lambda s: s.customer_msg(at(60 * 20)), "within 24 h of an escalated conversation"),
+        (lambda s: s.csat(at(60 * 48), 5), "a survey rates the conversation before it"),
+        (lambda s: s.customer_msg(at(1, seconds=30)), "a late event inside the conversation"),
+    ],
+)
+def test_the_re_cut_starts_at_the_last_conversation_when_it_may_change(store, new_event, why):
+    ann = Script("ann").customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
+    load(store, ann.events)
+    _deferred(store)
+    load(store, new_event(Script("ann", prefix="new-")).events)
+    ((_, _, from_id),) = _tail_start(store)
+    assert from_id == "web_chat-ann-1", why  # the conversation's first event
+    conversations.settle(store)
+    derived, rolled = convs(store), _rollups(store)
+    conversations.rebuild(store)
+    assert convs(store) == derived and _rollups(store) == rolled, why

@@ -21,12 +21,13 @@ threads' rows, not the workspace's history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from convoscope import rollups
-from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, select_events
+from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, only_row, select_events
 
 # Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
 # the id of the conversation's first event) and whether it is an orphan close.
@@ -306,11 +307,13 @@ CUT = (
 
 @dataclass(frozen=True)
 class Threads:
-    """The threads a re-cut covers, named by their keys in the transaction's `dirty_keys`
-    table. Only `touched` makes one, so a write passes what it touched as a value and never
-    names the table; `everything` (a rebuild) also clears the rows older than thread keys."""
+    """The threads a re-cut covers, named in temp tables of the transaction: whole threads by
+    their keys in `dirty_keys` (`touched`), or each thread's tail in `tails` (`new_tails`).
+    Only those two make one, so a write passes what it touched as a value and never names
+    the tables; `everything` (a rebuild) also clears the rows older than thread keys."""
 
     everything: bool = False
+    tails: bool = False
 
 
 def touched(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) -> Threads:
@@ -324,18 +327,182 @@ def touched(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) 
     return Threads()
 
 
+# Where the re-cut of a thread that received new events (arrival numbers after $after, up to
+# $upto) starts: at a conversation's first event that precedes every new one in thread order,
+# so that the cut before it cannot change (whether an event starts a conversation depends only
+# on the events before it, and a conversation's start leaves no state behind). That is the
+# last conversation started at or before the earliest new event N (its events all come
+# before N: they arrived earlier), or N itself when none did, or when every such conversation
+# ended longer than the escalated inactivity before N and N is not a survey (N then starts a
+# conversation however the ones before it were cut, and the surveys before N keep theirs). A
+# returning customer's new conversation is then re-cut alone, not with the thread's history.
+TAILS_SQL = """
+WITH new AS (
+    SELECT workspace, channel, customer_id, thread_key, event_id, ts, type,
+           ROW_NUMBER() OVER (PARTITION BY workspace, channel, customer_id ORDER BY ts, seq)
+               AS nth
+    FROM events
+    WHERE seq > $after AND seq <= $upto
+), first_new AS (
+    SELECT * FROM new WHERE nth = 1
+), earlier AS (
+    SELECT f.workspace, f.channel, f.customer_id,
+           arg_max(c.conversation_id, c.started_at) AS last_id, max(c.started_at) AS last_start,
+           max(c.ended_at) AS last_end
+    FROM first_new AS f
+    JOIN conversations AS c
+      ON c.thread_key = f.thread_key AND c.workspace = f.workspace AND c.channel = f.channel
+     AND c.customer_id = f.customer_id AND c.started_at <= f.ts
+    GROUP BY f.workspace, f.channel, f.customer_id
+), chosen AS (
+    SELECT f.*, e.last_id, e.last_start,
+           e.last_start IS NULL
+           OR (f.type <> 'csat'
+               AND DATE_DIFF('microsecond', e.last_end, f.ts)
+                   > CAST(ws.escalated_inactivity_seconds AS BIGINT) * 1000000) AS from_new
+    FROM first_new AS f
+    JOIN workspaces AS ws ON ws.name = f.workspace
+    LEFT JOIN earlier AS e
+      ON e.workspace = f.workspace AND e.channel = f.channel AND e.customer_id = f.customer_id
+)
+SELECT thread_key AS key, workspace, channel, customer_id,
+       CASE WHEN from_new THEN ts ELSE last_start END AS from_ts,
+       CASE WHEN from_new THEN event_id ELSE last_id END AS from_id
+FROM chosen
+"""
+
+
+def _same_thread(alias: str) -> str:
+    """A row of `tails` (alias d) and a row of a table with thread columns (`alias`)."""
+    return " AND ".join(
+        f"{alias}.{a} = d.{b}"
+        for a, b in (
+            ("thread_key", "key"),
+            ("workspace", "workspace"),
+            ("channel", "channel"),
+            ("customer_id", "customer_id"),
+        )
+    )
+
+
+# How far back the tails' events are read by a range scan of `events` (time-ordered, so its
+# zone maps skip the rest); a tail starting earlier is read through its key's index.
+RECENT = timedelta(days=7)
+
+
+def new_tails(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> Threads:
+    """The tails of the threads that received the events numbered `after < seq <= upto`."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE tails AS {TAILS_SQL}", {"after": after, "upto": upto}
+    )
+    return Threads(tails=True)
+
+
+def _tail_events(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Make `thread_events` the events of `tails` (from each tail's first event on, in thread
+    order); the earliest tail start, a bound for the deletes' zone maps."""
+    (earliest, newest) = only_row(con, "SELECT min(from_ts), max(from_ts) FROM tails")
+    if newest is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE thread_events AS FROM events LIMIT 0")
+        return None
+    cutoff = newest - RECENT
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE old_keys AS "
+        "SELECT DISTINCT key FROM tails WHERE from_ts < $cutoff",
+        {"cutoff": cutoff},
+    )
+    probed = select_events(con, "probed", "thread_key", "old_keys")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE candidates AS
+        SELECT t.*, d.from_ts, d.from_id FROM events AS t JOIN tails AS d ON {_same_thread("t")}
+        WHERE d.from_ts >= $cutoff AND t.ts >= $cutoff AND t.ts >= d.from_ts
+        UNION ALL
+        SELECT t.*, d.from_ts, d.from_id FROM probed AS t JOIN tails AS d ON {_same_thread("t")}
+        WHERE d.from_ts < $cutoff AND t.ts >= d.from_ts
+        """,
+        {"cutoff": cutoff},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE thread_events AS
+        SELECT c.* EXCLUDE (from_ts, from_id)
+        FROM candidates AS c
+        JOIN (SELECT workspace, channel, customer_id, seq AS from_seq FROM candidates
+              WHERE event_id = from_id) AS b
+          ON b.workspace = c.workspace AND b.channel = c.channel
+         AND b.customer_id = c.customer_id
+        WHERE c.ts > c.from_ts OR c.seq >= b.from_seq
+        """
+    )
+    # the conversations the tails replace: from each tail's first event on
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE stale AS
+        SELECT t.workspace, t.conversation_id, t.thread_key
+        FROM conversations AS t JOIN tails AS d ON {_same_thread("t")}
+        WHERE t.started_at >= $earliest AND (t.started_at > d.from_ts
+              OR t.conversation_id IN (SELECT event_id FROM thread_events))
+        """,
+        {"earliest": earliest},
+    )
+    con.execute(f"DROP {probed} probed")
+    for table in ("candidates", "old_keys"):
+        con.execute(f"DROP TABLE {table}")
+    return earliest  # type: ignore[no-any-return]
+
+
+# The time column of each derived table, a bound for its zone maps.
+_TIME = {
+    "conversations": "started_at",
+    "conversation_flows": "started_at",
+    "response_waits": "waited_from",
+    "conversation_events": "ts",
+    "orphan_closes": "ts",
+    "surveys": "ts",
+}
+# Tables whose rows are events rather than parts of a conversation (orphans have none).
+_BY_EVENT = frozenset({"orphan_closes", "surveys"})
+
+
+def _stale_rows(table: str, earliest: datetime) -> str:
+    """The clause after `DELETE FROM table` that selects the rows the tails replace."""
+    bound = (
+        f" AND {table}.{_TIME[table]} >= TIMESTAMP '{earliest.isoformat()}'"
+        if table in _TIME
+        else ""
+    )
+    if table in _BY_EVENT:
+        return (
+            f"USING tails AS d WHERE {_same_thread(table)}{bound}"
+            f" AND ({table}.ts > d.from_ts"
+            f" OR {table}.event_id IN (SELECT event_id FROM thread_events))"
+        )
+    return (
+        f"USING stale AS s WHERE {table}.workspace = s.workspace"
+        f" AND {table}.conversation_id = s.conversation_id AND {table}.thread_key = s.thread_key"
+        f"{bound}"
+    )
+
+
 def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     """Recompute the conversations of `threads`, inside the caller's transaction, and move
     the rollups by the difference. Their derived rows are deleted first; with
     `threads.everything`, every derived row and rollup is."""
     everything = threads.everything
-    thread_events = select_events(con, "thread_events", "thread_key", "dirty_keys")
-    keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
+    if threads.tails:
+        earliest = _tail_events(con)
+        kind = "TABLE"
+        stale = {t: _stale_rows(t, earliest) if earliest else "WHERE false" for t in DERIVED_TABLES}
+    else:
+        kind = select_events(con, "thread_events", "thread_key", "dirty_keys")
+        keyed = "" if everything else "WHERE thread_key IN (SELECT key FROM dirty_keys)"
+        stale = dict.fromkeys(DERIVED_TABLES, keyed)
     for table in DERIVED_TABLES:
         if table in rollups.SOURCES:
-            rollups.remove(con, table, keyed, keep=not everything)
+            rollups.remove(con, table, stale[table], keep=not everything)
         else:
-            con.execute(f"DELETE FROM {table} {keyed}")
+            con.execute(f"DELETE FROM {table} {stale[table]}")
     if everything:
         for table in ROLLUP_TABLES:
             con.execute(f"DELETE FROM {table}")
@@ -356,9 +523,11 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
     rollups.apply(con, "derived_conversations", "derived_events")
     con.execute("DROP VIEW phased")
-    for table in ("derived_conversations", "derived_events", "assigned", "dirty_keys"):
+    for table in ("derived_conversations", "derived_events", "assigned"):
         con.execute(f"DROP TABLE {table}")
-    con.execute(f"DROP {thread_events} thread_events")
+    for table in ("tails", "stale") if threads.tails else ("dirty_keys",):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"DROP {kind} thread_events")
 
 
 def derive(store: Store) -> None:
@@ -366,8 +535,7 @@ def derive(store: Store) -> None:
     server's deriver calls it for the batches of a moment at once, a CLI import once."""
     with store.deriving() as d:
         if d.upto > d.after:
-            span = {"after": d.after, "upto": d.upto}
-            refresh(d.con, touched(d.con, "seq > $after AND seq <= $upto", span))
+            refresh(d.con, new_tails(d.con, d.after, d.upto))
 
 
 def settle(tables: object) -> None:

@@ -3,8 +3,8 @@ transactions and migrations; `schema`: the tables; `workspaces`; `append`: event
 
 Appending is where duplicates and conflicts are decided (against what is stored, in the
 same transaction) and where arrival order (`seq`) is assigned. Deriving conversations from
-the events is not done here but in `conversations`, which runs inside the transaction that
-`Store.transaction` opens, so events and what is derived from them commit together.
+the events is not done here but in `conversations`, inside the transaction that
+`Store.deriving` opens after the events landed; the store keeps how far that went.
 """
 
 from __future__ import annotations

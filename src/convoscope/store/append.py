@@ -1,6 +1,6 @@
 """Appending events: staging validated batches, then one set-based insert that decides
 duplicates and conflicts against what is stored (in the same transaction) and assigns arrival
-order (`seq`). Deriving conversations is `conversations`' business, in that same transaction.
+order (`seq`). Deriving conversations is `conversations`' business, once the batch landed.
 """
 
 from __future__ import annotations

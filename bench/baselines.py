@@ -1,0 +1,117 @@
+"""The overview in process against the PostgreSQL and pandas baselines on the same
+conversations: every figure checked equal first, then the runs interleaved so that all three
+see the same machine state; PostgreSQL's plans (EXPLAIN ANALYZE) kept with the figures. Part
+of `python -m bench`; on its own against an existing demo database:
+`.venv/bin/python -m bench.baselines --db PATH [--runs 10] [--end YYYY-MM-DD]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import pandas_baseline, postgres_baseline
+from bench.common import machine, machine_line, spread, timed
+from bench.http_pages import PERIODS
+from bench.shape import ours
+from convoscope.pages import overview
+from convoscope.query import Query
+from convoscope.store import Store
+
+
+def queries(today: date) -> dict[str, Query]:
+    """The suite's periods, asked at noon UTC of `today` (the demo's last day)."""
+    first = today - timedelta(days=365)
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+    return {
+        name: Query.build(
+            "demo",
+            timezone="America/Toronto",
+            now=now,
+            **(
+                {"date_from": first, "date_to": today - timedelta(days=1)}
+                if name == "one_year"
+                else {"period": name}
+            ),
+        )
+        for name in PERIODS
+    }
+
+
+def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[str, Any]:
+    """`overview.run` cold and warm, with both baselines checked equal and run interleaved."""
+    out: dict[str, Any] = {}
+    with (
+        Store(db) as store,
+        postgres_baseline.postgres() as dsn,
+        psycopg.connect(dsn) as pg,
+    ):
+        loaded = time.perf_counter()
+        frames = pandas_baseline.load(store, "demo")
+        out["pandas_load_s"] = round(time.perf_counter() - loaded, 1)
+        out["postgres_load_s"] = round(postgres_baseline.load(store, pg, work), 1)
+        for name, query in queries(today).items():
+            (cold,) = timed(lambda q=query: overview.run(store, q), 1)
+            mine = ours(store, query)
+            if postgres_baseline.postgres_overview(pg, query) != mine:
+                raise SystemExit(f"{name}: PostgreSQL's numbers differ from convoscope's")
+            if pandas_baseline.overview(frames, query) != mine:
+                raise SystemExit(f"{name}: pandas's numbers differ from convoscope's")
+            out.setdefault("postgres_plans", {})[name] = postgres_baseline.plans(pg, query)
+            warm: dict[str, list[float]] = {"convoscope": [], "postgres": [], "pandas": []}
+            for _ in range(runs):
+                warm["convoscope"] += timed(lambda q=query: overview.run(store, q), 1)
+                warm["postgres"] += timed(
+                    lambda q=query: postgres_baseline.postgres_overview(pg, q), 1
+                )
+                warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
+            out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
+    return out
+
+
+def ratio(base: float, mine: float) -> str:
+    return f"{base / mine:.1f}x" if mine else "-"
+
+
+def print_table(o: dict[str, Any]) -> None:
+    print(
+        "\n| overview in process (ms) | cold | p50 | p95 | PostgreSQL p50 | PG/ours "
+        "| pandas p50 | pandas/ours |\n|---|" + "---:|" * 7
+    )
+    for name in PERIODS:
+        r = o[name]
+        mine, pg, pd_ = r["convoscope"]["p50"], r["postgres"]["p50"], r["pandas"]["p50"]
+        print(
+            f"| {name} | {r['cold_ms']} | {mine} | {r['convoscope']['p95']} | {pg} "
+            f"| {ratio(pg, mine)} | {pd_} | {ratio(pd_, mine)} |"
+        )
+
+
+def print_plans(o: dict[str, Any]) -> None:
+    print("\nPostgreSQL's plans (EXPLAIN ANALYZE, one run):")
+    for name in PERIODS:
+        for statement, plan in o["postgres_plans"][name].items():
+            print(f"- {name}, {statement}: {plan}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--end", type=date.fromisoformat, default=datetime.now(UTC).date())
+    args = parser.parse_args()
+    print(machine_line(machine()))
+    with tempfile.TemporaryDirectory() as tmp:
+        o = overview_in_process(args.db, args.end, args.runs, Path(tmp))
+    print_table(o)
+    print_plans(o)
+
+
+if __name__ == "__main__":
+    main()
