@@ -250,20 +250,30 @@ def test_incremental_refresh_equals_full_recompute(events, size):
 
 
 @SETTINGS
-@given(scripts(), st.integers(min_value=1, max_value=5), st.lists(st.booleans(), min_size=12))
-def test_deferred_derivation_equals_deriving_each_batch(events, size, derive_after):
+@given(
+    scripts(),
+    st.integers(min_value=1, max_value=5),
+    st.lists(st.booleans(), min_size=12),
+    st.sampled_from([0, conversations.BULK]),
+)
+def test_deferred_derivation_equals_deriving_each_batch(events, size, derive_after, bulk):
     """A server's deriver derives the batches of a moment together (`ingest.Deriver`): with
-    any grouping of the batches, the derived tables are those of deriving each one at once."""
+    any grouping of the batches, the derived tables are those of deriving each one at once,
+    whether each thread is re-cut from its tail or whole (`conversations.BULK`)."""
     each = fresh_store()
     batches = [events[i : i + size] for i in range(0, len(events), size)]
     ingest(each, batches)
     grouped = fresh_store()
     grouped.wake_deriver = lambda: None  # landing only; derived where the test says
-    for batch, derive in zip(batches, derive_after * len(batches), strict=False):
-        ingest(grouped, [batch])
-        if derive:
-            conversations.derive(grouped)
-    conversations.settle(grouped)
+    kept, conversations.BULK = conversations.BULK, bulk
+    try:
+        for batch, derive in zip(batches, derive_after * len(batches), strict=False):
+            ingest(grouped, [batch])
+            if derive:
+                conversations.derive(grouped)
+        conversations.settle(grouped)
+    finally:
+        conversations.BULK = kept
     assert not grouped.pending
     assert stored(grouped) == stored(each)
     assert rollup_rows(grouped) == rollup_rows(each)

@@ -530,11 +530,19 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     con.execute(f"DROP {kind} thread_events")
 
 
+# Above this many new arrival numbers (a bulk file, the demo), a derivation re-cuts whole
+# threads: one pass over the events costs less than finding each thread's tail first.
+BULK = 50_000
+
+
 def derive(store: Store) -> None:
     """Re-cut the threads of every event stored and not yet derived, in one transaction: a
     server's deriver calls it for the batches of a moment at once, a CLI import once."""
     with store.deriving() as d:
-        if d.upto > d.after:
+        if d.upto - d.after > BULK:
+            span = {"after": d.after, "upto": d.upto}
+            refresh(d.con, touched(d.con, "seq > $after AND seq <= $upto", span))
+        elif d.upto > d.after:
             refresh(d.con, new_tails(d.con, d.after, d.upto))
 
 

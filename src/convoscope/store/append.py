@@ -91,11 +91,14 @@ class Appending(Database):
             "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1"
         ).fetchall()
         base = self.landed_seq  # the writer's lock is held: no other landing moves it
+        # In time order: a bulk file then lies in `events` as time does, so that reading the
+        # recent events (a derivation's tails) skips the older row groups (zone maps).
         con.execute(
             f"""
             INSERT INTO events BY NAME
             SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
             FROM staged SEMI JOIN fresh USING (idx)
+            ORDER BY ts
             """,
             {"base": base},
         )
