@@ -478,7 +478,7 @@ def test_the_longest_valid_query_string_fits_the_request_line_the_server_reads()
     """Every analytics parameter at its longest, each character a 4-byte one percent-encoded
     (12 bytes), stays within what `serve` reads of a request line, so schema-valid requests
     are answered rather than cut off (schemathesis generates them)."""
-    from convoscope.cli.serve import MAX_REQUEST_HEAD
+    from convoscope.cli.server import MAX_REQUEST_HEAD
     from convoscope.query import QueryParams
 
     longest = sum(

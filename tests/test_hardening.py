@@ -409,7 +409,7 @@ def test_unexpected_errors_are_json_500s_with_the_security_headers(tmp_path, cap
 def test_accept_errors_are_logged_once_a_minute_not_per_attempt(caplog):
     import logging
 
-    from convoscope.cli.serve import _OncePerMinute
+    from convoscope.cli.server import _OncePerMinute
 
     logger = logging.getLogger("test.asyncio")
     logger.addFilter(_OncePerMinute())

@@ -79,11 +79,16 @@ def store_staged(
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
             appended = store.append_staged(con)
+    results = {ws: appended.get(ws, AppendResult(0, 0)) for ws in workspaces}
     if store.wake_deriver is not None:
         store.wake_deriver()
-    else:
-        conversations.derive(store)
-    return {ws: appended.get(ws, AppendResult(0, 0)) for ws in workspaces}
+        return results
+    if store.landed_seq - store.derived_seq > conversations.BULK:
+        # DuckDB keeps the indexes' new entries pinned in memory until a checkpoint: write a
+        # bulk file's out before its re-cut needs that memory (10M events: 1 GB otherwise)
+        store.checkpoint()
+    conversations.derive(store)
+    return results
 
 
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:

@@ -162,7 +162,7 @@ class Query:
 class QueryParams(BaseModel):
     """The parameters of every analytics request (HTTP query string and CLI options alike).
     The text limits together keep the longest valid query string, percent-encoded, within
-    the request line the server reads (`cli.serve.MAX_REQUEST_HEAD`)."""
+    the request line the server reads (`cli.server.MAX_REQUEST_HEAD`)."""
 
     model_config = ConfigDict(populate_by_name=True)
 

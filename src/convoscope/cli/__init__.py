@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from convoscope import __version__
+import convoscope
 from convoscope.cli import admin, imports, lakes, reports, serve
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"convoscope {__version__}")
+        typer.echo(f"convoscope {convoscope.__version__}")
         raise typer.Exit()
 
 
