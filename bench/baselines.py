@@ -7,7 +7,6 @@ of `python -m bench`; on its own against an existing demo database:
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 import psycopg
 
 from bench import pandas_baseline, postgres_baseline
-from bench.common import machine, machine_line, spread, timed
+from bench.common import machine, machine_line, spread, step_parser, timed
 from bench.http_pages import PERIODS
 from bench.shape import ours
 from convoscope.pages import overview
@@ -101,11 +100,7 @@ def print_plans(o: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--end", type=date.fromisoformat, default=datetime.now(UTC).date())
-    args = parser.parse_args()
+    args = step_parser(__doc__).parse_args()
     print(machine_line(machine()))
     with tempfile.TemporaryDirectory() as tmp:
         o = overview_in_process(args.db, args.end, args.runs, Path(tmp))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import signal
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -117,3 +119,28 @@ def serving(db: Path) -> Iterator[Server]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
+
+
+def step_parser(doc: str, *, periods: bool = True) -> argparse.ArgumentParser:
+    """The arguments of a step of the suite run alone against an existing demo database:
+    `--db`, and with `periods` the warm runs per period and the demo's last day."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, required=True)
+    if periods:
+        parser.add_argument("--runs", type=int, default=10)
+        parser.add_argument("--end", type=date.fromisoformat, default=datetime.now(UTC).date())
+    return parser
+
+
+def demo_key(db: Path) -> str:
+    """A new API key of the demo workspace of `db`, once the machine and the database's size
+    are printed (the header of a step run alone)."""
+    from convoscope import accounts
+    from convoscope.store import Store
+
+    print(machine_line(machine()))
+    with Store(db) as store:
+        (events,) = store.con.execute("SELECT count(*) FROM events").fetchone() or (0,)
+        key = accounts.create_key(store, "demo", "bench")
+    print(f"database: {events:,} events")
+    return key

@@ -9,20 +9,16 @@ Prints the machine and Markdown tables; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import Server, machine, machine_line, serving, spread
-from convoscope import accounts
-from convoscope.store import Store
+from bench.common import Server, demo_key, serving, spread, step_parser
 
 CLIENTS = (1, 2, 4)
 RUNS_APART = 1000  # `landing.moved` runs: each round's clients use runs of their own
@@ -113,16 +109,11 @@ def print_tables(r: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True)
+    parser = step_parser(__doc__, periods=False)
     parser.add_argument("--batches", type=int, default=30, help="per client and round")
     parser.add_argument("--mixed-seconds", type=float, default=60)
     args = parser.parse_args()
-    print(machine_line(machine()))
-    with Store(args.db) as store:
-        (events,) = store.con.execute("SELECT count(*) FROM events").fetchone() or (0,)
-        key = accounts.create_key(store, "demo", "bench")
-    print(f"database: {events:,} events")
+    key = demo_key(args.db)
     with serving(args.db) as server:
         print_tables(run(server, key, args.batches, args.mixed_seconds))
 

@@ -7,16 +7,13 @@ table; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from bench.common import machine, machine_line, serving, spread, timed
-from convoscope import accounts, pages
-from convoscope.store import Store
+from bench.common import demo_key, serving, spread, step_parser, timed
+from convoscope import pages
 
 PERIODS = ("today", "last_7_days", "last_30_days", "last_month", "one_year")
 
@@ -59,16 +56,8 @@ def print_table(times: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--end", type=date.fromisoformat, default=datetime.now(UTC).date())
-    args = parser.parse_args()
-    print(machine_line(machine()))
-    with Store(args.db) as store:
-        (events,) = store.con.execute("SELECT count(*) FROM events").fetchone() or (0,)
-        key = accounts.create_key(store, "demo", "bench")
-    print(f"database: {events:,} events")
+    args = step_parser(__doc__).parse_args()
+    key = demo_key(args.db)
     with serving(args.db) as server:
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=300) as client:
