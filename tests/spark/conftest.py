@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from lakes import HOSTILE_ZONE
+from lakes import HOSTILE_ZONE, small_lake
 from pyspark.sql import SparkSession
+
+from convoscope.engines import spark as engine
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +38,11 @@ def spark() -> Iterator[SparkSession]:
         else:
             os.environ["TZ"] = previous
         time.tzset()
+
+
+@pytest.fixture(scope="module")
+def derived(spark, tmp_path_factory) -> Path:
+    """A lake of the first two files of each workspace, derived once for the module."""
+    lake = small_lake(tmp_path_factory.mktemp("derived") / "lake")
+    engine.sessionize(spark, lake)
+    return lake.root

@@ -3,6 +3,8 @@ a lake's derived tables or of a DuckDB file, comparable."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,8 @@ OUTLET = {
     "csat_window_seconds": 86400,
 }
 LAKE_NOW = datetime(2026, 11, 21, 9, 30)
+# The period the lake-state tests read (the last files change it).
+PERIOD = {"from": "2026-11-17", "to": "2026-11-21"}
 
 
 def lake_parts() -> dict[str, list[list[dict[str, Any]]]]:
@@ -105,3 +109,33 @@ def store_rows(store: Store) -> dict[str, list[tuple]]:
         rows = store.con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
         out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
     return out
+
+
+def small_lake(root: Path, files: int = 2) -> Lake:
+    """A lake with the first `files` files of each workspace (of three) and its settings."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "workspaces.json").write_text(json.dumps({"outlet": OUTLET}))
+    for workspace, parts in lake_parts().items():
+        for i in range(files):
+            write_part(root, workspace, i, parts[i])
+    return Lake(root)
+
+
+def copy_lake(root: Path, tmp_path: Path) -> Lake:
+    """A copy of a derived lake (times kept, so its state holds), for one test to change."""
+    shutil.copytree(root, tmp_path / "lake")
+    return Lake(tmp_path / "lake")
+
+
+def add_last_files(lake: Lake) -> None:
+    for workspace, parts in lake_parts().items():
+        write_part(lake.root, workspace, 2, parts[2])
+
+
+def full_copy(spark, lake: Lake, tmp: Path) -> dict[str, list[tuple]]:
+    """The rows of the same events derived in one clean full run."""
+    clean = tmp / "clean"
+    shutil.copytree(lake.events, clean / "events")
+    shutil.copy(lake.root / "workspaces.json", clean / "workspaces.json")
+    engine.sessionize(spark, Lake(clean), full=True)
+    return lake_rows(spark, clean)

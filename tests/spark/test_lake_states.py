@@ -1,125 +1,39 @@
-"""The lake as committed states (issue 22): readers see the state before a run or the state
-after it, never a mixture and never an error; a run interrupted anywhere leaves the previous
-state, and a re-run equals a clean full run; leftovers are never read and are collected;
-what a state was made of (event files by content, settings) decides incremental or full."""
+"""The lake as committed states (issue 22): a run interrupted between its tables leaves the
+previous state, and a re-run equals a clean full run; leftovers are never read and are
+collected; what a state was made of (event files by content, settings) decides incremental or
+full; bad files are clear errors. Readers during runs and killed commands: `test_lake_readers`."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from lakes import GOOD_EVENT, OUTLET, lake_parts, lake_rows, write_part
-from server import Server
+from lakes import (
+    GOOD_EVENT,
+    OUTLET,
+    PERIOD,
+    add_last_files,
+    copy_lake,
+    full_copy,
+    lake_parts,
+    lake_rows,
+    small_lake,
+    write_part,
+)
 from typer.testing import CliRunner
 
-from convoscope import accounts, cli
+from convoscope import cli
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake
-from convoscope.store import Store
 
 runner = CliRunner()
-PARAMS = {"from": "2026-11-17", "to": "2026-11-21"}
-
-
-def _lake(root: Path, files: int = 2) -> Lake:
-    """A lake with the first `files` files of each workspace (of three) and its settings."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "workspaces.json").write_text(json.dumps({"outlet": OUTLET}))
-    for workspace, parts in lake_parts().items():
-        for i in range(files):
-            write_part(root, workspace, i, parts[i])
-    return Lake(root)
-
-
-@pytest.fixture(scope="module")
-def derived(spark, tmp_path_factory) -> Path:
-    """A lake of the first two files of each workspace, derived once for the module."""
-    lake = _lake(tmp_path_factory.mktemp("derived") / "lake")
-    engine.sessionize(spark, lake)
-    return lake.root
-
-
-def _copy(root: Path, tmp_path: Path) -> Lake:
-    """A copy of a derived lake (times kept, so its state holds), for one test to change."""
-    shutil.copytree(root, tmp_path / "lake")
-    return Lake(tmp_path / "lake")
-
-
-def _add_last_files(lake: Lake) -> None:
-    for workspace, parts in lake_parts().items():
-        write_part(lake.root, workspace, 2, parts[2])
-
-
-def _full_copy(spark, lake: Lake, tmp: Path) -> dict[str, list[tuple]]:
-    """The rows of the same events derived in one clean full run."""
-    clean = tmp / "clean"
-    shutil.copytree(lake.events, clean / "events")
-    shutil.copy(lake.root / "workspaces.json", clean / "workspaces.json")
-    engine.sessionize(spark, Lake(clean), full=True)
-    return lake_rows(spark, clean)
-
-
-def _answer(response: httpx.Response) -> tuple[int, Any]:
-    return response.status_code, response.json() if response.status_code == 200 else response.text
-
-
-def test_readers_see_the_state_before_or_after_while_runs_write(spark, derived, tmp_path):
-    """`serve --lake` polled in a loop while a full run and then an incremental run rewrite
-    the lake: every answer is a 200 equal to the answer before the run or after it."""
-    lake = _copy(derived, tmp_path)
-    accounts_db = tmp_path / "accounts.duckdb"
-    with Store(accounts_db) as store:
-        store.ensure_workspace("shop", "Europe/Paris")
-        key = accounts.create_key(store, "shop")
-    server = Server(accounts_db, tmp_path / "lake.log", args=("--lake", str(lake.root))).start()
-    client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"})
-    seen: dict[str, list[tuple[int, Any]]] = {}
-    try:
-        for label, run in (
-            ("full", lambda: engine.sessionize(spark, lake, full=True)),
-            ("incremental", lambda: (_add_last_files(lake), engine.sessionize(spark, lake))),
-        ):
-            before = _answer(client.get("/v1/overview", params=PARAMS))
-            answers: list[tuple[int, Any]] = []
-            done = threading.Event()
-
-            def poll(
-                answers: list[tuple[int, Any]] = answers, done: threading.Event = done
-            ) -> None:
-                while not done.is_set():
-                    answers.append(_answer(client.get("/v1/overview", params=PARAMS)))
-
-            poller = threading.Thread(target=poll)
-            poller.start()
-            try:
-                run()
-            finally:
-                done.set()
-                poller.join()
-            after = _answer(client.get("/v1/overview", params=PARAMS))
-            assert before[0] == after[0] == 200
-            seen[label] = answers
-            assert len(answers) >= 20, len(answers)
-            mixed = [a for a in answers if a not in (before, after)]
-            assert not mixed, (label, len(mixed), mixed[0])
-            if label == "incremental":
-                assert before != after  # the late files changed the numbers
-        assert httpx.get(server.url + "/healthz").status_code == 200
-    finally:
-        server.stop()
-    print({label: len(answers) for label, answers in seen.items()})
 
 
 class Interrupted(Exception):
@@ -133,10 +47,10 @@ def test_a_run_stopped_between_tables_leaves_the_previous_state(
     """A run interrupted after its n-th table (derived tables are written first, the rollups
     last): readers keep the previous state, and the next run equals a clean full run,
     rollups included (a stale rollup row used to stay after such a kill)."""
-    lake = _copy(derived, tmp_path)
+    lake = copy_lake(derived, tmp_path)
     previous = lake_rows(spark, lake.root)
     before = lake.manifest()
-    _add_last_files(lake)
+    add_last_files(lake)
     write = engine.Run.write
     count = 0
 
@@ -155,37 +69,14 @@ def test_a_run_stopped_between_tables_leaves_the_previous_state(
     assert lake_rows(spark, lake.root) == previous
     done = engine.sessionize(spark, lake)
     assert done["mode"] == "incremental" and done["new_files"] == 2
-    assert lake_rows(spark, lake.root) == _full_copy(spark, lake, tmp_path)
-
-
-@pytest.mark.slow
-def test_a_killed_command_leaves_the_previous_state(spark, derived, tmp_path):
-    """`convoscope spark sessionize` killed with SIGKILL at several moments of its run: the
-    state stays the previous one, its leftovers are never read, and a re-run is exact."""
-    lake = _copy(derived, tmp_path)
-    previous = lake_rows(spark, lake.root)
-    _add_last_files(lake)
-    command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", str(lake.root)]
-    env = {**os.environ, "CONVOSCOPE_SPARK_MASTER": "local[1]"}
-    for delay in (8.0, 16.0):
-        proc = subprocess.Popen(command, env=env, start_new_session=True)
-        time.sleep(delay)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        if lake.manifest().version > 1:  # the run finished before the kill: nothing to test
-            break
-        assert lake_rows(spark, lake.root) == previous, delay
-    done = engine.sessionize(spark, lake)
-    assert done["mode"] == "incremental" or lake.manifest().version > 1
-    assert lake_rows(spark, lake.root) == _full_copy(spark, lake, tmp_path)
+    assert lake_rows(spark, lake.root) == full_copy(spark, lake, tmp_path)
 
 
 def test_leftovers_are_never_read_and_are_collected(spark, derived, tmp_path):
     """Files no state lists (a Spark staging directory, a zero-byte file, a complete copy of
     a listed file) change no number and no reader fails on them; a run removes them once
     older than the grace period."""
-    lake = _copy(derived, tmp_path)
+    lake = copy_lake(derived, tmp_path)
     previous = lake_rows(spark, lake.root)
     listed = lake.derived / lake.manifest().tables["conversations"][0].path
     junk = [
@@ -217,14 +108,14 @@ def test_leftovers_are_never_read_and_are_collected(spark, derived, tmp_path):
 
 
 def _period() -> list[str]:
-    return ["--from", PARAMS["from"], "--to", PARAMS["to"]]
+    return ["--from", PERIOD["from"], "--to", PERIOD["to"]]
 
 
 def test_what_a_state_was_made_of_decides_incremental_or_full(spark, tmp_path):
     """A file rewritten in place and a settings change run in full (their rows then equal a
     clean full run); a moved lake keeps its state; `--full` with broken settings leaves the
     state as it was."""
-    lake = _lake(tmp_path / "lake", files=3)
+    lake = small_lake(tmp_path / "lake", files=3)
     engine.sessionize(spark, lake)
     moved = Lake(tmp_path / "moved")
     shutil.move(lake.root, moved.root)
@@ -233,13 +124,13 @@ def test_what_a_state_was_made_of_decides_incremental_or_full(spark, tmp_path):
     shop = lake_parts()["shop"]
     write_part(moved.root, "shop", 1, shop[1][:-1])
     assert engine.sessionize(spark, moved)["mode"] == "full"
-    assert lake_rows(spark, moved.root) == _full_copy(spark, moved, tmp_path / "a")
+    assert lake_rows(spark, moved.root) == full_copy(spark, moved, tmp_path / "a")
     # other settings
     (moved.root / "workspaces.json").write_text(
         json.dumps({"outlet": {**OUTLET, "inactivity_seconds": 900}})
     )
     assert engine.sessionize(spark, moved)["mode"] == "full"
-    assert lake_rows(spark, moved.root) == _full_copy(spark, moved, tmp_path / "b")
+    assert lake_rows(spark, moved.root) == full_copy(spark, moved, tmp_path / "b")
     # broken settings: refused, the state kept
     state = moved.manifest()
     (moved.root / "workspaces.json").write_text("{not json")
@@ -250,7 +141,7 @@ def test_what_a_state_was_made_of_decides_incremental_or_full(spark, tmp_path):
 
 def test_an_event_id_sent_again_on_another_thread_is_a_conflict(spark, derived, tmp_path):
     """As `convoscope import` refuses it: the later file names the record, nothing changes."""
-    lake = _copy(derived, tmp_path)
+    lake = copy_lake(derived, tmp_path)
     state = lake.manifest()
     again = {**lake_parts()["shop"][0][0], "customer_id": "someone-else"}
     write_part(lake.root, "shop", 5, [again])
