@@ -206,3 +206,19 @@ def test_the_re_cut_starts_at_the_last_conversation_when_it_may_change(store, ne
     derived, rolled = convs(store), _rollups(store)
     conversations.rebuild(store)
     assert convs(store) == derived and _rollups(store) == rolled, why
+
+
+def test_a_bulk_file_is_checkpointed_then_re_cut_whole(store, monkeypatch):
+    """Above `conversations.BULK` new events a landing writes its index entries out before
+    the re-cut, which takes whole threads; the result is a rebuild's."""
+    checkpoints: list[int] = []
+    checkpoint = store.checkpoint
+    monkeypatch.setattr(store, "checkpoint", lambda: (checkpoints.append(1), checkpoint()))
+    monkeypatch.setattr(conversations, "BULK", 3)
+    load(store, _thread("ann") + _thread("bob", 30))
+    assert checkpoints == [1] and not store.pending
+    load(store, _thread("cat", 60)[:2])  # two events: not a bulk
+    assert checkpoints == [1]
+    derived, rolled = convs(store), _rollups(store)
+    conversations.rebuild(store)
+    assert convs(store) == derived and _rollups(store) == rolled and len(derived) == 3
