@@ -222,3 +222,28 @@ def test_a_bulk_file_is_checkpointed_then_re_cut_whole(store, monkeypatch):
     derived, rolled = convs(store), _rollups(store)
     conversations.rebuild(store)
     assert convs(store) == derived and _rollups(store) == rolled and len(derived) == 3
+
+
+def test_the_api_reads_what_it_acknowledged_with_the_deriver_asleep(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from convoscope import accounts
+    from convoscope.web import create_app
+
+    with Store(tmp_path / "api.duckdb") as store:
+        store.ensure_workspace("w", "America/Toronto")
+        key = accounts.create_key(store, "w", "test")
+        with TestClient(create_app(store)) as c:
+            store.wake_deriver = lambda: None  # the deriver sleeps: only reads derive
+            c.headers["Authorization"] = f"Bearer {key}"
+            events = Script("ann").customer_msg(at(0)).close(at(5), "Returns").events
+            assert c.post("/v1/events", json=events).status_code == 200
+            assert store.pending
+            assert c.get("/v1/departments").json() == ["Returns"]
+            assert not store.pending
+            events = Script("bob", prefix="b-").customer_msg(at(1)).events
+            assert c.post("/v1/events", json=events).status_code == 200
+            period = {"from": "2026-11-10", "to": "2026-11-10"}
+            tiles = c.get("/v1/overview", params=period).json()["tiles"]
+            assert tiles["total_conversations"] == 2
+            assert c.get("/healthz").json()["derivation_lag_seconds"] == 0

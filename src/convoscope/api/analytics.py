@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from convoscope import drilldown, pages
-from convoscope.api.deps import Admin, AnalyticsParams, Svc
+from convoscope.api.deps import Admin, AnalyticsParams, Settled, Svc
 from convoscope.api.errors import param_error
 from convoscope.pages import runner
 from convoscope.pages.common import Page
@@ -147,24 +147,24 @@ def list_conversations(
 
 
 @router.get("/v1/channels", summary="Channels with data")
-def channels(who: Admin, svc: Svc) -> list[str]:
+def channels(who: Admin, tables: Settled) -> list[str]:
     """Channels that have data in the workspace."""
-    return svc.tables.channels(who.workspace)
+    return tables.channels(who.workspace)
 
 
 @router.get("/v1/departments", summary="Departments with data")
-def departments(who: Admin, svc: Svc) -> list[str]:
+def departments(who: Admin, tables: Settled) -> list[str]:
     """Departments conversations were closed in (the filter's `(none)` is not listed)."""
-    return svc.tables.departments(who.workspace)
+    return tables.departments(who.workspace)
 
 
 @router.get("/v1/teammates", summary="Teammates with data")
-def teammates(who: Admin, svc: Svc) -> list[str]:
+def teammates(who: Admin, tables: Settled) -> list[str]:
     """Teammates who wrote in or closed a conversation."""
-    return svc.tables.teammates(who.workspace)
+    return tables.teammates(who.workspace)
 
 
 @router.get("/v1/flows", summary="Chatbot flows with data")
-def flows(who: Admin, svc: Svc) -> list[str]:
+def flows(who: Admin, tables: Settled) -> list[str]:
     """Flows the chatbot entered in a conversation (the filter's `(none)` is not listed)."""
-    return svc.tables.flows(who.workspace)
+    return tables.flows(who.workspace)

@@ -19,7 +19,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-from convoscope import accounts
+from convoscope import accounts, conversations
 from convoscope.accounts import Principal
 from convoscope.api.errors import ApiError, param_error
 from convoscope.api.guard import LoginGuard
@@ -181,3 +181,13 @@ def analytics_query(
 
 
 AnalyticsParams = Annotated[AnalyticsQuery, Depends(analytics_query)]
+
+
+def settled_tables(svc: Svc) -> Tables:
+    """The derived tables with every event acknowledged before this request derived
+    (read-your-writes), for reads that open no page snapshot (the pickers' lists)."""
+    conversations.settle(svc.tables)
+    return svc.tables
+
+
+Settled = Annotated[Tables, Depends(settled_tables)]
