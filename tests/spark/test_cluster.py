@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import pyspark
 import pytest
-from lakes import lake_rows
+from lakes import add_last_files, lake_rows, small_lake
 from server import free_port
-from test_lake_states import _add_last_files, _lake
 
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake
@@ -143,12 +142,12 @@ def test_the_cluster_derives_what_local_mode_derives_and_survives_a_lost_executo
 ):
     """A full run whose executor is killed mid-run, then an incremental run, on the cluster;
     the same runs in local mode (in process): the same tables after each."""
-    on_cluster, local = _lake(tmp_path / "cluster"), _lake(tmp_path / "local")
+    on_cluster, local = small_lake(tmp_path / "cluster"), small_lake(tmp_path / "local")
     fate = _full_run_losing_its_executor(on_cluster, cluster)
     engine.sessionize(spark, local)
     assert lake_rows(spark, on_cluster.root) == lake_rows(spark, local.root)
-    _add_last_files(on_cluster)
-    _add_last_files(local)
+    add_last_files(on_cluster)
+    add_last_files(local)
     started = time.monotonic()
     ran = _sessionize(on_cluster, cluster)
     took = time.monotonic() - started

@@ -40,13 +40,15 @@ class Interrupted(Exception):
     """A run stopped at a chosen write (what a kill does to the files: some written)."""
 
 
-@pytest.mark.parametrize("after_writes", [1, 7])  # after a derived table; between the rollups
 def test_a_run_stopped_between_tables_leaves_the_previous_state(
-    spark, derived, tmp_path, monkeypatch, after_writes
+    spark, derived, tmp_path, monkeypatch
 ):
-    """A run interrupted after its n-th table (derived tables are written first, the rollups
-    last): readers keep the previous state, and the next run equals a clean full run,
-    rollups included (a stale rollup row used to stay after such a kill)."""
+    """A run interrupted after its 7th table, between the rollups (derived tables are
+    written first, the rollups last; a stale rollup row used to stay after such a kill):
+    readers keep the previous state, and the next run equals a clean full run. Every table
+    is committed the same way (the state names it at the end), so one place stands for all:
+    a stop after the first table was the same test for 72 s more of CI."""
+    after_writes = 7
     lake = copy_lake(derived, tmp_path)
     previous = lake_rows(spark, lake.root)
     before = lake.manifest()
