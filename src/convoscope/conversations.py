@@ -400,7 +400,8 @@ def new_tails(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> Threads:
 
 def _tail_events(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """Make `thread_events` the events of `tails` (from each tail's first event on, in thread
-    order); the earliest tail start, a bound for the deletes' zone maps."""
+    order) and `stale` the stored conversations they replace; return the earliest tail
+    start, a bound for the deletes' zone maps."""
     (earliest, newest) = only_row(con, "SELECT min(from_ts), max(from_ts) FROM tails")
     if newest is None:
         con.execute("CREATE OR REPLACE TEMP TABLE thread_events AS FROM events LIMIT 0")
