@@ -64,9 +64,32 @@ class Script:
     def csat(self, ts: str, score: int, about: str | None = None) -> Script:
         return self._add(ts, type="csat", score=score, **({"about": about} if about else {}))
 
+    def identify(self, ts: str, customer_ref: str) -> Script:
+        """The thread's shopper signed in as the shop's `customer_ref` (SPEC section 8)."""
+        return self._add(ts, type="identify", customer_ref=customer_ref)
+
     def close(self, ts: str, department: str | None = None, who: str | None = None) -> Script:
         extra = {k: v for k, v in (("department", department), ("teammate_id", who)) if v}
         return self._add(ts, type="close", **extra)
+
+
+def order(
+    event_id: str, ts: str, order_id: str, amount: str, currency: str = "CAD", **fields: Any
+) -> dict[str, Any]:
+    """An `order` event (SPEC section 1): `fields` may give customer_ref, channel and
+    customer_id, source, test."""
+    return {"event_id": event_id, "ts": ts, "type": "order", "order_id": order_id} | {
+        "amount": amount,
+        "currency": currency,
+        **fields,
+    }
+
+
+def refund(event_id: str, ts: str, order_id: str, amount: str, currency: str = "CAD") -> dict:
+    return {"event_id": event_id, "ts": ts, "type": "refund", "order_id": order_id} | {
+        "amount": amount,
+        "currency": currency,
+    }
 
 
 def load(store: Store, events: list[dict[str, Any]], workspace: str = "w") -> AppendResult:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 INACTIVITY = timedelta(minutes=10)
 ESCALATED_INACTIVITY = timedelta(hours=24)
 CSAT_WINDOW = timedelta(days=7)
+ATTRIBUTION_WINDOW = timedelta(days=14)
+COMMERCE = ("identify", "order", "refund")
 
 
 def _utc(ts: str) -> datetime:
@@ -29,6 +32,8 @@ def _cut(events: list[dict[str, Any]]) -> tuple[list[tuple[str, str, list]], lis
         if e["event_id"] in seen:
             continue
         seen.add(e["event_id"])
+        if e["type"] in COMMERCE:  # rule 6: not activity (an order may have no thread)
+            continue
         threads[(e["channel"], e["customer_id"])].append((_utc(e["ts"]), arrival, e))
     conversations: list[tuple[str, str, list]] = []
     orphans: list[str] = []
@@ -488,3 +493,105 @@ def chatbot_tiles(
         },
         "first_flow_type": dict(first_types),
     }
+
+
+def sales(
+    events: list[dict[str, Any]], window: timedelta = ATTRIBUTION_WINDOW
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """SPEC section 8, order by order: each order's (not a test) attribution by its id, and
+    the ids of the refunds whose order is unknown (or in another currency), from events in
+    arrival order. Money as `Decimal`."""
+    first: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
+    for arrival, e in enumerate(events):
+        first.setdefault(e["event_id"], (_utc(e["ts"]), arrival, e))
+    kept = sorted(first.values(), key=lambda x: (x[0], x[1]))
+    shop_customer: dict[tuple[str, str], str] = {}
+    for _, _, e in kept:  # thread order: the latest identification wins
+        if e["type"] == "identify":
+            shop_customer[(e["channel"], e["customer_id"])] = e["customer_ref"]
+    orders: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for ts, _, e in sorted(first.values(), key=lambda x: x[1]):
+        if e["type"] == "order":
+            orders.setdefault(e["order_id"], (ts, e))
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    orphan_refunds = []
+    for _, _, e in kept:
+        if e["type"] != "refund":
+            continue
+        order = orders.get(e["order_id"])
+        if order is None or order[1]["currency"] != e["currency"]:
+            orphan_refunds.append(e["event_id"])
+        else:
+            refunded[e["order_id"]] += Decimal(e["amount"])
+    conversations = [
+        (_facts(channel, customer, items), items) for channel, customer, items in _cut(events)[0]
+    ]
+    result = {}
+    for order_id, (ts, o) in orders.items():
+        if o.get("test"):
+            continue
+        threads = {(c, k) for (c, k), ref in shop_customer.items() if ref == o.get("customer_ref")}
+        if o.get("channel"):
+            threads.add((o["channel"], o["customer_id"]))
+        amount = Decimal(o["amount"])
+        out: dict[str, Any] = {
+            "ts": ts,
+            "amount": amount,
+            "refunded": refunded.get(order_id, Decimal(0)),
+            "net": max(Decimal(0), amount - refunded.get(order_id, Decimal(0))),
+            "currency": o["currency"],
+            "sale_type": "direct" if o.get("source") == "chat" else "indirect",
+            "status": "unmatched" if not threads else "not_attributed",
+            "teammate_id": None,
+            "conversation_id": None,
+            "chatbot_assisted": False,
+            "last_touch": None,
+        }
+        candidates = []
+        for facts, items in conversations:
+            if (facts["channel"], facts["customer_id"]) not in threads or not facts["engaged"]:
+                continue
+            touches = [(t, e) for t, e in items if e["type"] == "message" and t <= ts]
+            if touches and facts["started_at"] <= ts and ts - touches[-1][0] <= window:
+                candidates.append((facts, touches))
+        if candidates:
+            teammate = max(
+                (
+                    (t, e["event_id"], e["teammate_id"], facts["conversation_id"])
+                    for facts, touches in candidates
+                    for t, e in touches
+                    if e.get("sender") == "teammate"
+                ),
+                default=None,
+            )
+            latest = min(
+                candidates,
+                key=lambda c: (
+                    -c[1][-1][0].timestamp(),
+                    -c[0]["started_at"].timestamp(),
+                    c[0]["channel"],
+                    c[0]["customer_id"],
+                ),
+            )
+            chosen = (
+                latest[0]
+                if teammate is None
+                else next(f for f, _ in candidates if f["conversation_id"] == teammate[3])
+            )
+            touches = next(t for f, t in candidates if f is chosen)
+            out |= {
+                "status": "attributed",
+                "teammate_id": teammate[2] if teammate else None,
+                "conversation_id": chosen["conversation_id"],
+                "channel": chosen["channel"],
+                "department": chosen["department"],
+                "conversation_started_at": chosen["started_at"],
+                "last_touch": touches[-1][0],
+                "chatbot_assisted": any(
+                    e.get("sender") == "chatbot" and not e.get("welcome")
+                    for _, t in candidates
+                    for _, e in t
+                ),
+            }
+        result[order_id] = out
+    return result, orphan_refunds

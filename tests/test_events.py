@@ -3,6 +3,7 @@ duplicates are counted and conflicts refused."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from itertools import product
 from typing import get_args
 
@@ -149,6 +150,25 @@ def test_csat_needs_a_whole_score_from_1_to_5_and_only_there():
         validate_batch([{k: v for k, v in {**GOOD, "score": None}.items() if k != "type"}], "w")
 
 
+_COMMERCE = (
+    "type",
+    "channel",
+    "customer_id",
+    "customer_ref",
+    "order_id",
+    "amount",
+    "currency",
+    "source",
+    "test",
+)
+_NO_COMMERCE = (
+    {"channel": "web_chat", "customer_id": "c"} | dict.fromkeys(_COMMERCE[3:-1]) | {"test": False}
+)
+_NO_CHAT = {"sender": None, "teammate_id": None, "welcome": False, "department": None}
+_NO_CHAT |= {"score": None, "flow": None, "flow_type": None, "step": None, "flow_end": False}
+_NO_CHAT |= {"fallback": False, "about": None}
+
+
 def test_each_rule_means_the_same_in_python_and_in_sql():
     """The rule table (`events.RULES`, `LIMITS`) is written twice, for records and for
     columns: on every combination of the fields the rules read, both agree (the SQL as DuckDB
@@ -177,11 +197,34 @@ def test_each_rule_means_the_same_in_python_and_in_sql():
     base = {"event_id": "e", "ts": "2026-11-10T15:00:00Z", "channel": "web_chat"}
     events = [Event.model_construct(**base, customer_id="c", **c) for c in combos]
     con = duckdb.connect()
-    con.register("combos", pa.Table.from_pylist(combos))
+    con.register("combos", pa.Table.from_pylist([{**c, **_NO_COMMERCE} for c in combos]))
+    # and the commerce fields (SPEC section 8) on every type, the others absent
+    purchases = [
+        dict(zip(_COMMERCE, values, strict=True))
+        for values in product(
+            get_args(EventType),
+            (None, "web_chat"),
+            (None, "c"),
+            (None, "r"),
+            (None, "O1"),
+            (None, "0", "5.00"),
+            (None, "CAD"),
+            (None, "chat"),
+            (False, True),
+        )
+    ]
+    commerce = [
+        Event.model_construct(
+            event_id="e", ts=base["ts"], **{**p, "amount": p["amount"] and Decimal(p["amount"])}
+        )
+        for p in purchases
+    ]
+    con.register("purchases", pa.Table.from_pylist([{**p, **_NO_CHAT} for p in purchases]))
     for rule in RULES:
-        sql = f"SELECT coalesce({rule.sql}, false) FROM combos"
-        in_sql = [r[0] for r in con.execute(sql).fetchall()]
-        assert in_sql == [rule.holds(e) for e in events], rule.message
+        for table, records in (("combos", events), ("purchases", commerce)):
+            sql = f"SELECT coalesce({rule.sql}, false) FROM {table}"
+            in_sql = [r[0] for r in con.execute(sql).fetchall()]
+            assert in_sql == [rule.holds(e) for e in records], (table, rule.message)
     sql = f"SELECT {value_rule('score', 'score')} FROM combos"
     in_sql = [r[0] for r in con.execute(sql).fetchall()]
     assert in_sql == [None if c["score"] is None else 1 <= c["score"] <= 5 for c in combos]
@@ -193,6 +236,7 @@ def test_each_rule_means_the_same_in_python_and_in_sql():
         assert [r[0] for r in allowed.fetchall()] == [values[0]]
 
 
+_AN_ORDER = {"type": "order", "sender": None, "order_id": "O1", "amount": "1.00", "currency": "CAD"}
 # A record in which each field's value is allowed by the cross-field rules, whatever it is.
 _CONTEXT = {
     "teammate_id": {"sender": "teammate"},
@@ -203,6 +247,8 @@ _CONTEXT = {
     "flow_type": {"sender": "chatbot", "flow": "orders"},
     "step": {"sender": "chatbot", "flow": "orders"},
     "about": {"type": "csat", "sender": None, "score": 3},
+    "customer_ref": {"type": "identify", "sender": None},
+    **{key: _AN_ORDER for key in ("order_id", "amount", "currency", "source")},
 }
 
 

@@ -51,6 +51,8 @@ SCALARS = {
     "no_flow_type",
     "now",
     "inactivity_us",
+    "window_us",
+    "window_start",
 }
 # Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
 # here, with the reason they are portable: the names `SparkEngine` writes itself.

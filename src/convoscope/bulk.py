@@ -164,6 +164,11 @@ def value(field: str, column: str | None = None) -> str:
     return value_rule(field, column or f"{field}_v")
 
 
+# The fields that are text checked by their own rule alone (an amount is text too: its rule is
+# its pattern, and the store keeps it as written).
+_TEXT = ("flow", "flow_type", "step", "about", "customer_ref", "order_id", "currency", "source")
+
+
 def _checked_sql(source: Source, workspace: str) -> str:
     """Each record's values as the model converts them, and `ok` when it is proven valid."""
     local = "TRY_CAST(left(ts_v, CASE WHEN ts_v[-1] = 'Z' THEN -1 ELSE -6 END) AS TIMESTAMP)"
@@ -182,8 +187,8 @@ def _checked_sql(source: Source, workspace: str) -> str:
         f"OR (ts_k = 'tstz' AND ts_t BETWEEN TIMESTAMP '{FIRST_YEAR}-01-02' "
         f"AND TIMESTAMP '{LAST_YEAR}-12-31')",
         f"year(ts) {years}",
-        f"channel_k = 'str' AND {value('channel')}",
-        f"customer_id_k = 'str' AND {value('customer_id')}",
+        f"channel_k {optional} OR (channel_k = 'str' AND {value('channel')})",
+        f"customer_id_k {optional} OR (customer_id_k = 'str' AND {value('customer_id')})",
         f"type_k = 'str' AND {value('type')}",
         f"sender_k {optional} OR (sender_k = 'str' AND {value('sender')})",
         f"teammate_id_k {optional} OR (teammate_id_k = 'str' AND {value('teammate_id')})",
@@ -200,7 +205,7 @@ def _checked_sql(source: Source, workspace: str) -> str:
         "OR (score_k = 'str' AND regexp_full_match(score_v, '[1-5]'))",
         *(
             f"{name}_k {optional} OR ({name}_k = 'str' AND {value(name)})"
-            for name in ("flow", "flow_type", "step", "about")
+            for name in (*_TEXT, "amount")
         ),
         # The cross-field rules of SPEC section 1.
         *(rule.sql for rule in RULES),
@@ -210,17 +215,20 @@ def _checked_sql(source: Source, workspace: str) -> str:
         f"CASE {b}_k WHEN 'bool' THEN {b}_b WHEN 'str' THEN {b}_v = 'true' ELSE false END AS {b}"
         for b in BOOLEAN_FIELDS
     )
+    texts = ", ".join(_TEXT)
+    renamed = ", ".join(f"{n}_v AS {n}" for n in _TEXT)
     return f"""
         SELECT idx, event_id, ts, channel, customer_id, type, sender, teammate_id, welcome,
-               department, score, flow, flow_type, step, flow_end, fallback, about, {ok} AS ok
+               department, score, {texts}, amount, flow_end, fallback, test,
+               {ok} AS ok
         FROM (
-            SELECT *, event_id_v AS event_id,
+            SELECT *, event_id_v AS event_id, {renamed},
+                   amount_v AS amount,
                    CASE WHEN ts_k = 'tstz' THEN ts_t ELSE ts_local - to_minutes({offset}) END
                        AS ts,
                    channel_v AS channel, customer_id_v AS customer_id, type_v AS type,
                    sender_v AS sender, teammate_id_v AS teammate_id, {booleans},
-                   department_v AS department, flow_v AS flow, flow_type_v AS flow_type,
-                   step_v AS step, about_v AS about,
+                   department_v AS department,
                    CASE score_k WHEN 'int' THEN score_i WHEN 'str' THEN TRY_CAST(score_v AS BIGINT)
                        END AS score
             FROM (SELECT *, {local} AS ts_local FROM ({source.sql}))

@@ -44,7 +44,7 @@ WITH ordered AS (
            LAG(e.type) OVER thread AS prev_type
     FROM thread_events AS e
     JOIN workspaces AS ws ON ws.name = e.workspace
-    WHERE e.type <> 'csat'
+    WHERE e.type IN ('message', 'transfer_request', 'close')
     WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
                       ORDER BY e.ts, e.seq)
 ), gaps AS (
@@ -241,9 +241,23 @@ WHERE NOT orphan AND teammate_id IS NOT NULL
 # conversation, so that the department and teammate filters reach them (SPEC section 3).
 EVENTS_SQL = """
 SELECT workspace, channel, customer_id, thread_key, conversation_id, ts, type, sender,
-       teammate_id, bot_phase, fallback
+       teammate_id, bot_phase, fallback, event_id, welcome
 FROM phased
 WHERE type IN ('message', 'transfer_request')
+"""
+
+# The commerce events of the threads (SPEC sections 1 and 8), money as exact decimals with
+# the scale they were written in. An order or refund without a thread keeps the store's ''
+# for its channel (a lake's is NULL): the rows of a thread are found by equality.
+COMMERCE_SQL = """
+SELECT workspace, channel, customer_id, thread_key, event_id, seq, ts, type, customer_ref, order_id,
+       CAST(amount AS DECIMAL(18, 4)) AS amount,
+       CASE WHEN amount LIKE '%.%' THEN LENGTH(amount) - INSTR(amount, '.') ELSE 0 END
+           AS amount_scale,
+       currency, CASE WHEN type = 'order' THEN COALESCE(source, 'website') END AS source,
+       COALESCE(test, FALSE) AS test
+FROM thread_events
+WHERE type IN ('identify', 'order', 'refund')
 """
 
 ORPHANS_SQL = """
@@ -302,6 +316,7 @@ CUT = (
     ("surveys", SURVEYS_SQL),
     ("response_waits", WAITS_SQL),
     ("conversation_events", EVENTS_SQL),
+    ("commerce", COMMERCE_SQL),
 )
 
 
@@ -357,7 +372,7 @@ WITH new AS (
 ), chosen AS (
     SELECT f.*, e.last_id, e.last_start,
            e.last_start IS NULL
-           OR (f.type <> 'csat'
+           OR (f.type NOT IN ('csat', 'identify', 'order', 'refund')
                AND DATE_DIFF('microsecond', e.last_end, f.ts)
                    > CAST(ws.escalated_inactivity_seconds AS BIGINT) * 1000000) AS from_new
     FROM first_new AS f
@@ -461,9 +476,10 @@ _TIME = {
     "conversation_events": "ts",
     "orphan_closes": "ts",
     "surveys": "ts",
+    "commerce": "ts",
 }
 # Tables whose rows are events rather than parts of a conversation (orphans have none).
-_BY_EVENT = frozenset({"orphan_closes", "surveys"})
+_BY_EVENT = frozenset({"orphan_closes", "surveys", "commerce"})
 
 
 def _stale_rows(table: str, earliest: datetime) -> str:
@@ -522,6 +538,7 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")
     con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
+    con.execute(f"INSERT INTO commerce BY NAME {COMMERCE_SQL} ORDER BY ts")
     rollups.apply(con, "derived_conversations", "derived_events")
     con.execute("DROP VIEW phased")
     for table in ("derived_conversations", "derived_events", "assigned"):

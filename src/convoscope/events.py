@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
+import pycountry
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -24,7 +26,16 @@ from pydantic import (
     ValidationError,
 )
 
-EventType = Literal["message", "transfer_request", "close", "csat"]
+EventType = Literal["message", "transfer_request", "close", "csat", "identify", "order", "refund"]
+# The commerce events (SPEC sections 1 and 8): not activity, and not all of them in a thread.
+COMMERCE_TYPES = ("identify", "order", "refund")
+# Where an order was placed: in the chat (a direct sale) or elsewhere (section 8).
+OrderSource = Literal["chat", "website", "store", "other"]
+# ISO 4217's current codes, as pycountry ships them.
+CURRENCIES = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+# An amount of money as the events give it: a decimal string, at most 4 decimals, and small
+# enough for the stores' DECIMAL(18, 4).
+AMOUNT_PATTERN = "^[0-9]{1,14}([.][0-9]{1,4})?$"
 # The vendor's five kinds of chatbot flow (SPEC section 1), and what a survey rates (section 7).
 FlowType = Literal["campaign", "transfer", "sales", "support", "other"]
 About = Literal["chatbot", "teammate"]
@@ -51,9 +62,15 @@ CONTENT_FIELDS = (
     "flow_end",
     "fallback",
     "about",
+    "customer_ref",
+    "order_id",
+    "amount",
+    "currency",
+    "source",
+    "test",
 )
 # The fields that are true or false (absent: false).
-BOOLEAN_FIELDS = ("welcome", "flow_end", "fallback")
+BOOLEAN_FIELDS = ("welcome", "flow_end", "fallback", "test")
 
 # What `str.strip()` removes (Unicode's white space, all of it in the first plane): a
 # department that is only these is none, in Python and in SQL (`department_sql`).
@@ -96,6 +113,21 @@ def _department(value: Any) -> Any:
         return None
     if isinstance(value, str) and value.strip().lower() in RESERVED_DEPARTMENTS:
         raise ValueError(f"{value!r} is reserved for closes without a department; omit it")
+    return value
+
+
+def _amount(value: Any) -> Any:
+    """Money is a decimal string, never a JSON number (a float would not be exact)."""
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not re.match(AMOUNT_PATTERN, value):
+        raise ValueError('must be a decimal string, >= 0, at most 4 decimals (e.g. "120.00")')
+    return Decimal(value)
+
+
+def _currency(value: str | None) -> str | None:
+    if value is not None and value not in CURRENCIES:
+        raise ValueError("is not an ISO 4217 currency code (e.g. CAD, EUR)")
     return value
 
 
@@ -162,6 +194,11 @@ LIMITS = {
     "flow_type": Limits(choices=get_args(FlowType)),
     "step": Limits(min_length=1, max_length=128),
     "about": Limits(choices=get_args(About)),
+    "customer_ref": NAME,
+    "order_id": Limits(min_length=1, max_length=128),
+    "amount": Limits(pattern=AMOUNT_PATTERN),
+    "currency": Limits(choices=CURRENCIES),
+    "source": Limits(choices=get_args(OrderSource)),
 }
 
 
@@ -175,8 +212,8 @@ class Event(BaseModel):
         default=None, description="Ignored unless it differs from the target workspace."
     )
     ts: Timestamp = Field(description="RFC 3339 with offset; stored as UTC, microseconds.")
-    channel: str = LIMITS["channel"].field()
-    customer_id: str = LIMITS["customer_id"].field()
+    channel: str | None = LIMITS["channel"].field(default=None)
+    customer_id: str | None = LIMITS["customer_id"].field(default=None)
     type: EventType
     sender: Sender | None = None
     teammate_id: str | None = LIMITS["teammate_id"].field(default=None)
@@ -195,6 +232,18 @@ class Event(BaseModel):
     flow_end: bool = Field(default=False, description="A terminal node of its flow.")
     fallback: bool = Field(default=False, description="The chatbot did not understand.")
     about: About | None = Field(default=None, description="What a csat survey rates.")
+    customer_ref: str | None = LIMITS["customer_ref"].field(
+        default=None, description="The shop's customer (identify, order)."
+    )
+    order_id: str | None = LIMITS["order_id"].field(default=None)
+    amount: Annotated[Decimal | None, BeforeValidator(_amount)] = Field(
+        default=None, description='A decimal string such as "120.00" (order, refund).'
+    )
+    currency: Annotated[str | None, AfterValidator(_currency)] = Field(
+        default=None, description="ISO 4217, e.g. CAD."
+    )
+    source: OrderSource | None = Field(default=None, description="Where an order was placed.")
+    test: bool = Field(default=False, description="A test order, left out everywhere.")
 
     @property
     def ts_utc(self) -> datetime:
@@ -234,12 +283,14 @@ class EventError(ValueError):
 class ConflictError(ValueError):
     """An `event_id` re-sent with content other than what is stored (or earlier in the batch)."""
 
-    def __init__(self, event_ids: list[str]):
+    def __init__(self, event_ids: list[str], key: str = "event_id", keys: list[str] | None = None):
+        """`key`: what repeats (`order_id`: another order event for a stored order), `keys`
+        its values when they are not the event ids."""
         self.event_ids = event_ids
-        shown = ", ".join(f'"{i}"' for i in event_ids[:10])
+        shown = ", ".join(f'"{i}"' for i in (keys or event_ids)[:10])
         super().__init__(
-            f"{len(event_ids)} event_id(s) already stored with different content: {shown}; "
-            "nothing stored"
+            f"{len(keys or event_ids)} {key}(s) already stored with different content: "
+            f"{shown}; nothing stored"
         )
 
 
@@ -279,7 +330,68 @@ def _with_flow(name: str, absent: str) -> Rule:
     return Rule(name, "is only allowed with a flow", holds, f"{absent} OR flow IS NOT NULL")
 
 
+def _only_on(name: str, types: tuple[str, ...], absent: str) -> Rule:
+    """`name` is allowed on `types` only (`absent`: its SQL for "not given")."""
+    listed = ", ".join(f"'{t}'" for t in types)
+    return Rule(
+        name,
+        "is not allowed on {type}",
+        lambda e: e.type in types or getattr(e, name) is None or getattr(e, name) is False,
+        f"type IN ({listed}) OR {absent}",
+    )
+
+
+def _required_on(name: str, types: tuple[str, ...]) -> Rule:
+    listed = ", ".join(f"'{t}'" for t in types)
+    return Rule(
+        name,
+        "is required on {type}",
+        lambda e: e.type not in types or getattr(e, name) is not None,
+        f"type NOT IN ({listed}) OR {name} IS NOT NULL",
+    )
+
+
+# What the commerce events carry (SPEC section 1): an order's thread is optional (both
+# channel and customer_id, or neither), a refund has none.
+_THREADED = ("message", "transfer_request", "close", "csat", "identify")
+_PURCHASES = ("order", "refund")
+COMMERCE_RULES = (
+    _required_on("channel", _THREADED),
+    _required_on("customer_id", _THREADED),
+    _only_on(
+        "channel",
+        ("message", "transfer_request", "close", "csat", "identify", "order"),
+        "channel IS NULL",
+    ),
+    _only_on("customer_id", (*_THREADED, "order"), "customer_id IS NULL"),
+    Rule(
+        "customer_id",
+        "is required with channel (an order's thread is both, or neither)",
+        lambda e: e.channel is None or e.customer_id is not None,
+        "channel IS NULL OR customer_id IS NOT NULL",
+    ),
+    Rule(
+        "channel",
+        "is required with customer_id (an order's thread is both, or neither)",
+        lambda e: e.customer_id is None or e.channel is not None,
+        "customer_id IS NULL OR channel IS NOT NULL",
+    ),
+    _required_on("customer_ref", ("identify",)),
+    _only_on("customer_ref", ("identify", "order"), "customer_ref IS NULL"),
+    *(_required_on(name, _PURCHASES) for name in ("order_id", "amount", "currency")),
+    *(_only_on(name, _PURCHASES, f"{name} IS NULL") for name in ("order_id", "amount", "currency")),
+    Rule(
+        "amount",
+        "must be above 0 on a refund",
+        lambda e: e.type != "refund" or e.amount is None or e.amount > 0,
+        "type <> 'refund' OR amount IS NULL OR TRY_CAST(amount AS DECIMAL(18, 4)) > 0",
+    ),
+    _only_on("source", ("order",), "source IS NULL"),
+    _only_on("test", ("order",), "NOT test"),
+)
+
 RULES = (
+    *COMMERCE_RULES,
     Rule(
         "sender",
         "is required for a message",

@@ -74,6 +74,7 @@ DAY_OF: dict[str, tuple[str | None, str]] = {
     "surveys": (None, "ts"),
     "response_waits": (None, "waited_from"),
     "conversation_events": (None, "ts"),
+    "commerce": (None, "ts"),
     # the rollups (`convoscope.rollups`) sit in the day of their 15-minute slot
     **{table: (None, "slot") for table in ROLLUP_TABLES},
 }

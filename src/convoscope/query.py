@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from convoscope.comparisons import previous_period
-from convoscope.events import CHANNEL_PATTERN, LIMITS, FlowType
+from convoscope.events import CHANNEL_PATTERN, CURRENCIES, LIMITS, FlowType
 from convoscope.periods import Period, add_months, midnight, whole_days
 from convoscope.store import check_timezone
 
@@ -67,7 +67,7 @@ class Granularity(StrEnum):
 
 NO_DEPARTMENT = "(none)"
 NO_FLOW = "(none)"
-FILTERS = ("channels", "departments", "teammates", "flow_types", "flows")
+FILTERS = ("channels", "departments", "teammates", "flow_types", "flows", "currency")
 MAX_LIST_ITEMS = 200
 MAX_BUCKETS = 5000
 MAX_DAYS = 3660
@@ -97,6 +97,7 @@ class Query:
     teammates: tuple[str, ...] | None = None
     flow_types: tuple[str, ...] | None = None  # NO_FLOW: conversations that entered no flow
     flows: tuple[str, ...] | None = None  # NO_FLOW: the same
+    currency: str | None = None  # the currency Sales Attribution shows (ISO 4217)
     preset: Preset | None = None
     buckets: tuple[Bucket, ...] = field(default=(), compare=False)
     in_progress_bucket: int | None = None
@@ -122,6 +123,7 @@ class Query:
         teammates: str | list[str] | tuple[str, ...] | None = None,
         flow_types: str | list[str] | tuple[str, ...] | None = None,
         flows: str | list[str] | tuple[str, ...] | None = None,
+        currency: str | None = None,
         now: datetime | None = None,
     ) -> Query:
         try:
@@ -152,6 +154,7 @@ class Query:
             teammates=_names("teammates", teammates),
             flow_types=_flow_types(flow_types),
             flows=_flows(flows),
+            currency=_currency(currency),
             preset=preset,
             buckets=buckets,
             in_progress_bucket=live[0] if live else None,
@@ -197,6 +200,13 @@ class QueryParams(BaseModel):
             description="Comma-separated flows; (none) for no flow. Chatbot Performance only.",
         ),
     ] = None
+    currency: Annotated[
+        str | None,
+        Field(
+            max_length=3,
+            description="ISO 4217 code of the currency shown (e.g. CAD). Sales Attribution only.",
+        ),
+    ] = None
     granularity: Granularity | None = None
 
     @field_validator("date_from", "date_to", mode="before")
@@ -228,6 +238,7 @@ class QueryParams(BaseModel):
             teammates=self.teammates,
             flow_types=self.flow_types,
             flows=self.flows,
+            currency=self.currency,
             now=now,
         )
 
@@ -240,6 +251,12 @@ class QueryParams(BaseModel):
             first = exc.errors()[0]
             param = str(first["loc"][0]) if first["loc"] else "query"
             raise QueryError(param, first["msg"].removeprefix("Value error, ")) from None
+
+
+def _currency(code: str | None) -> str | None:
+    if code is not None and code not in CURRENCIES:
+        raise QueryError("currency", f"{code[:8]!r} is not an ISO 4217 currency code (e.g. CAD)")
+    return code
 
 
 def _parse_date(param: str, value: date | str) -> date:

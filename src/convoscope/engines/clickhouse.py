@@ -120,6 +120,7 @@ _ARROW_TYPES = {
     "BOOLEAN": pa.bool_(),
     "UBIGINT": pa.uint64(),
     "VARCHAR[]": pa.list_(pa.string()),
+    "DECIMAL(18,4)": pa.decimal128(18, 4),
 }
 
 

@@ -389,6 +389,7 @@ SPARK_TYPES = {
     "BOOLEAN": "boolean",
     "UBIGINT": "bigint",
     "VARCHAR[]": "array<string>",
+    "DECIMAL(18,4)": "decimal(18,4)",
 }
 
 

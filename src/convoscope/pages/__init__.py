@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convoscope.pages import chatbot, overview, team
+from convoscope.pages import chatbot, overview, sales, team
 from convoscope.pages.common import Export, Page
 
-PAGES: dict[str, Page] = {page.name: page for page in (overview.PAGE, team.PAGE, chatbot.PAGE)}
+PAGES: dict[str, Page] = {
+    page.name: page for page in (overview.PAGE, team.PAGE, chatbot.PAGE, sales.PAGE)
+}
 # Each export knows its page's title and filters (the runner refuses the others).
 EXPORTS: dict[str, Export] = {
     e.name: replace(e, title=page.title, filters=page.filters)

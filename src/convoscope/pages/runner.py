@@ -20,7 +20,6 @@ from convoscope.engines import of as engine_of
 from convoscope.pages.common import (
     ORPHANS_SQL,
     Context,
-    DataQuality,
     Export,
     Page,
     Rows,
@@ -40,7 +39,9 @@ def run(page: Page, source: Tables | Engine, query: Query, *, rollups: bool = Tr
         _register_buckets(context)
         body = page.compute(context)
         quality = context.one(ORPHANS_SQL, query.period)
-    return page.result(**header(query), **body, data_quality=DataQuality(**quality))
+    # a page may count more (Sales Attribution: orphan refunds) in its own `data_quality`
+    quality |= body.pop("data_quality", {})
+    return page.result(**header(query), **body, data_quality=quality)
 
 
 def export(item: Export, source: Tables | Engine, query: Query) -> list[Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from convoscope.events import CONTENT_FIELDS, ConflictError, Event
+from convoscope.events import CONTENT_FIELDS, ConflictError, Event, EventError, FieldError
 from convoscope.store.database import Database, only_row, select_events
 from convoscope.store.schema import event_key, thread_key
 from convoscope.store.tables import EVENTS
@@ -86,6 +86,11 @@ class Appending(Database):
             QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
             """
         )
+        (purchases,) = only_row(
+            con, "SELECT count(*) FROM staged WHERE type IN ('order', 'refund')"
+        )
+        if purchases:
+            self._check_purchases(con)
         counts = con.execute(
             "SELECT s.workspace, count(*), count(f.idx), max(f.idx) FROM staged s "
             "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1"
@@ -111,6 +116,66 @@ class Appending(Database):
         return {ws: AppendResult(accepted=n, duplicates=total - n) for ws, total, n, _ in counts}
 
     @staticmethod
+    def _check_purchases(con: duckdb.DuckDBPyConnection) -> None:
+        """SPEC section 1's rules on orders and refunds that need what is stored: an order_id
+        is one order (another order event for it with the same content is a duplicate, left
+        out of `fresh`; with other content a ConflictError), and a refund is in its order's
+        currency when the order is known (else EventError naming it)."""
+        content = ", ".join(c for c in CONTENT_FIELDS if c != "order_id")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE orders_known AS
+            SELECT workspace, order_id, event_id, -1 AS idx, row({content}) AS content, currency
+            FROM events
+            WHERE type = 'order' AND order_id IN (SELECT order_id FROM staged)
+              AND workspace IN (SELECT workspace FROM staged)
+            UNION ALL
+            SELECT workspace, order_id, event_id, idx, row({content}), currency
+            FROM staged SEMI JOIN fresh USING (idx) WHERE type = 'order'
+            """
+        )
+        firsts = """
+            SELECT *, row_number() OVER (PARTITION BY workspace, order_id ORDER BY idx) AS nth
+            FROM orders_known
+        """
+        conflicts = con.execute(
+            f"""
+            SELECT later.event_id, later.order_id
+            FROM ({firsts}) AS later JOIN ({firsts}) AS first
+              ON first.workspace = later.workspace AND first.order_id = later.order_id
+             AND first.nth = 1 AND later.nth > 1
+            WHERE later.content IS DISTINCT FROM first.content
+            ORDER BY later.idx
+            """
+        ).fetchall()
+        if conflicts:
+            con.execute("DROP TABLE orders_known")
+            raise ConflictError(
+                [r[0] for r in conflicts], key="order_id", keys=[r[1] for r in conflicts]
+            )
+        con.execute(  # the same order again, under another event id: a duplicate
+            f"DELETE FROM fresh WHERE idx IN (SELECT idx FROM ({firsts}) WHERE nth > 1)"
+        )
+        wrong = con.execute(
+            f"""
+            SELECT r.idx, r.event_id, r.order_id, o.currency
+            FROM staged AS r SEMI JOIN fresh USING (idx)
+            JOIN ({firsts}) AS o
+              ON o.workspace = r.workspace AND o.order_id = r.order_id AND o.nth = 1
+            WHERE r.type = 'refund' AND r.currency <> o.currency
+            ORDER BY r.idx
+            """
+        ).fetchall()
+        con.execute("DROP TABLE orders_known")
+        if wrong:
+            raise EventError(
+                [
+                    FieldError(idx, event_id, "currency", f"differs from order {order!r}'s ({cur})")
+                    for idx, event_id, order, cur in wrong
+                ]
+            )
+
+    @staticmethod
     def _refuse_conflicts(con: duckdb.DuckDBPyConnection) -> None:
         """Raise ConflictError naming the staged ids stored or staged with other content."""
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM e.{c}" for c in CONTENT_FIELDS)
@@ -129,6 +194,17 @@ class Appending(Database):
             raise ConflictError([r[0] for r in conflicts])
 
 
+def stored(event: Event, field: str) -> object:
+    """The value `events` keeps for one field: an amount as its decimal string, as given; ''
+    for the thread of an order or refund without one (`tables.EVENTS`)."""
+    value = getattr(event, field)
+    if field == "amount" and value is not None:
+        return format(value, "f")
+    if field in ("channel", "customer_id") and value is None:
+        return ""
+    return value
+
+
 class Staging:
     """Appends validated batches to the `staged` table, numbering them in arrival order."""
 
@@ -145,7 +221,7 @@ class Staging:
                 "workspace": [workspace] * len(events),
                 "event_id": [e.event_id for e in events],
                 "ts": [e.ts_utc for e in events],
-                **{f: [getattr(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},
+                **{f: [stored(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},
             },
             schema=_EVENT_SCHEMA,
         )
@@ -167,7 +243,10 @@ class Staging:
             INSERT INTO staged
             SELECT $base + idx, $workspace, event_id, {_CONTENT}, {thread_key("w")},
                    {event_key("w")}
-            FROM (SELECT *, $workspace AS workspace FROM {table}) AS w
+            FROM (SELECT * REPLACE (coalesce(channel, '') AS channel,
+                                    coalesce(customer_id, '') AS customer_id),
+                         $workspace AS workspace
+                  FROM {table}) AS w
             """,
             {"base": self.count, "workspace": workspace},
         )

@@ -316,7 +316,8 @@ class Database:
     def channels(self, workspace: str) -> list[str]:
         """Channels that have data in the workspace, for filter pickers."""
         rows = self.con.execute(
-            "SELECT DISTINCT channel FROM events WHERE workspace = ? ORDER BY channel",
+            "SELECT DISTINCT channel FROM events WHERE workspace = ? AND channel <> '' "
+            "ORDER BY channel",
             [workspace],
         ).fetchall()
         return [r[0] for r in rows]

@@ -84,6 +84,8 @@ ACCOUNT_TABLES = (
             _opt("whatsapp_verify_token", "VARCHAR"),  # hashed
             _req("csat_window_seconds", "INTEGER", "604800"),
             _opt("flow_types", "VARCHAR"),  # JSON: the flow catalogue, flow -> type
+            Column("attribution_window_seconds", "INTEGER", default="1209600"),  # section 8
+            _opt("shopify_secret", "VARCHAR"),  # sealed: the shop's webhook signing secret
         ),
         primary_key="name",
     ),
@@ -121,6 +123,11 @@ ACCOUNT_TABLES = (
         (_req("phone_number_id", "VARCHAR"), _req("workspace", "VARCHAR")),
         primary_key="phone_number_id",
     ),
+    Table(
+        "shopify_shops",
+        (_req("shop_domain", "VARCHAR"), _req("workspace", "VARCHAR")),
+        primary_key="shop_domain",
+    ),
 )
 
 EVENTS = Table(
@@ -147,6 +154,15 @@ EVENTS = Table(
         Column("flow_end", "BOOLEAN", default="false"),
         Column("fallback", "BOOLEAN", default="false"),
         _opt("about", "VARCHAR"),
+        # the commerce events (SPEC sections 1 and 8); an order or refund without a thread
+        # has '' for its channel and customer_id (one thread key for a workspace's such
+        # events; a lake's are NULL)
+        _opt("customer_ref", "VARCHAR"),
+        _opt("order_id", "VARCHAR"),
+        _opt("amount", "VARCHAR"),  # the decimal string as given: exact, and its scale
+        _opt("currency", "VARCHAR"),
+        _opt("source", "VARCHAR"),
+        Column("test", "BOOLEAN", default="false"),
     ),
     indexes=("thread_key", "event_key"),
 )
@@ -233,6 +249,30 @@ DERIVED = (
             THREAD_KEY,
             _opt("bot_phase", "BOOLEAN"),  # before the conversation's escalating event
             _opt("fallback", "BOOLEAN"),
+            _opt("event_id", "VARCHAR"),  # what breaks ties between messages (section 8)
+            _opt("welcome", "BOOLEAN"),
+        ),
+    ),
+    # The commerce events, as read by Sales Attribution (SPEC section 8): money as an exact
+    # DECIMAL with the scale it was given in (so sums print as they were written).
+    Table(
+        "commerce",
+        (
+            _req("workspace", "VARCHAR"),
+            _opt("channel", "VARCHAR"),
+            _opt("customer_id", "VARCHAR"),
+            _req("event_id", "VARCHAR"),
+            _req("seq", "BIGINT"),
+            _req("ts", "TIMESTAMP"),
+            _req("type", "VARCHAR"),
+            _opt("customer_ref", "VARCHAR"),
+            _opt("order_id", "VARCHAR"),
+            _opt("amount", "DECIMAL(18,4)"),
+            _opt("amount_scale", "INTEGER"),
+            _opt("currency", "VARCHAR"),
+            _opt("source", "VARCHAR"),
+            _opt("test", "BOOLEAN"),
+            THREAD_KEY,
         ),
     ),
     # Each flow a conversation's chatbot phase entered (SPEC section 7).

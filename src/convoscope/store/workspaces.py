@@ -56,6 +56,10 @@ def check_workspace_name(name: str) -> str:
     return name
 
 
+ATTRIBUTION_WINDOW_SECONDS = 14 * 86400
+MAX_ATTRIBUTION_DAYS = 365
+
+
 class Settings(BaseModel):
     """A workspace's settings, one model wherever they are read: the database, the API and a
     lake's `workspaces.json`. The time zone is an IANA name; the inactivity limits of SPEC
@@ -71,6 +75,10 @@ class Settings(BaseModel):
     inactivity_seconds: Seconds = 600
     escalated_inactivity_seconds: Seconds = 86400
     csat_window_seconds: Seconds = 604800
+    # how long after a conversation's last message an order is credited to it (SPEC section 8)
+    attribution_window_seconds: Annotated[int, Field(gt=0, le=MAX_ATTRIBUTION_DAYS * 86400)] = (
+        ATTRIBUTION_WINDOW_SECONDS
+    )
     business_hours: dict[str, list[list[str]]] | None = None
     flow_types: Annotated[dict[FlowName, FlowType], Field(max_length=MAX_CATALOGUE)] = Field(
         default_factory=dict
@@ -107,12 +115,14 @@ class Workspaces(Database):
         row = first_row(
             self.con,
             "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
-            "csat_window_seconds, business_hours, flow_types FROM workspaces WHERE name = ?",
+            "csat_window_seconds, business_hours, flow_types, "
+            f"coalesce(attribution_window_seconds, {ATTRIBUTION_WINDOW_SECONDS}) "
+            "FROM workspaces WHERE name = ?",
             [name],
         )
         if row is None:
             return None
-        name, timezone, inactivity, escalated, csat_window, hours, flow_types = row
+        name, timezone, inactivity, escalated, csat_window, hours, flow_types, window = row
         return Workspace(
             name=name,
             timezone=timezone,
@@ -121,6 +131,7 @@ class Workspaces(Database):
             csat_window_seconds=csat_window,
             business_hours=json.loads(hours) if hours else None,
             flow_types=json.loads(flow_types) if flow_types else {},
+            attribution_window_seconds=window,
         )
 
     def workspace_names(self) -> list[str]:
@@ -143,22 +154,34 @@ class Workspaces(Database):
 
     def update_workspace(self, name: str, **changes: Any) -> Workspace:
         """Change some of the settings a workspace admin may change (`timezone`,
-        `business_hours`, `flow_types`), validated as `Settings`; the others keep their values.
+        `business_hours`, `flow_types`, `attribution_window_seconds`), validated as `Settings`;
+        the others keep their values.
         Serialised with every other write: concurrent updates of one row would otherwise
         fail DuckDB's optimistic concurrency check."""
         current = self.workspace(name)
         if current is None:
             raise ValueError(f"no workspace {name!r}")
-        unknown = set(changes) - {"timezone", "business_hours", "flow_types"}
+        unknown = set(changes) - {
+            "timezone",
+            "business_hours",
+            "flow_types",
+            "attribution_window_seconds",
+        }
         if unknown:
             raise ValueError(f"not a setting an admin changes: {', '.join(sorted(unknown))}")
         new = Workspace.model_validate({**current.model_dump(), **changes})
         hours = json.dumps(new.business_hours) if new.business_hours is not None else None
         with self.transaction() as con:
             con.execute(
-                "UPDATE workspaces SET timezone = ?, business_hours = ?, flow_types = ? "
-                "WHERE name = ?",
-                [new.timezone, hours, json.dumps(new.flow_types, ensure_ascii=False), name],
+                "UPDATE workspaces SET timezone = ?, business_hours = ?, flow_types = ?, "
+                "attribution_window_seconds = ? WHERE name = ?",
+                [
+                    new.timezone,
+                    hours,
+                    json.dumps(new.flow_types, ensure_ascii=False),
+                    new.attribution_window_seconds,
+                    name,
+                ],
             )
         return self.workspace(name)  # type: ignore[return-value]
 

@@ -27,7 +27,7 @@ WITH ordered AS (
   JOIN workspaces AS ws
     ON ws.name = e.workspace
   WHERE
-    e.type <> 'csat'
+    e.type IN ('message', 'transfer_request', 'close')
   WINDOW thread AS (
     PARTITION BY e.workspace, e.channel, e.customer_id
     ORDER BY e.ts NULLS LAST, e.seq NULLS LAST

@@ -9,7 +9,9 @@ SELECT
   sender,
   teammate_id,
   bot_phase,
-  fallback
+  fallback,
+  event_id,
+  welcome
 FROM phased
 WHERE
   type IN ('message', 'transfer_request')

@@ -1,0 +1,571 @@
+"""The Sales Attribution page (SPEC section 8): its statement, result, CSVs and text.
+
+One statement (`ORDERS_SQL`) attributes each order of a period, from the derived tables
+alone: the commerce events (`commerce`), the messages with their conversation
+(`conversation_events`) and the conversations. It is read at request time rather than kept,
+so an identification, a refund or a message that arrives late changes past attributions the
+moment it is derived, with nothing to refresh. The statement's steps follow the spec's
+sentences: each thread's shop customer (its latest `identify`), each order's threads, the
+candidate conversations (engaged, a message within the window at or before the order), the
+credited teammate (the latest teammate message at or before the order in any candidate,
+ties by the larger `event_id`), the attributed conversation, chatbot assistance, refunds.
+
+The figures are summed here, in Python, from the period's orders, with `decimal.Decimal`:
+money is never a float, and never added across currencies. Choices the spec leaves open,
+written down here:
+
+- A sum of money is written with as many decimals as the most precise amount or refund in it
+  (`"100.00"`, as `Decimal` adds); a sum of nothing is `"0"`. Averages are rounded half-even
+  to 4 decimals.
+- A refund applies to its order when their currencies agree; a refund whose order is unknown,
+  or (on a lake, or held before its order came) in another currency, is an orphan refund,
+  counted in the period of the refund's time. Orphan refunds match no filter but are always
+  counted: they have no conversation.
+- The currencies listed are those with an order (not a test) in the period or the previous
+  one; the one shown by default has the most attributed orders, ties by code.
+- The teammates filter keeps the orders credited to a chosen teammate (a chatbot-only order
+  has none); the channels and departments filters, those whose attributed conversation
+  matches (SPEC section 3's rules on its channel and close department).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from convoscope import scope
+from convoscope.engines import Engine, Row, Tables
+from convoscope.pages import runner
+from convoscope.pages.common import (
+    STATEMENTS,
+    Block,
+    Context,
+    DataQuality,
+    Durations,
+    Export,
+    Header,
+    Page,
+    Rows,
+    Table,
+)
+from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
+from convoscope.query import Period, Query
+from convoscope.store.workspaces import ATTRIBUTION_WINDOW_SECONDS
+
+SALES_FILTERS = ("channels", "departments", "teammates", "currency")
+CREDITS = ("with_teammate", "chatbot_only", "chatbot_assisted", "direct", "indirect")
+STATUSES = ("attributed", "not_attributed", "unmatched")
+AVERAGE = Decimal("0.0001")
+
+# Each order (not a test) of the period with its attribution: `in_scope` says whether the
+# filters keep it (SPEC section 8: unmatched and not attributed orders only when none is set).
+ORDERS_SQL = f"""
+WITH orders AS (
+    SELECT o.order_id, o.ts, o.amount, o.amount_scale, o.currency, o.customer_ref, o.source,
+           CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
+           CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id
+    FROM commerce AS o
+    WHERE o.workspace = $ws AND o.type = 'order' AND NOT o.test
+      AND o.ts >= $start AND o.ts < $end
+), refunds AS (
+    SELECT r.order_id, SUM(r.amount) AS refunded, MAX(r.amount_scale) AS refund_scale
+    FROM commerce AS r
+    JOIN orders AS o ON o.order_id = r.order_id AND o.currency = r.currency
+    WHERE r.workspace = $ws AND r.type = 'refund'
+    GROUP BY r.order_id
+), identified AS (
+    SELECT channel, customer_id, customer_ref
+    FROM (SELECT i.channel, i.customer_id, i.customer_ref,
+                 ROW_NUMBER() OVER (PARTITION BY i.channel, i.customer_id
+                                    ORDER BY i.ts DESC, i.seq DESC) AS nth
+          FROM commerce AS i
+          WHERE i.workspace = $ws AND i.type = 'identify') AS latest
+    WHERE nth = 1
+), threads AS (
+    SELECT order_id, ts AS order_ts, channel, customer_id FROM orders WHERE channel IS NOT NULL
+    UNION
+    SELECT o.order_id, o.ts AS order_ts, i.channel, i.customer_id
+    FROM orders AS o JOIN identified AS i ON i.customer_ref = o.customer_ref
+), touched AS (
+    SELECT t.order_id, t.order_ts, e.conversation_id, MAX(e.ts) AS last_touch
+    FROM threads AS t
+    JOIN conversation_events AS e ON e.channel = t.channel AND e.customer_id = t.customer_id
+    WHERE e.workspace = $ws AND e.type = 'message'
+      AND e.ts >= $window_start AND e.ts < $end AND e.ts <= t.order_ts
+      AND DATE_DIFF('microsecond', e.ts, t.order_ts) <= $window_us
+    GROUP BY t.order_id, t.order_ts, e.conversation_id
+), candidates AS (
+    SELECT t.order_id, t.order_ts, t.conversation_id, t.last_touch, c.started_at, c.channel,
+           c.customer_id, c.department
+    FROM touched AS t
+    JOIN conversations AS c ON c.conversation_id = t.conversation_id
+    WHERE c.workspace = $ws AND c.engaged
+), credited AS (
+    SELECT k.order_id, k.conversation_id, e.ts, e.event_id, e.sender, e.teammate_id
+    FROM candidates AS k
+    JOIN conversation_events AS e
+      ON e.conversation_id = k.conversation_id AND e.channel = k.channel
+     AND e.customer_id = k.customer_id
+    WHERE e.workspace = $ws AND e.type = 'message' AND e.ts <= k.order_ts
+      AND (e.sender = 'teammate' OR (e.sender = 'chatbot' AND NOT COALESCE(e.welcome, FALSE)))
+), teammate AS (
+    SELECT order_id, conversation_id, teammate_id
+    FROM (SELECT order_id, conversation_id, teammate_id,
+                 ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY ts DESC, event_id DESC) AS nth
+          FROM credited WHERE sender = 'teammate') AS latest
+    WHERE nth = 1
+), latest_touch AS (
+    SELECT order_id, conversation_id
+    FROM (SELECT order_id, conversation_id,
+                 ROW_NUMBER() OVER (PARTITION BY order_id
+                                    ORDER BY last_touch DESC, started_at DESC, channel,
+                                             customer_id) AS nth
+          FROM candidates) AS ranked
+    WHERE nth = 1
+), attributed AS (
+    SELECT l.order_id, COALESCE(m.conversation_id, l.conversation_id) AS conversation_id,
+           m.teammate_id,
+           l.order_id IN (SELECT order_id FROM credited WHERE sender = 'chatbot') AS assisted
+    FROM latest_touch AS l LEFT JOIN teammate AS m ON m.order_id = l.order_id
+), placed AS (
+    SELECT o.order_id, o.ts, o.amount, COALESCE(r.refunded, 0) AS refunded,
+           GREATEST(o.amount_scale, COALESCE(r.refund_scale, 0)) AS scale, o.currency,
+           o.customer_ref, o.source,
+           CASE WHEN a.order_id IS NOT NULL THEN 'attributed'
+                WHEN o.order_id IN (SELECT order_id FROM threads) THEN 'not_attributed'
+                ELSE 'unmatched' END AS status,
+           a.teammate_id, COALESCE(a.assisted, FALSE) AS chatbot_assisted,
+           k.channel, k.department, k.started_at AS conversation_started_at, k.last_touch
+    FROM orders AS o
+    LEFT JOIN refunds AS r ON r.order_id = o.order_id
+    LEFT JOIN attributed AS a ON a.order_id = o.order_id
+    LEFT JOIN candidates AS k ON k.order_id = a.order_id AND k.conversation_id = a.conversation_id
+)
+SELECT p.*,
+       CASE WHEN NOT ($by_channel OR $by_department OR $by_teammate) THEN TRUE
+            WHEN p.status <> 'attributed' THEN FALSE
+            ELSE {scope.CHANNEL.format(a="p")} AND {scope.DEPARTMENT.format(a="p")}
+                 AND (NOT $by_teammate
+                      OR COALESCE(list_contains($teammates, p.teammate_id), FALSE)) END
+           AS in_scope
+FROM placed AS p
+ORDER BY p.ts, p.order_id
+"""
+
+# Refunds of the period whose order is unknown (or in another currency): held until it comes.
+ORPHAN_REFUNDS_SQL = """
+SELECT count(*) AS n FROM commerce AS r
+WHERE r.workspace = $ws AND r.type = 'refund' AND r.ts >= $start AND r.ts < $end
+  AND NOT EXISTS (SELECT 1 FROM commerce AS o
+                  WHERE o.workspace = $ws AND o.type = 'order' AND o.order_id = r.order_id
+                    AND o.currency = r.currency)
+"""
+
+
+def money(amount: Decimal, scale: int) -> str:
+    """An exact sum as a decimal string with `scale` decimals (`"0"` for a sum of nothing)."""
+    return str(amount.quantize(Decimal(1).scaleb(-scale)))
+
+
+def average(total: Decimal, n: int) -> str | None:
+    return None if not n else str((total / n).quantize(AVERAGE, rounding=ROUND_HALF_EVEN))
+
+
+class Money:
+    """A running exact sum and count, with the scale its amounts were written in."""
+
+    def __init__(self) -> None:
+        self.total, self.n, self.scale = Decimal(0), 0, 0
+
+    def add(self, amount: Decimal, scale: int, counted: bool = True) -> None:
+        self.total += amount
+        self.scale = max(self.scale, scale)
+        self.n += counted
+
+    def text(self) -> str:
+        return money(self.total, self.scale) if self.scale or self.total else "0"
+
+
+class Split(BaseModel):
+    sales: str
+    orders: int
+
+
+class CurrencyFigures(BaseModel):
+    attributed_sales: str
+    attributed_orders: int
+    average_order_value: str | None
+    all_sales: str
+    share_influenced: float | None
+    with_teammate: Split
+    chatbot_only: Split
+    chatbot_assisted: Split
+    direct: Split
+    indirect: Split
+
+
+class CurrencyWithPrevious(CurrencyFigures):
+    previous: CurrencyFigures
+
+
+class TeammateSales(BaseModel):
+    teammate_id: str
+    currency: str
+    orders: int
+    sales: str
+    average_order_value: str | None
+
+
+class OrderCounts(BaseModel):
+    attributed: int
+    not_attributed: int
+    unmatched: int
+    orphan_refunds: int
+
+
+class SalesQuality(DataQuality):
+    orphan_refunds: int = 0
+
+
+class SalesResult(Header):
+    """The pinned JSON of Sales Attribution (issue 20); field order is output order."""
+
+    currency: str | None
+    currencies: dict[str, CurrencyWithPrevious]
+    time_to_purchase_seconds: Durations
+    series: dict[str, dict[str, list[str]]]
+    by_teammate: list[TeammateSales]
+    orders: OrderCounts
+    data_quality: SalesQuality
+
+
+def orders(context: Context, period: Period) -> list[Row]:
+    """The period's orders with their attribution (`ORDERS_SQL`)."""
+    query = context.query
+    workspace = context.engine.workspace(query.workspace)
+    window = workspace.attribution_window_seconds if workspace else ATTRIBUTION_WINDOW_SECONDS
+    return context.rows(
+        ORDERS_SQL,
+        period,
+        window_us=window * 1_000_000,
+        window_start=period.start - timedelta(seconds=window),
+    )
+
+
+def _figures(rows: Iterable[Row]) -> dict[str, dict[str, Any]]:
+    """Per currency: the sums of the tiles and splits over `rows` (the in-scope orders) and
+    the unfiltered denominator (`all`)."""
+    sums: dict[str, dict[str, Money]] = defaultdict(lambda: defaultdict(Money))
+    for row in rows:
+        cur, net, scale = row["currency"], _net(row), row["scale"]
+        sums[cur]["all"].add(net, scale)
+        if not row["in_scope"] or row["status"] != "attributed":
+            continue
+        counted = net > 0
+        keys = ["attributed", "with_teammate" if row["teammate_id"] else "chatbot_only"]
+        keys.append("direct" if row["source"] == "chat" else "indirect")
+        if row["chatbot_assisted"]:
+            keys.append("chatbot_assisted")
+        for key in keys:
+            sums[cur][key].add(net, scale, counted)
+    return sums
+
+
+def _net(row: Row) -> Decimal:
+    return max(Decimal(0), Decimal(row["amount"]) - Decimal(row["refunded"]))
+
+
+def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
+    attributed, everything = sums.get("attributed", Money()), sums.get("all", Money())
+    split = {
+        key: Split(sales=sums.get(key, Money()).text(), orders=sums.get(key, Money()).n)
+        for key in CREDITS
+    }
+    return CurrencyFigures(
+        attributed_sales=attributed.text(),
+        attributed_orders=attributed.n,
+        average_order_value=average(attributed.total, attributed.n),
+        all_sales=everything.text(),
+        share_influenced=float(attributed.total / everything.total) if everything.total else None,
+        **split,
+    )
+
+
+def compute(context: Context) -> dict[str, Any]:
+    query = context.query
+    current = orders(context, query.period)
+    previous = orders(context, query.previous)
+    now, before = _figures(current), _figures(previous)
+    codes = sorted(set(now) | set(before))
+    currencies = {
+        code: CurrencyWithPrevious(
+            **_currency(now.get(code, {})).model_dump(), previous=_currency(before.get(code, {}))
+        )
+        for code in codes
+    }
+    shown = query.currency or min(
+        codes, key=lambda c: (-currencies[c].attributed_orders, c), default=None
+    )
+    kept = [r for r in current if r["in_scope"]]
+    credited = [r for r in kept if r["status"] == "attributed"]
+    (orphans,) = context.one(ORPHAN_REFUNDS_SQL, query.period).values()
+    return {
+        "currency": shown,
+        "currencies": currencies,
+        "time_to_purchase_seconds": _times(credited),
+        "series": _series(query, credited, codes),
+        "by_teammate": _teammates(credited),
+        "orders": OrderCounts(
+            **{s: sum(r["status"] == s for r in kept) for s in STATUSES}, orphan_refunds=orphans
+        ),
+        "data_quality": {"orphan_refunds": orphans},
+    }
+
+
+def _times(credited: list[Row]) -> Durations:
+    """TIME TO PURCHASE: from the attributed conversation's last touch to the order."""
+    waits = sorted((r["ts"] - r["last_touch"]).total_seconds() for r in credited)
+    if not waits:
+        return Durations(mean=None, median=None, p90=None, count=0)
+    return Durations(
+        mean=round(sum(waits) / len(waits), 6),
+        median=round(_quantile(waits, 0.5), 6),
+        p90=round(_quantile(waits, 0.9), 6),
+        count=len(waits),
+    )
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (as the other pages' `quantile_cont`)."""
+    position = (len(values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _series(query: Query, credited: list[Row], codes: list[str]) -> dict[str, dict[str, list]]:
+    """Attributed sales per bucket, with a teammate and chatbot only, per currency."""
+    starts = [b.start for b in query.buckets]
+    sums: dict[str, dict[str, list[Money]]] = {
+        code: {k: [Money() for _ in starts] for k in ("with_teammate", "chatbot_only")}
+        for code in codes
+    }
+    for row in credited:
+        idx = bisect_right(starts, row["ts"]) - 1
+        key = "with_teammate" if row["teammate_id"] else "chatbot_only"
+        net = _net(row)
+        sums[row["currency"]][key][idx].add(net, row["scale"], net > 0)
+    return {
+        code: {key: [m.text() for m in bucket] for key, bucket in split.items()}
+        for code, split in sums.items()
+    }
+
+
+def _teammates(credited: list[Row]) -> list[TeammateSales]:
+    sums: dict[tuple[str, str], Money] = defaultdict(Money)
+    for row in credited:
+        if row["teammate_id"]:
+            net = _net(row)
+            sums[(row["teammate_id"], row["currency"])].add(net, row["scale"], net > 0)
+    return [
+        TeammateSales(
+            teammate_id=mate,
+            currency=cur,
+            orders=m.n,
+            sales=m.text(),
+            average_order_value=average(m.total, m.n),
+        )
+        for (mate, cur), m in sorted(sums.items())
+    ]
+
+
+ORDER_COLUMNS = (
+    "time_of_purchase",
+    "order_id",
+    "amount",
+    "refunded",
+    "net_amount",
+    "currency",
+    "customer_ref",
+    "sale_type",
+    "status",
+    "teammate_id",
+    "chatbot_assisted",
+    "channel",
+    "conversation_started_at",
+)
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat() + "Z"
+
+
+def _order_lines(context: Context) -> Rows:
+    """The sales report: one line per order of the period (SPEC section 8)."""
+    for row in orders(context, context.query.period):
+        if not row["in_scope"]:
+            continue
+        scale = row["scale"]
+        yield (
+            _utc(row["ts"]),
+            row["order_id"],
+            money(Decimal(row["amount"]), scale),
+            money(Decimal(row["refunded"]), scale),
+            money(_net(row), scale),
+            row["currency"],
+            row["customer_ref"],
+            "direct" if row["source"] == "chat" else "indirect",
+            row["status"],
+            row["teammate_id"],
+            row["chatbot_assisted"] if row["status"] == "attributed" else None,
+            row["channel"],
+            _utc(row["conversation_started_at"]),
+        )
+
+
+TEAMMATE_COLUMNS = ("teammate_id", "currency", "orders", "sales", "average_order_value")
+
+
+def _teammate_lines(context: Context) -> Rows:
+    credited = [
+        r
+        for r in orders(context, context.query.period)
+        if r["in_scope"] and r["status"] == "attributed"
+    ]
+    for row in _teammates(credited):
+        yield (row.teammate_id, row.currency, row.orders, row.sales, row.average_order_value)
+
+
+def text(result: SalesResult) -> list[Block]:
+    blocks: list[Block] = [heading(result)]
+    if result.currency is None:
+        return [*blocks, "No orders in this period or the previous one."]
+    cur = result.currency
+    now = result.currencies[cur]
+    before = now.previous
+    blocks.append(
+        Table(
+            f"Tiles ({cur})",
+            ("tile", "value", "previous", "change"),
+            [
+                (
+                    "Attributed sales",
+                    now.attributed_sales,
+                    before.attributed_sales,
+                    change(float(now.attributed_sales), float(before.attributed_sales)),
+                ),
+                (
+                    "Attributed orders",
+                    now.attributed_orders,
+                    before.attributed_orders,
+                    change(now.attributed_orders, before.attributed_orders),
+                ),
+                (
+                    "Average order value",
+                    now.average_order_value or "-",
+                    before.average_order_value or "-",
+                    "-",
+                ),
+                (
+                    "Share of sales influenced",
+                    _share(now.share_influenced),
+                    _share(before.share_influenced),
+                    "-",
+                ),
+                (
+                    "Time to purchase (median)",
+                    duration(result.time_to_purchase_seconds.median),
+                    "",
+                    "",
+                ),
+            ],
+        )
+    )
+    blocks.append(
+        Table(
+            "Credit and sale type",
+            ("split", "sales", "orders"),
+            [(k.replace("_", " "), getattr(now, k).sales, getattr(now, k).orders) for k in CREDITS],
+        )
+    )
+    series = result.series.get(cur, {})
+    blocks.append(
+        Table(
+            f"Sales ({cur})",
+            ("bucket", "teammate", "chatbot only"),
+            [
+                (label, series["with_teammate"][i], series["chatbot_only"][i])
+                for i, label in enumerate(labels(result))
+            ]
+            if series
+            else [],
+        )
+    )
+    if result.in_progress_bucket is not None:
+        blocks.append(IN_PROGRESS)
+    blocks.append(
+        Table(
+            "Teammates",
+            ("teammate", "currency", "orders", "sales", "average"),
+            [
+                (r.teammate_id, r.currency, r.orders, r.sales, r.average_order_value or "-")
+                for r in result.by_teammate
+            ],
+        )
+    )
+    o = result.orders
+    blocks.append(
+        f"Orders: {o.attributed} attributed, {o.not_attributed} not attributed, "
+        f"{o.unmatched} unmatched; orphan refunds: {o.orphan_refunds}"
+    )
+    if len(result.currencies) > 1:
+        blocks.append("Other currencies: " + ", ".join(c for c in result.currencies if c != cur))
+    return blocks
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+PAGE = Page(
+    name="sales",
+    title="Sales Attribution",
+    titles={"en": "Sales attribution", "fr": "Attribution des ventes"},
+    summary="Every number of the Sales Attribution page (the JSON of `convoscope report --page "
+    "sales`): the sales the conversations led to, per currency, money as decimal strings. "
+    "Without a period, the last 7 days.",
+    web_path="/sales",
+    result=SalesResult,
+    compute=compute,
+    statements={**STATEMENTS, "orders": ORDERS_SQL, "orphan_refunds": ORPHAN_REFUNDS_SQL},
+    text=text,
+    exports=(
+        Export(
+            name="sales",
+            summary="The sales report: one row per order of the period, with its attribution.",
+            columns=ORDER_COLUMNS,
+            rows=_order_lines,
+        ),
+        Export(
+            name="sales-teammates",
+            summary="The Sales Attribution teammates table: orders, sales and average order "
+            "value per teammate and currency.",
+            columns=TEAMMATE_COLUMNS,
+            rows=_teammate_lines,
+        ),
+    ),
+    filters=SALES_FILTERS,
+)
+
+
+def run(source: Tables | Engine, query: Query) -> SalesResult:
+    """Sales Attribution for `query` (`runner.run` of this page, typed)."""
+    result = runner.run(PAGE, source, query)
+    assert isinstance(result, SalesResult)
+    return result
