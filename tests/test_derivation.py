@@ -37,6 +37,10 @@ def _thread(customer: str, start: float = 0) -> list[dict]:
     )
 
 
+def _surveys(store: Store) -> list:
+    return store.con.execute("SELECT event_id, conversation_id FROM surveys ORDER BY 1").fetchall()
+
+
 def _rollups(store: Store) -> list:
     return [store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROLLUP_TABLES]
 
@@ -193,6 +197,13 @@ def test_a_returning_customer_is_re_cut_from_the_new_event_only(store):
         (lambda s: s.customer_msg(at(60 * 20)), "within 24 h of an escalated conversation"),
         (lambda s: s.csat(at(60 * 48), 5), "a survey rates the conversation before it"),
         (lambda s: s.customer_msg(at(1, seconds=30)), "a late event inside the conversation"),
+        # found by test_incremental_refresh_equals_full_recompute: a close two days on is an
+        # orphan, so the survey after it still rates the conversation before
+        (
+            lambda s: s.close(at(60 * 48)).csat(at(60 * 48), 5),
+            "an orphan close opens nothing: the survey after it rates the conversation before",
+        ),
+        (lambda s: s.identify(at(60 * 48), "c42"), "a commerce event opens nothing"),
     ],
 )
 def test_the_re_cut_starts_at_the_last_conversation_when_it_may_change(store, new_event, why):
@@ -203,9 +214,10 @@ def test_the_re_cut_starts_at_the_last_conversation_when_it_may_change(store, ne
     ((_, _, from_id),) = _tail_start(store)
     assert from_id == "web_chat-ann-1", why  # the conversation's first event
     conversations.settle(store)
-    derived, rolled = convs(store), _rollups(store)
+    derived, rolled, surveys = convs(store), _rollups(store), _surveys(store)
     conversations.rebuild(store)
     assert convs(store) == derived and _rollups(store) == rolled, why
+    assert surveys == _surveys(store), why
 
 
 def test_a_bulk_file_is_checkpointed_then_re_cut_whole(store, monkeypatch):

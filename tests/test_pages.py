@@ -50,6 +50,7 @@ def test_pages_lists_the_menu_in_both_languages(tmp_path):
         ("overview", "/", "/v1/overview"),
         ("team", "/team", "/v1/team"),
         ("chatbot", "/chatbot", "/v1/chatbot"),
+        ("sales", "/sales", "/v1/sales"),
     ]
     assert listed[1]["titles"] == {"en": "Team performance", "fr": "Performance de l’équipe"}
     assert listed[2]["titles"] == {"en": "Chatbot performance", "fr": "Performance du chatbot"}
@@ -57,6 +58,9 @@ def test_pages_lists_the_menu_in_both_languages(tmp_path):
     assert listed[2]["exports"] == ["/v1/reports/flows.csv"]
     assert listed[0]["filters"] == ["channels", "departments", "teammates"]
     assert listed[2]["filters"] == ["channels", "departments", "flow_types", "flows"]
+    assert listed[3]["titles"] == {"en": "Sales attribution", "fr": "Attribution des ventes"}
+    assert listed[3]["exports"] == ["/v1/reports/sales.csv", "/v1/reports/sales-teammates.csv"]
+    assert listed[3]["filters"] == ["channels", "departments", "teammates", "currency"]
 
 
 def _keys(block: str) -> set[str]:

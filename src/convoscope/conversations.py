@@ -348,8 +348,10 @@ def touched(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) 
 # on the events before it, and a conversation's start leaves no state behind). That is the
 # last conversation started at or before the earliest new event N (its events all come
 # before N: they arrived earlier), or N itself when none did, or when every such conversation
-# ended longer than the escalated inactivity before N and N is not a survey (N then starts a
-# conversation however the ones before it were cut, and the surveys before N keep theirs). A
+# ended longer than the escalated inactivity before N and N opens one (a message or a transfer
+# request: N then starts a conversation however the ones before it were cut, and the surveys
+# before N keep theirs; a close there is an orphan, and a survey or a commerce event opens
+# nothing, so the surveys after them may still belong to an earlier conversation). A
 # returning customer's new conversation is then re-cut alone, not with the thread's history.
 TAILS_SQL = """
 WITH new AS (
@@ -372,7 +374,7 @@ WITH new AS (
 ), chosen AS (
     SELECT f.*, e.last_id, e.last_start,
            e.last_start IS NULL
-           OR (f.type NOT IN ('csat', 'identify', 'order', 'refund')
+           OR (f.type IN ('message', 'transfer_request')
                AND DATE_DIFF('microsecond', e.last_end, f.ts)
                    > CAST(ws.escalated_inactivity_seconds AS BIGINT) * 1000000) AS from_new
     FROM first_new AS f

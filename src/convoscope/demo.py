@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,19 @@ SMALL_TALK = 0.08  # chats where the chatbot names no flow
 TEAMMATE_JOINS = 0.1  # escalations by a teammate joining rather than a transfer request
 
 
+# The shop: shares of engaged chats whose shopper signs in, of signed-in chats followed by an
+# order, of those bought inside the chat; guest orders per conversation; the currencies.
+SIGN_IN = 0.45
+BUYS = 0.4
+IN_CHAT = 0.2
+WALK_INS = 0.12
+CURRENCIES = (("CAD", 85), ("USD", 15))
+SOURCES = (("website", 80), ("store", 12), ("other", 8))
+REFUNDS = 0.07
+TEST_ORDERS = 0.01
+REFUND_BEFORE_ORDER = 0.05  # of refunds: their order is delivered after them
+
+
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
@@ -81,6 +95,7 @@ class _Conversation:
 
     def __init__(self, out: list[dict[str, Any]], channel: str, customer: str, start: datetime):
         self.out, self.channel, self.customer, self.t = out, channel, customer, start
+        self.engaged = False
 
     def add(self, after_s: float, type_: str, **fields: Any) -> None:
         self.t += timedelta(seconds=after_s)
@@ -104,6 +119,7 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
         conv.add(1, "message", sender="chatbot", welcome=True)
         if rng.random() < 0.33:
             return  # the customer never answers the welcome
+        conv.engaged = True
         if not _flow(rng, conv):
             return  # the chatbot finished alone, or the customer gave up
         if rng.random() < TEAMMATE_JOINS:  # a teammate watching the chat joins unasked
@@ -162,6 +178,76 @@ def _flow(rng: random.Random, conv: _Conversation) -> bool:
     return False
 
 
+class _Shop:
+    """The shop's commerce events, each held until the day its time falls in."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed * 7919 + 1)
+        self.held: list[dict[str, Any]] = []
+        self.orders = 0
+
+    def after(self, conv: _Conversation, start: datetime) -> None:
+        """What a chat leads to: a sign-in, and perhaps an order and a refund."""
+        rng = self.rng
+        if conv.channel == "email" or not conv.engaged or rng.random() >= SIGN_IN:
+            return
+        shopper = "shopper-" + conv.customer.removeprefix("cust-")
+        thread = {"channel": conv.channel, "customer_id": conv.customer}
+        self.held.append(
+            {"ts": start + timedelta(seconds=30), "type": "identify", "customer_ref": shopper}
+            | thread
+        )
+        if rng.random() >= BUYS:
+            return
+        if rng.random() < IN_CHAT:
+            self.order(conv.t + timedelta(seconds=rng.uniform(30, 300)), shopper, "chat", thread)
+        else:
+            later = timedelta(hours=min(rng.lognormvariate(3.5, 1.4), 21 * 24))
+            self.order(conv.t + later, shopper, _pick(rng, SOURCES), {})
+
+    def walk_in(self, moment: datetime, customers: int) -> None:
+        """An order from a shopper who did not chat (some never will), or a guest."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            self.order(moment, None, _pick(rng, SOURCES), {})
+        else:
+            shopper = f"shopper-{rng.randrange(customers):07d}"
+            self.order(moment, shopper, _pick(rng, SOURCES), {})
+
+    def order(
+        self, moment: datetime, shopper: str | None, source: str, thread: dict[str, str]
+    ) -> None:
+        rng = self.rng
+        self.orders += 1
+        order_id = f"#{100000 + self.orders}"
+        amount = Decimal(str(round(min(rng.lognormvariate(4.3, 0.7), 2000), 2))).quantize(
+            Decimal("0.01")
+        )
+        currency = _pick(rng, CURRENCIES)
+        order = {"ts": moment, "type": "order", "order_id": order_id, "amount": str(amount)}
+        order |= {"currency": currency, "source": source, **thread}
+        if shopper:
+            order["customer_ref"] = shopper
+        if rng.random() < TEST_ORDERS:
+            order["test"] = True
+        self.held.append(order)
+        if rng.random() < REFUNDS:
+            part = amount if rng.random() < 0.6 else (amount * Decimal("0.3")).quantize(amount)
+            refund = {"ts": moment + timedelta(days=rng.uniform(1, 10)), "type": "refund"}
+            self.held.append(
+                refund | {"order_id": order_id, "amount": str(part), "currency": currency}
+            )
+            if rng.random() < REFUND_BEFORE_ORDER:
+                order["ts"], order["deliver_after"] = moment, refund["ts"]
+
+    def due(self, before: datetime) -> list[dict[str, Any]]:
+        """The held events of times before `before`, in time order (an order whose refund
+        came first: at its refund's time)."""
+        due = [e for e in self.held if e.get("deliver_after", e["ts"]) < before]
+        self.held = [e for e in self.held if e.get("deliver_after", e["ts"]) >= before]
+        return sorted(due, key=lambda e: e.get("deliver_after", e["ts"]))
+
+
 def generate(
     *,
     days: int = 60,
@@ -169,8 +255,10 @@ def generate(
     seed: int = 7,
     end: date | None = None,
     timezone: str = "America/Toronto",
+    commerce: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """SPEC records for `days` local days ending `end` (default today), in arrival order.
+    """SPEC records for `days` local days ending `end` (default today), in arrival order;
+    without the shop's sales when `commerce` is false.
 
     When `end` is today, nothing is dated after the current time.
     """
@@ -182,6 +270,7 @@ def generate(
     customers = max(50, int(per_day * days * 0.7))
     serial = 0
     late: list[dict[str, Any]] = []
+    shop = _Shop(seed)
     for offset in range(days):
         day = first + timedelta(days=offset)
         midnight = datetime.combine(day, time(), tzinfo=zone)
@@ -193,12 +282,23 @@ def generate(
             local = midnight + timedelta(hours=hour, seconds=rng.uniform(0, 3600))
             start = local.astimezone(UTC)
             customer = f"cust-{rng.randrange(customers):07d}"
-            _conversation(rng, _Conversation(events, _pick(rng, CHANNELS), customer, start))
+            conv = _Conversation(events, _pick(rng, CHANNELS), customer, start)
+            _conversation(rng, conv)
+            if commerce:
+                shop.after(conv, start)
+                if shop.rng.random() < WALK_INS:
+                    shop.walk_in(start + timedelta(minutes=shop.rng.uniform(0, 600)), customers)
         events.sort(key=lambda e: e["ts"])
+        if commerce:  # the day's sales, after its conversations (ties: conversations first)
+            tomorrow = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+            events = sorted(
+                events + shop.due(tomorrow), key=lambda e: e.get("deliver_after", e["ts"])
+            )
         batch, late = late, []
         for event in events:
-            if event["ts"] > now:
+            if event.get("deliver_after", event["ts"]) > now:
                 break
+            event.pop("deliver_after", None)
             serial += 1
             event["event_id"] = f"demo-{serial:09d}"
             event["ts"] = event["ts"].isoformat()
