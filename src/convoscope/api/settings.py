@@ -12,7 +12,7 @@ from convoscope.api.deps import Admin, Svc, workspace_of, writable
 from convoscope.business_hours import BusinessHours
 from convoscope.events import FlowType
 from convoscope.store import Workspace, check_timezone
-from convoscope.store.workspaces import MAX_CATALOGUE, FlowName
+from convoscope.store.workspaces import MAX_ATTRIBUTION_DAYS, MAX_CATALOGUE, FlowName
 
 router = APIRouter()
 
@@ -34,6 +34,13 @@ class WorkspaceSettings(BaseModel):
             "other; it re-types the chatbot's flows in every period, past ones included.",
         ),
     ] = None
+    attribution_window_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ATTRIBUTION_DAYS,
+        description="Sales Attribution: how many days after a conversation's last message an "
+        "order is credited to it (default 14); read back as attribution_window_seconds.",
+    )
 
     model_config = {"extra": "forbid"}
 
@@ -43,6 +50,13 @@ class WorkspaceSettings(BaseModel):
         if value is None:
             raise ValueError("must be an IANA time zone; leave it out to keep the current one")
         return check_timezone(value)
+
+    @field_validator("attribution_window_days")
+    @classmethod
+    def _window(cls, value: int | None) -> int:
+        if value is None:
+            raise ValueError("must be a whole number of days; leave it out to keep it")
+        return value
 
     @field_validator("flow_types")
     @classmethod
@@ -74,9 +88,11 @@ def get_workspace(who: Admin, svc: Svc) -> Workspace:
     summary="Change workspace settings",
 )
 def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspace:
-    """Change the time zone (IANA names only), the business hours or the flow catalogue;
-    the settings left out keep their values."""
+    """Change the time zone (IANA names only), the business hours, the flow catalogue or the
+    attribution window; the settings left out keep their values."""
     changes = settings.model_dump(include=settings.model_fields_set)
+    if "attribution_window_days" in changes:
+        changes["attribution_window_seconds"] = changes.pop("attribution_window_days") * 86400
     return svc.store.update_workspace(who.workspace, **changes)
 
 

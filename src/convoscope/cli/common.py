@@ -63,6 +63,13 @@ FlowsOpt = Annotated[
         "\\, = a comma)."
     ),
 ]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Sales Attribution: the currency shown, ISO 4217 (default: the one with the "
+        "most attributed orders)."
+    ),
+]
 GranOpt = Annotated[str | None, typer.Option(help="hour, day, week or month (default: auto).")]
 EngineOpt = Annotated[
     str | None,

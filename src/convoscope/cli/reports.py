@@ -23,6 +23,7 @@ import typer
 from convoscope import exports, pages
 from convoscope.cli.common import (
     ChannelsOpt,
+    CurrencyOpt,
     DbOpt,
     DepartmentsOpt,
     EngineOpt,
@@ -70,6 +71,7 @@ class Options:
     teammates: TeammatesOpt = None
     flow_types: FlowTypesOpt = None
     flows: FlowsOpt = None
+    currency: CurrencyOpt = None
     granularity: GranOpt = None
     db: DbOpt = None
     lake: LakeOpt = None
@@ -95,6 +97,7 @@ class Options:
                 teammates=self.teammates,
                 flow_types=self.flow_types,
                 flows=self.flows,
+                currency=self.currency,
                 granularity=self.granularity,
             )
             try:

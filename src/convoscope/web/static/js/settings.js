@@ -1,5 +1,6 @@
-// Workspace settings for admins: the time zone, the business hours (SPEC section 5) and the
-// flow catalogue (section 7), read and written through GET/PUT /v1/workspace. Each weekday's
+// Workspace settings for admins: the time zone, the business hours (SPEC section 5), the
+// flow catalogue (section 7) and the attribution window (section 8), read and written through
+// GET/PUT /v1/workspace. Each weekday's
 // spans are typed as "09:00-12:00, 13:00-17:30"; every day empty means none set (24/7). Each
 // flow the chatbot entered (and each one the catalogue names) gets a type picker; "as the
 // chatbot says" leaves it out of the catalogue.
@@ -21,6 +22,9 @@ function dialogHtml() {
       <label class="field"><span data-i18n="settings.timezone"></span>
         <input type="text" id="settings-tz" list="settings-zones" autocomplete="off" required></label>
       <datalist id="settings-zones"></datalist>
+      <label class="field"><span data-i18n="settings.window"></span>
+        <input type="number" id="settings-window" min="1" max="365" step="1" required aria-describedby="window-help"></label>
+      <p id="window-help" class="muted" data-i18n="settings.window_help"></p>
       <fieldset class="hours">
         <legend data-i18n="settings.hours"></legend>
         <p id="hours-help" class="muted" data-i18n="settings.hours_help"></p>
@@ -79,8 +83,16 @@ async function save(page) {
   }
   const flowTypes = Object.fromEntries([...$("settings-flows").querySelectorAll("select")]
     .filter((sel) => sel.value).map((sel) => [sel.dataset.flow, sel.value]));
+  const days = Number($("settings-window").value);
+  if (!Number.isInteger(days) || days < 1 || days > 365) {
+    showError(t("settings.bad_window"));
+    $("settings-window").focus();
+    return;
+  }
   try {
-    await putJson("/v1/workspace", { timezone: $("settings-tz").value.trim(), business_hours: parsed.hours, flow_types: flowTypes });
+    await putJson("/v1/workspace", {
+      timezone: $("settings-tz").value.trim(), business_hours: parsed.hours, flow_types: flowTypes, attribution_window_days: days,
+    });
   } catch (error) {
     const first = error.errors[0];
     showError(first ? t("settings.rejected", { param: first.param, detail: first.message || error.message }) : t("error", { detail: error.message }));
@@ -126,6 +138,7 @@ export async function openSettings(page) {
   const [ws, flows] = await Promise.all([getJson("/v1/workspace"), getJson("/v1/flows")]);
   renderFlows(page.t, flows, ws.flow_types || {});
   $("settings-tz").value = ws.timezone;
+  $("settings-window").value = String(Math.round(ws.attribution_window_seconds / 86400));
   for (const day of WEEKDAYS) {
     const spans = (ws.business_hours && ws.business_hours[day]) || [];
     $(`hours-${day}`).value = spans.map(([a, b]) => `${a}-${b}`).join(", ");

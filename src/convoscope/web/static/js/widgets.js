@@ -27,9 +27,11 @@ function change(page, now, before, format, points) {
 export function setTile(page, id, { now, before, format, better = "higher", points = false, split }) {
   const el = $(id);
   el.querySelector(".value").textContent = format(now);
-  const c = el.querySelector(".change");
-  c.textContent = change(page, now, before, format, points);
-  c.dataset.trend = trend(now, before, better);
+  const c = el.querySelector(".change"); // none: a tile without a comparison
+  if (c) {
+    c.textContent = change(page, now, before, format, points);
+    c.dataset.trend = trend(now, before, better);
+  }
   if (split !== undefined) el.querySelector(".split").textContent = split;
 }
 
