@@ -54,8 +54,10 @@ def test_the_api_serves_the_pinned_json(api):
     assert data["orders"] == {"attributed": 2, "not_attributed": 0, "unmatched": 1,
                               "orphan_refunds": 0}  # fmt: skip
     assert data["data_quality"] == {"orphan_closes": 0, "orphan_surveys": 0, "orphan_refunds": 0}
-    assert data["by_teammate"] == [{"teammate_id": "t1", "currency": "CAD", "orders": 1,
-                                    "sales": "100.00", "average_order_value": "100.0000"}]  # fmt: skip
+    assert data["by_teammate"] == [
+        {"teammate_id": "t1", "currency": "CAD", "orders": 1, "sales": "100.00",
+         "average_order_value": "100.0000"}
+    ]  # fmt: skip
     # a filter: the teammates filter keeps O1 only; the denominator stays the shop's
     t1 = api.get("/v1/sales", params={**MARCH, "teammates": "t1"}).json()
     assert t1["currencies"]["CAD"]["attributed_sales"] == "100.00"
