@@ -203,3 +203,14 @@ def test_the_cli_as_a_process(tmp_path):
     assert [line.split(",")[1] for line in out.read_text().splitlines()[1:]] == ["O1", "O3", "O2"]
     mates = run("export", "sales-teammates", *period)
     assert mates.stdout.splitlines()[1] == "t1,CAD,1,100.00,100.0000"
+
+
+def test_erasing_a_shop_customer_over_http(api):
+    api.post("/v1/events", json=example())
+    r = api.delete("/v1/shop-customers/c42")
+    assert r.status_code == 200
+    assert r.json() == {"customer_ref": "c42", "orders": 2, "refunds": 1, "identifications": 2}
+    data = api.get("/v1/sales", params=MARCH).json()
+    assert data["orders"] == {"attributed": 0, "not_attributed": 0, "unmatched": 1,
+                              "orphan_refunds": 0}  # fmt: skip
+    assert api.get("/v1/overview", params=MARCH).json()["tiles"]["total_conversations"] == 2

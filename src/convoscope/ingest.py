@@ -34,6 +34,7 @@ from convoscope.store import (
     Store,
     only_row,
 )
+from convoscope.store.schema import thread_key
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +100,17 @@ def store_events(store: Store, workspace: str, events: Sequence[Event]) -> Appen
 def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, int]:
     """Delete every event and derived row of one customer (right to be forgotten); rows
     removed per table. The customer's threads are re-cut with no events left, so the rollups
-    lose exactly their contributions, in the same transaction."""
+    lose exactly their contributions, in the same transaction. Their sign-ins go with them;
+    an order placed in one of their chats is the shop's record and stays, without its thread
+    (it becomes unmatched or not attributed, SPEC section 8)."""
     counts: dict[str, int] = {}
     with store.deriving(exclusive=True) as d:
         con = d.con
         for table in ("events", *DERIVED_TABLES):
+            orders = " AND type <> 'order'" if table in ("events", "commerce") else ""
             (counts[table],) = only_row(
                 con,
-                f"SELECT count(*) FROM {table} WHERE workspace = ? AND customer_id = ?",
+                f"SELECT count(*) FROM {table} WHERE workspace = ? AND customer_id = ?{orders}",
                 [workspace, customer_id],
             )
         customer = {"ws": workspace, "customer": customer_id}
@@ -115,11 +119,48 @@ def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, 
             "(workspace = $ws AND customer_id = $customer) OR (seq > $after AND seq <= $upto)",
             {**customer, "after": d.after, "upto": d.upto},
         )
+        unlinked = "SELECT $ws AS workspace, '' AS channel, '' AS customer_id"
+        con.execute(
+            f"INSERT INTO dirty_keys SELECT {thread_key()} FROM ({unlinked})", {"ws": workspace}
+        )
+        con.execute(
+            f"UPDATE events SET channel = '', customer_id = '', thread_key = u.key "
+            f"FROM (SELECT {thread_key()} AS key FROM ({unlinked})) AS u "
+            "WHERE workspace = $ws AND customer_id = $customer AND type = 'order'",
+            customer,
+        )
         con.execute(
             "DELETE FROM events WHERE workspace = $ws AND customer_id = $customer", customer
         )
         conversations.refresh(con, threads)
     return counts
+
+
+def erase_shop_customer(store: Store, workspace: str, customer_ref: str) -> dict[str, int]:
+    """Delete a shop customer's orders, their refunds and the sign-ins naming them (SPEC
+    section 8's data of one person); what was removed, by kind. Their threads are derived
+    again in the same transaction."""
+    ref = {"ws": workspace, "ref": customer_ref}
+    theirs = (
+        "workspace = $ws AND (customer_ref = $ref OR (type = 'refund' AND order_id IN ("
+        "SELECT order_id FROM events WHERE workspace = $ws AND type = 'order' "
+        "AND customer_ref = $ref)))"
+    )
+    with store.deriving(exclusive=True) as d:
+        con = d.con
+        counts = dict(
+            con.execute(
+                f"SELECT type, count(*) FROM events WHERE {theirs} GROUP BY type", ref
+            ).fetchall()
+        )
+        threads = conversations.touched(
+            con,
+            f"({theirs}) OR (seq > $after AND seq <= $upto)",
+            {**ref, "after": d.after, "upto": d.upto},
+        )
+        con.execute(f"DELETE FROM events WHERE {theirs}", ref)
+        conversations.refresh(con, threads)
+    return {kind: counts.get(kind, 0) for kind in ("identify", "order", "refund")}
 
 
 class Deriver:

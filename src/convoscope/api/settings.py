@@ -1,4 +1,5 @@
-"""Workspace settings (time zone, business hours) and erasure of a customer."""
+"""Workspace settings (time zone, business hours, flow catalogue, attribution window) and
+erasure of a customer or a shop customer."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ class WorkspaceSettings(BaseModel):
         return value
 
 
+class ShopCustomerErased(BaseModel):
+    customer_ref: str
+    orders: int
+    refunds: int
+    identifications: int
+
+
 class Erased(BaseModel):
     customer_id: str
     events: int
@@ -114,4 +122,25 @@ def erase_customer(
         events=counts["events"],
         conversations=counts["conversations"],
         orphan_closes=counts["orphan_closes"],
+    )
+
+
+@router.delete(
+    "/v1/shop-customers/{customer_ref:path}",
+    tags=["privacy"],
+    response_model=ShopCustomerErased,
+    dependencies=[Depends(writable)],
+    summary="Erase a shop customer",
+)
+def erase_shop_customer(
+    who: Admin, svc: Svc, customer_ref: Annotated[str, Path(min_length=1, max_length=256)]
+) -> ShopCustomerErased:
+    """Erase a shop customer's orders, their refunds and the sign-ins that named them (SPEC
+    section 8); the conversations stay, no longer linked to them. The id may contain `/`."""
+    counts = ingest.erase_shop_customer(svc.store, who.workspace, customer_ref)
+    return ShopCustomerErased(
+        customer_ref=customer_ref,
+        orders=counts["order"],
+        refunds=counts["refund"],
+        identifications=counts["identify"],
     )
