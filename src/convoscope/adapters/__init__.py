@@ -18,8 +18,8 @@ from typing import Any, BinaryIO, Literal
 
 from convoscope.events import Event, validate_batch
 
-Format = Literal["jsonl", "csv", "parquet", "twcs", "rasa"]
-FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet", "twcs", "rasa")
+Format = Literal["jsonl", "csv", "parquet", "twcs", "rasa", "shopify"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet", "twcs", "rasa", "shopify")
 Record = dict[str, Any]
 
 
@@ -53,7 +53,7 @@ class FileOptions:
 
 def read_file(stream: BinaryIO, fmt: Format, workspace: str | None, opts: FileOptions) -> Inbound:
     """The events of a file. `workspace` is required except for twcs (one per brand)."""
-    from convoscope.adapters import files, rasa, twcs
+    from convoscope.adapters import files, rasa, shopify, twcs
 
     if fmt == "twcs":
         mapped = twcs.read(stream)
@@ -76,4 +76,7 @@ def read_file(stream: BinaryIO, fmt: Format, workspace: str | None, opts: FileOp
             channel=opts.rasa_channel,
         )
         return Inbound({workspace: [validate_batch(tracked.events, workspace)]}, tracked.ignored)
+    if fmt == "shopify":
+        orders = shopify.read_export(stream)
+        return Inbound({workspace: [validate_batch(orders.events, workspace)]}, orders.ignored)
     return Inbound({workspace: files.read_events(stream, fmt, workspace, transform=opts.transform)})

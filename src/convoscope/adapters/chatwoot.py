@@ -22,6 +22,10 @@
   wrote in the conversation, or the chatbot is rated).
 - `conversation_resolved` is a `close`; `department` is the conversation's team when it has one,
   `teammate_id` its assignee.
+- A customer message whose contact carries an `identifier` (the shop's customer id, set by
+  the widget's `setUser`) also gives an `identify` of the thread as that shop customer (SPEC
+  section 8), dated by the message, event id `chatwoot-identify-<customer>-<digest of the
+  identifier>`: once per contact and identifier.
 - Anything else (`conversation_opened`, `message_updated`, `webwidget_triggered`, ...) is
   acknowledged and counted as ignored.
 
@@ -114,6 +118,30 @@ def _survey(
     ], None
 
 
+def _identify(
+    message: dict[str, Any], conversation: dict[str, Any], contact: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """An `identify` when the contact carries an `identifier` (the shop's customer id, which
+    the widget's `setUser` sets): its id is the contact's and the identifier's, so the first
+    message that shows it stores it and the later ones are duplicates."""
+    identifier = contact.get("identifier") or (
+        ((conversation.get("meta") or {}).get("sender") or {}).get("identifier")
+    )
+    if not identifier:
+        return []
+    digest = hashlib.sha256(str(identifier).encode()).hexdigest()[:16]
+    return [
+        {
+            "event_id": f"chatwoot-identify-{message['customer_id']}-{digest}",
+            "ts": message["ts"],
+            "channel": message["channel"],
+            "customer_id": message["customer_id"],
+            "type": "identify",
+            "customer_ref": str(identifier),
+        }
+    ]
+
+
 def map_event(
     payload: dict[str, Any], received_at: datetime
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -138,16 +166,16 @@ def map_event(
             extra = {"sender": "chatbot"}
         else:
             return [], f"{kind} message"
-        return [
-            {
-                "event_id": f"chatwoot-message-{payload.get('id')}",
-                "ts": _ts(payload.get("created_at")),
-                "channel": _channel(conversation),
-                "customer_id": _customer(conversation),
-                "type": "message",
-                **extra,
-            }
-        ], None
+        message = {
+            "event_id": f"chatwoot-message-{payload.get('id')}",
+            "ts": _ts(payload.get("created_at")),
+            "channel": _channel(conversation),
+            "customer_id": _customer(conversation),
+            "type": "message",
+            **extra,
+        }
+        signed_in = _identify(message, conversation, sender) if kind == "incoming" else []
+        return [*signed_in, message], None
     if event == "conversation_status_changed":
         previous = _previous_status(payload)
         if payload.get("status") != "open" or previous not in (None, "pending"):

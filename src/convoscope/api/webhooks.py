@@ -1,4 +1,5 @@
-"""Platform webhooks: Chatwoot (an ingest key in the URL) and WhatsApp (Meta's signature).
+"""Platform webhooks: Chatwoot (an ingest key in the URL), WhatsApp (Meta's signature) and
+Shopify (the shop's signature).
 
 Both map the payload with their adapter and store the events through the same all-or-nothing
 path as `POST /v1/events`. A webhook redelivered by its platform is a duplicate: records whose
@@ -8,6 +9,7 @@ status change may carry a later receipt time, which would otherwise be a conflic
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -18,13 +20,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from convoscope import accounts, ingest
-from convoscope.adapters import Record, chatwoot, whatsapp
+from convoscope.adapters import Record, chatwoot, shopify, whatsapp
 from convoscope.api.bodies import parse_object, read_body
 from convoscope.api.deps import Services, Svc, principal, same_text, writable
 from convoscope.api.errors import ApiError, event_error, responses
 from convoscope.events import ConflictError, Event, EventError, validate_batch
 
 router = APIRouter(tags=["webhooks"], dependencies=[Depends(writable)])
+log = logging.getLogger("convoscope.webhooks")
 
 
 class WebhookResult(BaseModel):
@@ -33,14 +36,23 @@ class WebhookResult(BaseModel):
     ignored: dict[str, int] = Field(description="Platform events not mapped to SPEC, by kind.")
 
 
-def _store(svc: Services, records: dict[str, list[Record]], ignored: Counter[str]) -> WebhookResult:
-    """Validate every workspace's records, drop the already-stored ones, store the rest."""
+def _store(
+    svc: Services,
+    records: dict[str, list[Record]],
+    ignored: Counter[str],
+    *,
+    redelivered_as_duplicates: bool = True,
+) -> WebhookResult:
+    """Validate every workspace's records, drop the already-stored ones, store the rest;
+    without `redelivered_as_duplicates`, a stored id with other content is the store's
+    conflict (Shopify's order updates: a change is refused, never dropped silently)."""
     try:
         batches: dict[str, list[Event]] = {}
         duplicates = 0
         for workspace, recs in records.items():
             events = validate_batch(recs, workspace)
-            known = svc.store.known_event_ids(workspace, [e.event_id for e in events])
+            ids = [e.event_id for e in events] if redelivered_as_duplicates else []
+            known = svc.store.known_event_ids(workspace, ids) if ids else set()
             duplicates += sum(e.event_id in known for e in events)
             batches[workspace] = [e for e in events if e.event_id not in known]
         results = ingest.store_batches(svc.store, {ws: [b] for ws, b in batches.items()})
@@ -137,3 +149,35 @@ async def whatsapp_webhook(request: Request, svc: Svc) -> WebhookResult:
     for number, recs in by_number.items():
         records.setdefault(signed[number], []).extend(recs)
     return await run_in_threadpool(_store, svc, records, ignored)
+
+
+@router.post(
+    "/v1/webhooks/shopify",
+    response_model=WebhookResult,
+    responses=responses(400, 401, 409, 413),
+    summary="Shopify webhook",
+)
+async def shopify_webhook(request: Request, svc: Svc) -> WebhookResult:
+    """Shopify's `orders/create`, `orders/updated` and `refunds/create` notifications, routed
+    to the workspace of their `X-Shopify-Shop-Domain` and checked with
+    `X-Shopify-Hmac-Sha256`. An unknown shop and a wrong signature are refused alike (401).
+    An update that changes an order's test flag, currency or total is a conflict (409),
+    logged: the order is never changed silently."""
+    body = await read_body(request)
+    domain = request.headers.get("x-shopify-shop-domain", "")[:255].strip().lower()
+    shop = svc.store.shopify_shop(domain)
+    signature = request.headers.get("x-shopify-hmac-sha256")
+    if shop is None or not shopify.signature_ok(shop[1], body, signature):
+        raise ApiError(401, "unknown shop or wrong X-Shopify-Hmac-Sha256")
+    topic = request.headers.get("x-shopify-topic", "")
+    payload = parse_object(body)
+    records, why = _mapped(shopify.map_webhook, "Shopify", topic, payload)
+    ignored = Counter({why: 1} if why else {})
+    try:
+        return await run_in_threadpool(
+            _store, svc, {shop[0]: records}, ignored, redelivered_as_duplicates=False
+        )
+    except ApiError as exc:
+        if exc.status == 409:
+            log.warning("shopify %s for workspace %r refused: %s", topic[:40], shop[0], exc.message)
+        raise

@@ -93,6 +93,28 @@ def workspace_whatsapp(
     say(f"WhatsApp webhook configured for workspace {name!r}: {', '.join(phone_number_ids)}")
 
 
+@workspace_app.command("shopify")
+def workspace_shopify(
+    name: Annotated[str, typer.Argument(help="Workspace name.")],
+    shop_domain: Annotated[
+        str, typer.Option(help="The shop's domain, e.g. my-shop.myshopify.com.")
+    ],
+    db: DbOpt = None,
+) -> None:
+    """Set the shop's webhook signing secret (asked for, or read from stdin) and the shop
+    domain whose orders and refunds belong to this workspace."""
+    secret = _secret("Shopify webhook secret")
+    if not secret:
+        raise fail("the webhook secret is empty", 2)
+    domain = shop_domain.strip().lower()
+    if not domain or len(domain) > 255 or "/" in domain:
+        raise fail("--shop-domain: give the shop's domain, e.g. my-shop.myshopify.com", 2)
+    with open_store(db) as store:
+        workspace_or_fail(store, name)
+        store.set_shopify(name, secret, domain)
+    say(f"Shopify webhooks configured for workspace {name!r}: {domain}")
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="The user's email, used to log in.")],

@@ -26,7 +26,10 @@ def import_(
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="jsonl, csv, parquet, twcs or rasa (default: extension)."),
+        typer.Option(
+            "--format",
+            help="jsonl, csv, parquet, twcs, rasa or shopify (default: extension).",
+        ),
     ] = None,
     timezone: Annotated[
         str, typer.Option(help="Time zone of a workspace created by this import.")

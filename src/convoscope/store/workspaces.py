@@ -201,6 +201,25 @@ class Workspaces(Database):
             for number in phone_number_ids:
                 con.execute("INSERT OR REPLACE INTO whatsapp_numbers VALUES (?, ?)", [number, name])
 
+    def set_shopify(self, name: str, secret: str, shop_domain: str) -> None:
+        """The shop's webhook signing secret and its `*.myshopify.com` domain, whose
+        notifications belong to this workspace (a domain belongs to one workspace)."""
+        with self.transaction() as con:
+            con.execute("UPDATE workspaces SET shopify_secret = ? WHERE name = ?", [secret, name])
+            con.execute("DELETE FROM shopify_shops WHERE workspace = ?", [name])
+            con.execute("INSERT OR REPLACE INTO shopify_shops VALUES (?, ?)", [shop_domain, name])
+
+    def shopify_shop(self, shop_domain: str) -> tuple[str, str] | None:
+        """The workspace and webhook secret of a shop domain, for routing signed webhooks."""
+        row = first_row(
+            self.con,
+            "SELECT w.name, w.shopify_secret FROM shopify_shops s "
+            "JOIN workspaces w ON w.name = s.workspace "
+            "WHERE s.shop_domain = ? AND w.shopify_secret IS NOT NULL",
+            [shop_domain],
+        )
+        return (row[0], row[1]) if row else None
+
     def whatsapp_numbers(self) -> dict[str, tuple[str, str]]:
         """phone_number_id -> (workspace, app secret), for routing signed notifications."""
         rows = self.con.execute(
