@@ -1,5 +1,6 @@
-"""Team Performance and Chatbot Performance on Apache Spark, for real (local mode): every
-hand-worked scenario of `tests/test_team.py` and `tests/test_chatbot.py` runs on DuckDB with
+"""Team Performance, Chatbot Performance and Sales Attribution on Apache Spark, for real
+(local mode): every hand-worked scenario of `tests/test_team.py`, `tests/test_chatbot.py` and
+`tests/test_sales.py` runs on DuckDB with
 its own assertions, and each question asked there is asked of Spark over the same derived
 tables and settings written as a lake (`helpers.replay`). A module of its own so that it runs
 beside the cut's tests (`test_spark.py`) on another worker.
@@ -8,12 +9,13 @@ beside the cut's tests (`test_spark.py`) on another worker.
 from __future__ import annotations
 
 import test_chatbot as chatbot_cases
+import test_sales as sales_cases
 import test_team as team_cases
 from helpers import replay, scenario_names
 
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake
-from convoscope.pages import chatbot, team
+from convoscope.pages import chatbot, sales, team
 
 
 def test_team_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
@@ -37,3 +39,12 @@ def test_chatbot_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, mo
     # and test_lake ask the other engines)
     for root, query, expected in asked[::2]:
         assert chatbot.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root
+
+
+def test_sales_hand_worked_scenarios_report_alike_on_spark(spark, tmp_path, monkeypatch):
+    """Every hand-worked scenario of `tests/test_sales.py` that asks for the page: the same
+    attributions, to the cent, from Spark over the same commerce, messages and settings."""
+    asked = replay(sales_cases, sales, tmp_path, monkeypatch)
+    assert len(asked) >= 5
+    for root, query, expected in asked:
+        assert sales.run(engine.SparkEngine(spark, Lake(root), "w"), query) == expected, root

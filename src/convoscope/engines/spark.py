@@ -199,8 +199,8 @@ def statement(sql: str, params: Mapping[str, Any]) -> str:
 EVENT_COLUMNS = (
     ("workspace", "string", True),
     ("event_id", "string", True),
-    ("channel", "string", True),
-    ("customer_id", "string", True),
+    ("channel", "string", False),  # required but on orders and refunds (`events.RULES`)
+    ("customer_id", "string", False),
     ("type", "string", True),
     ("sender", "string", False),
     ("teammate_id", "string", False),
@@ -213,6 +213,12 @@ EVENT_COLUMNS = (
     ("flow_end", "boolean", False),
     ("fallback", "boolean", False),
     ("about", "string", False),
+    ("customer_ref", "string", False),
+    ("order_id", "string", False),
+    ("amount", "string", False),  # a decimal string, or a DECIMAL column read as one
+    ("currency", "string", False),
+    ("source", "string", False),
+    ("test", "boolean", False),
 )
 
 
@@ -268,6 +274,9 @@ def read_events(
         {
             **{name: F.coalesce(F.col(name), F.lit(False)) for name in BOOLEAN_FIELDS},
             "department": F.expr(statement(department_sql("department"), {})),
+            # an order or refund without a thread: '' as in the store, so that a workspace's
+            # such events are one thread that equality finds (`check_events` reads NULL)
+            **{name: F.coalesce(F.col(name), F.lit("")) for name in THREAD[1:]},
         }
     )
     # each file's rank (arrival order) and the workspace its directory names, by Spark's name
@@ -303,6 +312,9 @@ def check_events(events: DataFrame) -> None:
     def holds(sql: str) -> Any:
         return F.coalesce(F.expr(statement(sql, {})), F.lit(False))
 
+    events = events.withColumns(  # '' is an absent thread (`read_events`)
+        {name: F.when(F.col(name) != "", F.col(name)) for name in THREAD[1:]}
+    )
     texts = [name for name, kind, _ in EVENT_COLUMNS if kind == "string"]
     checks = [(name, F.col(name).isNull()) for name, _, required in EVENT_COLUMNS if required]
     checks += [(name, ~F.coalesce(F.expr(f"is_valid_utf8({name})"), F.lit(True))) for name in texts]
