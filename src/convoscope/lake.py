@@ -235,6 +235,12 @@ _KINDS = {
     "flow_type": _TEXT,
     "step": _TEXT,
     "about": _TEXT,
+    "customer_ref": _TEXT,
+    "order_id": _TEXT,
+    "currency": _TEXT,
+    "source": _TEXT,
+    # money: its decimal text, or an exact DECIMAL column (never a float)
+    "amount": (lambda t: _TEXT[0](t) or pa.types.is_decimal(t), "decimal text or a DECIMAL"),
     **{name: (pa.types.is_boolean, "a boolean") for name in BOOLEAN_FIELDS},
     "score": (pa.types.is_integer, "an integer"),
     "ts": (lambda t: _TEXT[0](t) or pa.types.is_timestamp(t), "a timestamp or RFC 3339 text"),

@@ -288,7 +288,7 @@ def read_events(
             for i, f in ranked_files
             if f.relative in uris  # a file of no row has no name in the frame
         ],
-        "file string, source string, rank long, dir_workspace string",
+        "file string, source_file string, rank long, dir_workspace string",
     )
     ranked = (
         events.join(F.broadcast(ranks), "file")
@@ -682,10 +682,11 @@ class Run:
         """Write the thread index of `events`' files (each file's distinct thread keys: what
         an incremental run reads to find the earlier files of its threads), in place of the
         previous one (`replace`) or beside it."""
+        from pyspark.sql import functions as F
+
         target = self.lake.derived / "_threads" / f"run={self.id}"
-        events.select("source", "thread_key").distinct().coalesce(1).write.mode(
-            "overwrite"
-        ).parquet(str(target))
+        index = events.select(F.col("source_file").alias("source"), "thread_key").distinct()
+        index.coalesce(1).write.mode("overwrite").parquet(str(target))
         written = [p.relative_to(self.lake.derived).as_posix() for p in target.glob("*.parquet")]
         self.threads = sorted(written) if replace else self.threads + sorted(written)
 
