@@ -92,11 +92,16 @@ def write_part(lake: Path, workspace: str, index: int, events: list[dict[str, An
     pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{index}.parquet")
 
 
+# What each engine numbers its own way: the thread key (a digest) and the commerce events'
+# arrival number (the store's count, Spark's file rank and row): the same order, other values.
+NUMBERED = ("thread_key", "seq")
+
+
 def lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
     out = {}
     for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
         found = engine.read_derived(spark, Lake(lake), Lake(lake).manifest(), table)
-        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
+        columns = [c for c, _ in engine.derived_schema(table) if c not in NUMBERED]
         rows = [] if found is None else found.select(*columns).collect()
         out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
     return out
@@ -105,7 +110,7 @@ def lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
 def store_rows(store: Store) -> dict[str, list[tuple]]:
     out = {}
     for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
-        columns = [c for c, _ in engine.derived_schema(table) if c != "thread_key"]
+        columns = [c for c, _ in engine.derived_schema(table) if c not in NUMBERED]
         rows = store.con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
         out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
     return out
