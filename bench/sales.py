@@ -79,6 +79,8 @@ def shop_records(store: Store, orders: int) -> list[dict[str, Any]]:
 def add_orders(db: Path, orders: int) -> dict[str, float]:
     """Land the records in batches, then derive them; seconds of each step."""
     with Store(db) as store:
+        if store.known_event_ids("demo", ["bench-order-0"]):
+            return {"records": 0}  # added by an earlier run
         if store.derived_outdated:  # an older file: the messages' ids come with a rebuild
             started = time.perf_counter()
             conversations.rebuild(store)
@@ -116,7 +118,7 @@ def main() -> None:
             base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=600
         ) as client,
     ):
-        print("\n| GET /v1/sales, ms | cold | p50 | p90 |")
+        print("\n| GET /v1/sales, ms | cold | p50 | p95 |")
         print("|---|---:|---:|---:|")
         for period in PERIODS:
             query = params(period, today)
@@ -126,7 +128,7 @@ def main() -> None:
 
             (cold,) = timed(get, 1)
             warm = spread(timed(get, args.runs))
-            print(f"| {period} | {cold:.0f} | {warm['p50']} | {warm['p90']} |")
+            print(f"| {period} | {cold:.0f} | {warm['p50']} | {warm['p95']} |")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ BASE = {
     "close": {"teammate_id": "amelie", "department": "Orders"},
     "csat": {"score": 4},
 }
+# The commerce events (SPEC section 8), drawn by `records` but left out of `canonical`.
+COMMERCE = {
+    "identify": {"customer_ref": "shopper-1"},
+    "order": {"order_id": "O1", "amount": "12.50", "currency": "CAD"},
+    "refund": {"order_id": "O1", "amount": "1", "currency": "CAD", "channel": None,
+               "customer_id": None},
+}  # fmt: skip
 VARIANTS: dict[str, list[Any]] = {
     "event_id": ["", "x" * 128, "x" * 129, "é" * 128, "é" * 129, 5, b"e", None],
     "ts": [
@@ -84,20 +91,26 @@ VARIANTS: dict[str, list[Any]] = {
     ],
     "score": [1, 5, 0, 6, "5", " 5 ", 5.0, 5.5, True, 2**70, None],
     "workspace": [WS, "other", None, 3],
+    "amount": ["0", "10", "10.1234", "10.12345", "1e3", "-1", " 5", 5, 5.5, "", None],
+    "currency": ["CAD", "EUR", "cad", "XYZ", 124, None],
+    "customer_ref": ["r", "r" * 256, "r" * 257, "", None],
+    "order_id": ["O2", "o" * 128, "o" * 129, "", None],
+    "source": ["chat", "website", "store", "other", "web", None],
+    "test": [True, False, "true", None, 1],
     "colour": ["blue", None],
 }
 
 
 @st.composite
 def records(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(sorted(BASE)))
+    kind = draw(st.sampled_from(sorted(BASE | COMMERCE)))
     record: dict[str, Any] = {
         "event_id": f"e-{index}",
         "ts": "2026-11-01T09:30:00-04:00",
         "channel": "web_chat",
         "customer_id": f"c{draw(st.integers(0, 3))}",
         "type": kind,
-        **BASE[kind],
+        **(BASE | COMMERCE)[kind],
     }
     for name in draw(st.lists(st.sampled_from(sorted(VARIANTS)), max_size=3, unique=True)):
         record[name] = draw(st.sampled_from(VARIANTS[name]))

@@ -117,8 +117,9 @@ def _department(value: Any) -> Any:
 
 
 def _amount(value: Any) -> Any:
-    """Money is a decimal string, never a JSON number (a float would not be exact)."""
-    if isinstance(value, Decimal):
+    """Money is a decimal string, never a JSON number (a float would not be exact); null is
+    absent, as for every optional field."""
+    if value is None or isinstance(value, Decimal):
         return value
     if not isinstance(value, str) or not re.match(AMOUNT_PATTERN, value):
         raise ValueError('must be a decimal string, >= 0, at most 4 decimals (e.g. "120.00")')
