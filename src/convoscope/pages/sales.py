@@ -30,9 +30,9 @@ written down here:
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -53,6 +53,7 @@ from convoscope.pages.common import (
     Page,
     Rows,
     Table,
+    durations,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.query import Period, Query
@@ -63,9 +64,8 @@ CREDITS = ("with_teammate", "chatbot_only", "chatbot_assisted", "direct", "indir
 STATUSES = ("attributed", "not_attributed", "unmatched")
 AVERAGE = Decimal("0.0001")
 
-# Each order (not a test) of the period with its attribution: `in_scope` says whether the
-# filters keep it (SPEC section 8: unmatched and not attributed orders only when none is set).
-ORDERS_SQL = f"""
+# Each order (not a test) of the period with its attribution (`placed`).
+_ATTRIBUTION = """
 WITH orders AS (
     SELECT o.order_id, o.ts, o.amount, o.amount_scale, o.currency, o.customer_ref, o.source,
            CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
@@ -147,15 +147,60 @@ WITH orders AS (
     LEFT JOIN attributed AS a ON a.order_id = o.order_id
     LEFT JOIN candidates AS k ON k.order_id = a.order_id AND k.conversation_id = a.conversation_id
 )
-SELECT p.*,
-       CASE WHEN NOT ($by_channel OR $by_department OR $by_teammate) THEN TRUE
+"""
+# Whether the filters keep an order (SPEC section 8: unmatched and not attributed orders
+# only when none is set).
+_IN_SCOPE = f"""CASE WHEN NOT ($by_channel OR $by_department OR $by_teammate) THEN TRUE
             WHEN p.status <> 'attributed' THEN FALSE
             ELSE {scope.CHANNEL.format(a="p")} AND {scope.DEPARTMENT.format(a="p")}
                  AND (NOT $by_teammate
-                      OR COALESCE(list_contains($teammates, p.teammate_id), FALSE)) END
-           AS in_scope
+                      OR COALESCE(list_contains($teammates, p.teammate_id), FALSE)) END"""
+
+# The sales report's lines: every order with its attribution and `in_scope`.
+ORDERS_SQL = f"""{_ATTRIBUTION}
+SELECT p.*, {_IN_SCOPE} AS in_scope
 FROM placed AS p
 ORDER BY p.ts, p.order_id
+"""
+
+# The page's figures in one pass over the period's orders, by grouping sets (told apart by
+# which columns are grouped): all the shop's sales per currency (the share's denominator);
+# the credited orders (attributed and kept by the filters) per currency and split (teammate
+# or not, chatbot assisted, direct, whether net amount is above 0), per teammate, per bucket;
+# the kept orders per status; and the times to purchase of the credited ones.
+FIGURES_SQL = f"""{_ATTRIBUTION}
+, kept AS (
+    SELECT p.currency, p.status, p.teammate_id, p.scale,
+           p.teammate_id IS NOT NULL AS with_teammate, p.chatbot_assisted AS assisted,
+           COALESCE(p.source = 'chat', FALSE) AS direct,
+           CASE WHEN p.amount - p.refunded > 0 THEN p.amount - p.refunded
+                ELSE CAST(0 AS DECIMAL(18, 4)) END AS net,
+           {_IN_SCOPE} AS in_scope,
+           ({_IN_SCOPE}) AND p.status = 'attributed' AS credited,
+           CASE WHEN p.status = 'attributed'
+                THEN DATE_DIFF('microsecond', p.last_touch, p.ts) END AS wait_us,
+           x.idx
+    FROM placed AS p
+    LEFT JOIN buckets AS x ON p.ts >= x.start_at AND p.ts < x.end_at
+), split AS (
+    SELECT *, CASE WHEN net > 0 THEN 1 ELSE 0 END AS counted
+    FROM kept
+)
+SELECT currency, credited, with_teammate, assisted, direct, counted, teammate_id, idx,
+       in_scope, status,
+       GROUPING(currency) = 0 AS by_currency, GROUPING(assisted) = 0 AS by_split,
+       GROUPING(teammate_id) = 0 AS by_teammate, GROUPING(idx) = 0 AS by_bucket,
+       GROUPING(status) = 0 AS by_status,
+       SUM(net) AS total, COUNT(*) AS n, MAX(scale) AS scale,
+       COUNT(CASE WHEN credited THEN wait_us END) AS waits,
+       SUM(CASE WHEN credited THEN wait_us END) AS wait_total,
+       quantile_cont(CASE WHEN credited THEN wait_us END, 0.5) AS median,
+       quantile_cont(CASE WHEN credited THEN wait_us END, 0.9) AS p90
+FROM split
+GROUP BY GROUPING SETS ((currency), (currency, credited, with_teammate, assisted, direct, counted),
+                        (credited, teammate_id, currency, counted),
+                        (credited, idx, currency, with_teammate, counted),
+                        (in_scope, status), ())
 """
 
 # Refunds of the period whose order is unknown (or in another currency): held until it comes.
@@ -178,15 +223,15 @@ def average(total: Decimal, n: int) -> str | None:
 
 
 class Money:
-    """A running exact sum and count, with the scale its amounts were written in."""
+    """An exact sum and a count of orders, with the scale its amounts were written in."""
 
     def __init__(self) -> None:
         self.total, self.n, self.scale = Decimal(0), 0, 0
 
-    def add(self, amount: Decimal, scale: int, counted: bool = True) -> None:
-        self.total += amount
-        self.scale = max(self.scale, scale)
-        self.n += counted
+    def add(self, total: Decimal, scale: int | None, n: int) -> None:
+        self.total += total
+        self.scale = max(self.scale, scale or 0)
+        self.n += n
 
     def text(self) -> str:
         return money(self.total, self.scale) if self.scale or self.total else "0"
@@ -245,40 +290,67 @@ class SalesResult(Header):
     data_quality: SalesQuality
 
 
-def orders(context: Context, period: Period) -> list[Row]:
-    """The period's orders with their attribution (`ORDERS_SQL`)."""
-    query = context.query
-    workspace = context.engine.workspace(query.workspace)
+def _params(context: Context, period: Period) -> dict[str, Any]:
+    """The attribution window's parameters, from the workspace's setting."""
+    workspace = context.engine.workspace(context.query.workspace)
     window = workspace.attribution_window_seconds if workspace else ATTRIBUTION_WINDOW_SECONDS
-    return context.rows(
-        ORDERS_SQL,
-        period,
-        window_us=window * 1_000_000,
-        window_start=period.start - timedelta(seconds=window),
-    )
+    return {
+        "window_us": window * 1_000_000,
+        "window_start": period.start - timedelta(seconds=window),
+    }
 
 
-def _figures(rows: Iterable[Row]) -> dict[str, dict[str, Any]]:
-    """Per currency: the sums of the tiles and splits over `rows` (the in-scope orders) and
-    the unfiltered denominator (`all`)."""
-    sums: dict[str, dict[str, Money]] = defaultdict(lambda: defaultdict(Money))
-    for row in rows:
-        cur, net, scale = row["currency"], _net(row), row["scale"]
-        sums[cur]["all"].add(net, scale)
-        if not row["in_scope"] or row["status"] != "attributed":
-            continue
-        counted = net > 0
-        keys = ["attributed", "with_teammate" if row["teammate_id"] else "chatbot_only"]
-        keys.append("direct" if row["source"] == "chat" else "indirect")
-        if row["chatbot_assisted"]:
-            keys.append("chatbot_assisted")
-        for key in keys:
-            sums[cur][key].add(net, scale, counted)
-    return sums
+def orders(context: Context, period: Period) -> list[Row]:
+    """The period's orders with their attribution (`ORDERS_SQL`): the sales report."""
+    return context.rows(ORDERS_SQL, period, **_params(context, period))
 
 
-def _net(row: Row) -> Decimal:
-    return max(Decimal(0), Decimal(row["amount"]) - Decimal(row["refunded"]))
+@dataclass
+class Figures:
+    """One period's sums (`FIGURES_SQL`): per currency and split (`all` for every order),
+    per teammate and currency, per bucket, currency and credit; the kept orders per status;
+    the times to purchase."""
+
+    sums: dict[str, dict[str, Money]] = field(default_factory=lambda: defaultdict(_monies))
+    teammates: dict[tuple[str, str], Money] = field(default_factory=lambda: defaultdict(Money))
+    buckets: dict[tuple[int, str, str], Money] = field(default_factory=lambda: defaultdict(Money))
+    statuses: dict[str, int] = field(default_factory=dict)
+    times: Durations = field(default_factory=lambda: durations(None))
+
+
+def _monies() -> dict[str, Money]:
+    return defaultdict(Money)
+
+
+def figures(context: Context, period: Period) -> Figures:
+    out = Figures()
+    for row in context.rows(FIGURES_SQL, period, **_params(context, period)):
+        total, scale, n = Decimal(row["total"] or 0), row["scale"], int(row["n"])
+        counted = n if row["counted"] else 0
+        credit = "with_teammate" if row["with_teammate"] else "chatbot_only"
+        if row["by_split"]:
+            if row["credited"]:
+                kinds = ["attributed", credit, "direct" if row["direct"] else "indirect"]
+                kinds += ["chatbot_assisted"] if row["assisted"] else []
+                for kind in kinds:
+                    out.sums[row["currency"]][kind].add(total, scale, counted)
+        elif row["by_teammate"]:
+            if row["credited"] and row["teammate_id"] is not None:
+                out.teammates[(row["teammate_id"], row["currency"])].add(total, scale, counted)
+        elif row["by_bucket"]:
+            if row["credited"] and row["idx"] is not None:
+                out.buckets[(row["idx"], row["currency"], credit)].add(total, scale, counted)
+        elif row["by_status"]:
+            if row["in_scope"]:
+                out.statuses[row["status"]] = n
+        elif row["by_currency"]:
+            out.sums[row["currency"]]["all"].add(total, scale, n)
+        else:  # the grand total: the times to purchase of the credited orders
+            out.times = durations(
+                {"n": row["waits"], "total": row["wait_total"], "median": row["median"],
+                 "p90": row["p90"]}
+            )  # fmt: skip
+    return out
 
 
 def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
@@ -299,80 +371,44 @@ def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
 
 def compute(context: Context) -> dict[str, Any]:
     query = context.query
-    current = orders(context, query.period)
-    previous = orders(context, query.previous)
-    now, before = _figures(current), _figures(previous)
-    codes = sorted(set(now) | set(before))
+    now, before = figures(context, query.period), figures(context, query.previous)
+    codes = sorted(set(now.sums) | set(before.sums))
     currencies = {
         code: CurrencyWithPrevious(
-            **_currency(now.get(code, {})).model_dump(), previous=_currency(before.get(code, {}))
+            **_currency(now.sums.get(code, {})).model_dump(),
+            previous=_currency(before.sums.get(code, {})),
         )
         for code in codes
     }
     shown = query.currency or min(
         codes, key=lambda c: (-currencies[c].attributed_orders, c), default=None
     )
-    kept = [r for r in current if r["in_scope"]]
-    credited = [r for r in kept if r["status"] == "attributed"]
     (orphans,) = context.one(ORPHAN_REFUNDS_SQL, query.period).values()
     return {
         "currency": shown,
         "currencies": currencies,
-        "time_to_purchase_seconds": _times(credited),
-        "series": _series(query, credited, codes),
-        "by_teammate": _teammates(credited),
+        "time_to_purchase_seconds": now.times,
+        "series": _series(len(query.buckets), now, codes),
+        "by_teammate": _teammates(now),
         "orders": OrderCounts(
-            **{s: sum(r["status"] == s for r in kept) for s in STATUSES}, orphan_refunds=orphans
+            **{s: now.statuses.get(s, 0) for s in STATUSES}, orphan_refunds=orphans
         ),
         "data_quality": {"orphan_refunds": orphans},
     }
 
 
-def _times(credited: list[Row]) -> Durations:
-    """TIME TO PURCHASE: from the attributed conversation's last touch to the order."""
-    waits = sorted((r["ts"] - r["last_touch"]).total_seconds() for r in credited)
-    if not waits:
-        return Durations(mean=None, median=None, p90=None, count=0)
-    return Durations(
-        mean=round(sum(waits) / len(waits), 6),
-        median=round(_quantile(waits, 0.5), 6),
-        p90=round(_quantile(waits, 0.9), 6),
-        count=len(waits),
-    )
-
-
-def _quantile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (as the other pages' `quantile_cont`)."""
-    position = (len(values) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
-def _series(query: Query, credited: list[Row], codes: list[str]) -> dict[str, dict[str, list]]:
+def _series(n: int, now: Figures, codes: list[str]) -> dict[str, dict[str, list[str]]]:
     """Attributed sales per bucket, with a teammate and chatbot only, per currency."""
-    starts = [b.start for b in query.buckets]
-    sums: dict[str, dict[str, list[Money]]] = {
-        code: {k: [Money() for _ in starts] for k in ("with_teammate", "chatbot_only")}
+    return {
+        code: {
+            credit: [now.buckets.get((i, code, credit), Money()).text() for i in range(n)]
+            for credit in ("with_teammate", "chatbot_only")
+        }
         for code in codes
     }
-    for row in credited:
-        idx = bisect_right(starts, row["ts"]) - 1
-        key = "with_teammate" if row["teammate_id"] else "chatbot_only"
-        net = _net(row)
-        sums[row["currency"]][key][idx].add(net, row["scale"], net > 0)
-    return {
-        code: {key: [m.text() for m in bucket] for key, bucket in split.items()}
-        for code, split in sums.items()
-    }
 
 
-def _teammates(credited: list[Row]) -> list[TeammateSales]:
-    sums: dict[tuple[str, str], Money] = defaultdict(Money)
-    for row in credited:
-        if row["teammate_id"]:
-            net = _net(row)
-            sums[(row["teammate_id"], row["currency"])].add(net, row["scale"], net > 0)
+def _teammates(now: Figures) -> list[TeammateSales]:
     return [
         TeammateSales(
             teammate_id=mate,
@@ -381,8 +417,12 @@ def _teammates(credited: list[Row]) -> list[TeammateSales]:
             sales=m.text(),
             average_order_value=average(m.total, m.n),
         )
-        for (mate, cur), m in sorted(sums.items())
+        for (mate, cur), m in sorted(now.teammates.items())
     ]
+
+
+def _net(row: Row) -> Decimal:
+    return max(Decimal(0), Decimal(row["amount"]) - Decimal(row["refunded"]))
 
 
 ORDER_COLUMNS = (
@@ -433,12 +473,7 @@ TEAMMATE_COLUMNS = ("teammate_id", "currency", "orders", "sales", "average_order
 
 
 def _teammate_lines(context: Context) -> Rows:
-    credited = [
-        r
-        for r in orders(context, context.query.period)
-        if r["in_scope"] and r["status"] == "attributed"
-    ]
-    for row in _teammates(credited):
+    for row in _teammates(figures(context, context.query.period)):
         yield (row.teammate_id, row.currency, row.orders, row.sales, row.average_order_value)
 
 
@@ -543,7 +578,12 @@ PAGE = Page(
     web_path="/sales",
     result=SalesResult,
     compute=compute,
-    statements={**STATEMENTS, "orders": ORDERS_SQL, "orphan_refunds": ORPHAN_REFUNDS_SQL},
+    statements={
+        **STATEMENTS,
+        "orders": ORDERS_SQL,
+        "figures": FIGURES_SQL,
+        "orphan_refunds": ORPHAN_REFUNDS_SQL,
+    },
     text=text,
     exports=(
         Export(
