@@ -79,12 +79,20 @@ WITH orders AS (
     JOIN orders AS o ON o.order_id = r.order_id AND o.currency = r.currency
     WHERE r.workspace = $ws AND r.type = 'refund'
     GROUP BY r.order_id
+), signed_in AS (
+    -- the threads ever signed in as a shop customer of the period's orders: only theirs can
+    -- be one of its threads (their latest sign-in decides whose they are)
+    SELECT DISTINCT j.channel, j.customer_id
+    FROM commerce AS j
+    JOIN (SELECT DISTINCT customer_ref FROM orders) AS r ON r.customer_ref = j.customer_ref
+    WHERE j.workspace = $ws AND j.type = 'identify'
 ), identified AS (
     SELECT channel, customer_id, customer_ref
     FROM (SELECT i.channel, i.customer_id, i.customer_ref,
                  ROW_NUMBER() OVER (PARTITION BY i.channel, i.customer_id
                                     ORDER BY i.ts DESC, i.seq DESC) AS nth
           FROM commerce AS i
+          JOIN signed_in AS t ON t.channel = i.channel AND t.customer_id = i.customer_id
           WHERE i.workspace = $ws AND i.type = 'identify') AS latest
     WHERE nth = 1
 ), threads AS (

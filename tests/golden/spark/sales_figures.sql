@@ -28,6 +28,21 @@ WITH orders AS (
     r.workspace = :ws AND r.type = 'refund'
   GROUP BY
     r.order_id
+), signed_in AS (
+  /* the threads ever signed in as a shop customer of the period's orders: only theirs can */
+  /* be one of its threads (their latest sign-in decides whose they are) */
+  SELECT DISTINCT
+    j.channel,
+    j.customer_id
+  FROM commerce AS j
+  JOIN (
+    SELECT DISTINCT
+      customer_ref
+    FROM orders
+  ) AS r
+    ON r.customer_ref = j.customer_ref
+  WHERE
+    j.workspace = :ws AND j.type = 'identify'
 ), identified AS (
   SELECT
     channel,
@@ -40,6 +55,8 @@ WITH orders AS (
       i.customer_ref,
       ROW_NUMBER() OVER (PARTITION BY i.channel, i.customer_id ORDER BY i.ts DESC, i.seq DESC) AS nth
     FROM commerce AS i
+    JOIN signed_in AS t
+      ON t.channel = i.channel AND t.customer_id = i.customer_id
     WHERE
       i.workspace = :ws AND i.type = 'identify'
   ) AS latest
