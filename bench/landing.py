@@ -27,8 +27,10 @@ def moved(record: dict, run: int) -> dict:
 
 
 def day_of_events(size: int = 1000) -> list[dict]:
-    """`size` records of one fixed demo day, so that every run sends the same batches."""
-    return list(demo.generate(days=1, per_day=200, seed=99, end=date(2026, 12, 2)))[:size]
+    """`size` records of one fixed demo day, so that every run sends the same batches (chat
+    traffic only, as earlier rounds measured: no orders)."""
+    day = demo.generate(days=1, per_day=200, seed=99, end=date(2026, 12, 2), commerce=False)
+    return list(day)[:size]
 
 
 def landing_times(db: Path, batches: int) -> tuple[list[float], list[float]]:
