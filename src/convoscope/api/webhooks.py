@@ -25,6 +25,7 @@ from convoscope.api.bodies import parse_object, read_body
 from convoscope.api.deps import Services, Svc, principal, same_text, writable
 from convoscope.api.errors import ApiError, event_error, responses
 from convoscope.events import ConflictError, Event, EventError, validate_batch
+from convoscope.store.sealed import comparable
 
 router = APIRouter(tags=["webhooks"], dependencies=[Depends(writable)])
 log = logging.getLogger("convoscope.webhooks")
@@ -116,7 +117,7 @@ def whatsapp_verify(
     """Meta's subscription handshake: echo the challenge when the verify token is one a
     workspace set. The answer is the same 403 whatever is wrong, so that it tells nothing
     about which workspaces exist."""
-    matches = [same_text(token, t) for t in svc.store.whatsapp_verify_tokens()]
+    matches = [same_text(*comparable(token, t)) for t in svc.store.whatsapp_verify_tokens()]
     if mode != "subscribe" or not any(matches):
         raise ApiError(403, "wrong hub.mode or hub.verify_token")
     return PlainTextResponse(challenge)

@@ -80,8 +80,8 @@ ACCOUNT_TABLES = (
             _req("escalated_inactivity_seconds", "INTEGER", "86400"),
             _req("created_at", "TIMESTAMP", "current_timestamp"),
             _opt("business_hours", "VARCHAR"),  # JSON, see `business_hours`
-            _opt("whatsapp_app_secret", "VARCHAR"),  # sealed
-            _opt("whatsapp_verify_token", "VARCHAR"),  # hashed
+            _opt("whatsapp_app_secret", "VARCHAR"),  # sealed (`sealed`)
+            _opt("whatsapp_verify_token", "VARCHAR"),  # hashed (`sealed.digest`)
             _req("csat_window_seconds", "INTEGER", "604800"),
             _opt("flow_types", "VARCHAR"),  # JSON: the flow catalogue, flow -> type
             Column("attribution_window_seconds", "INTEGER", default="1209600"),  # section 8

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Annotated, Any, Self
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, m
 from convoscope.business_hours import BusinessHours
 from convoscope.events import LIMITS, FlowType
 from convoscope.store.database import Database, first_row
+from convoscope.store.sealed import Sealer, digest
 
 DEFAULT_TIMEZONE = "America/Toronto"
 
@@ -185,17 +186,24 @@ class Workspaces(Database):
             )
         return self.workspace(name)  # type: ignore[return-value]
 
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals this database's webhook secrets (`sealed`)."""
+        return Sealer(self.path)
+
     def set_whatsapp(
         self, name: str, app_secret: str, verify_token: str, phone_number_ids: Sequence[str]
     ) -> None:
-        """Meta's app secret (needed in clear to check HMAC signatures), the verify token, and
-        the WhatsApp business phone numbers (`phone_number_id`) whose messages are this
-        workspace's. A number belongs to one workspace; setting it here moves it."""
+        """Meta's app secret (sealed: it is needed in clear to check HMAC signatures), the
+        verify token (hashed), and the WhatsApp business phone numbers (`phone_number_id`)
+        whose messages are this workspace's. A number belongs to one workspace; setting it
+        here moves it."""
+        sealed_secret = self.sealer.seal(app_secret)
         with self.transaction() as con:
             con.execute(
                 "UPDATE workspaces SET whatsapp_app_secret = ?, whatsapp_verify_token = ? "
                 "WHERE name = ?",
-                [app_secret, verify_token, name],
+                [sealed_secret, digest(verify_token), name],
             )
             con.execute("DELETE FROM whatsapp_numbers WHERE workspace = ?", [name])
             for number in phone_number_ids:
@@ -203,9 +211,13 @@ class Workspaces(Database):
 
     def set_shopify(self, name: str, secret: str, shop_domain: str) -> None:
         """The shop's webhook signing secret and its `*.myshopify.com` domain, whose
-        notifications belong to this workspace (a domain belongs to one workspace)."""
+        notifications belong to this workspace (a domain belongs to one workspace). The
+        secret is sealed (`sealed`)."""
+        sealed_secret = self.sealer.seal(secret)
         with self.transaction() as con:
-            con.execute("UPDATE workspaces SET shopify_secret = ? WHERE name = ?", [secret, name])
+            con.execute(
+                "UPDATE workspaces SET shopify_secret = ? WHERE name = ?", [sealed_secret, name]
+            )
             con.execute("DELETE FROM shopify_shops WHERE workspace = ?", [name])
             con.execute("INSERT OR REPLACE INTO shopify_shops VALUES (?, ?)", [shop_domain, name])
 
@@ -218,7 +230,7 @@ class Workspaces(Database):
             "WHERE s.shop_domain = ? AND w.shopify_secret IS NOT NULL",
             [shop_domain],
         )
-        return (row[0], row[1]) if row else None
+        return (row[0], self.sealer.unseal(row[1])) if row else None
 
     def whatsapp_numbers(self) -> dict[str, tuple[str, str]]:
         """phone_number_id -> (workspace, app secret), for routing signed notifications."""
@@ -226,10 +238,11 @@ class Workspaces(Database):
             "SELECT n.phone_number_id, w.name, w.whatsapp_app_secret FROM whatsapp_numbers n "
             "JOIN workspaces w ON w.name = n.workspace WHERE w.whatsapp_app_secret IS NOT NULL"
         ).fetchall()
-        return {number: (ws, secret) for number, ws, secret in rows}
+        return {number: (ws, self.sealer.unseal(secret)) for number, ws, secret in rows}
 
     def whatsapp_verify_tokens(self) -> list[str]:
-        """Every configured verify token (Meta's handshake names no workspace)."""
+        """Every configured verify token as stored, hashed (`sealed.comparable` compares one
+        sent with them; Meta's handshake names no workspace)."""
         rows = self.con.execute(
             "SELECT whatsapp_verify_token FROM workspaces WHERE whatsapp_verify_token IS NOT NULL"
         ).fetchall()
