@@ -184,14 +184,14 @@ FIGURES_SQL = f"""{_ATTRIBUTION}
            CASE WHEN p.amount - p.refunded > 0 THEN p.amount - p.refunded
                 ELSE CAST(0 AS DECIMAL(18, 4)) END AS net,
            {_IN_SCOPE} AS in_scope,
-           ({_IN_SCOPE}) AND p.status = 'attributed' AS credited,
            CASE WHEN p.status = 'attributed'
                 THEN DATE_DIFF('microsecond', p.last_touch, p.ts) END AS wait_us,
            x.idx
     FROM placed AS p
     LEFT JOIN buckets AS x ON p.ts >= x.start_at AND p.ts < x.end_at
 ), split AS (
-    SELECT *, CASE WHEN net > 0 THEN 1 ELSE 0 END AS counted
+    SELECT *, in_scope AND status = 'attributed' AS credited,
+           CASE WHEN net > 0 THEN 1 ELSE 0 END AS counted
     FROM kept
 )
 SELECT currency, credited, with_teammate, assisted, direct, counted, teammate_id, idx,

@@ -255,30 +255,6 @@ WITH orders AS (
         NOT :by_teammate OR COALESCE(ARRAY_CONTAINS(:teammates, p.teammate_id), FALSE)
       )
     END AS in_scope,
-    (
-      CASE
-        WHEN NOT (
-          :by_channel OR :by_department OR :by_teammate
-        )
-        THEN TRUE
-        WHEN p.status <> 'attributed'
-        THEN FALSE
-        ELSE (
-          NOT :by_channel OR ARRAY_CONTAINS(:channels, p.channel)
-        )
-        AND (
-          NOT :by_department
-          OR (
-            p.department IS NULL AND :no_department
-          )
-          OR COALESCE(ARRAY_CONTAINS(:departments, p.department), FALSE)
-        )
-        AND (
-          NOT :by_teammate OR COALESCE(ARRAY_CONTAINS(:teammates, p.teammate_id), FALSE)
-        )
-      END
-    )
-    AND p.status = 'attributed' AS credited,
     CASE
       WHEN p.status = 'attributed'
       THEN DATEDIFF(MICROSECOND, p.last_touch, p.ts)
@@ -290,6 +266,7 @@ WITH orders AS (
 ), split AS (
   SELECT
     *,
+    in_scope AND status = 'attributed' AS credited,
     CASE WHEN net > 0 THEN 1 ELSE 0 END AS counted
   FROM kept
 )
