@@ -194,15 +194,16 @@ class Appending(Database):
             raise ConflictError([r[0] for r in conflicts])
 
 
-def stored(event: Event, field: str) -> object:
-    """The value `events` keeps for one field: an amount as its decimal string, as given; ''
-    for the thread of an order or refund without one (`tables.EVENTS`)."""
-    value = getattr(event, field)
-    if field == "amount" and value is not None:
-        return format(value, "f")
-    if field in ("channel", "customer_id") and value is None:
-        return ""
-    return value
+def _column(events: Sequence[Event], field: str) -> list[object]:
+    """One field of the batch as `events` keeps it: an amount as its decimal string, as given;
+    '' for the thread of an order or refund without one (`tables.EVENTS`). Only those fields
+    are converted: the rest of a batch is copied as it is (landing is a hot path)."""
+    values = [getattr(e, field) for e in events]
+    if field == "amount":
+        return [None if v is None else format(v, "f") for v in values]
+    if field in ("channel", "customer_id"):
+        return ["" if v is None else v for v in values]
+    return values
 
 
 class Staging:
@@ -221,7 +222,7 @@ class Staging:
                 "workspace": [workspace] * len(events),
                 "event_id": [e.event_id for e in events],
                 "ts": [e.ts_utc for e in events],
-                **{f: [stored(e, f) for e in events] for f in CONTENT_FIELDS if f != "ts"},
+                **{f: _column(events, f) for f in CONTENT_FIELDS if f != "ts"},
             },
             schema=_EVENT_SCHEMA,
         )
