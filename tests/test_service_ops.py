@@ -229,16 +229,3 @@ def test_access_log_holds_no_secrets(served):
     assert '"path": "/v1/overview"' in text
     for secret in (keys["A"], PASSWORD, "cs_session", "period=today"):
         assert secret not in text
-
-
-def test_cli_says_when_the_server_holds_the_database(served):
-    from typer.testing import CliRunner
-
-    from convoscope.cli import app
-
-    server, _ = served
-    result = CliRunner().invoke(
-        app, ["report", "-w", "A", "--period", "today", "--db", str(server.db)]
-    )
-    assert result.exit_code == 1
-    assert "open in another process" in result.stderr and "HTTP API" in result.stderr

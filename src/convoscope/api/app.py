@@ -12,7 +12,17 @@ from itsdangerous import TimestampSigner
 from starlette.types import ASGIApp
 
 from convoscope import __version__, accounts
-from convoscope.api import analytics, auth, errors, exports, health, ingest, settings, webhooks
+from convoscope.api import (
+    analytics,
+    auth,
+    errors,
+    exports,
+    health,
+    ingest,
+    operator,
+    settings,
+    webhooks,
+)
 from convoscope.api.boundary import Boundary, answer_unexpected
 from convoscope.api.deps import Services
 from convoscope.api.guard import LoginGuard
@@ -28,6 +38,7 @@ ROUTERS = (
     exports.router,
     settings.router,
     auth.router,
+    operator.router,
 )
 
 
@@ -39,10 +50,15 @@ class App(FastAPI):
 
 
 def create_app(
-    store: Store, *, secure_cookies: bool = False, docs: bool = True, lake: LakeTables | None = None
+    store: Store,
+    *,
+    secure_cookies: bool = False,
+    lake: LakeTables | None = None,
+    operator_token: str | None = None,
 ) -> App:
     """The API over `store`, or read-only over a `lake`'s derived tables with the accounts
-    in `store`. `secure_cookies` marks cookies Secure (behind HTTPS)."""
+    in `store`. `secure_cookies` marks cookies Secure (behind HTTPS); `operator_token` lets
+    the CLI on this machine work through the server (`api.operator`)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +91,7 @@ def create_app(
         signer=TimestampSigner(secret, salt="session"),
         guard=LoginGuard(),
         secure_cookies=secure_cookies,
+        operator_digest=operator.token_digest(operator_token) if operator_token else None,
     )
     errors.install(app)
     app.add_exception_handler(Exception, answer_unexpected)

@@ -43,6 +43,7 @@ class Services:
     guard: LoginGuard
     secure_cookies: bool
     lake: bool = False  # read-only analytics over a lake: events go to the lake's pipeline
+    operator_digest: str | None = None  # SHA-256 of the CLI's operator token (`api.operator`)
 
     def csrf_token(self, session_hash: str) -> str:
         return hmac.new(self.secret, session_hash.encode(), hashlib.sha256).hexdigest()

@@ -18,6 +18,8 @@ app = typer.Typer(
     help="Conversation analytics for customer messaging.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: paragraphs reflowed to the terminal, no type beside a flag
+    rich_markup_mode=None,
 )
 
 

@@ -11,22 +11,15 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from convoscope import accounts
-from convoscope.cli.common import (
-    DbOpt,
-    WorkspaceOpt,
-    fail,
-    open_store,
-    out,
-    rebuild,
-    say,
-    workspace_or_fail,
-)
+from convoscope.cli.common import DbOpt, WorkspaceOpt, fail, open_store, out, rebuild, say
+from convoscope.cli.running import operate
 from convoscope.store import DEFAULT_TIMEZONE
 
-workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
-user_app = typer.Typer(help="Manage users (admins see analytics).", no_args_is_help=True)
-key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True, rich_markup_mode=None)
+user_app = typer.Typer(
+    help="Manage users (admins see analytics).", no_args_is_help=True, rich_markup_mode=None
+)
+key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _secret(prompt: str, confirm: bool = False) -> str:
@@ -52,22 +45,14 @@ def workspace_create(
     db: DbOpt = None,
 ) -> None:
     """Create a workspace (no-op if it exists)."""
-    with open_store(db, create=True) as store:
-        try:
-            ws = store.ensure_workspace(name, timezone)
-        except ValueError as exc:
-            raise fail(str(exc), 2) from None
-    say(f"workspace {ws.name!r} ({ws.timezone})")
+    created, zone = operate(db, "create_workspace", create=True, name=name, timezone=timezone)
+    say(f"workspace {created!r} ({zone})")
 
 
 @workspace_app.command("list")
 def workspace_list(db: DbOpt = None) -> None:
     """List the workspaces with their time zones."""
-    with open_store(db) as store:
-        rows = [
-            [ws.name, ws.timezone] for ws in map(store.workspace, store.workspace_names()) if ws
-        ]
-    _print_table("Workspaces", ["workspace", "time zone"], rows)
+    _print_table("Workspaces", ["workspace", "time zone"], operate(db, "workspaces"))
 
 
 @workspace_app.command("whatsapp")
@@ -87,9 +72,14 @@ def workspace_whatsapp(
     secret = _secret("Meta app secret")
     if not secret:
         raise fail("the app secret is empty", 2)
-    with open_store(db) as store:
-        workspace_or_fail(store, name)
-        store.set_whatsapp(name, secret, verify_token, phone_number_ids)
+    operate(
+        db,
+        "set_whatsapp",
+        name=name,
+        secret=secret,
+        verify_token=verify_token,
+        phone_number_ids=phone_number_ids,
+    )
     say(f"WhatsApp webhook configured for workspace {name!r}: {', '.join(phone_number_ids)}")
 
 
@@ -109,9 +99,7 @@ def workspace_shopify(
     domain = shop_domain.strip().lower()
     if not domain or len(domain) > 255 or "/" in domain:
         raise fail("--shop-domain: give the shop's domain, e.g. my-shop.myshopify.com", 2)
-    with open_store(db) as store:
-        workspace_or_fail(store, name)
-        store.set_shopify(name, secret, domain)
+    operate(db, "set_shopify", name=name, secret=secret, domain=domain)
     say(f"Shopify webhooks configured for workspace {name!r}: {domain}")
 
 
@@ -124,25 +112,15 @@ def user_create(
 ) -> None:
     """Create a user; the password is asked for, or read from standard input."""
     password = _secret("Password", confirm=True)
-    with open_store(db) as store:
-        try:
-            accounts.create_user(store, email, workspace, role, password)
-        except ValueError as exc:
-            raise fail(str(exc), 2) from None
+    operate(db, "create_user", email=email, workspace=workspace, role=role, password=password)
     say(f"user {email} ({role}) in workspace {workspace!r}")
 
 
 @user_app.command("list")
 def user_list(workspace: WorkspaceOpt, db: DbOpt = None) -> None:
     """List a workspace's users and roles."""
-    with open_store(db) as store:
-        workspace_or_fail(store, workspace)
-        users = accounts.list_users(store, workspace)
-    _print_table(
-        f"Users of {workspace}",
-        ["email", "role", "created"],
-        [[email, role, f"{created:%Y-%m-%d %H:%M}"] for email, role, created in users],
-    )
+    users = operate(db, "list_users", workspace_name=workspace)
+    _print_table(f"Users of {workspace}", ["email", "role", "created"], users)
 
 
 @user_app.command("password")
@@ -151,11 +129,7 @@ def user_password(
 ) -> None:
     """Set a new password (asked for, or read from standard input); ends the user's sessions."""
     password = _secret("New password", confirm=True)
-    with open_store(db) as store:
-        try:
-            accounts.set_password(store, email, password)
-        except ValueError as exc:
-            raise fail(str(exc), 2) from None
+    operate(db, "set_password", email=email, password=password)
     say(f"password of {email} changed; their sessions are closed")
 
 
@@ -169,11 +143,7 @@ def key_create(
     db: DbOpt = None,
 ) -> None:
     """Create an API key; it is printed once, alone on the last line."""
-    with open_store(db) as store:
-        try:
-            key = accounts.create_key(store, workspace, name, scope)
-        except ValueError as exc:
-            raise fail(str(exc), 2) from None
+    key = operate(db, "create_key", workspace=workspace, name=name, scope=scope)
     say(f"{scope} API key for workspace {workspace!r}; it is shown only now:")
     sys.stdout.write(key + "\n")
 
@@ -181,21 +151,9 @@ def key_create(
 @key_app.command("list")
 def key_list(workspace: WorkspaceOpt, db: DbOpt = None) -> None:
     """List a workspace's keys (ids and scopes; the keys themselves are never stored)."""
-    with open_store(db) as store:
-        keys = accounts.list_keys(store, workspace)
+    keys = operate(db, "list_keys", workspace_name=workspace)
     _print_table(
-        f"API keys of {workspace}",
-        ["key id", "name", "scope", "created", "revoked"],
-        [
-            [
-                key_id,
-                name or "",
-                scope,
-                f"{created:%Y-%m-%d %H:%M}",
-                f"{revoked:%Y-%m-%d %H:%M}" if revoked else "",
-            ]
-            for key_id, name, scope, created, revoked in keys
-        ],
+        f"API keys of {workspace}", ["key id", "name", "scope", "created", "revoked"], keys
     )
 
 
@@ -205,9 +163,7 @@ def key_revoke(
     db: DbOpt = None,
 ) -> None:
     """Revoke a key at once; requests with it get 401."""
-    with open_store(db) as store:
-        if not accounts.revoke_key(store, key_id):
-            raise fail(f"no active key {key_id!r}", 2)
+    operate(db, "revoke_key", key_id=key_id)
     say(f"key {key_id} revoked")
 
 

@@ -7,7 +7,6 @@ department name prints as typed instead of crashing or hiding a link.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from convoscope import conversations
+from convoscope import conversations, operations
 from convoscope.lake import Lake
-from convoscope.query import Query, QueryError, QueryParams
+from convoscope.query import Query, QueryError
 from convoscope.store import Store, StoreBusy, Workspace, default_db_path, memory_limit
 
 err = Console(stderr=True, highlight=False)
@@ -38,8 +37,10 @@ PeriodOpt = Annotated[
         "(default: last_7_days, unless --from/--to)."
     ),
 ]
-FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")]
+FromOpt = Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD", help="First day.")]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", metavar="YYYY-MM-DD", help="Last day (included).")
+]
 TzOpt = Annotated[str | None, typer.Option("--tz", help="IANA zone (default: the workspace's).")]
 ChannelsOpt = Annotated[str | None, typer.Option(help="Comma-separated channels (default all).")]
 DepartmentsOpt = Annotated[
@@ -76,7 +77,8 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         envvar="CONVOSCOPE_ENGINE",
-        help="duckdb or spark (spark reads a --lake; default duckdb, or the config file's).",
+        help="duckdb, spark or clickhouse (the last two read a --lake; default duckdb, or the "
+        "config file's).",
     ),
 ]
 LakeOpt = Annotated[
@@ -124,6 +126,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def open_store(db: Path | None, *, create: bool = False) -> Store:
     """The database; a missing file is created only by commands that create (`create`)."""
+    try:
+        return open_local(db, create=create)
+    except StoreBusy as exc:
+        raise fail(str(exc)) from None
+
+
+def open_local(db: Path | None, *, create: bool = False) -> Store:
+    """`open_store`, raising `StoreBusy` when another process holds the file (`cli.running`
+    then asks the server that holds it)."""
     path = db if db is not None else default_db_path()
     if not create and str(path) != ":memory:" and not path.exists():
         raise fail(
@@ -133,8 +144,8 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
         )
     try:
         store = Store(path)
-    except StoreBusy as exc:
-        raise fail(str(exc)) from None
+    except StoreBusy:
+        raise
     except Exception as exc:  # a corrupted or unreadable file: say so, no traceback
         raise fail(f"cannot open {path} as a convoscope database: {exc}") from None
     if store.derived_outdated:  # an upgrade added conversation facts: derive them for old data
@@ -160,56 +171,16 @@ def rebuild(store: Store) -> None:
     store.checkpoint()
 
 
-SHOWN_WORKSPACES = 10  # beyond that, the closest names and how to list them all
-
-
-def known_workspaces(name: str, names: list[str]) -> str:
-    """What to say about the workspaces when `name` is not one: all of them when few, else
-    the closest names (`did you mean`) and the command that lists them."""
-    if not names:
-        return "none yet"
-    if len(names) <= SHOWN_WORKSPACES:
-        return "workspaces: " + ", ".join(names)
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-    return f"{hint}{len(names)} workspaces: `convoscope workspace list` lists them"
-
-
-def workspace_or_fail(store: Store, name: str) -> Workspace:
-    ws = store.workspace(name)
-    if ws is None:
-        known = known_workspaces(name, store.workspace_names())
-        raise fail(f"no workspace {name!r} in {store.path} ({known})", 2)
-    return ws
-
-
-def analytics_query(store: Store, workspace: str, **options: str | None) -> Query:
-    """The same `QueryParams` as the HTTP API (options: period, date_from, date_to, tz,
-    channels, departments, teammates, granularity), with errors naming the CLI option."""
-    ws = workspace_or_fail(store, workspace)
-    return query_for(ws, lambda: store.channels(workspace), **options)
-
-
 def query_for(ws: Workspace, known: Callable[[], list[str]], **options: str | None) -> Query:
-    """`analytics_query` for a workspace found anywhere (a database or a lake); `known`
-    lists the channels with data, to refuse a channel filter that can only give zeros."""
+    """The same `QueryParams` as the HTTP API, from the CLI's options (period, date_from,
+    date_to, tz, channels, departments, teammates, ...), with errors naming the CLI option;
+    `known` lists the channels with data (`operations.query_of`)."""
     try:
-        params = QueryParams.parse(
-            **{OPTION_PARAMS.get(k, k): v for k, v in options.items()},
+        return operations.query_of(
+            ws, known, {OPTION_PARAMS.get(k, k): v for k, v in options.items()}
         )
-        query = params.resolve(ws.name, ws.timezone)
     except QueryError as exc:
         raise option_error(exc) from None
-    if query.channels:
-        found = known()
-        unknown = [c for c in query.channels if c not in found]
-        if unknown:
-            raise fail(
-                f"--channels: no data on {', '.join(unknown)} in workspace {ws.name!r} "
-                f"(channels: {', '.join(found) or 'none yet'})",
-                2,
-            )
-    return query
 
 
 def lake_at(where: str) -> Lake:

@@ -58,9 +58,11 @@ def import_(
 ) -> None:
     """Import a file of events; all of it, or nothing if any record is bad.
 
-    jsonl/csv/parquet hold SPEC fields (or any columns, with --map/--value/--set); twcs is the
-    Kaggle Customer Support on Twitter file (one workspace per brand); rasa is a Rasa tracker
-    store export. Workspaces the file names are created (with --timezone) when it is stored.
+    jsonl, csv and parquet files hold convoscope's event fields (event_id, ts, channel,
+    customer_id, type, sender, ...), or any columns renamed with --map, --value and --set. twcs
+    is Kaggle's Customer Support on Twitter file (a workspace per brand), rasa a Rasa tracker
+    store export, shopify a Shopify order export. Workspaces the file names are created (with
+    --timezone) when it is stored.
     """
     try:
         kind = fmt or guess_format(path)

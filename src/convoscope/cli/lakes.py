@@ -1,5 +1,5 @@
 """Lakes from the command line: `convoscope spark sessionize`, and the source a report reads
-(the database, or a lake through DuckDB or Spark: `analytics_source`)."""
+(a lake through DuckDB, Spark or ClickHouse: `lake_source`)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,23 @@ import typer
 
 from convoscope import config, engines
 from convoscope.cli.common import (
-    DbOpt,
-    EngineOpt,
     LakeOpt,
     MasterOpt,
     RemoteOpt,
     err,
     fail,
-    known_workspaces,
     lake_at,
-    open_store,
     say,
-    workspace_or_fail,
 )
 from convoscope.engines import Engine, LakeOptions, Tables
 from convoscope.engines.base import EngineError
 from convoscope.lake import Lake, LakeError
+from convoscope.operations import known_workspaces
 from convoscope.store import Workspace
 
-spark_app = typer.Typer(help="Run convoscope on Apache Spark over a lake.", no_args_is_help=True)
+spark_app = typer.Typer(
+    help="Run convoscope on Apache Spark over a lake.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def _setting(name: str, given: str | None, default: str | None = None) -> str | None:
@@ -89,35 +87,33 @@ def _first_line(exc: Exception) -> str:
 
 @dataclass
 class Source:
-    """What a report reads: an engine or tables, the workspace, and its channels with data."""
+    """What a report reads from a lake: an engine or tables, the workspace, and its channels
+    with data."""
 
     tables: Tables | Engine
     workspace: Workspace
     channels: Callable[[], list[str]]
 
 
-@contextmanager
-def analytics_source(
-    workspace: str,
-    db: DbOpt,
-    lake: LakeOpt,
-    engine: EngineOpt,
-    master: str | None,
-    remote: str | None,
-) -> Iterator[Source]:
-    """The database (default), or a lake read by one of the lake engines (`--engine`:
-    DuckDB by default, Spark, ClickHouse)."""
+def chosen_lake(lake: Path | None, engine: str | None) -> str | None:
+    """The lake a report reads (`--lake`, the environment or the config file), or None for
+    the database; the engine must be a lake reader, and one other than DuckDB needs a lake."""
     chosen = _setting("engine", engine, "duckdb") or "duckdb"
     if chosen not in engines.LAKE_READERS:
         raise fail(f"--engine: {chosen!r} is not one of {', '.join(engines.LAKE_READERS)}", 2)
-    lake_dir = _setting("lake", str(lake) if lake else None)
-    if lake_dir is None:
-        if chosen != "duckdb":
-            raise fail(f"--engine {chosen} reads a lake: give --lake (or CONVOSCOPE_LAKE)", 2)
-        with open_store(db) as store:
-            ws = workspace_or_fail(store, workspace)
-            yield Source(store, ws, lambda: store.channels(workspace))
-        return
+    where = _setting("lake", str(lake) if lake else None)
+    if where is None and chosen != "duckdb":
+        raise fail(f"--engine {chosen} reads a lake: give --lake (or CONVOSCOPE_LAKE)", 2)
+    return where
+
+
+@contextmanager
+def lake_source(
+    workspace: str, lake_dir: str, engine: str | None, master: str | None, remote: str | None
+) -> Iterator[Source]:
+    """A lake's workspace read by one of the lake engines (`--engine`: DuckDB by default,
+    Spark, ClickHouse)."""
+    chosen = _setting("engine", engine, "duckdb") or "duckdb"
     where = lake_at(lake_dir)
     try:
         found = where.workspace(workspace)

@@ -12,16 +12,16 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from convoscope import exports, pages
+from convoscope import operations, pages
 from convoscope.cli.common import (
+    OPTION_PARAMS,
     ChannelsOpt,
     CurrencyOpt,
     DbOpt,
@@ -45,16 +45,34 @@ from convoscope.cli.common import (
     query_for,
     say,
 )
-from convoscope.cli.lakes import Source, analytics_source
+from convoscope.cli.lakes import chosen_lake, lake_source
 from convoscope.cli.render import print_blocks
-from convoscope.pages import runner
+from convoscope.cli.running import operate
 from convoscope.pages.common import Export
-from convoscope.query import Query, QueryError
+from convoscope.query import QueryError
 
-export_app = typer.Typer(help="Export reports as files.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export reports as files.", no_args_is_help=True, rich_markup_mode=None
+)
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
 ]
+
+
+# the options that make the query (`QueryParams`), by their field names
+QUERY_OPTIONS = (
+    "period",
+    "date_from",
+    "date_to",
+    "tz",
+    "channels",
+    "departments",
+    "teammates",
+    "flow_types",
+    "flows",
+    "currency",
+    "granularity",
+)
 
 
 @dataclass(frozen=True)
@@ -79,29 +97,20 @@ class Options:
     master: MasterOpt = None
     remote: RemoteOpt = None
 
-    @contextmanager
-    def opened(self) -> Iterator[tuple[Source, Query]]:
-        """The source (database or lake) and the query, with errors naming the option."""
-        with analytics_source(
-            self.workspace, self.db, self.lake, self.engine, self.master, self.remote
-        ) as source:
-            query = query_for(
-                source.workspace,
-                source.channels,
-                period=self.period,
-                date_from=self.date_from,
-                date_to=self.date_to,
-                tz=self.tz,
-                channels=self.channels,
-                departments=self.departments,
-                teammates=self.teammates,
-                flow_types=self.flow_types,
-                flows=self.flows,
-                currency=self.currency,
-                granularity=self.granularity,
+    def read(self, what: str, name: str) -> Any:
+        """`operations.READS[what]` (a page's result, or a CSV) for these options: from a lake,
+        or from the database (here, or in the server that holds it)."""
+        query = {name: getattr(self, name) for name in QUERY_OPTIONS}
+        where = chosen_lake(self.lake, self.engine)
+        if where is None:
+            params = {OPTION_PARAMS.get(k, k): v for k, v in query.items()}
+            return operate(
+                self.db, "read", what=what, name=name, workspace_name=self.workspace, params=params
             )
+        with lake_source(self.workspace, where, self.engine, self.master, self.remote) as source:
+            resolved = query_for(source.workspace, source.channels, **query)
             try:
-                yield source, query
+                return operations.READS[what](source.tables, resolved, name)
             except QueryError as exc:  # a filter the page does not take
                 raise option_error(exc) from None
 
@@ -163,29 +172,26 @@ def report(options: Options, page: PageOpt = "overview", fmt: FormatOpt = "table
         raise fail(f"--page: {page!r} is not one of {', '.join(pages.PAGES)}", 2)
     if fmt not in ("table", "json"):
         raise fail(f"--format: {fmt!r} is not one of table, json", 2)
-    with options.opened() as (source, query):
-        result = runner.run(unit, source.tables, query)
+    result = options.read("report", page)
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.model_dump(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_blocks(unit.text(result))
+        print_blocks(unit.text(unit.result.model_validate(result)))
 
 
 def _export_command(item: Export) -> Callable[..., None]:
     def export(options: Options, output: OutputOpt = None) -> None:
-        with options.opened() as (source, query):
-            values = runner.export(item, source.tables, query)
-        text = exports.csv_text(item.columns, values)
+        done = options.read("export", item.name)
         if output is None:
-            sys.stdout.write(text)
+            sys.stdout.write(done["csv"])
             return
         try:
-            output.write_text(text, encoding="utf-8", newline="")
+            output.write_text(done["csv"], encoding="utf-8", newline="")
         except OSError as exc:  # a missing folder, a directory, no permission
             raise fail(f"--output: cannot write {output}: {exc.strerror}", 2) from None
-        say(f"wrote {output} ({len(values)} {item.name})", err)
+        say(f"wrote {output} ({done['lines']} {item.name})", err)
 
-    export.__doc__ = f"Export {item.summary[0].lower()}{item.summary[1:]} (CSV)"
+    export.__doc__ = f"Export {item.summary[0].lower()}{item.summary[1:].rstrip('.')}, as CSV."
     return query_command(export)
 
 

@@ -11,15 +11,18 @@ logged once a minute at most.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import resource
+import signal
 import sys
 import time
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from convoscope.cli.running import announced
 from convoscope.lake import LakeTables
 from convoscope.store import Store
 
@@ -104,15 +107,20 @@ def run_server(
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("asyncio").addFilter(_OncePerMinute())
     _raise_open_file_limit()
-    uvicorn.run(
-        create_app(store, secure_cookies=secure_cookies, lake=lake),
-        host=host,
-        port=port,
-        http=GuardedH11Protocol,
-        access_log=False,  # ours logs route templates without query strings (api.boundary)
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        limit_concurrency=MAX_CONNECTIONS,
-        h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
-        timeout_graceful_shutdown=30,
-        log_level="info",
-    )
+    # uvicorn drains on SIGTERM, then raises it again: exit through Python instead of dying
+    # by the signal, so that the `with` blocks below clean up (the CLI's server file)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    in_memory = str(store.path) == ":memory:"
+    with contextlib.nullcontext(None) if in_memory else announced(store.path, host, port) as token:
+        uvicorn.run(
+            create_app(store, secure_cookies=secure_cookies, lake=lake, operator_token=token),
+            host=host,
+            port=port,
+            http=GuardedH11Protocol,
+            access_log=False,  # ours logs route templates without query strings (api.boundary)
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            limit_concurrency=MAX_CONNECTIONS,
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+            timeout_graceful_shutdown=30,
+            log_level="info",
+        )

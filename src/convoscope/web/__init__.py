@@ -41,10 +41,14 @@ log = logging.getLogger("convoscope.web")
 
 
 def create_app(
-    store: Store, *, secure_cookies: bool = False, lake: LakeTables | None = None
+    store: Store,
+    *,
+    secure_cookies: bool = False,
+    lake: LakeTables | None = None,
+    operator_token: str | None = None,
 ) -> App:
-    """The API app with the pages mounted on it (over a lake's tables: see `api.create_app`)."""
-    app = create_api(store, secure_cookies=secure_cookies, lake=lake)
+    """The API app with the pages mounted on it (the options: see `api.create_app`)."""
+    app = create_api(store, secure_cookies=secure_cookies, lake=lake, operator_token=operator_token)
     missing = [name for name in VENDOR_FILES if not (VENDOR / name).exists()]
     if missing:
         log.warning("front-end assets missing (%s): run `npm ci --prefix %s`", missing, HERE)
