@@ -22,8 +22,11 @@ def print_blocks(blocks: Iterable[Block]) -> None:
             say(block)
             continue
         table = Table(title=block.title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
-        for i, name in enumerate(block.columns):
-            table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        for i, name in enumerate(block.columns):  # a name may fold, never a number
+            if i == 0:
+                table.add_column(name, overflow="fold")
+            else:
+                table.add_column(name, justify="right", no_wrap=True)
         for row in block.rows:
             table.add_row(*(Text(str(c)) for c in row))
         out.print(table)

@@ -360,7 +360,7 @@ def text(result: OverviewResult) -> list[Block]:
         Table("Tiles (previous period beside)", ("tile", "value", "previous", "change"), tiles),
         Table(
             "Conversations per bucket",
-            ("bucket", "engaged", "not engaged", "engaged live", "transfers"),
+            ("bucket", "engaged", "not engaged", "traffic: engaged", "transfer requests"),
             [
                 (b, e.engaged[i], e.non_engaged[i], live, tr.transfer_requests[i])
                 for i, (b, live) in enumerate(zip(names, tr.engaged_conversations, strict=True))

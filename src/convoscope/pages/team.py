@@ -331,7 +331,6 @@ def text(result: TeamResult) -> list[Block]:
             duration(now.median),
             duration(now.p90),
             now.count,
-            duration(before.mean),
             change(now.mean, before.mean),
         )
         for name, now, before in (
@@ -365,8 +364,8 @@ def text(result: TeamResult) -> list[Block]:
     blocks: list[Block] = [
         heading(result),
         Table(
-            "Times (previous period's mean beside)",
-            ("time", "mean", "median", "p90", "count", "previous", "change"),
+            "Times (the change: of the mean, against the previous period)",
+            ("time", "mean", "median", "p90", "count", "change"),
             times,
         ),
         Table("Tiles", ("tile", "value", "previous", "change"), counts),
@@ -389,25 +388,40 @@ def text(result: TeamResult) -> list[Block]:
         blocks.append(IN_PROGRESS)
     scores = ", ".join(f"{k}: {v}" for k, v in result.csat_breakdown.items())
     blocks.append(f"CSAT scores {scores}; orphan surveys: {result.data_quality.orphan_surveys}")
-    blocks.append(
+    teammates = [
+        (UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id, row)
+        for row in result.by_teammate
+    ]
+    blocks += [
         Table(
-            "Teammates (means)",
-            ("teammate", "initial", "reply", "resol.", "biz hrs", "CSAT", "addr.", "closed"),
+            "Teammates: times (means)",
+            ("teammate", "initial response", "response", "resolution", "in business hours"),
             [
                 (
-                    UNKNOWN_TEAMMATE if row.teammate_id is None else row.teammate_id,
+                    name,
                     duration(row.initial_response_seconds.mean),
                     duration(row.response_seconds.mean),
                     duration(row.resolution_seconds.mean),
                     duration(row.resolution_business_seconds.mean),
+                )
+                for name, row in teammates
+            ],
+        ),
+        Table(
+            "Teammates: satisfaction and volume",
+            ("teammate", "CSAT", "surveys", "addressed", "closed"),
+            [
+                (
+                    name,
                     score_text(row.csat.mean),
+                    row.csat.count,
                     row.addressed_conversations,
                     row.closed_conversations,
                 )
-                for row in result.by_teammate
+                for name, row in teammates
             ],
-        )
-    )
+        ),
+    ]
     return blocks
 
 

@@ -1,6 +1,6 @@
 """The formats every page's terminal view shares (`Page.text` gives `common.Block`s: lines
 and titled tables of text cells, readable at 80 columns, which the CLI prints without parsing
-user data as markup): compact durations (`7s`, `20m 6s`, `1h 8m`, `3d 4h`), changes, CSAT
+user data as markup): durations as the page writes them (`20 min 6 s`), changes, CSAT
 scores, bucket labels shortened to what the granularity needs, and the header line.
 """
 
@@ -12,17 +12,15 @@ from convoscope.pages.common import FlowHeader, Header
 
 
 def duration(seconds: float | None) -> str:
-    """Compact enough for eight columns at 80 characters: `7s`, `20m 6s`, `1h 8m`, `3d 4h`."""
+    """As the web page writes it (`i18n.duration`): `7 s`, `20 min 6 s`, `1 h 8 min`,
+    `76 h 4 min`."""
     if seconds is None:
         return "-"
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours}h"
     if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+        return f"{hours:,} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def change(now: float | None, before: float | None) -> str:
