@@ -4,6 +4,7 @@ and charts. (The `browser` fixture itself is in this folder's conftest.)"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -84,8 +85,22 @@ def series(page: Page, chart: str) -> list:
     return page.evaluate(f"window.convoscope.charts['{chart}'].getOption().series.map(s => s.data)")
 
 
+DURATION_SPACE = re.compile(r"(?<=\d)\xa0(?=(?:h|min|s)\b)|(?<=\bh)\xa0(?=\d)|(?<=min)\xa0(?=\d)")
+
+
+def text(raw: str) -> str:
+    """Text as read, with the no-break spaces that keep a duration on one line as spaces (the
+    ones a French number has before `%` or `$` stay)."""
+    return DURATION_SPACE.sub(" ", raw)
+
+
 def tile(page: Page, name: str, part: str = "value") -> str:
-    return page.locator(f"#tile-{name} .{part}").inner_text()
+    return text(page.locator(f"#tile-{name} .{part}").inner_text())
+
+
+def rows(page: Page, table: str) -> list[list[str]]:
+    """The cells of a table's body, row by row."""
+    return [text(r.inner_text()).split("\t") for r in page.locator(f"#{table} tbody tr").all()]
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -18,6 +18,7 @@ from chromium import (
     axe_violations,
     new_page,
     open_path,
+    rows,
     series,
     serve_shop_and_demo,
     tile,
@@ -42,10 +43,6 @@ def server(tmp_path_factory):
 
 def open_chatbot(page: Page, server, query: str, state: str = "ready") -> None:
     open_path(page, server, "/chatbot", query, state)
-
-
-def rows(page: Page, table: str) -> list[list[str]]:
-    return [r.inner_text().split("\t") for r in page.locator(f"#{table} tbody tr").all()]
 
 
 def test_tiles_show_the_hand_worked_numbers(browser, server):

@@ -17,6 +17,7 @@ from chromium import (
     axe_violations,
     new_page,
     open_path,
+    rows,
     series,
     serve_shop_and_demo,
     tile,
@@ -39,10 +40,6 @@ def server(tmp_path_factory):
 
 def open_sales(page: Page, server, query: str, state: str = "ready") -> None:
     open_path(page, server, "/sales", query, state)
-
-
-def rows(page: Page, table: str) -> list[list[str]]:
-    return [r.inner_text().split("\t") for r in page.locator(f"#{table} tbody tr").all()]
 
 
 def test_tiles_show_the_worked_example(browser, server):

@@ -18,6 +18,7 @@ from chromium import (
     axe_violations,
     new_page,
     open_path,
+    rows,
     series,
     serve_shop_and_demo,
     tile,
@@ -38,11 +39,6 @@ def server(tmp_path_factory):
 
 def open_team(page: Page, server, query: str, state: str = "ready") -> None:
     open_path(page, server, "/team", query, state)
-
-
-def rows(page: Page, table: str) -> list[list[str]]:
-    cells = page.locator(f"#{table} tbody tr")
-    return [r.inner_text().split("\t") for r in cells.all()]
 
 
 def test_tiles_show_the_hand_worked_numbers(browser, server):
@@ -257,3 +253,73 @@ def test_screenshots(browser, server, lang, device, tmp_path):
     assert page.evaluate("window.convoscope.data.tiles.addressed_conversations") > 500
     assert page.locator("#table-teammates tbody tr").count() >= 5
     assert page.evaluate("document.documentElement.scrollWidth") <= DEVICES[device][0]
+
+
+def test_teammates_table_shows_a_chosen_statistic_and_keeps_its_first_column(browser, server):
+    """Issue 21: the median and p90 the CSV has, and every column reachable on a phone."""
+    page = new_page(browser, server, viewport=(390, 844))
+    open_team(page, server, RANGE + "&lang=en")
+    api = page.evaluate(f"fetch('/v1/team?{RANGE}').then((r) => r.json())")
+    by_id = {r["teammate_id"]: r for r in api["by_teammate"]}
+    times = ("initial_response", "response", "resolution", "resolution_business")
+    for stat in ("median", "p90", "mean"):
+        page.click(f"[data-stat='{stat}']")
+        page.wait_for_function(f"window.convoscope.state.stat === '{stat}'")
+        assert page.locator(f"[data-stat='{stat}']").get_attribute("aria-pressed") == "true"
+        for cells in rows(page, "table-teammates"):
+            row = by_id["amy" if cells[0] == "amy" else "bo" if cells[0] == "bo" else None]
+            expected = [text_duration(row[f"{k}_seconds"][stat]) for k in times]
+            assert cells[1:5] == expected, (stat, cells)
+        assert (f"stat={stat}" in page.url) == (stat != "mean")
+    # sorted by the statistic shown: bo's median initial response is the shorter
+    page.click("[data-stat='median']")
+    page.click("#table-teammates .sort[data-sort=initial_response]")
+    page.wait_for_function("window.convoscope.state.sort === 'initial_response'")
+    assert rows(page, "table-teammates")[0][0] == "bo"
+
+    # on a phone the table scrolls sideways, its first column stays in view, a shadow says so
+    box = page.locator("#table-teammates")
+    wide = box.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    assert wide
+    assert "radial-gradient" in box.evaluate("(el) => getComputedStyle(el).backgroundImage")
+    box.evaluate("(el) => { el.scrollLeft = el.scrollWidth; }")
+    first = page.locator("#table-teammates tbody th").first.bounding_box()
+    frame = box.bounding_box()
+    assert first is not None and frame is not None and abs(first["x"] - frame["x"]) < 1
+    last = page.locator("#table-teammates thead th").last.bounding_box()
+    assert last is not None and last["x"] + last["width"] <= frame["x"] + frame["width"] + 1
+
+
+def text_duration(seconds: float | None) -> str:
+    """What the page shows for a duration: the CLI's words (`pages.text.duration`), with the
+    page's dash for none."""
+    from convoscope.pages.text import duration
+
+    return "—" if seconds is None else duration(seconds)
+
+
+def test_csat_change_in_points_and_closed_days_in_settings(browser, server):
+    page = new_page(browser, server, email="boss@demo.test")
+    open_team(page, server, "from=2026-11-14&to=2026-11-20&lang=en")
+    api = page.evaluate("fetch('/v1/team?from=2026-11-14&to=2026-11-20').then((r) => r.json())")
+    now, before = api["tiles"]["csat"]["mean"], api["tiles"]["previous"]["csat"]["mean"]
+    delta = round(now - before, 2)
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "■"
+    sign = "+" if delta > 0 else "-" if delta < 0 else ""
+    expected = f"{arrow} {sign}{abs(delta):g} pts vs previous period ({before:.2f} / 5)"
+    assert tile(page, "csat", "change") == expected
+    # an empty day reads as what it means: open all day while no day has hours, else closed
+    page.click("#settings-open")
+    expect(page.locator("#settings")).to_be_visible()
+    sunday = page.locator("#hours-sunday")
+    assert sunday.get_attribute("placeholder") == "Open 24 hours (no hours set)"
+    page.fill("#hours-monday", "09:00-17:00")
+    page.click("#settings-save")
+    expect(page.locator("#settings")).to_be_hidden()
+    page.click("#settings-open")
+    expect(page.locator("#hours-monday")).to_have_value("09:00-17:00")
+    expect(sunday).to_have_attribute("placeholder", "Closed")  # once the settings are read
+    assert sunday.input_value() == ""
+    page.fill("#hours-monday", "")
+    page.click("#settings-save")
+    expect(page.locator("#settings")).to_be_hidden()

@@ -65,15 +65,15 @@ function renderTiles(d) {
     split: t("tile.bot_split", { not_engaged: n(now.not_engaged), in_progress: n(now.in_progress) }),
   });
   setTile(page, "tile-handled", { now: now.handled, before: before.handled, format: n, split: t("tile.handled_split") });
-  setTile(page, "tile-automation", { now: now.automation_rate, before: before.automation_rate, format: share, points: true, split: counts(now.automated, now.handled) });
+  setTile(page, "tile-automation", { now: now.automation_rate, before: before.automation_rate, format: share, points: 100, split: counts(now.automated, now.handled) });
   setTile(page, "tile-transfer", {
-    now: now.transfer_rate, before: before.transfer_rate, format: share, points: true, better: "lower",
+    now: now.transfer_rate, before: before.transfer_rate, format: share, points: 100, better: "lower",
     split: t("tile.transfer_split", { requested: n(now.transferred_requested), joined: n(now.transferred_teammate_joined) }),
   });
-  setTile(page, "tile-abandoned", { now: now.abandoned_rate, before: before.abandoned_rate, format: share, points: true, better: "lower", split: counts(now.abandoned_in_flow, now.handled) });
-  setTile(page, "tile-containment", { now: now.containment, before: before.containment, format: share, points: true });
+  setTile(page, "tile-abandoned", { now: now.abandoned_rate, before: before.abandoned_rate, format: share, points: 100, better: "lower", split: counts(now.abandoned_in_flow, now.handled) });
+  setTile(page, "tile-containment", { now: now.containment, before: before.containment, format: share, points: 100 });
   setTile(page, "tile-fallback", {
-    now: now.fallback_rate, before: before.fallback_rate, format: share, points: true, better: "lower",
+    now: now.fallback_rate, before: before.fallback_rate, format: share, points: 100, better: "lower",
     split: t("tile.fallback_split", { fallbacks: n(now.fallback_messages), messages: n(now.chatbot_messages) }),
   });
   const time = now.time_with_chatbot_seconds;
@@ -82,7 +82,7 @@ function renderTiles(d) {
     split: t("tile.spread", { median: dur(time.median), p90: dur(time.p90) }),
   });
   const out5 = (x) => (x === null ? "—" : t("tile.out_of_5", { score: score(x) }));
-  setTile(page, "tile-csat", { now: now.csat.mean, before: before.csat.mean, format: out5, split: t("tile.surveys", { count: n(now.csat.count) }) });
+  setTile(page, "tile-csat", { now: now.csat.mean, before: before.csat.mean, format: out5, points: 1, split: t("tile.surveys", { count: n(now.csat.count) }) });
 }
 
 function renderOutcomes(d) {

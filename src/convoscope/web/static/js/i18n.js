@@ -82,6 +82,8 @@ const STRINGS = {
     "settings.title": "Workspace settings",
     "settings.timezone": "Time zone",
     "settings.hours": "Business hours",
+    "settings.closed": "Closed",
+    "settings.always_open": "Open 24 hours (no hours set)",
     "settings.hours_help": "Spans in the workspace's time zone, e.g. 09:00-12:00, 13:00-17:30 (24:00 allowed as an end). A day left empty is closed; every day empty means 24/7.",
     "settings.save": "Save",
     "settings.cancel": "Cancel",
@@ -198,6 +200,8 @@ const STRINGS = {
     "settings.title": "Paramètres de l’espace",
     "settings.timezone": "Fuseau horaire",
     "settings.hours": "Heures d’ouverture",
+    "settings.closed": "Fermé",
+    "settings.always_open": "Ouvert 24 h sur 24 (aucun horaire)",
     "settings.hours_help": "Plages dans le fuseau de l’espace, p. ex. 09:00-12:00, 13:00-17:30 (24:00 permis comme fin). Un jour vide est fermé ; tous les jours vides : 24 h sur 24, 7 jours sur 7.",
     "settings.save": "Enregistrer",
     "settings.cancel": "Annuler",
@@ -288,15 +292,16 @@ export const share = (lang, ratio) => new Intl.NumberFormat(LOCALES[lang], {
   style: "percent", maximumFractionDigits: 1,
 }).format(ratio);
 export const points = (lang, x) => new Intl.NumberFormat(LOCALES[lang], {
-  maximumFractionDigits: 1, signDisplay: "exceptZero",
+  maximumFractionDigits: Math.abs(x) < 1 ? 2 : 1, signDisplay: "exceptZero",
 }).format(x);
 
 export function duration(lang, seconds) {
   if (seconds === null || seconds === undefined) return "—";
   const total = Math.round(seconds);
   const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-  if (h) return `${number(lang, h)} h ${m} min`;
-  return m ? `${m} min ${s} s` : `${s} s`;
+  // no-break spaces: a duration never breaks across lines ("47 min 26" then "s")
+  if (h) return `${number(lang, h)}\u00a0h\u00a0${m}\u00a0min`;
+  return m ? `${m}\u00a0min\u00a0${s}\u00a0s` : `${s}\u00a0s`;
 }
 
 // A bucket label (ISO local time with offset) shown in the workspace's zone, for the granularity.

@@ -81,7 +81,7 @@ function renderTiles(d, cur) {
   setTile(page, "tile-orders", { now: now.attributed_orders, before: before.attributed_orders, format: n });
   setTile(page, "tile-aov", { now: num(now.average_order_value), before: num(before.average_order_value), format: m });
   const pct = (x) => (x === null ? "—" : I.share(state.lang, x));
-  setTile(page, "tile-share", { now: now.share_influenced, before: before.share_influenced, format: pct, points: true });
+  setTile(page, "tile-share", { now: now.share_influenced, before: before.share_influenced, format: pct, points: 100 });
   const times = d.time_to_purchase_seconds;
   setTile(page, "tile-time", {
     now: times.median, before: null, format: dur,

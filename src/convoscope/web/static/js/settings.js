@@ -14,7 +14,7 @@ const SPAN = /^\s*(\d{2}:\d{2})\s*[-–]\s*(\d{2}:\d{2})\s*$/;
 function dialogHtml() {
   const days = WEEKDAYS.map((day) => `
       <label class="hours-row"><span data-i18n="day.${day}"></span>
-        <input type="text" id="hours-${day}" inputmode="numeric" autocomplete="off" placeholder="09:00-17:00" aria-describedby="hours-help"></label>`).join("");
+        <input type="text" id="hours-${day}" inputmode="numeric" autocomplete="off" aria-describedby="hours-help"></label>`).join("");
   return `
   <dialog id="settings" aria-labelledby="settings-title">
     <form id="settings-form" method="dialog" novalidate>
@@ -139,9 +139,12 @@ export async function openSettings(page) {
   renderFlows(page.t, flows, ws.flow_types || {});
   $("settings-tz").value = ws.timezone;
   $("settings-window").value = String(Math.round(ws.attribution_window_seconds / 86400));
+  // an empty day reads as what it means: closed, or open all day when no day has hours
+  const empty = page.t(ws.business_hours ? "settings.closed" : "settings.always_open");
   for (const day of WEEKDAYS) {
     const spans = (ws.business_hours && ws.business_hours[day]) || [];
     $(`hours-${day}`).value = spans.map(([a, b]) => `${a}-${b}`).join(", ");
+    $(`hours-${day}`).placeholder = empty;
   }
   $("settings").showModal();
 }

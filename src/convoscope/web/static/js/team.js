@@ -10,13 +10,12 @@ import { csatParts, setTile } from "./widgets.js";
 
 const $ = (id) => document.getElementById(id);
 const DURATIONS = ["initial_response", "response", "resolution"];
-// Teammates table columns: key, how to read the sort value of a row, how to show it.
+// Teammates table columns: key, and how to read a row's value (its times by the statistic
+// chosen above the table: mean, median or 90th percentile).
+const TIMES = ["initial_response", "response", "resolution", "resolution_business"];
 const COLUMNS = [
   ["teammate", (r) => r.teammate_id],
-  ["initial_response", (r) => r.initial_response_seconds.mean],
-  ["response", (r) => r.response_seconds.mean],
-  ["resolution", (r) => r.resolution_seconds.mean],
-  ["resolution_business", (r) => r.resolution_business_seconds.mean],
+  ...TIMES.map((k) => [k, (r, stat) => r[`${k}_seconds`][stat]]),
   ["csat", (r) => r.csat.mean],
   ["addressed", (r) => r.addressed_conversations],
   ["closed", (r) => r.closed_conversations],
@@ -26,7 +25,7 @@ const SORTS = COLUMNS.flatMap(([key]) => [key, `-${key}`]);
 const page = startPage({
   strings,
   title: "team.title",
-  extras: { csat: ["5", "3", "2"], sort: SORTS },
+  extras: { csat: ["5", "3", "2"], stat: ["mean", "median", "p90"], sort: SORTS },
   load: (params) => getJson("/v1/team", params),
   isEmpty: (d) => {
     const t = d.tiles;
@@ -44,6 +43,7 @@ const score = (x) => (x === null ? "—" : I.decimal(state.lang, x));
 
 function render(d) {
   document.querySelectorAll("[data-csat]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.csat === state.csat)));
+  document.querySelectorAll("[data-stat]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.stat === state.stat)));
   $("export").href = `/v1/reports/teammates.csv?${page.params()}`;
   renderTiles(d);
   renderEfficiency(d);
@@ -61,7 +61,7 @@ function renderTiles(d) {
     });
   }
   const out5 = (x) => (x === null ? "—" : t("tile.out_of_5", { score: score(x) }));
-  setTile(page, "tile-csat", { now: now.csat.mean, before: before.csat.mean, format: out5, split: t("tile.surveys", { count: n(now.csat.count) }) });
+  setTile(page, "tile-csat", { now: now.csat.mean, before: before.csat.mean, format: out5, points: 1, split: t("tile.surveys", { count: n(now.csat.count) }) });
   setTile(page, "tile-transfers", { now: now.successful_transfers, before: before.successful_transfers, format: n });
   setTile(page, "tile-addressed", { now: now.addressed_conversations, before: before.addressed_conversations, format: n });
   setTile(page, "tile-closed", { now: now.closed_conversations, before: before.closed_conversations, format: n });
@@ -112,13 +112,10 @@ function renderTeammates(d) {
   const descending = state.sort.startsWith("-");
   const key = state.sort.replace(/^-/, "");
   const [, value] = COLUMNS.find(([k]) => k === key);
-  const rows = sortedBy(d.by_teammate, value, descending, state.lang);
+  const rows = sortedBy(d.by_teammate, (r) => value(r, state.stat), descending, state.lang);
   const show = {
     teammate: (r) => r.teammate_id ?? t("unknown_teammate"),
-    initial_response: (r) => dur(r.initial_response_seconds.mean),
-    response: (r) => dur(r.response_seconds.mean),
-    resolution: (r) => dur(r.resolution_seconds.mean),
-    resolution_business: (r) => dur(r.resolution_business_seconds.mean),
+    ...Object.fromEntries(TIMES.map((k) => [k, (r) => dur(r[`${k}_seconds`][state.stat])])),
     csat: (r) => (r.csat.count ? `${score(r.csat.mean)} (${n(r.csat.count)})` : "—"),
     addressed: (r) => n(r.addressed_conversations),
     closed: (r) => n(r.closed_conversations),
@@ -134,3 +131,4 @@ function renderTeammates(d) {
 }
 
 document.querySelectorAll("[data-csat]").forEach((b) => b.addEventListener("click", () => page.go({ csat: b.dataset.csat }, false)));
+document.querySelectorAll("[data-stat]").forEach((b) => b.addEventListener("click", () => page.go({ stat: b.dataset.stat }, false)));

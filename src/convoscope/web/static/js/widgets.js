@@ -12,19 +12,20 @@ function trend(now, before, better) {
   return (now < before) === (better === "lower") ? "better" : "worse";
 }
 
-// The line under a tile's value: the relative change and the previous value, or for a rate
-// (`points`) the change in percentage points.
+// The line under a tile's value: the relative change and the previous value, or the change in
+// points (`points`: what one unit of the value is worth in points, 100 for a rate given as a
+// share, 1 for a score out of 5).
 function change(page, now, before, format, points) {
   const { t, state } = page;
   if (now === null || before === null || (!points && before === 0)) return t("tile.no_previous");
   const delta = points ? now - before : (now - before) / before;
   const arrow = delta > 0 ? "▲" : delta < 0 ? "▼" : "■";
-  const text = points ? t("tile.points", { points: I.points(state.lang, delta * 100) }) : I.percent(state.lang, delta);
+  const text = points ? t("tile.points", { points: I.points(state.lang, delta * points) }) : I.percent(state.lang, delta);
   return `${arrow} ${t("tile.previous", { change: text, previous: format(before) })}`;
 }
 
 // Fill the tile `id`: its value, the comparison line, and an optional second line (`split`).
-export function setTile(page, id, { now, before, format, better = "higher", points = false, split }) {
+export function setTile(page, id, { now, before, format, better = "higher", points = 0, split }) {
   const el = $(id);
   el.querySelector(".value").textContent = format(now);
   const c = el.querySelector(".change"); // none: a tile without a comparison
