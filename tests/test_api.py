@@ -330,6 +330,7 @@ def test_authentication_and_roles(env):
         "workspace": "A",
         "role": "teammate",
         "email": "tm@a.test",
+        "workspaces": ["A"],
     }
 
 
@@ -536,3 +537,32 @@ def test_the_api_docs_can_authorize_and_every_operation_is_named(env):
     assert unnamed == []  # FastAPI would make one of the function's name
     titles = [schema.get("title") for schema in spec["components"]["schemas"].values()]
     assert len(titles) == len(set(titles))
+
+
+def test_a_member_of_several_workspaces_switches_between_them(env):
+    """Issue 21's workspace switcher: a session shows one of its user's workspaces at a time,
+    with that workspace's role; a key or a non-member cannot switch."""
+    store = env.app.state.services.store
+    accounts.create_user(store, "multi@a.test", "A", "teammate", PASSWORD)
+    accounts.grant(store, "multi@a.test", "B", "admin")
+    c = login(env, "multi@a.test")
+    assert c.get("/v1/me").json()["workspaces"] == ["A", "B"]
+    assert c.get("/v1/overview").status_code == 403  # a teammate in A
+    csrf = {"X-CSRF-Token": c.cookies["cs_csrf"]}
+    assert c.put("/v1/me/workspace", json={"workspace": "B"}).status_code == 403  # no CSRF
+    switched = c.put("/v1/me/workspace", json={"workspace": "B"}, headers=csrf)
+    assert switched.status_code == 200
+    assert switched.json() == {
+        "workspace": "B",
+        "role": "admin",
+        "email": "multi@a.test",
+        "workspaces": ["A", "B"],
+    }
+    overview = c.get("/v1/overview", params={"from": "2026-11-10", "to": "2026-11-10"})
+    assert overview.status_code == 200 and overview.json()["workspace"] == "B"
+    other = c.put("/v1/me/workspace", json={"workspace": "C"}, headers=csrf)
+    assert other.status_code == 404 and "not a member" in other.json()["detail"]
+    assert c.get("/v1/me").json()["workspace"] == "B"  # still B
+    assert client(env).put("/v1/me/workspace", json={"workspace": "B"}).status_code == 403
+    # a new sign-in starts in the user's own workspace again
+    assert login(env, "multi@a.test").get("/v1/me").json()["workspace"] == "A"

@@ -116,6 +116,9 @@ def test_a_version_8_file_gets_its_rollups_from_its_conversations(tmp_path):
             store.con.execute(f"DROP TABLE {table}")
         store.con.execute("ALTER TABLE conversations DROP COLUMN teammates")
         store.con.execute("DROP TABLE derivation")
+        store.con.execute("DROP TABLE memberships")  # version 13's
+        store.con.execute("ALTER TABLE users ADD COLUMN role VARCHAR")
+        store.con.execute("ALTER TABLE sessions DROP COLUMN workspace")
         store.con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     with Store(path) as store:
         # filled from the derived tables by migration 9, before any re-cut (version 10's

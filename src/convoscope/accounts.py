@@ -1,4 +1,5 @@
-"""Who may do what: users, API keys and login sessions, each bound to one workspace.
+"""Who may do what: users (members of one or more workspaces, a role in each), API keys (one
+workspace each) and login sessions (showing one of their user's workspaces at a time).
 
 Secrets are stored only as hashes: passwords with argon2 (slow on purpose), API keys and
 session tokens with SHA-256 (they are 256-bit random values, so a fast hash is enough and
@@ -51,31 +52,78 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def create_user(store: Store, email: str, workspace: str, role: str, password: str) -> None:
-    """Add a user to an existing workspace; raises ValueError on bad input or a taken email."""
+def _checked(store: Store, email: str, workspace: str, role: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise ValueError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise ValueError("password must be at least 10 characters")
     if store.workspace(workspace) is None:
         raise ValueError(f"no workspace {workspace!r}")
+    return email
+
+
+def create_user(store: Store, email: str, workspace: str, role: str, password: str) -> None:
+    """Add a user to an existing workspace; raises ValueError on bad input or a taken email."""
+    email = _checked(store, email, workspace, role)
+    if len(password) < 10:
+        raise ValueError("password must be at least 10 characters")
     if first_row(store.con, "SELECT 1 FROM users WHERE email = ?", [email]):
-        raise ValueError(f"a user {email!r} exists already")
+        raise ValueError(
+            f"a user {email!r} exists already (`convoscope user grant` adds a workspace)"
+        )
+    with store.transaction() as con:
+        con.execute(
+            "INSERT INTO users (email, workspace, password_hash) VALUES (?, ?, ?)",
+            [email, workspace, _hasher.hash(password)],
+        )
+        con.execute("INSERT INTO memberships VALUES (?, ?, ?)", [email, workspace, role])
+
+
+def grant(store: Store, email: str, workspace: str, role: str) -> None:
+    """Make an existing user a member of another workspace with `role` (or change their role
+    there); they switch to it from the page's header."""
+    email = _checked(store, email, workspace, role)
+    if first_row(store.con, "SELECT 1 FROM users WHERE email = ?", [email]) is None:
+        raise ValueError(f"no user {email!r}")
     store.con.execute(
-        "INSERT INTO users (email, workspace, role, password_hash) VALUES (?, ?, ?, ?)",
-        [email, workspace, role, _hasher.hash(password)],
+        "INSERT INTO memberships VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET role = excluded.role",
+        [email, workspace, role],
     )
 
 
 def list_users(store: Store, workspace: str) -> list[tuple]:
-    """(email, role, created_at) of a workspace's users, by email."""
+    """(email, role, created_at) of a workspace's members, by email."""
     return store.con.execute(
-        "SELECT email, role, created_at FROM users WHERE workspace = ? ORDER BY email",
+        "SELECT u.email, m.role, u.created_at FROM memberships m JOIN users u USING (email) "
+        "WHERE m.workspace = ? ORDER BY u.email",
         [workspace],
     ).fetchall()
+
+
+def workspaces_of(store: Store, email: str) -> list[str]:
+    """The workspaces a user belongs to, by name."""
+    rows = store.con.execute(
+        "SELECT workspace FROM memberships WHERE email = ? ORDER BY workspace", [email]
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def switch_workspace(store: Store, principal: Principal, workspace: str) -> Principal | None:
+    """Show another of the user's workspaces in this session; None if they are no member."""
+    row = first_row(
+        store.con,
+        "SELECT role FROM memberships WHERE email = ? AND workspace = ?",
+        [principal.email, workspace],
+    )
+    if row is None or principal.session is None:
+        return None
+    store.con.execute(
+        "UPDATE sessions SET workspace = ? WHERE token_hash = ?", [workspace, principal.session]
+    )
+    return Principal(
+        workspace=workspace, role=row[0], email=principal.email, session=principal.session
+    )
 
 
 def set_password(store: Store, email: str, password: str) -> None:
@@ -149,7 +197,11 @@ def check_password(store: Store, email: str, password: str) -> Principal | None:
     """The user if the password matches, else None (same work whether the user exists)."""
     email = email.strip().lower()
     row = first_row(
-        store.con, "SELECT workspace, role, password_hash FROM users WHERE email = ?", [email]
+        store.con,
+        "SELECT u.workspace, m.role, u.password_hash FROM users u "
+        "JOIN memberships m ON m.email = u.email AND m.workspace = u.workspace "
+        "WHERE u.email = ?",
+        [email],
     )
     stored = row[2] if row else _dummy_hash()
     try:
@@ -173,8 +225,8 @@ def open_session(store: Store, principal: Principal) -> str:
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC).replace(tzinfo=None) + SESSION_LIFETIME
     store.con.execute(
-        "INSERT INTO sessions (token_hash, email, expires_at) VALUES (?, ?, ?)",
-        [_sha256(token), principal.email, expires],
+        "INSERT INTO sessions (token_hash, email, expires_at, workspace) VALUES (?, ?, ?, ?)",
+        [_sha256(token), principal.email, expires, principal.workspace],
     )
     return token
 
@@ -187,8 +239,8 @@ def session_hash(token: str) -> str:
 def principal_for_session(store: Store, token: str) -> Principal | None:
     row = first_row(
         store.con,
-        "SELECT u.workspace, u.role, u.email, s.token_hash FROM sessions s "
-        "JOIN users u ON u.email = s.email "
+        "SELECT m.workspace, m.role, m.email, s.token_hash FROM sessions s "
+        "JOIN memberships m ON m.email = s.email AND m.workspace = s.workspace "
         "WHERE s.token_hash = ? AND s.expires_at > ?",
         [_sha256(token), datetime.now(UTC).replace(tzinfo=None)],
     )

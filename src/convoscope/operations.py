@@ -122,6 +122,13 @@ def create_user(store: Store, email: str, workspace: str, role: str, password: s
         raise OperationError(str(exc)) from None
 
 
+def grant(store: Store, email: str, workspace: str, role: str) -> None:
+    try:
+        accounts.grant(store, email, workspace, role)
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+
+
 def list_users(store: Store, workspace_name: str) -> list[list[str]]:
     workspace(store, workspace_name)
     return [
@@ -173,6 +180,7 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
         set_whatsapp,
         set_shopify,
         create_user,
+        grant,
         list_users,
         set_password,
         create_key,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -359,3 +361,38 @@ def test_api_docs_render_under_their_csp(browser, server):
     assert violations == []
     assert all(url.startswith(server.url) or url.startswith("data:") for url in requests)
     context.close()
+
+
+def test_a_member_of_two_workspaces_switches_in_the_header(browser, server):
+    """Issue 21: the header lists the user's workspaces; picking one opens the same page on
+    it for the same period. The membership is granted with the CLI beside the running server."""
+
+    def convoscope(*args: str, stdin: str = "") -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "convoscope", *args, "--db", str(server.db)],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
+    convoscope("user", "create", "two@shop.test", "-w", "shop", stdin=PASSWORD + "\n")
+    convoscope("user", "grant", "two@shop.test", "-w", "demo", "--role", "admin")
+    page = new_page(browser, server, email="two@shop.test")
+    open_range(page, server, RANGE + "&channels=web_chat&lang=en")
+    switch = page.locator("#workspace-switch")
+    expect(switch).to_be_visible()
+    assert switch.get_attribute("aria-label") == "Workspace"
+    assert switch.locator("option").all_inner_texts() == ["demo", "shop"]
+    assert switch.input_value() == "shop"
+    assert page.evaluate("window.convoscope.data.workspace") == "shop"
+    switch.select_option("demo")
+    page.wait_for_url("**/?from=2026-11-10&to=2026-11-11&lang=en")  # the channel filter dropped
+    wait_ready(page, "ready", "empty")
+    assert page.evaluate("window.convoscope.data.workspace") == "demo"
+    assert page.locator("#workspace-switch").input_value() == "demo"
+    # a user of one workspace sees its name, no switcher
+    single = new_page(browser, server)
+    expect(single.locator("#workspace")).to_have_text("shop")
+    expect(single.locator("#workspace-switch")).to_be_hidden()

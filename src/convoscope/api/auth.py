@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from convoscope import accounts
@@ -25,6 +25,16 @@ class Me(BaseModel):
     workspace: str
     role: str
     email: str | None
+    workspaces: list[str]  # those the user may switch to (a key: its own)
+
+
+class Switch(BaseModel):
+    workspace: str = Field(min_length=1, max_length=128)
+
+
+def _me(svc: Services, who: accounts.Principal) -> Me:
+    mine = accounts.workspaces_of(svc.store, who.email) if who.email else [who.workspace]
+    return Me(workspace=who.workspace, role=who.role, email=who.email, workspaces=mine)
 
 
 def _same_origin(request: Request) -> bool:
@@ -90,7 +100,7 @@ async def login(
     if who is None:
         raise ApiError(401, "wrong email or password")
     _set_session(response, svc, who)
-    return Me(workspace=who.workspace, role=who.role, email=who.email)
+    return _me(svc, who)
 
 
 @router.post("/logout", status_code=204, response_class=Response, summary="Sign out")
@@ -105,5 +115,22 @@ def logout(who: Anyone, svc: Svc) -> Response:
 
 
 @router.get("/v1/me", response_model=Me, summary="The caller")
-def me(who: Anyone) -> Me:
-    return Me(workspace=who.workspace, role=who.role, email=who.email)
+def me(who: Anyone, svc: Svc) -> Me:
+    return _me(svc, who)
+
+
+@router.put(
+    "/v1/me/workspace",
+    response_model=Me,
+    responses=responses(403, 404),
+    summary="Switch the signed-in user's workspace",
+)
+def switch_workspace(body: Switch, who: Anyone, svc: Svc) -> Me:
+    """Show another workspace the user belongs to in this session (cookie-authenticated:
+    needs the CSRF header; an API key belongs to one workspace and cannot switch)."""
+    if who.session is None:
+        raise ApiError(403, "an API key belongs to one workspace; sign in to switch")
+    switched = accounts.switch_workspace(svc.store, who, body.workspace)
+    if switched is None:
+        raise ApiError(404, f"you are not a member of a workspace {body.workspace!r}")
+    return _me(svc, switched)

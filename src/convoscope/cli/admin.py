@@ -116,6 +116,19 @@ def user_create(
     say(f"user {email} ({role}) in workspace {workspace!r}")
 
 
+@user_app.command("grant")
+def user_grant(
+    email: Annotated[str, typer.Argument(help="An existing user's email.")],
+    workspace: WorkspaceOpt,
+    role: Annotated[str, typer.Option(help="admin or teammate.")] = "admin",
+    db: DbOpt = None,
+) -> None:
+    """Make an existing user a member of another workspace (or change their role there); the
+    page's header then lets them switch workspaces."""
+    operate(db, "grant", email=email, workspace=workspace, role=role)
+    say(f"user {email} ({role}) in workspace {workspace!r} too")
+
+
 @user_app.command("list")
 def user_list(workspace: WorkspaceOpt, db: DbOpt = None) -> None:
     """List a workspace's users and roles."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from convoscope import rollups
 from convoscope.store import tables
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 # Keys that make writes independent of history (schema 8). A thread key is a 64-bit digest of
@@ -314,6 +314,20 @@ MIGRATIONS: tuple[str, ...] = (
         shop_domain VARCHAR PRIMARY KEY,
         workspace VARCHAR NOT NULL
     );
+    """,
+    # 13: a user may belong to several workspaces (a role in each); a user's own row keeps the
+    # workspace they sign in to first, and a session the workspace it shows.
+    """
+    CREATE TABLE memberships (
+        email VARCHAR NOT NULL,
+        workspace VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        PRIMARY KEY (email, workspace)
+    );
+    INSERT INTO memberships SELECT email, workspace, role FROM users;
+    ALTER TABLE users DROP COLUMN role;
+    ALTER TABLE sessions ADD COLUMN workspace VARCHAR;
+    UPDATE sessions SET workspace = u.workspace FROM users u WHERE u.email = sessions.email;
     """,
 )
 # Migrations that add derived facts: a database that had events before one of them ran must be

@@ -33,7 +33,7 @@ class Column:
 class Table:
     name: str
     columns: tuple[Column, ...]
-    primary_key: str | None = None
+    primary_key: str | None = None  # its column, or columns joined by ", "
     indexes: tuple[str, ...] = ()  # one column each, named <table>_<column>
 
     def column(self, name: str) -> Column:
@@ -93,12 +93,16 @@ ACCOUNT_TABLES = (
         "users",
         (
             _req("email", "VARCHAR"),
-            _req("workspace", "VARCHAR"),
-            _req("role", "VARCHAR"),
+            _req("workspace", "VARCHAR"),  # the one they sign in to; roles: `memberships`
             _req("password_hash", "VARCHAR"),
             _req("created_at", "TIMESTAMP", "current_timestamp"),
         ),
         primary_key="email",
+    ),
+    Table(
+        "memberships",
+        (_req("email", "VARCHAR"), _req("workspace", "VARCHAR"), _req("role", "VARCHAR")),
+        primary_key="email, workspace",
     ),
     Table(
         "api_keys",
@@ -115,7 +119,12 @@ ACCOUNT_TABLES = (
     ),
     Table(
         "sessions",
-        (_req("token_hash", "VARCHAR"), _req("email", "VARCHAR"), _req("expires_at", "TIMESTAMP")),
+        (
+            _req("token_hash", "VARCHAR"),
+            _req("email", "VARCHAR"),
+            _req("expires_at", "TIMESTAMP"),
+            _opt("workspace", "VARCHAR"),  # the workspace the session shows
+        ),
         primary_key="token_hash",
     ),
     Table(

@@ -4,7 +4,7 @@
 // of the filters the page takes, each with a search box), the filters in the URL, and the
 // loading / empty / error states. A page module gives `startPage` its title, its filters, how
 // to load its data and how to render it; the page's HTML holds only its own <main>.
-import { getJson, logout } from "./api.js";
+import { getJson, logout, putJson } from "./api.js";
 import * as I from "./i18n.js";
 import { openSettings } from "./settings.js";
 
@@ -62,6 +62,7 @@ function shellHtml(title, LIST_KEYS) {
     <nav class="nav" id="nav" data-i18n-label="nav"></nav>
     <span class="spacer"></span>
     <span id="workspace" class="muted"></span>
+    <select id="workspace-switch" hidden data-i18n-label="workspace.switch"></select>
     <div class="lang" role="group" aria-label="Language / Langue">
       <button type="button" data-lang="en" aria-pressed="true">EN</button>
       <button type="button" data-lang="fr" aria-pressed="false">FR</button>
@@ -145,13 +146,32 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   // Data ---------------------------------------------------------------------------------
   // The navigation: one link per page the server registers, named in the page's language.
   async function loadNav() {
-    page.pages = await getJson("/v1/pages");
+    let me;
+    [page.pages, me] = await Promise.all([getJson("/v1/pages"), getJson("/v1/me")]);
     for (const p of page.pages) {
       const link = document.createElement("a");
       link.dataset.page = p.path;
       $("nav").append(link);
     }
+    showWorkspaces(me);
     renderFilters();
+  }
+
+  // A user of several workspaces picks one in the header; the page then opens on it with the
+  // same period and language (the list filters name another workspace's channels and teams).
+  function showWorkspaces(me) {
+    const select = $("workspace-switch");
+    if (me.workspaces.length < 2) return;
+    select.replaceChildren(...me.workspaces.map((name) => new Option(name, name, false, name === me.workspace)));
+    select.hidden = false;
+    $("workspace").hidden = true;
+    select.addEventListener("change", async () => {
+      await putJson("/v1/me/workspace", { workspace: select.value });
+      const q = queryParams();
+      for (const key of LIST_KEYS) q.delete(key);
+      q.set("lang", state.lang);
+      location.assign(`${location.pathname}?${q}`);
+    });
   }
 
   async function loadOptions() {
