@@ -237,9 +237,24 @@ def test_phone_layout(browser, server):
     page = new_page(browser, server, email="boss@demo.test", viewport=DEVICES["phone"])
     open_range(page, server, "from=2026-11-07&to=2026-11-20&lang=fr")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the filters fold behind one button saying what is chosen; two tiles a row; the first
+    # numbers within the first half of the screen
+    toggle = page.locator("#filters-toggle")
+    expect(toggle).to_have_text("Filtres : 2026-11-07 – 2026-11-20")
+    expect(page.locator("#filters")).to_be_hidden()
+    first, second = (page.locator(f"#tile-{t}").bounding_box() for t in ("duration", "total"))
+    value = page.locator("#tile-duration .value").bounding_box()
+    assert first is not None and second is not None and value is not None
+    assert abs(first["y"] - second["y"]) < 1 and first["x"] < second["x"]  # side by side
+    assert value["y"] + value["height"] < 844 * 0.6  # was 519-605 px down before the first
+    toggle.click()
+    expect(page.locator("#filters")).to_be_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    page.click("[data-period='last_7_days']")
+    expect(toggle).to_have_text("Filtres : 7 derniers jours")
+    open_range(page, server, "from=2026-11-07&to=2026-11-20&channels=whatsapp&lang=fr")
+    expect(toggle).to_have_text("Filtres : 2026-11-07 – 2026-11-20 · 1 de plus")
     page.mouse.wheel(0, 1500)
-    filters = page.locator(".filters").bounding_box()
-    assert filters["y"] + filters["height"] <= 0 or filters["height"] < 844 / 3  # not sticky
     page.locator("#chart-support").scroll_into_view_if_needed()
     labels = page.evaluate(
         "window.convoscope.charts['chart-support'].getOption().series[0].label.show"
@@ -266,7 +281,7 @@ def test_charts_with_little_or_no_data(browser, server):
     empty = chart_helper(
         page,
         "m.donut(el.id, {parts: [{name: 'A', value: 0, color: '#000'},"
-        f" {{name: 'B', value: 0, color: '#111'}}], {fmt}, emptyText: 'None'}})",
+        f" {{name: 'B', value: 0, color: '#111'}}], {fmt}, share: String, emptyText: 'None'}})",
     )
     assert empty["title"][0]["text"] == "None"
     assert [d["name"] for d in empty["series"][0]["data"]] == [""]  # one grey ring, no halves

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -323,3 +324,34 @@ def test_csat_change_in_points_and_closed_days_in_settings(browser, server):
     page.fill("#hours-monday", "")
     page.click("#settings-save")
     expect(page.locator("#settings")).to_be_hidden()
+
+
+AXIS_LABELS = """(id) => {
+  const axis = window.convoscope.charts[id].getOption().xAxis[0];
+  const boxes = [...document.querySelectorAll(`#${id} svg text`)].map((el) => {
+    const r = el.getBoundingClientRect();
+    return { text: el.textContent, left: r.left, right: r.right };
+  });
+  return { boxes, data: axis.data, rotate: axis.axisLabel.rotate };
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(1440, "en"), (820, "en"), (390, "en"), (390, "fr")])
+def test_every_day_of_a_week_keeps_its_label(browser, server, width, lang):
+    """Issue 21: seven daily buckets are each labelled, without overlap, on the overview's and
+    Team Performance's charts at every width (a demo week, both pages)."""
+    page = new_page(browser, server, email="boss@demo.test", viewport=(width, 900))
+    week = "from=2026-11-14&to=2026-11-20&lang=" + lang
+    for path, chart in (("/", "chart-engagement"), ("/team", "chart-efficiency")):
+        open_path(page, server, path, week)
+        found = page.evaluate(AXIS_LABELS, chart)
+        assert len(found["data"]) == 7
+        days = [b for b in found["boxes"] if any(b["text"] == d for d in found["data"])]
+        assert sorted(b["text"] for b in days) == sorted(found["data"]), (path, width)
+        ordered = sorted(days, key=lambda b: b["right"])
+        for a, b in itertools.pairwise(ordered):
+            if found["rotate"] == 0:  # side by side
+                assert a["right"] <= b["left"] + 1, (path, width, a, b)
+            else:  # parallel turned lines of 12 px type, one line's height apart at least
+                gap = (b["right"] - a["right"]) * (0.7071 if found["rotate"] == 45 else 1)
+                assert gap >= 11.5, (path, width, found["rotate"], a, b)

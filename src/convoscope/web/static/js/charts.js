@@ -22,6 +22,31 @@ function chart(id) {
 
 window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
 
+// The bucket axis of a chart over time. Every bucket keeps its label while the labels fit
+// turned (45°, or upright when long), so that seven days read on a phone as on a desktop;
+// only when there is no room even for that (30 days on a phone) does ECharts thin them out, and
+// the tooltip and the table still name each bucket. The bucket in progress is marked on the
+// axis by a star and a muted italic label: its "(still in progress)" stays in the data, for
+// the tooltip and the table, instead of lengthening one label until the others hide.
+function bucketAxis(id, labels, shown, live, margins) {
+  const room = ($(id).clientWidth - margins) / Math.max(labels.length, 1);
+  const widest = Math.max(0, ...labels.map((l) => l.length)) * 6.5 + 12;
+  // turned labels are parallel lines of 12 px type: 45° needs 18 px a bucket, upright 13
+  const rotate = widest <= room ? 0 : room >= 18 ? 45 : 90;
+  const every = rotate !== 90 || room >= 13;
+  return {
+    type: "category", data: shown,
+    axisLabel: {
+      interval: every ? 0 : "auto", rotate, hideOverlap: !every,
+      formatter: (_, i) => (i === live ? `{live|${labels[i]} *}` : labels[i]),
+      rich: { live: { color: "#54555a", fontStyle: "italic" } },
+    },
+  };
+}
+
+// The bucket in progress drawn lighter.
+const lighter = (data, live) => data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v));
+
 // A message drawn in the middle of an empty chart.
 const centred = (text) => ({ text, left: "center", top: "middle", textStyle: { color: "#54555a", fontSize: 14, fontWeight: "normal" } });
 
@@ -62,18 +87,17 @@ export function describe(id, label) {
 // Bars (stacked or not) or lines per bucket. `live` is the index of the bucket still in
 // progress: its bars are drawn lighter and its label says so.
 export function timeSeries(id, { labels, series, stacked, live, format, liveText }) {
-  const mark = (data) => data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v));
   const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
   chart(id).setOption({
     animation: false,
     color: series.map((s) => s.color),
-    grid: { left: 48, right: 16, top: 40, bottom: 56 },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
     legend: { top: 0, data: series.map((s) => s.name) },
     tooltip: { trigger: "axis", valueFormatter: (v) => format(v) },
-    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    xAxis: bucketAxis(id, labels, shown, live, 72),
     yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: (v) => format(v) } },
     series: series.map((s) => ({
-      name: s.name, type: s.type || "bar", data: live === null ? s.data : mark(s.data),
+      name: s.name, type: s.type || "bar", data: lighter(s.data, live),
       stack: stacked ? "total" : undefined, barMaxWidth: 36,
       showSymbol: labels.length <= 48, symbolSize: 6, // single points must show
     })),
@@ -89,22 +113,19 @@ export function stackedWithRate(id, { labels, series, rate, live, liveText, form
   chart(id).setOption({
     animation: false,
     color: [...series.map((s) => s.color), rate.color],
-    grid: { left: 48, right: 56, top: narrow ? 84 : 40, bottom: 56 },
+    grid: { left: 8, right: 8, top: narrow ? 84 : 40, bottom: 8, containLabel: true },
     legend: { top: 0, data: [...series.map((s) => s.name), rate.name] },
     tooltip: { trigger: "axis", formatter: (items) => [items[0].axisValueLabel, ...items.map((it) => {
       const value = it.seriesIndex < series.length ? format(series[it.seriesIndex].data[it.dataIndex]) : formatRate(rate.data[it.dataIndex]);
       return `${it.marker}${it.seriesName}: ${value}`;
     })].join("<br>") },
-    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    xAxis: bucketAxis(id, labels, shown, live, 112),
     yAxis: [
       { type: "value", minInterval: 1, axisLabel: { formatter: (v) => format(v) } },
       { type: "value", min: 0, max: 1, splitLine: { show: false }, axisLabel: { formatter: (v) => formatRate(v) } },
     ],
     series: [
-      ...series.map((s) => ({
-        name: s.name, type: "bar", stack: "total", barMaxWidth: 36,
-        data: s.data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v)),
-      })),
+      ...series.map((s) => ({ name: s.name, type: "bar", stack: "total", barMaxWidth: 36, data: lighter(s.data, live) })),
       { name: rate.name, type: "line", yAxisIndex: 1, data: rate.data, connectNulls: false, showSymbol: labels.length <= 48, symbolSize: 6 },
     ],
   }, true);
@@ -112,27 +133,30 @@ export function stackedWithRate(id, { labels, series, rate, live, liveText, form
 }
 
 // Times per bucket as lines on the left axis (drawn in minutes, so that its ticks are round,
-// told exactly in the tooltip) and a score (1-5) as bars on the right one; a null is a bucket
-// without data (a gap, not a zero). `hidden` holds the keys switched off.
-export function efficiency(id, { labels, series, hidden, live, liveText, formatTime, formatScore, minutes }) {
+// told exactly in the tooltip) and a score (1-5) as bars on the right one, each axis titled;
+// a null is a bucket without data (a gap, not a zero). `hidden` holds the keys switched off.
+// The score axis reaches a little above 5, so that a bar at 5 does not touch the frame.
+export function efficiency(id, { labels, series, hidden, live, liveText, formatTime, formatScore, minutes, names }) {
   const shown = labels.map((l, i) => (i === live ? `${l} (${liveText})` : l));
+  const title = { color: "#54555a", fontSize: 12 };
   chart(id).setOption({
     animation: false,
     color: series.map((s) => s.color),
-    grid: { left: 64, right: 48, top: 16, bottom: 56 },
+    grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
     legend: { show: false, data: series.map((s) => s.name), selected: Object.fromEntries(series.map((s) => [s.name, !hidden.has(s.key)])) },
     tooltip: { trigger: "axis", formatter: (items) => [items[0].axisValueLabel, ...items.map((it) => {
       const s = series[it.seriesIndex], value = s.data[it.dataIndex];
       return `${it.marker}${s.name}: ${s.csat ? formatScore(value) : formatTime(value)}`;
     })].join("<br>") },
-    xAxis: { type: "category", data: shown, axisLabel: { hideOverlap: true } },
+    xAxis: bucketAxis(id, labels, shown, live, 128),
     yAxis: [
-      { type: "value", min: 0, axisLabel: { formatter: minutes } },
-      { type: "value", min: 0, max: 5, interval: 1, splitLine: { show: false } },
+      { type: "value", min: 0, name: names.time, nameTextStyle: { ...title, align: "left" }, axisLabel: { formatter: minutes } },
+      { type: "value", min: 0, max: 5.4, interval: 1, name: names.score, nameTextStyle: { ...title, align: "right" },
+        splitLine: { show: false }, axisLabel: { showMaxLabel: false } },
     ],
     series: series.map((s) => ({
       name: s.name, type: s.csat ? "bar" : "line", yAxisIndex: s.csat ? 1 : 0,
-      data: s.csat ? s.data : s.data.map((v) => (v === null ? null : v / 60)),
+      data: lighter(s.csat ? s.data : s.data.map((v) => (v === null ? null : v / 60)), live),
       barMaxWidth: 24, itemStyle: s.csat ? { opacity: 0.55 } : undefined,
       connectNulls: false, showSymbol: labels.length <= 48, symbolSize: 6,
     })),
@@ -195,19 +219,25 @@ export function horizontalBars(id, { names, values, color, name, format, emptyTe
 }
 
 // A donut of parts; with nothing to show, a grey ring and a message (never two equal halves).
-export function donut(id, { parts, format, emptyText }) {
+export function donut(id, { parts, format, share, emptyText }) {
   const total = sum(parts.map((p) => p.value));
   const narrow = $(id).clientWidth < 480;
+  const percentOf = (value) => share(total ? value / total : 0);
   chart(id).setOption({
     animation: false,
     title: total ? undefined : centred(emptyText),
     tooltip: { trigger: "item", valueFormatter: (v) => format(v) },
-    legend: { bottom: 0, formatter: (name) => `${name}: ${format(parts.find((p) => p.name === name).value)}` },
+    legend: { bottom: 0, formatter: (name) => {
+      const value = parts.find((p) => p.name === name).value;
+      return `${name}: ${format(value)} (${percentOf(value)})`;
+    } },
     series: [{
       type: "pie", radius: ["45%", "70%"], center: ["50%", "45%"], stillShowZeroSum: false,
       data: total ? parts.map((p) => ({ name: p.name, value: p.value, itemStyle: { color: p.color } }))
         : [{ name: "", value: 1, itemStyle: { color: COLORS.empty }, tooltip: { show: false } }],
-      label: { show: Boolean(total) && !narrow, formatter: (p) => `${p.name}: ${format(p.value)}` },
+      label: { show: Boolean(total) && !narrow, formatter: (p) => `${p.name}: ${format(p.value)} (${percentOf(p.value)})` },
+      labelLayout: { hideOverlap: true, moveOverlap: "shiftY" },
+      minShowLabelAngle: 6, // a thin slice is named in the legend only, not in a crowd of labels
       silent: !total,
     }],
   }, true);

@@ -103,7 +103,7 @@ function renderOutcomes(d) {
 
 function renderFlows(d) {
   const first = FIRST_TYPES.map((type) => ({ name: typeName(type), value: d.first_flow_type[type], color: COLORS.flow_types[type] }));
-  donut("chart-first-flow", { parts: first, format: n, emptyText: t("chart.no_handled") });
+  donut("chart-first-flow", { parts: first, format: n, share, emptyText: t("chart.no_handled") });
   table("table-first-flow", [t("col.type"), t("conversations")], first.map((p) => [p.name, n(p.value)]));
   describe("chart-first-flow", t("alt.series", { title: t("chart.first_flow"), summary: first.map((p) => `${p.name} ${n(p.value)}`).join("; ") }));
 
@@ -159,7 +159,7 @@ function renderDialog(d, flowless) {
 
 function renderCsat(d) {
   const parts = csatParts(t, d.csat_breakdown, state.csat);
-  donut("chart-csat", { parts, format: n, emptyText: t("chart.no_surveys") });
+  donut("chart-csat", { parts, format: n, share, emptyText: t("chart.no_surveys") });
   table("table-csat", [t("score"), t("surveys")], parts.map((p) => [p.name, n(p.value)]));
   describe("chart-csat", t("alt.series", { title: t("chart.bot_csat"), summary: parts.map((p) => `${p.name} ${n(p.value)}`).join("; ") }));
 }

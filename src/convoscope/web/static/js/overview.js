@@ -100,7 +100,7 @@ function renderSupport(d) {
     { name: t("series.teammate"), value: split.teammate, color: COLORS.teammate },
     { name: t("series.chatbot"), value: split.chatbot, color: COLORS.chatbot },
   ];
-  donut("chart-support", { parts, format: n, emptyText: t("chart.no_conversations") });
+  donut("chart-support", { parts, format: n, share: (x) => I.share(state.lang, x), emptyText: t("chart.no_conversations") });
   table("table-support", [t("support_type"), t("conversations")], parts.map((x) => [x.name, n(x.value)]));
   describe("chart-support", t("alt.series", { title: t("chart.support"), summary: parts.map((x) => `${x.name} ${n(x.value)}`).join("; ") }));
 }

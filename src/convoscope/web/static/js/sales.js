@@ -107,7 +107,7 @@ function renderSplits(d, cur) {
   const now = d.currencies[cur];
   for (const [id, parts, extra] of [["credit", CREDIT, "chatbot_assisted"], ["type", TYPES, null]]) {
     const named = parts.map(([key, color]) => ({ key, name: t(`credit.${key}`), value: Number(now[key].sales), color }));
-    donut(`chart-${id}`, { parts: named, format: (v) => money(v, cur), emptyText: t("no_sales") });
+    donut(`chart-${id}`, { parts: named, format: (v) => money(v, cur), share: (x) => I.share(state.lang, x), emptyText: t("no_sales") });
     const keys = extra ? [...parts.map(([k]) => k), extra] : parts.map(([k]) => k);
     table(`table-${id}`, ["", t("col.sales"), t("col.orders")], keys.map((k) => [t(`credit.${k}`), money(now[k].sales, cur), n(now[k].orders)]));
     describe(`chart-${id}`, t("alt.series", { title: t(id === "credit" ? "chart.credit" : "chart.sale_type"), summary: named.map((p) => `${p.name} ${money(p.value, cur)}`).join("; ") }));

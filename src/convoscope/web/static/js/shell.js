@@ -70,8 +70,10 @@ function shellHtml(title, LIST_KEYS) {
     <button type="button" id="settings-open" class="link" data-i18n="settings.open"></button>
     <button type="button" id="logout" class="link" data-i18n="logout"></button>
   </header>
-  <div class="page-title"><h1 data-i18n="${title}"></h1></div>
-  <section class="filters" data-i18n-label="filters">
+  <div class="page-title"><h1 data-i18n="${title}"></h1>
+    <button type="button" id="filters-toggle" class="filters-toggle" aria-expanded="false" aria-controls="filters"></button>
+  </div>
+  <section class="filters" id="filters" data-i18n-label="filters">
     <div class="presets" role="group" data-i18n-label="period">${presets}</div>
     <form class="range" id="range-form" novalidate>
       <label><span data-i18n="range.from"></span> <input type="date" id="range-from" required></label>
@@ -241,6 +243,9 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
       $("workspace").textContent = page.data.workspace;
     }
     for (const key of LIST_KEYS) renderPicker(key);
+    const chosen = LIST_KEYS.filter((key) => state[key].length).length;
+    const when = state.period ? t(`period.${state.period}`) : `${state.from} – ${state.to}`;
+    $("filters-toggle").textContent = t(chosen ? "filters.folded_some" : "filters.folded", { period: when, n: chosen });
   }
 
   function optionLabel(key, value) {
@@ -321,6 +326,11 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   });
   document.addEventListener("click", (e) => {
     for (const p of pickers) if (p.open && !p.contains(e.target)) p.open = false;
+  });
+  // On a phone the filter bar folds behind one button that says what is chosen.
+  $("filters-toggle").addEventListener("click", () => {
+    const open = $("filters").classList.toggle("open");
+    $("filters-toggle").setAttribute("aria-expanded", String(open));
   });
   $("retry").addEventListener("click", () => fetchAndRender());
   $("logout").addEventListener("click", logout);

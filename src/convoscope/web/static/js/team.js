@@ -92,7 +92,7 @@ function renderEfficiency(d) {
   document.querySelectorAll(".live-note").forEach((el) => { el.hidden = d.in_progress_bucket === null; });
   const shown = efficiency("chart-efficiency", {
     labels, series, hidden: page.hidden, live: d.in_progress_bucket, liveText: t("in_progress"), formatTime: dur, formatScore: score,
-    minutes: (m) => t("minutes", { n: n(m) }),
+    minutes: (m) => t("minutes", { n: n(m) }), names: { time: t("axis.time"), score: t("axis.csat") },
   });
   const cell = (s, v) => (s.csat ? score(v) : dur(v));
   table("table-efficiency", [t("bucket"), ...series.map((s) => s.name)], shown.map((l, i) => [l, ...series.map((s) => cell(s, s.data[i]))]));
@@ -103,7 +103,7 @@ function renderEfficiency(d) {
 
 function renderCsat(d) {
   const parts = csatParts(t, d.csat_breakdown, state.csat);
-  donut("chart-csat", { parts, format: n, emptyText: t("chart.no_surveys") });
+  donut("chart-csat", { parts, format: n, share: (x) => I.share(state.lang, x), emptyText: t("chart.no_surveys") });
   table("table-csat", [t("score"), t("surveys")], parts.map((p) => [p.name, n(p.value)]));
   describe("chart-csat", t("alt.series", { title: t("chart.csat"), summary: parts.map((p) => `${p.name} ${n(p.value)}`).join("; ") }));
 }
