@@ -331,6 +331,7 @@ def test_authentication_and_roles(env):
         "role": "teammate",
         "email": "tm@a.test",
         "workspaces": ["A"],
+        "timezone": "America/Toronto",
     }
 
 
@@ -557,6 +558,7 @@ def test_a_member_of_several_workspaces_switches_between_them(env):
         "role": "admin",
         "email": "multi@a.test",
         "workspaces": ["A", "B"],
+        "timezone": "America/Toronto",
     }
     overview = c.get("/v1/overview", params={"from": "2026-11-10", "to": "2026-11-10"})
     assert overview.status_code == 200 and overview.json()["workspace"] == "B"

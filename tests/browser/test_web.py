@@ -336,10 +336,21 @@ def test_invalid_range_and_bad_link_are_explained(browser, server):
         "Le premier jour doit précéder le dernier jour ou lui être égal."
     )
     assert "from=2026-11-10" in page.url  # nothing changed
-    open_range(page, server, "period=fortnight&lang=fr", state="error")
+    open_range(page, server, "period=fortnight&channels=web_chat&lang=fr", state="error")
     expect(page.locator("#error-text")).to_have_text(
         "Ce lien contient une valeur invalide pour « period »."
     )
+    # what does not depend on the bad link stays: the pickers, the workspace, its zone
+    expect(page.locator("#workspace")).to_have_text("shop")
+    expect(page.locator("#timezone")).to_have_text("Fuseau horaire : America/Toronto")
+    expect(page.locator("#channels-summary")).to_contain_text("Clavardage web")
+    expect(page.locator("#channels-options input")).not_to_have_count(0)
+    reset = page.locator("#reset")
+    expect(reset).to_have_text("Réinitialiser les filtres")
+    expect(page.locator("#retry")).to_be_hidden()
+    reset.click()
+    page.wait_for_url("**/?period=last_7_days&lang=fr")
+    wait_ready(page, "ready", "empty")
 
 
 def test_login_never_redirects_to_another_site(browser, server):

@@ -26,6 +26,7 @@ class Me(BaseModel):
     role: str
     email: str | None
     workspaces: list[str]  # those the user may switch to (a key: its own)
+    timezone: str  # the workspace's zone (the page shows it even when a request fails)
 
 
 class Switch(BaseModel):
@@ -34,7 +35,11 @@ class Switch(BaseModel):
 
 def _me(svc: Services, who: accounts.Principal) -> Me:
     mine = accounts.workspaces_of(svc.store, who.email) if who.email else [who.workspace]
-    return Me(workspace=who.workspace, role=who.role, email=who.email, workspaces=mine)
+    ws = svc.store.workspace(who.workspace)
+    zone = ws.timezone if ws else ""
+    return Me(
+        workspace=who.workspace, role=who.role, email=who.email, workspaces=mine, timezone=zone
+    )
 
 
 def _same_origin(request: Request) -> bool:

@@ -88,6 +88,7 @@ function shellHtml(title, LIST_KEYS) {
   <div id="error" class="banner error" role="alert" hidden>
     <span id="error-text"></span>
     <button type="button" id="retry" data-i18n="retry"></button>
+    <button type="button" id="reset" data-i18n="filters.reset" hidden></button>
   </div>
   <div id="empty" class="banner" hidden data-i18n="empty"></div>`;
 }
@@ -150,6 +151,7 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   async function loadNav() {
     let me;
     [page.pages, me] = await Promise.all([getJson("/v1/pages"), getJson("/v1/me")]);
+    page.me = me;
     for (const p of page.pages) {
       const link = document.createElement("a");
       link.dataset.page = p.path;
@@ -193,7 +195,11 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
       setStatus(isEmpty(data) ? "empty" : "ready");
       page.lastUpdateMs = performance.now() - started;
     } catch (error) {
-      if (mine === page.loads) showError(error);
+      if (mine !== page.loads) return;
+      // the pickers, the workspace and its zone stay: they do not depend on the bad request
+      await Promise.allSettled([loadOptions(), navReady]);
+      renderFilters();
+      showError(error);
     }
   }
 
@@ -212,6 +218,7 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
       : param ? t("param.invalid", { param })
       : t("error", { detail: error.message });
     $("retry").hidden = error.status === 403 || Boolean(param);
+    $("reset").hidden = !param;
   }
 
   // Rendering ----------------------------------------------------------------------------
@@ -239,9 +246,11 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
     if (period) {
       $("range-from").value = period.from;
       $("range-to").value = period.to;
-      $("timezone").textContent = t("timezone", { tz: period.timezone });
-      $("workspace").textContent = page.data.workspace;
     }
+    const zone = period ? period.timezone : page.me && page.me.timezone;
+    if (zone) $("timezone").textContent = t("timezone", { tz: zone });
+    const workspace = page.data ? page.data.workspace : page.me && page.me.workspace;
+    if (workspace) $("workspace").textContent = workspace;
     for (const key of LIST_KEYS) renderPicker(key);
     const chosen = LIST_KEYS.filter((key) => state[key].length).length;
     const when = state.period ? t(`period.${state.period}`) : `${state.from} – ${state.to}`;
@@ -333,6 +342,7 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
     $("filters-toggle").setAttribute("aria-expanded", String(open));
   });
   $("retry").addEventListener("click", () => fetchAndRender());
+  $("reset").addEventListener("click", () => location.assign(`${location.pathname}?lang=${state.lang}`));
   $("logout").addEventListener("click", logout);
   $("settings-open").addEventListener("click", () => openSettings(page));
   window.addEventListener("popstate", () => { readUrl(); fetchAndRender(); });
