@@ -558,3 +558,16 @@ def test_an_unknown_workspace_among_many_gets_a_did_you_mean(tmp_path):
     assert code == 2
     assert "did you mean 'outlet-montreal'? 31 workspaces: `convoscope workspace list`" in stderr
     assert "brand-07" not in stderr  # not all 31 on one line
+
+
+def test_a_channel_without_a_chatbot_names_its_conversations(tmp_path):
+    """As the page: on email (no chatbot message) the chatbot's share is conversations no
+    teammate answered."""
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    code, out, _ = cli("report", "-w", "shop", *PERIOD, "--channels", "email", db=db)
+    assert code == 0 and "  with no teammate reply" in out and "with the chatbot" not in out
+    assert "Handled by teammates / no teammate reply:" in out
+    code, out, _ = cli("report", "-w", "shop", *PERIOD, db=db)
+    assert "  with the chatbot" in out and "Handled by teammates / chatbot:" in out

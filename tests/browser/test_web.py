@@ -422,3 +422,20 @@ def test_a_member_of_two_workspaces_switches_in_the_header(browser, server):
     single = new_page(browser, server)
     expect(single.locator("#workspace")).to_have_text("shop")
     expect(single.locator("#workspace-switch")).to_be_hidden()
+
+
+def test_channels_without_a_chatbot_say_what_their_conversations_are(browser, server):
+    """Issue 21: on email no chatbot wrote, so its "chatbot" conversations are those no
+    teammate answered, and the page says so; French says "engagées" for engaged, everywhere."""
+    page = new_page(browser, server)
+    open_range(page, server, RANGE + "&channels=email&lang=en")
+    assert tile(page, "duration", "split").startswith("Teammates ")
+    assert " · No teammate reply " in tile(page, "duration", "split")
+    names = [p["name"] for p in series(page, "chart-support")[0]]
+    assert names == ["Teammates", "No teammate reply"]
+    open_range(page, server, RANGE + "&channels=web_chat&lang=en")
+    assert " · Chatbot " in tile(page, "duration", "split")
+    open_range(page, server, RANGE + "&lang=fr")
+    for where in ("#h-traffic", "[data-support='engaged']", "#traffic-select"):
+        assert "actives" not in page.locator(where).inner_text(), where
+    assert "engagées" in page.locator("#h-traffic").inner_text()

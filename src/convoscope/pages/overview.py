@@ -337,13 +337,17 @@ def _department_lines(context: Context) -> Rows:
 
 def text(result: OverviewResult) -> list[Block]:
     t, prev = result.tiles, result.tiles.previous
+    if any(result.messages.chatbot):
+        bot, by = "the chatbot", "chatbot"
+    else:  # as the page says it: where no chatbot wrote (email), no teammate answered them
+        bot = by = "no teammate reply"
     d, pd = t.average_conversation_duration_seconds, prev.average_conversation_duration_seconds
     tiles = [
         (name, duration(now), duration(before), change(now, before))
         for name, now, before in (
             ("Average conversation duration", d.all, pd.all),
             ("  with teammates", d.teammate, pd.teammate),
-            ("  with the chatbot", d.chatbot, pd.chatbot),
+            (f"  with {bot}", d.chatbot, pd.chatbot),
         )
     ] + [
         (name, count, before_count, change(count, before_count))
@@ -390,7 +394,7 @@ def text(result: OverviewResult) -> list[Block]:
                 for r in result.closed_by_department
             ],
         ),
-        f"Handled by teammates / chatbot: all {s.all.teammate} / {s.all.chatbot}, "
+        f"Handled by teammates / {by}: all {s.all.teammate} / {s.all.chatbot}, "
         f"engaged {s.engaged.teammate} / {s.engaged.chatbot}; "
         f"orphan closes: {result.data_quality.orphan_closes}",
     ]

@@ -55,8 +55,13 @@ function renderTiles(d) {
     c.dataset.trend = !before || now === null ? "none" : now > before ? "up" : now < before ? "down" : "flat";
   }
   const split = d.tiles.average_conversation_duration_seconds;
-  $("tile-duration").querySelector(".split").textContent = t("tile.split", { teammate: dur(split.teammate), chatbot: dur(split.chatbot) });
+  const key = botless(d) ? "tile.split_unanswered" : "tile.split";
+  $("tile-duration").querySelector(".split").textContent = t(key, { teammate: dur(split.teammate), chatbot: dur(split.chatbot) });
 }
+
+// Channels where no chatbot wrote in the period (email, Twitter): their "chatbot"
+// conversations are those no teammate answered, and are named so.
+const botless = (d) => sum(d.messages.chatbot) === 0;
 
 function series(id, tableId, title, labels, d, list, stacked) {
   const shown = timeSeries(id, { labels, series: list, stacked, live: d.in_progress_bucket, format: n, liveText: t("in_progress") });
@@ -98,7 +103,7 @@ function renderSupport(d) {
   const split = d.support_type[state.support];
   const parts = [
     { name: t("series.teammate"), value: split.teammate, color: COLORS.teammate },
-    { name: t("series.chatbot"), value: split.chatbot, color: COLORS.chatbot },
+    { name: t(botless(d) ? "series.unanswered" : "series.chatbot"), value: split.chatbot, color: COLORS.chatbot },
   ];
   donut("chart-support", { parts, format: n, share: (x) => I.share(state.lang, x), emptyText: t("chart.no_conversations") });
   table("table-support", [t("support_type"), t("conversations")], parts.map((x) => [x.name, n(x.value)]));
