@@ -80,7 +80,7 @@ def test_charts_dropdown_and_toggle(browser, server):
 
 def test_today_is_hourly(browser, server):
     page = new_page(browser, server)
-    page.click("[data-period=today]")
+    page.select_option("#period", "today")
     page.wait_for_function("window.convoscope.data.granularity === 'hour'")
     wait_ready(page, "ready", "empty")
     data = page.evaluate("window.convoscope.data")
@@ -111,16 +111,44 @@ def test_channel_filter_and_back_button(browser, server):
 
 def test_custom_range_and_keyboard(browser, server):
     page = new_page(browser, server)
+    expect(page.locator("#range-form")).to_be_hidden()  # a preset: one dropdown, no dates
+    page.select_option("#period", "custom")
+    expect(page.locator("#range-form")).to_be_visible()
+    expect(page.locator("#range-from")).to_be_focused()
     page.fill("#range-from", "2026-11-10")
     page.fill("#range-to", "2026-11-10")
     page.press("#range-to", "Enter")
     page.wait_for_function("window.convoscope.data.period.to === '2026-11-10'")
     wait_ready(page)
     assert tile(page, "total") == "4" and "from=2026-11-10&to=2026-11-10" in page.url
-    page.focus("[data-period=yesterday]")
-    page.keyboard.press("Enter")
-    page.wait_for_function("window.convoscope.state.period === 'yesterday'")
-    assert page.locator("[data-period=yesterday]").get_attribute("aria-pressed") == "true"
+    assert page.locator("#period").input_value() == "custom"
+    page.focus("#period")
+    page.keyboard.press("ArrowUp")  # from "Custom range…" to "Last month"
+    page.wait_for_function("window.convoscope.state.period === 'last_month'")
+    expect(page.locator("#range-form")).to_be_hidden()
+
+
+def test_the_filter_bar_fits_one_row_at_1440(browser, server):
+    """Issue 21: a dropdown of periods instead of six buttons, two dates and Apply."""
+    page = new_page(browser, server)
+    open_range(page, server, "period=last_30_days&lang=fr")
+    tops = page.evaluate(
+        "[...document.querySelectorAll('#filters > :not([hidden])')]"
+        ".map((el) => el.getBoundingClientRect()).filter((r) => r.height)"
+        ".map((r) => Math.round(r.top + r.height / 2))"
+    )
+    assert max(tops) - min(tops) <= 4, tops
+    chevron = page.evaluate(
+        "getComputedStyle(document.querySelector('#channels summary'), '::after').borderRightStyle"
+    )
+    assert chevron == "solid"
+    # the charts write in the page's font
+    body = page.evaluate("getComputedStyle(document.body).fontFamily")
+    fonts = page.evaluate(
+        "[...document.querySelectorAll('#chart-engagement svg text')]"
+        ".map((el) => el.getAttribute('style') || '')"
+    )
+    assert fonts and all(body.split(",")[0] in f for f in fonts), (body, fonts[:3])
 
 
 def test_department_csv_download(browser, server):
@@ -172,7 +200,7 @@ def test_empty_and_error_states(browser, server):
             status=500, content_type="application/json", body='{"detail": "boom"}'
         ),
     )
-    page.click("[data-period=last_30_days]")
+    page.select_option("#period", "last_30_days")
     wait_ready(page, "error")
     expect(page.locator("#error-text")).to_have_text("The figures could not be loaded (boom).")
     page.unroute("**/v1/overview?*")
@@ -250,7 +278,7 @@ def test_phone_layout(browser, server):
     toggle.click()
     expect(page.locator("#filters")).to_be_visible()
     assert toggle.get_attribute("aria-expanded") == "true"
-    page.click("[data-period='last_7_days']")
+    page.select_option("#period", "last_7_days")
     expect(toggle).to_have_text("Filtres : 7 derniers jours")
     open_range(page, server, "from=2026-11-07&to=2026-11-20&channels=whatsapp&lang=fr")
     expect(toggle).to_have_text("Filtres : 2026-11-07 – 2026-11-20 · 1 de plus")
@@ -329,6 +357,7 @@ def test_channel_picker_closes_on_escape_and_outside_click(browser, server):
 def test_invalid_range_and_bad_link_are_explained(browser, server):
     page = new_page(browser, server, locale="fr-CA")
     open_range(page, server, RANGE)
+    page.select_option("#period", "custom")
     page.fill("#range-from", "2026-11-12")
     page.fill("#range-to", "2026-11-10")
     page.click("#range-form button[type=submit]")

@@ -182,7 +182,7 @@ def test_empty_and_error_states(browser, server):
             status=500, content_type="application/json", body='{"detail": "boom"}'
         ),
     )
-    page.click("[data-period=last_30_days]")
+    page.select_option("#period", "last_30_days")
     wait_ready(page, "error")
     expect(page.locator("#error-text")).to_have_text("The figures could not be loaded (boom).")
     page.unroute("**/v1/chatbot?*")

@@ -15,8 +15,14 @@ export const COLORS = {
   flow_types: { campaign: "#db2777", transfer: "#7c3aed", sales: "#2563eb", support: "#0e7490", other: "#64748b", none: "#cbd5e1" },
 };
 
+// Every chart writes in the page's own font (ECharts' default is a generic sans-serif).
+let themed = false;
 function chart(id) {
-  if (!charts[id]) charts[id] = echarts.init($(id), null, { renderer: "svg" });
+  if (!themed) {
+    echarts.registerTheme("convoscope", { textStyle: { fontFamily: getComputedStyle(document.body).fontFamily } });
+    themed = true;
+  }
+  if (!charts[id]) charts[id] = echarts.init($(id), "convoscope", { renderer: "svg" });
   return charts[id];
 }
 

@@ -55,7 +55,7 @@ function pickerHtml(key) {
 }
 
 function shellHtml(title, LIST_KEYS) {
-  const presets = PRESETS.map((p) => `<button type="button" data-period="${p}" data-i18n="period.${p}"></button>`).join("");
+  const presets = [...PRESETS, "custom"].map((p) => `<option value="${p}" data-i18n="period.${p}"></option>`).join("");
   return `
   <header class="topbar">
     <span class="brand">convoscope</span>
@@ -74,8 +74,8 @@ function shellHtml(title, LIST_KEYS) {
     <button type="button" id="filters-toggle" class="filters-toggle" aria-expanded="false" aria-controls="filters"></button>
   </div>
   <section class="filters" id="filters" data-i18n-label="filters">
-    <div class="presets" role="group" data-i18n-label="period">${presets}</div>
-    <form class="range" id="range-form" novalidate>
+    <select id="period" class="period" data-i18n-label="period">${presets}</select>
+    <form class="range" id="range-form" novalidate hidden>
       <label><span data-i18n="range.from"></span> <input type="date" id="range-from" required></label>
       <label><span data-i18n="range.to"></span> <input type="date" id="range-to" required></label>
       <button type="submit" data-i18n="range.apply"></button>
@@ -101,6 +101,7 @@ function shellHtml(title, LIST_KEYS) {
 // says when to show the empty state.
 export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = {}, load, render, isEmpty }) {
   const LIST_KEYS = filters;
+  let customizing = false; // "Custom range…" picked, its days not applied yet
   I.addStrings(strings);
   $("shell").innerHTML = shellHtml(title, LIST_KEYS);
   const state = { period: "last_7_days", from: null, to: null, lang: I.pickLanguage() };
@@ -230,7 +231,9 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   }
 
   function renderFilters() {
-    document.querySelectorAll("[data-period]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.period === state.period)));
+    // one dropdown of presets; a chosen range (or "Custom range…") shows its two days
+    if (!customizing) $("period").value = state.period || "custom";
+    $("range-form").hidden = $("period").value !== "custom";
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
     for (const p of page.pages || []) {
       const a = document.querySelector(`[data-page="${p.path}"]`);
@@ -304,7 +307,15 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   }
 
   // Events -------------------------------------------------------------------------------
-  document.querySelectorAll("[data-period]").forEach((b) => b.addEventListener("click", () => go({ period: b.dataset.period, from: null, to: null })));
+  $("period").addEventListener("change", () => {
+    customizing = $("period").value === "custom";
+    if (customizing) {
+      $("range-form").hidden = false;
+      $("range-from").focus();
+    } else {
+      go({ period: $("period").value, from: null, to: null });
+    }
+  });
   document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => {
     localStorage.setItem("convoscope.lang", b.dataset.lang);
     go({ lang: b.dataset.lang }, false);
@@ -315,7 +326,10 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
     const invalid = !from || !to || from > to;
     $("range-error").textContent = invalid ? t("range.invalid") : "";
     $("range-error").hidden = !invalid;
-    if (!invalid) go({ period: null, from, to });
+    if (!invalid) {
+      customizing = false;
+      go({ period: null, from, to });
+    }
   });
   const pickers = LIST_KEYS.map((key) => $(key));
   for (const key of LIST_KEYS) {
