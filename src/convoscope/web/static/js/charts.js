@@ -19,7 +19,10 @@ export const COLORS = {
 let themed = false;
 function chart(id) {
   if (!themed) {
-    echarts.registerTheme("convoscope", { textStyle: { fontFamily: getComputedStyle(document.body).fontFamily } });
+    const fontFamily = getComputedStyle(document.body).fontFamily;
+    // axis labels named too: the room they are given (`containLabel`) is measured in it
+    const axis = { axisLabel: { fontFamily }, nameTextStyle: { fontFamily } };
+    echarts.registerTheme("convoscope", { textStyle: { fontFamily }, categoryAxis: axis, valueAxis: axis });
     themed = true;
   }
   if (!charts[id]) charts[id] = echarts.init($(id), "convoscope", { renderer: "svg" });
