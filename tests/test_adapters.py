@@ -117,6 +117,20 @@ def test_chatwoot_senders_notes_teams_and_reopens():
     assert mapped(resolved)[0][0]["department"] == "Returns"
 
 
+def test_chatwoot_agents_are_named_by_their_teammate_ids():
+    agent = {
+        **chatwoot_payload("message_created"),
+        "message_type": "outgoing",
+        "sender": {"id": 7, "name": "Amélie Roy", "available_name": "Amélie", "type": "user"},
+    }
+    records, _ = chatwoot.map_event(agent, datetime.now(UTC))
+    assert records[-1]["teammate_id"] == "user-7"
+    assert chatwoot.teammate_names(agent) == {"user-7": "Amélie"}
+    assert chatwoot.teammate_names(chatwoot_payload("message_created")) == {}  # a contact
+    nameless = {**agent, "sender": {"id": 8, "name": "  ", "type": "user"}}
+    assert chatwoot.teammate_names(nameless) == {}
+
+
 def test_chatwoot_status_changes_get_their_own_ids_and_updated_at_when_given():
     resolved = chatwoot_payload("conversation_resolved")
     first = mapped(resolved)[0][0]
@@ -220,6 +234,9 @@ def test_chatwoot_webhook_accepts_the_real_payloads(hooks):
         "ignored": {"conversation_opened": 1},
     }
     assert results["conversation_resolved"]["accepted"] == 1
+    # the assignee's display name, for the pages (the CSVs keep the ids)
+    names = c.get("/v1/teammate-names", headers={"Authorization": f"Bearer {admin}"})
+    assert names.json() == {"user-1": "John"}
     again = c.post(
         "/v1/webhooks/chatwoot", params={"key": key}, json=chatwoot_payload("message_created")
     )

@@ -568,3 +568,18 @@ def test_a_member_of_several_workspaces_switches_between_them(env):
     assert client(env).put("/v1/me/workspace", json={"workspace": "B"}).status_code == 403
     # a new sign-in starts in the user's own workspace again
     assert login(env, "multi@a.test").get("/v1/me").json()["workspace"] == "A"
+
+
+def test_teammate_names_are_set_read_and_kept_per_workspace(env):
+    a, b = client(env, "A"), client(env, "B")
+    put = a.put("/v1/teammate-names", json={"amy": "Amy Zhang", "bo": "Bo"})
+    assert put.status_code == 200 and put.json() == {"amy": "Amy Zhang", "bo": "Bo"}
+    assert a.put("/v1/teammate-names", json={"bo": None}).json() == {"amy": "Amy Zhang"}
+    assert b.get("/v1/teammate-names").json() == {}  # another workspace's names stay there
+    for bad in ({"amy": ""}, {"amy": "x" * 201}, {"": "Empty"}, {"amy": 3}, ["amy"]):
+        r = a.put("/v1/teammate-names", json=bad)
+        assert r.status_code == 422, bad
+    assert a.put("/v1/teammate-names", json={f"t{i}": "n" for i in range(1001)}).status_code == 422
+    assert login(env, "tm@a.test").get("/v1/teammate-names").status_code == 403
+    assert a.get("/v1/teammate-names").json() == {"amy": "Amy Zhang"}
+    a.put("/v1/teammate-names", json={"amy": None})

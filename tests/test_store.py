@@ -117,6 +117,7 @@ def test_a_version_8_file_gets_its_rollups_from_its_conversations(tmp_path):
         store.con.execute("ALTER TABLE conversations DROP COLUMN teammates")
         store.con.execute("DROP TABLE derivation")
         store.con.execute("DROP TABLE memberships")  # version 13's
+        store.con.execute("DROP TABLE teammate_names")
         store.con.execute("ALTER TABLE users ADD COLUMN role VARCHAR")
         store.con.execute("ALTER TABLE sessions DROP COLUMN workspace")
         store.con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")

@@ -355,3 +355,26 @@ def test_every_day_of_a_week_keeps_its_label(browser, server, width, lang):
             else:  # parallel turned lines of 12 px type, one line's height apart at least
                 gap = (b["right"] - a["right"]) * (0.7071 if found["rotate"] == 45 else 1)
                 assert gap >= 11.5, (path, width, found["rotate"], a, b)
+
+
+def test_teammates_show_the_names_the_platform_gave(browser, server):
+    """Issue 21: display names where a platform gives them (Chatwoot, or set through the API);
+    ids where none is known; the CSV keeps the ids."""
+    page = new_page(browser, server, email="boss@demo.test")
+    put = (
+        "(names) => import('/static/js/api.js').then((m) => m.putJson('/v1/teammate-names', names))"
+    )
+    page.evaluate(put, {"amelie": "Amélie Roy", "benoit": "Benoît Tremblay"})
+    try:
+        open_team(page, server, "from=2026-11-14&to=2026-11-20&lang=en")
+        names = [r[0] for r in rows(page, "table-teammates")]
+        assert "Amélie Roy" in names and "Benoît Tremblay" in names and "chloe" in names
+        assert "amelie" not in names
+        page.click("#teammates summary")
+        page.fill("#teammates-search", "amé")
+        visible = page.locator("#teammates-options label:visible")
+        assert [x.inner_text() for x in visible.all()] == ["Amélie Roy"]
+        assert visible.locator("input").get_attribute("value") == "amelie"  # filters by id
+        assert names[:3] == ["Amélie Roy", "Benoît Tremblay", "chloe"]  # sorted as shown
+    finally:
+        page.evaluate(put, {"amelie": None, "benoit": None})

@@ -142,6 +142,20 @@ def _identify(
     ]
 
 
+def teammate_names(payload: dict[str, Any]) -> dict[str, str]:
+    """The agents a webhook body names, by the teammate ids `map_event` gives them: the sender
+    of an agent's message, the assignee of a resolved conversation."""
+    sender = payload.get("sender") or {}
+    assignee = (payload.get("meta") or {}).get("assignee") or {}
+    people = []
+    if payload.get("event") == "message_created" and sender.get("type") == "user":
+        people.append(sender)
+    if payload.get("event") == "conversation_resolved":
+        people.append(assignee)
+    named = ((p.get("id"), str(p.get("available_name") or p.get("name") or "")) for p in people)
+    return {f"user-{i}": name.strip()[:200] for i, name in named if i is not None and name.strip()}
+
+
 def map_event(
     payload: dict[str, Any], received_at: datetime
 ) -> tuple[list[dict[str, Any]], str | None]:

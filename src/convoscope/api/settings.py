@@ -1,17 +1,17 @@
-"""Workspace settings (time zone, business hours, flow catalogue, attribution window) and
-erasure of a customer or a shop customer."""
+"""Workspace settings (time zone, business hours, flow catalogue, attribution window), the
+teammates' display names, and erasure of a customer or a shop customer."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, Field, field_validator
 
 from convoscope import ingest
 from convoscope.api.deps import Admin, Svc, workspace_of, writable
 from convoscope.business_hours import BusinessHours
-from convoscope.events import FlowType
+from convoscope.events import LIMITS, FlowType
 from convoscope.store import Workspace, check_timezone
 from convoscope.store.workspaces import MAX_ATTRIBUTION_DAYS, MAX_CATALOGUE, FlowName
 
@@ -102,6 +102,30 @@ def put_workspace(who: Admin, svc: Svc, settings: WorkspaceSettings) -> Workspac
     if "attribution_window_days" in changes:
         changes["attribution_window_seconds"] = changes.pop("attribution_window_days") * 86400
     return svc.store.update_workspace(who.workspace, **changes)
+
+
+TeammateId = Annotated[str, Field(min_length=1, max_length=LIMITS["teammate_id"].max_length)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_NAMES = 1000  # a request's worth
+
+
+@router.get("/v1/teammate-names", tags=["settings"], summary="Teammates' display names")
+def get_teammate_names(who: Admin, svc: Svc) -> dict[str, str]:
+    """The display names known for the workspace's teammates, by teammate id (the pages show
+    them instead of the ids; the CSVs keep the ids)."""
+    return svc.store.teammate_names(who.workspace)
+
+
+@router.put("/v1/teammate-names", tags=["settings"], summary="Name teammates")
+def put_teammate_names(
+    who: Admin,
+    svc: Svc,
+    names: Annotated[dict[TeammateId, DisplayName | None], Body(max_length=MAX_NAMES)],
+) -> dict[str, str]:
+    """Set display names by teammate id (`null` forgets one); the others keep theirs. The
+    Chatwoot adapter fills them from its webhooks; other platforms' ids can be named here."""
+    svc.store.name_teammates(who.workspace, names)
+    return svc.store.teammate_names(who.workspace)
 
 
 @router.delete(

@@ -99,7 +99,11 @@ async def chatwoot_webhook(
     payload = parse_object(await read_body(request))
     records, why = _mapped(chatwoot.map_event, "Chatwoot", payload, datetime.now(UTC))
     ignored = Counter({why: 1} if why else {})
-    return await run_in_threadpool(_store, svc, {who.workspace: records}, ignored)
+    stored = await run_in_threadpool(_store, svc, {who.workspace: records}, ignored)
+    names = _mapped(chatwoot.teammate_names, "Chatwoot", payload)
+    if names:  # the agents' display names, for the pages
+        await run_in_threadpool(svc.store.name_teammates, who.workspace, names)
+    return stored
 
 
 @router.get(

@@ -316,8 +316,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 13: a user may belong to several workspaces (a role in each); a user's own row keeps the
-    # workspace they sign in to first, and a session the workspace it shows.
+    # workspace they sign in to first, and a session the workspace it shows. Teammates' display
+    # names, where a platform gives them.
     """
+    CREATE TABLE teammate_names (
+        workspace VARCHAR NOT NULL,
+        teammate_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        PRIMARY KEY (workspace, teammate_id)
+    );
     CREATE TABLE memberships (
         email VARCHAR NOT NULL,
         workspace VARCHAR NOT NULL,

@@ -100,6 +100,11 @@ ACCOUNT_TABLES = (
         primary_key="email",
     ),
     Table(
+        "teammate_names",  # display names, where a platform gives them (or an admin sets them)
+        (_req("workspace", "VARCHAR"), _req("teammate_id", "VARCHAR"), _req("name", "VARCHAR")),
+        primary_key="workspace, teammate_id",
+    ),
+    Table(
         "memberships",
         (_req("email", "VARCHAR"), _req("workspace", "VARCHAR"), _req("role", "VARCHAR")),
         primary_key="email, workspace",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
 from importlib import resources
 from typing import Annotated, Any, Self
@@ -190,6 +190,29 @@ class Workspaces(Database):
     def sealer(self) -> Sealer:
         """Seals this database's webhook secrets (`sealed`)."""
         return Sealer(self.path)
+
+    def teammate_names(self, name: str) -> dict[str, str]:
+        """The display names known for the workspace's teammates, by teammate id."""
+        rows = self.con.execute(
+            "SELECT teammate_id, name FROM teammate_names WHERE workspace = ? ORDER BY 1", [name]
+        ).fetchall()
+        return dict(rows)
+
+    def name_teammates(self, name: str, names: Mapping[str, str | None]) -> None:
+        """Set teammates' display names (None forgets one); the others keep theirs."""
+        with self.transaction() as con:
+            for teammate_id, display in names.items():
+                if display is None:
+                    con.execute(
+                        "DELETE FROM teammate_names WHERE workspace = ? AND teammate_id = ?",
+                        [name, teammate_id],
+                    )
+                else:
+                    con.execute(
+                        "INSERT INTO teammate_names VALUES (?, ?, ?) "
+                        "ON CONFLICT DO UPDATE SET name = excluded.name",
+                        [name, teammate_id, display],
+                    )
 
     def set_whatsapp(
         self, name: str, app_secret: str, verify_token: str, phone_number_ids: Sequence[str]

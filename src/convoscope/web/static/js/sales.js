@@ -13,7 +13,7 @@ const CREDIT = [["with_teammate", COLORS.teammate], ["chatbot_only", COLORS.chat
 const TYPES = [["direct", COLORS.engaged], ["indirect", COLORS.non_engaged]];
 // Teammates table columns: key, how to read the sort value of a row.
 const COLUMNS = [
-  ["teammate", (r) => r.teammate_id],
+  ["teammate", (r) => (r.teammate_id === null ? null : page.teammateName(r.teammate_id))],
   ["orders", (r) => r.orders],
   ["sales", (r) => Number(r.sales)],
   ["aov", (r) => (r.average_order_value === null ? null : Number(r.average_order_value))],
@@ -120,7 +120,7 @@ function renderTeammates(d, cur) {
   const [, value] = COLUMNS.find(([k]) => k === key);
   const rows = sortedBy(d.by_teammate.filter((r) => r.currency === cur), value, descending, state.lang);
   const show = {
-    teammate: (r) => r.teammate_id,
+    teammate: (r) => page.teammateName(r.teammate_id),
     orders: (r) => n(r.orders),
     sales: (r) => money(r.sales, cur),
     aov: (r) => money(r.average_order_value, cur),

@@ -107,7 +107,12 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   const state = { period: "last_7_days", from: null, to: null, lang: I.pickLanguage() };
   for (const key of LIST_KEYS) state[key] = [];
   for (const [key, values] of Object.entries(extras)) state[key] = values[0];
-  const page = { state, data: null, options: {}, loads: 0, lastUpdateMs: null, go, t, params: () => queryParams(), reload: () => fetchAndRender() };
+  const page = {
+    state, data: null, options: {}, names: null, loads: 0, lastUpdateMs: null, go, t,
+    params: () => queryParams(), reload: () => fetchAndRender(),
+    // a teammate by the display name the platform gave (the id when there is none)
+    teammateName: (id) => (page.names && page.names[id]) || id,
+  };
   window.convoscope = page;
 
   function t(key, vars) { return I.t(state.lang, key, vars); }
@@ -182,6 +187,7 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
   async function loadOptions() {
     const lists = await Promise.all(LIST_KEYS.map((key) => page.options[key] || PICKERS[key].options || getJson(PICKERS[key].source)));
     LIST_KEYS.forEach((key, i) => { page.options[key] = lists[i]; });
+    if (LIST_KEYS.includes("teammates") && !page.names) page.names = await getJson("/v1/teammate-names");
   }
 
   async function fetchAndRender() {
@@ -265,6 +271,7 @@ export function startPage({ title, strings, filters = DEFAULT_FILTERS, extras = 
     if (key === "departments" && value === I.NO_DEPARTMENT) return t("no_department");
     if ((key === "flows" || key === "flow_types") && value === I.NO_FLOW) return t("no_flow");
     if (key === "flow_types") return t(`flow_type.${value}`);
+    if (key === "teammates") return page.teammateName(value);
     return value;
   }
 

@@ -14,7 +14,7 @@ const DURATIONS = ["initial_response", "response", "resolution"];
 // chosen above the table: mean, median or 90th percentile).
 const TIMES = ["initial_response", "response", "resolution", "resolution_business"];
 const COLUMNS = [
-  ["teammate", (r) => r.teammate_id],
+  ["teammate", (r) => (r.teammate_id === null ? null : page.teammateName(r.teammate_id))],
   ...TIMES.map((k) => [k, (r, stat) => r[`${k}_seconds`][stat]]),
   ["csat", (r) => r.csat.mean],
   ["addressed", (r) => r.addressed_conversations],
@@ -114,7 +114,7 @@ function renderTeammates(d) {
   const [, value] = COLUMNS.find(([k]) => k === key);
   const rows = sortedBy(d.by_teammate, (r) => value(r, state.stat), descending, state.lang);
   const show = {
-    teammate: (r) => r.teammate_id ?? t("unknown_teammate"),
+    teammate: (r) => (r.teammate_id === null ? t("unknown_teammate") : page.teammateName(r.teammate_id)),
     ...Object.fromEntries(TIMES.map((k) => [k, (r) => dur(r[`${k}_seconds`][state.stat])])),
     csat: (r) => (r.csat.count ? `${score(r.csat.mean)} (${n(r.csat.count)})` : "—"),
     addressed: (r) => n(r.addressed_conversations),
