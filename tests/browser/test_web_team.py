@@ -378,3 +378,61 @@ def test_teammates_show_the_names_the_platform_gave(browser, server):
         assert names[:3] == ["Amélie Roy", "Benoît Tremblay", "chloe"]  # sorted as shown
     finally:
         page.evaluate(put, {"amelie": None, "benoit": None})
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_team_details_read_well(browser, server, device, lang):
+    """Issue 21's Team details at every width and in both languages: durations on one line,
+    legend chips in the series' colours, titled axes, the score axis above 5, donuts with
+    percentages, no dead space under a chart; the bucket in progress drawn lighter."""
+    page = new_page(browser, server, email="boss@demo.test", viewport=DEVICES[device])
+    open_team(page, server, f"from=2026-11-14&to=2026-11-20&lang={lang}")
+    split = page.locator("#tile-resolution .split").inner_text()
+    assert "\xa0min\xa0" in split and " min " not in split  # no break inside a duration
+    chip = page.locator("#efficiency-legend [data-series=csat]")
+    assert chip.get_attribute("aria-pressed") == "true"
+    background = chip.evaluate("(el) => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(255, 255, 255)"  # not the accent's solid blue
+    dot = chip.locator(".dot").evaluate("(el) => getComputedStyle(el).backgroundColor")
+    assert dot == "rgb(217, 119, 6)"  # the CSAT series' own colour
+    axes = page.evaluate("window.convoscope.charts['chart-efficiency'].getOption().yAxis")
+    titles = {
+        "en": ["Time (minutes)", "CSAT (out of 5)"],
+        "fr": ["Durée (minutes)", "CSAT (sur 5)"],
+    }
+    assert [a["name"] for a in axes] == titles[lang]
+    assert axes[1]["max"] > 5  # a bar at 5 does not touch the frame
+    legend = page.evaluate(
+        "[...document.querySelectorAll('#chart-csat svg text')].map((t) => t.textContent)"
+    )
+    assert any("%" in text for text in legend), legend  # the breakdown's shares
+    for chart in ("chart-efficiency", "chart-csat"):  # labels reach the chart's bottom
+        gap = page.evaluate(
+            """(id) => {
+              const box = document.getElementById(id).getBoundingClientRect();
+              const texts = [...document.querySelectorAll(`#${id} svg text`)];
+              return box.bottom - Math.max(...texts.map((t) => t.getBoundingClientRect().bottom));
+            }""",
+            chart,
+        )
+        assert 0 <= gap <= 24, (chart, gap)
+
+
+def test_the_bucket_in_progress_is_drawn_lighter_on_the_efficiency_chart(browser, server):
+    page = new_page(browser, server)
+    option = page.evaluate(
+        """async () => {
+          const m = await import('/static/js/charts.js');
+          const el = document.createElement('div'); el.id = 'probe-eff';
+          el.style.width = '600px'; el.style.height = '300px'; document.body.append(el);
+          const s = (key, csat) => ({ key, name: key, data: [60, 120], color: '#000', csat });
+          m.efficiency(el.id, { labels: ['10', '11'], series: [s('a', false), s('c', true)],
+            hidden: new Set(), live: 1, liveText: 'now', formatTime: String,
+            formatScore: String, minutes: String, names: { time: 't', score: 's' } });
+          return m.charts[el.id].getOption();
+        }"""
+    )
+    for line in option["series"]:
+        assert line["data"][1]["itemStyle"]["opacity"] < 1 and not isinstance(line["data"][0], dict)
+    assert option["xAxis"][0]["data"] == ["10", "11 (now)"]
