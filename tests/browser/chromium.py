@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 from server import Server
@@ -48,6 +49,11 @@ def serve_shop_and_demo(folder: Path, shop_events: list[dict]) -> Server:
     return Server(db, folder / "server.log").start()
 
 
+# Sessions signed in once per server and user, reused by later pages: the server allows one
+# address 30 sign-ins per 15 minutes, fewer than a module's pages.
+_SIGNED_IN: dict[tuple[str, str], Any] = {}
+
+
 def new_page(
     browser, server, email="boss@shop.test", locale="en-CA", viewport=(1440, 900), bypass_csp=True
 ) -> Page:
@@ -58,13 +64,16 @@ def new_page(
         accept_downloads=True,
         bypass_csp=bypass_csp,
         viewport={"width": viewport[0], "height": viewport[1]},
+        storage_state=_SIGNED_IN.get((server.url, email)),
     )
     page = context.new_page()
     page.goto(f"{server.url}/")
-    expect(page).to_have_url(f"{server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    if page.url.startswith(f"{server.url}/login"):  # not yet, or the session was closed
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{server.url}/?period=last_7_days&lang={locale[:2]}")
+        _SIGNED_IN[(server.url, email)] = context.storage_state()
     expect(page).to_have_url(f"{server.url}/?period=last_7_days&lang={locale[:2]}")
     expect(page.locator("body[data-state=ready], body[data-state=empty]")).to_have_count(1)
     return page
