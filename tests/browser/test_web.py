@@ -275,6 +275,9 @@ def test_phone_layout(browser, server):
     assert first is not None and second is not None and value is not None
     assert abs(first["y"] - second["y"]) < 1 and first["x"] < second["x"]  # side by side
     assert value["y"] + value["height"] < 844 * 0.6  # was 519-605 px down before the first
+    nav = page.locator("#nav")  # the pages' menu: one line that scrolls, shaded where it hides
+    assert nav.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    assert "radial-gradient" in nav.evaluate("(el) => getComputedStyle(el).backgroundImage")
     toggle.click()
     expect(page.locator("#filters")).to_be_visible()
     assert toggle.get_attribute("aria-expanded") == "true"

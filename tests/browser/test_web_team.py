@@ -338,11 +338,12 @@ AXIS_LABELS = """(id) => {
 
 @pytest.mark.parametrize(("width", "lang"), [(1440, "en"), (820, "en"), (390, "en"), (390, "fr")])
 def test_every_day_of_a_week_keeps_its_label(browser, server, width, lang):
-    """Issue 21: seven daily buckets are each labelled, without overlap, on the overview's and
-    Team Performance's charts at every width (a demo week, both pages)."""
+    """Issue 21: seven daily buckets are each labelled, without overlap, on the overview's,
+    Team Performance's and Sales Attribution's charts at every width (a demo week)."""
     page = new_page(browser, server, email="boss@demo.test", viewport=(width, 900))
     week = "from=2026-11-14&to=2026-11-20&lang=" + lang
-    for path, chart in (("/", "chart-engagement"), ("/team", "chart-efficiency")):
+    charts = (("/", "chart-engagement"), ("/team", "chart-efficiency"), ("/sales", "chart-sales"))
+    for path, chart in charts:
         open_path(page, server, path, week)
         found = page.evaluate(AXIS_LABELS, chart)
         assert len(found["data"]) == 7

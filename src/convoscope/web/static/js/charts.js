@@ -53,6 +53,13 @@ function bucketAxis(id, labels, shown, live, margins) {
   };
 }
 
+// About how wide the value axis's labels are (the widest is the top one), for the room left
+// to the buckets: money takes more than counts.
+function axisWidth(series, stacked, format) {
+  const totals = series[0] ? series[0].data.map((_, i) => (stacked ? sum(series.map((s) => s.data[i] || 0)) : Math.max(...series.map((s) => s.data[i] || 0)))) : [];
+  return String(format(Math.max(0, ...totals) * 1.25)).length * 6.5 + 8;
+}
+
 // The bucket in progress drawn lighter.
 const lighter = (data, live) => data.map((v, i) => (i === live ? { value: v, itemStyle: { opacity: 0.45 } } : v));
 
@@ -103,7 +110,7 @@ export function timeSeries(id, { labels, series, stacked, live, format, liveText
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
     legend: { top: 0, data: series.map((s) => s.name) },
     tooltip: { trigger: "axis", valueFormatter: (v) => format(v) },
-    xAxis: bucketAxis(id, labels, shown, live, 72),
+    xAxis: bucketAxis(id, labels, shown, live, 40 + axisWidth(series, stacked, format)),
     yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: (v) => format(v) } },
     series: series.map((s) => ({
       name: s.name, type: s.type || "bar", data: lighter(s.data, live),
