@@ -103,11 +103,14 @@ def workspace_shopify(
     say(f"Shopify webhooks configured for workspace {name!r}: {domain}")
 
 
+RoleOpt = Annotated[str, typer.Option(help="admin or teammate.")]
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="The user's email, used to log in.")],
     workspace: WorkspaceOpt,
-    role: Annotated[str, typer.Option(help="admin or teammate.")] = "admin",
+    role: RoleOpt = "admin",
     db: DbOpt = None,
 ) -> None:
     """Create a user; the password is asked for, or read from standard input."""
@@ -120,7 +123,7 @@ def user_create(
 def user_grant(
     email: Annotated[str, typer.Argument(help="An existing user's email.")],
     workspace: WorkspaceOpt,
-    role: Annotated[str, typer.Option(help="admin or teammate.")] = "admin",
+    role: RoleOpt = "admin",
     db: DbOpt = None,
 ) -> None:
     """Make an existing user a member of another workspace (or change their role there); the
