@@ -32,20 +32,25 @@ def test_what_a_state_was_made_of_decides_incremental_or_full(spark, tmp_path):
     moved = Lake(tmp_path / "moved")
     shutil.move(lake.root, moved.root)
     assert engine.sessionize(spark, moved)["new_files"] == 0  # the same state, elsewhere
-    # a file rewritten in place, with one event less
-    shop = lake_parts()["shop"]
-    write_part(moved.root, "shop", 1, shop[1][:-1])
-    assert engine.sessionize(spark, moved)["mode"] == "full"
-    # other settings (the full run after them is compared with a clean one: the rewritten
-    # file's content included)
-    (moved.root / "workspaces.json").write_text(
-        json.dumps({"outlet": {**OUTLET, "inactivity_seconds": 900}})
-    )
+    # each cause alone makes the plan a full run (no Spark job): other settings...
+    settings = moved.root / "workspaces.json"
+    original = settings.read_bytes()
+    other = json.dumps({"outlet": {**OUTLET, "inactivity_seconds": 900}})
+    settings.write_text(other)
+    assert engine.plan(moved).full
+    settings.write_bytes(original)
+    assert not engine.plan(moved).full  # the same settings again
+    # ... and a file rewritten in place, with one event less
+    write_part(moved.root, "shop", 1, lake_parts()["shop"][1][:-1])
+    assert engine.plan(moved).full
+    # both: the full run equals a clean one (the rewritten file's content included)
+    settings.write_text(other)
     assert engine.sessionize(spark, moved)["mode"] == "full"
     assert lake_rows(spark, moved.root) == full_copy(spark, moved, tmp_path / "b")
+    assert not engine.plan(moved).full and not engine.plan(moved).new  # nothing since
     # broken settings: refused, the state kept
     state = moved.manifest()
-    (moved.root / "workspaces.json").write_text("{not json")
+    settings.write_text("{not json")
     result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(moved.root), "--full"])
     assert result.exit_code == 2 and "workspaces.json" in result.stderr
     assert moved.manifest() == state

@@ -23,6 +23,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -437,22 +438,43 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
                 folder.rmdir()
 
 
-def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+@dataclass(frozen=True)
+class Plan:
+    """What a run will read and whether it runs in full, from the lake's files and settings
+    against what its state was made of (no Spark job)."""
 
+    files: list[EventFile]
+    before: Manifest | None
+    sources: dict[str, str]  # each event file's fingerprint, by its path in the lake
+    settings: str
+    new: list[str]
+    full: bool
+
+
+def plan(lake: Lake, *, full: bool = False) -> Plan:
+    """Full when asked, when nothing was derived yet, or when an event file was removed or
+    rewritten or the settings changed since the state; else incremental over the new files."""
     files = event_files(lake)
     before = lake.manifest()
     known = before.sources if before is not None else {}
     sources = {f.relative: fingerprint(f.path, known.get(f.relative)) for f in files}
     settings = settings_digest(lake)
-    new = sorted(f for f in sources if f not in known)
     full = (
         full
         or before is None
         or before.settings != settings
         or any(not same_content(sources.get(f), digest) for f, digest in known.items())
     )
+    new = sorted(f for f in sources if f not in known)
+    return Plan(files, before, sources, settings, new, full)
+
+
+def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    planned = plan(lake, full=full)
+    files, before, new, full = planned.files, planned.before, planned.new, planned.full
     if not full and not new:
         lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
@@ -504,7 +526,7 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         written[table] = rows.count()
     _write_rollups(session, run, derived, days)
     run.index(fresh, replace=full)
-    committed = run.commit(sources, settings)
+    committed = run.commit(planned.sources, planned.settings)
     lake.collect(committed)
     return {
         "mode": "full" if full else "incremental",
