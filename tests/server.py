@@ -85,3 +85,15 @@ class Server:
         code = self.proc.wait(timeout=60)
         self.proc = None
         return code
+
+
+def convoscope(*args: str, db: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it, as a process, on the database `db`."""
+    return subprocess.run(
+        [sys.executable, "-m", "convoscope", *args, "--db", str(db)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        timeout=120,
+    )

@@ -6,15 +6,12 @@ only, with the token the server wrote beside the database."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import stat
-import subprocess
-import sys
 
 import httpx
 import pytest
-from server import Server
+from server import Server, convoscope
 
 from convoscope import accounts
 from convoscope.cli.running import control_file
@@ -35,18 +32,6 @@ EVENTS = [
     },
     {"event_id": "e4", "ts": "2026-11-10T15:05:00Z", "type": "close", "teammate_id": "ana"},
 ]
-
-
-def convoscope(*args: str, db, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI as a user runs it, as a process."""
-    return subprocess.run(
-        [sys.executable, "-m", "convoscope", *args, "--db", str(db)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "120"},
-        timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +155,12 @@ def test_the_operator_way_in_needs_the_token_and_is_not_public(served):
     assert unknown.status_code == 404
     odd = httpx.post(url, json={"surprise": 1}, headers=right)
     assert odd.status_code == 422
+    read = f"{server.url}/v1/operator/read"
+    args = {"what": "report", "name": "overview", "workspace_name": "A", "params": {}}
+    assert httpx.post(read, json=args, headers=right).status_code == 200
+    for bad in ({"what": "drop"}, {"name": "nope"}, {"params": []}, {"params": {"period": 7}}):
+        refused = httpx.post(read, json={**args, **bad}, headers=right)
+        assert refused.status_code == 422, bad
     assert "/v1/operator" not in json.dumps(httpx.get(f"{server.url}/openapi.json").json())
 
 

@@ -11,7 +11,7 @@ naming the parameter at fault.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from convoscope import accounts, exports, pages
@@ -87,6 +87,11 @@ READS = {"report": page_result, "export": export_csv}
 
 def read(store: Store, what: str, name: str, workspace_name: str, params: dict[str, Any]) -> Any:
     """`report` (a page) or `export` (a CSV) of a workspace of the database."""
+    known: dict[str, Mapping[str, object]] = {"report": pages.PAGES, "export": pages.EXPORTS}
+    if name not in known.get(what, {}):
+        raise OperationError(f"nothing to {what!r} named {name!r}")
+    if not isinstance(params, dict) or not all(isinstance(v, str | None) for v in params.values()):
+        raise OperationError("the query parameters are text values by name")
     ws = workspace(store, workspace_name)
     return READS[what](store, query_of(ws, lambda: store.channels(ws.name), params), name)
 

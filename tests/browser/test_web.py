@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from chromium import (
     wait_ready,
 )
 from playwright.sync_api import Page, expect
+from server import convoscope
 from test_overview import scenario
 
 RANGE = "from=2026-11-10&to=2026-11-11"
@@ -425,18 +424,13 @@ def test_a_member_of_two_workspaces_switches_in_the_header(browser, server):
     """Issue 21: the header lists the user's workspaces; picking one opens the same page on
     it for the same period. The membership is granted with the CLI beside the running server."""
 
-    def convoscope(*args: str, stdin: str = "") -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "convoscope", *args, "--db", str(server.db)],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-
-    convoscope("user", "create", "two@shop.test", "-w", "shop", stdin=PASSWORD + "\n")
-    convoscope("user", "grant", "two@shop.test", "-w", "demo", "--role", "admin")
+    made = convoscope(
+        "user", "create", "two@shop.test", "-w", "shop", db=server.db, stdin=PASSWORD + "\n"
+    )
+    granted = convoscope(
+        "user", "grant", "two@shop.test", "-w", "demo", "--role", "admin", db=server.db
+    )
+    assert made.returncode == 0 and granted.returncode == 0, made.stderr + granted.stderr
     page = new_page(browser, server, email="two@shop.test")
     open_range(page, server, RANGE + "&channels=web_chat&lang=en")
     switch = page.locator("#workspace-switch")
