@@ -24,6 +24,12 @@ Layout (every path under the lake directory `LAKE`):
   once it is older than `GRACE_SECONDS`, so a reader still on the previous state keeps its
   files meanwhile.
 
+The lake is a directory of the local (or a mounted) file system, or a URL of any file system
+Hadoop reads (`hdfs://`, `s3a://`, `viewfs://`...): `Storage` is where its files are listed,
+read, written and removed. Spark works through Hadoop's file system API (`engines.hadoop`), so
+that on a cluster the driver and the executors see the same files; DuckDB and chDB read a
+local or mounted lake.
+
 Arrival order on the lake (the spec's tie-break for events at the same instant of one thread)
 is the order of the event files by path, then of the rows in a file: `seq` is the file's rank
 times 2^32 plus the row's index in its file.
@@ -31,16 +37,18 @@ times 2^32 plus the row's index in its file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
-from urllib.parse import unquote
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath
+from typing import BinaryIO, Literal, NoReturn, Protocol
+from urllib.parse import unquote, urlparse
 
 import duckdb
 import pyarrow as pa
@@ -96,28 +104,177 @@ class LakeError(ValueError):
 
 
 @dataclass(frozen=True)
+class Entry:
+    """A file or directory of a lake as its storage lists it."""
+
+    path: PurePath
+    is_dir: bool
+    size: int
+    mtime_ns: int
+
+
+class Storage(Protocol):
+    """Where a lake's files are, as the lake lists, reads, writes and removes them: the local
+    file system (`LocalStorage`, where DuckDB and chDB read), or Hadoop's file system API
+    through a Spark session (`engines.hadoop.HadoopStorage`: `file:`, `hdfs:`, `s3a:`,
+    `viewfs:`...), so that a run on a cluster sees the files where its executors do. Paths
+    are the lake's own (`PurePath`); `uri` is how Spark or DuckDB are given one."""
+
+    def uri(self, path: PurePath) -> str: ...
+
+    def entry(self, path: PurePath) -> Entry | None:
+        """The file or directory at `path`, or None when there is none."""
+        ...
+
+    def listdir(self, path: PurePath) -> list[Entry]: ...
+
+    def read(self, path: PurePath) -> bytes | None:
+        """A whole (small) file, or None when there is none."""
+        ...
+
+    def open(self, path: PurePath) -> BinaryIO:
+        """A file for reading, seekable (a Parquet footer is read from its end)."""
+        ...
+
+    def replace(self, path: PurePath, data: bytes) -> None:
+        """Write `data` aside, then rename it over `path` in one step."""
+        ...
+
+    def delete(self, path: PurePath, recursive: bool = False) -> None: ...
+
+    def sha256(self, path: PurePath) -> str:
+        """The hex SHA-256 of a file's bytes."""
+        ...
+
+
+class LocalStorage:
+    """The local (or mounted) file system."""
+
+    def uri(self, path: PurePath) -> str:
+        return str(path)
+
+    def entry(self, path: PurePath) -> Entry | None:
+        try:
+            stat = Path(path).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return Entry(path, Path(path).is_dir(), stat.st_size, stat.st_mtime_ns)
+
+    def listdir(self, path: PurePath) -> list[Entry]:
+        found = (self.entry(path / name) for name in sorted(os.listdir(path)))
+        return [e for e in found if e is not None]  # a dangling link is nothing
+
+    def read(self, path: PurePath) -> bytes | None:
+        try:
+            return Path(path).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def open(self, path: PurePath) -> BinaryIO:
+        return Path(path).open("rb")
+
+    def replace(self, path: PurePath, data: bytes) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        aside = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        with aside.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        aside.replace(target)  # atomic on POSIX file systems
+
+    def delete(self, path: PurePath, recursive: bool = False) -> None:
+        target = Path(path)
+        if target.is_dir() and not target.is_symlink():
+            if recursive:
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.rmdir()
+        else:
+            target.unlink(missing_ok=True)
+
+    def sha256(self, path: PurePath) -> str:
+        digest = hashlib.sha256()
+        with Path(path).open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A lake named by a URL of a file system only Hadoop reads (`hdfs://`, `s3a://`...): a
+    Spark command binds it to its session (`engines.hadoop.on_hadoop`); anything else that
+    tries to read it is told to use Spark."""
+
+    scheme: str
+    authority: str
+
+    def uri(self, path: PurePath) -> str:
+        return f"{self.scheme}://{self.authority}{path.as_posix()}"
+
+    def _refuse(self, path: PurePath, *_: object) -> NoReturn:
+        raise LakeError(
+            f"{self.uri(path)}: a {self.scheme}:// lake is read through Spark (`--engine "
+            "spark`, `spark sessionize`); DuckDB and ClickHouse read a local or mounted one"
+        )
+
+    entry = listdir = read = open = replace = delete = sha256 = _refuse
+
+
+@dataclass(frozen=True)
 class Lake:
-    root: Path
+    root: PurePath
+    storage: Storage = field(default_factory=LocalStorage)
+
+    @classmethod
+    def at(cls, where: str) -> Lake:
+        """The lake a command names: a directory, a `file://` URL of one, or a URL of
+        another file system that Hadoop reads (`Remote`)."""
+        parsed = urlparse(where)
+        if parsed.scheme == "file":
+            return cls(Path(unquote(parsed.path)))
+        if len(parsed.scheme) > 1:  # not a Windows drive letter
+            path = PurePosixPath(unquote(parsed.path) or "/")
+            return cls(path, Remote(parsed.scheme, parsed.netloc))
+        return cls(Path(where))
 
     @property
-    def events(self) -> Path:
+    def events(self) -> PurePath:
         return self.root / "events"
 
     @property
-    def derived(self) -> Path:
+    def derived(self) -> PurePath:
         return self.root / "derived"
 
-    def table(self, name: str) -> Path:
+    def table(self, name: str) -> PurePath:
         return self.derived / name
+
+    def uri(self, path: PurePath) -> str:
+        return self.storage.uri(path)
+
+    def parquet_under(self, folder: PurePath) -> list[PurePath]:
+        """The Parquet files a writer left under `folder`, at any depth, sorted (its
+        `_SUCCESS` and checksums aside)."""
+        found: list[PurePath] = []
+        for entry in self.storage.listdir(folder):
+            if entry.path.name.startswith(("_", ".")):
+                continue
+            if entry.is_dir:
+                found += self.parquet_under(entry.path)
+            elif entry.path.name.endswith(".parquet"):
+                found.append(entry.path)
+        return sorted(found)
 
     def settings(self) -> dict[str, Settings]:
         """`workspaces.json`, checked by the settings model of the database and the API
         (`store.Settings`; a zone left out is UTC here)."""
         path = self.root / "workspaces.json"
-        if not path.exists():
+        data = self.storage.read(path)
+        if data is None:
             return {}
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(data.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise LakeError(f"{path}: not JSON ({exc})") from None
         if not isinstance(raw, dict):
@@ -131,9 +288,9 @@ class Lake:
                 out[name] = Settings.model_validate({"timezone": DEFAULTS.timezone, **given})
             except ValidationError as exc:
                 first = exc.errors()[0]
-                field = ".".join(str(p) for p in first["loc"])
+                key = ".".join(str(p) for p in first["loc"])
                 message = first["msg"].removeprefix("Value error, ")
-                bad = f"bad {field}: {first['input']!r} ({message})" if field else message
+                bad = f"bad {key}: {first['input']!r} ({message})" if key else message
                 raise LakeError(f"{where}: {bad}") from None
         return out
 
@@ -164,49 +321,69 @@ class Lake:
 
     def _stored_manifest(self) -> Manifest | None:
         path = self.derived / MANIFEST
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        data = self.storage.read(path)
+        if data is None:
             return None
         try:
-            return Manifest.model_validate_json(text)
+            return Manifest.model_validate_json(data)
         except ValidationError as exc:
             raise LakeError(
                 f"{path}: not a manifest of this format ({exc.errors()[0]['msg']})"
             ) from None
 
     def commit(self, manifest: Manifest) -> None:
-        """Publish `manifest` as the lake's state: written aside, flushed, then renamed over
-        the old one (atomic on POSIX file systems)."""
-        self.derived.mkdir(parents=True, exist_ok=True)
-        tmp = self.derived / f"{MANIFEST}.{manifest.run}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(manifest.model_dump_json(indent=1))
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.derived / MANIFEST)
+        """Publish `manifest` as the lake's state: written aside, then renamed over the old
+        one in one step (`Storage.replace`)."""
+        self.storage.replace(self.derived / MANIFEST, manifest.model_dump_json(indent=1).encode())
 
     def collect(self, keep: Manifest | None, grace_seconds: float = GRACE_SECONDS) -> int:
         """Remove what no committed state lists and is older than `grace_seconds`: the files
-        of replaced partitions, of runs that died, of the layout before manifests. Returns
-        the number of files removed."""
+        of replaced partitions, of runs that died, of the layout before manifests, manifests
+        written aside and never renamed. Returns the number of files removed."""
         listed = {part.path for parts in (keep.tables if keep else {}).values() for part in parts}
         listed |= set(keep.threads if keep else ())
-        cutoff = time.time() - grace_seconds
+        cutoff = int((time.time() - grace_seconds) * 1e9)
         removed = 0
-        for table in (*DERIVED_TABLES, *ROLLUP_TABLES, "_threads"):
-            root = self.table(table)
-            for path in sorted(root.rglob("*"), reverse=True) if root.is_dir() else []:
-                relative = path.relative_to(self.derived).as_posix()
-                if path.is_file() and relative not in listed and path.stat().st_mtime < cutoff:
-                    path.unlink()
+
+        def sweep(folder: PurePath) -> bool:
+            """Remove the old unlisted files under `folder`; whether it is empty now."""
+            nonlocal removed
+            left = False
+            for entry in self.storage.listdir(folder):
+                relative = entry.path.relative_to(self.derived).as_posix()
+                if entry.is_dir:
+                    if sweep(entry.path):
+                        self.storage.delete(entry.path)
+                    else:
+                        left = True
+                elif _listed(relative, listed) or entry.mtime_ns >= cutoff:
+                    left = True
+                else:
+                    self.storage.delete(entry.path)
                     removed += 1
-                elif path.is_dir() and not any(path.iterdir()):
-                    path.rmdir()
-        for tmp in self.derived.glob(f"{MANIFEST}.*.tmp"):
-            if tmp.stat().st_mtime < cutoff:
-                tmp.unlink()
+            return not left
+
+        for table in (*DERIVED_TABLES, *ROLLUP_TABLES, "_threads"):
+            found = self.storage.entry(self.table(table))
+            if found is not None and found.is_dir and sweep(found.path):
+                self.storage.delete(found.path)
+        if self.storage.entry(self.derived) is not None:
+            for entry in self.storage.listdir(self.derived):
+                aside = entry.path.name.startswith(f"{MANIFEST}.")
+                if aside and entry.path.name.endswith(".tmp") and entry.mtime_ns < cutoff:
+                    self.storage.delete(entry.path)
         return removed
+
+
+def _listed(relative: str, listed: set[str]) -> bool:
+    """Whether a derived file is part of the state: listed, or the checksum Hadoop keeps
+    beside a listed file (`.NAME.crc`)."""
+    if relative in listed:
+        return True
+    folder, _, name = relative.rpartition("/")
+    if name.startswith(".") and name.endswith(".crc"):
+        return f"{folder}/{name[1:-4]}" in listed
+    return False
 
 
 @dataclass(frozen=True)
@@ -214,10 +391,12 @@ class EventFile:
     """One Parquet file of `events/`: its path, its path relative to the lake (what the state
     records and arrival order sorts), and the workspace its `workspace=` directory names."""
 
-    path: Path
+    path: PurePath
     relative: str
     workspace: str | None
     ts_text: bool | None  # whether its times are text (None: it has no ts column)
+    size: int
+    mtime_ns: int
 
 
 # What each event column may be in a file: Arrow type predicates, and the words for errors.
@@ -247,6 +426,11 @@ _KINDS = {
 }
 
 
+# How deep `events/` may nest directories. Hadoop's file system API does not tell a link to a
+# directory from the directory, so a loop of links would be listed without end: it ends here.
+MAX_DEPTH = 16
+
+
 def event_files(lake: Lake) -> list[EventFile]:
     """The event files of the lake, in arrival order (by path relative to the lake), each
     checked as Parquet with the columns an event may have: any layout and depth; names
@@ -254,38 +438,29 @@ def event_files(lake: Lake) -> list[EventFile]:
     links to directories followed, a loop refused. A file that cannot be read, a column of
     another type or unknown, or a directory name that is not a workspace name is a
     `LakeError` naming the file."""
-    if not lake.events.is_dir():
+    top = lake.storage.entry(lake.events)
+    if top is None or not top.is_dir:
         raise LakeError(f"{lake.events} does not exist: the lake's events go there")
-    found = []
-    visited: set[str] = set()
-    root = lake.root.resolve()  # the paths Spark is given, and names back
-    for folder, dirs, names in os.walk(root / "events", followlinks=True):
-        real = os.path.realpath(folder)
-        if real in visited:
+    entries: list[Entry] = []
+
+    def walk(folder: PurePath, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            start = "/".join(folder.relative_to(lake.events).parts[:4])
             raise LakeError(
-                f"{folder}: a link to a directory already read (a loop, or the same events twice)"
+                f"{lake.events}: directories nested more than {MAX_DEPTH} deep ({start}/...): "
+                "a loop of directory links?"
             )
-        visited.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
-        for name in names:
-            if name.startswith(("_", ".")) or not name.lower().endswith(".parquet"):
+        for entry in lake.storage.listdir(folder):
+            name = entry.path.name
+            if name.startswith(("_", ".")):
                 continue
-            path = Path(folder) / name
-            relative = path.relative_to(root).as_posix()
-            given = [
-                unquote(p.removeprefix("workspace="))
-                for p in path.relative_to(root / "events").parts[:-1]
-                if p.startswith("workspace=")
-            ]
-            if len(set(given)) > 1:
-                raise LakeError(f"{path}: two workspace= directories in its path")
-            try:
-                workspace = _directory_workspace(given[0]) if given else None
-            except ValueError as exc:
-                raise LakeError(f"{path}: {exc}") from None
-            schema = _check_columns(path)
-            ts = schema.field("ts").type if "ts" in schema.names else None
-            found.append(EventFile(path, relative, workspace, None if ts is None else _TEXT[0](ts)))
+            if entry.is_dir:
+                walk(entry.path, depth + 1)
+            elif name.lower().endswith(".parquet"):
+                entries.append(entry)
+
+    walk(lake.events, 0)
+    found = [_event_file(lake, entry) for entry in entries]
     found.sort(key=lambda f: f.relative)
     timed = [f for f in found if f.ts_text is not None]
     for f in timed[1:]:
@@ -298,6 +473,31 @@ def event_files(lake: Lake) -> list[EventFile]:
     return found
 
 
+def _event_file(lake: Lake, entry: Entry) -> EventFile:
+    path = entry.path
+    given = [
+        unquote(p.removeprefix("workspace="))
+        for p in path.relative_to(lake.events).parts[:-1]
+        if p.startswith("workspace=")
+    ]
+    if len(set(given)) > 1:
+        raise LakeError(f"{path}: two workspace= directories in its path")
+    try:
+        workspace = _directory_workspace(given[0]) if given else None
+    except ValueError as exc:
+        raise LakeError(f"{path}: {exc}") from None
+    schema = _check_columns(lake.storage, path)
+    ts = schema.field("ts").type if "ts" in schema.names else None
+    return EventFile(
+        path=path,
+        relative=path.relative_to(lake.root).as_posix(),
+        workspace=workspace,
+        ts_text=None if ts is None else _TEXT[0](ts),
+        size=entry.size,
+        mtime_ns=entry.mtime_ns,
+    )
+
+
 def _directory_workspace(name: str) -> str:
     """The workspace a `workspace=` directory names: a workspace name, and no path (`..`, a
     slash written %2F): a lake's directory names never lead out of it."""
@@ -306,17 +506,18 @@ def _directory_workspace(name: str) -> str:
     return check_workspace_name(name)
 
 
-def _check_columns(path: Path) -> pa.Schema:
+def _check_columns(storage: Storage, path: PurePath) -> pa.Schema:
     try:
-        schema = pq.read_schema(path)
+        with storage.open(path) as f:
+            schema = pq.read_schema(f)
     except (pa.ArrowException, OSError) as exc:
         raise LakeError(f"{path}: not a readable Parquet file ({exc})") from None
-    for field in schema:
-        if field.name not in _KINDS:
-            raise LakeError(f"{path}: column {field.name!r} is not an event field")
-        accepts, words = _KINDS[field.name]
-        if not accepts(field.type):
-            raise LakeError(f"{path}: column {field.name} is {field.type}, not {words}")
+    for column in schema:
+        if column.name not in _KINDS:
+            raise LakeError(f"{path}: column {column.name!r} is not an event field")
+        accepts, words = _KINDS[column.name]
+        if not accepts(column.type):
+            raise LakeError(f"{path}: column {column.name} is {column.type}, not {words}")
     return schema
 
 
@@ -348,8 +549,8 @@ class Manifest(BaseModel):
     settings: str
 
     def files(self, lake: Lake, table: str) -> list[str]:
-        """The absolute paths of a table's files."""
-        return [str(lake.derived / part.path) for part in self.tables.get(table, [])]
+        """A table's files as the lake's storage names them (`Lake.uri`)."""
+        return [lake.uri(lake.derived / part.path) for part in self.tables.get(table, [])]
 
     def workspaces(self) -> set[str]:
         return {part.workspace for part in self.tables.get("conversations", [])}
@@ -392,12 +593,10 @@ class LakeTables:
 
     def _refresh(self) -> str | None:
         """The schema of the newest committed state, defined on first sight."""
-        path = self.lake.derived / MANIFEST
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
+        found = self.lake.storage.entry(self.lake.derived / MANIFEST)
+        if found is None:
             return self._schemas[-1] if self._schemas else None
-        seen = (stat.st_mtime_ns, stat.st_size)
+        seen = (found.mtime_ns, found.size)
         with self._lock:
             if seen != self._seen or not self._schemas:
                 manifest = self.lake.manifest()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import unquote, urlparse
 
 import duckdb
 import typer
@@ -18,7 +17,6 @@ from rich.console import Console
 from rich.text import Text
 
 from convoscope import conversations, operations
-from convoscope.lake import Lake
 from convoscope.query import Query, QueryError
 from convoscope.store import Store, StoreBusy, Workspace, default_db_path, memory_limit
 
@@ -82,11 +80,12 @@ EngineOpt = Annotated[
     ),
 ]
 LakeOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--lake",
         envvar="CONVOSCOPE_LAKE",
-        help="Lake directory (events/ and what Spark derives); instead of the database.",
+        help="Lake directory, or a URL Hadoop reads (hdfs://, s3a://) for Spark's commands: "
+        "events/ and what Spark derives; instead of the database.",
     ),
 ]
 MasterOpt = Annotated[
@@ -181,19 +180,3 @@ def query_for(ws: Workspace, known: Callable[[], list[str]], **options: str | No
         )
     except QueryError as exc:
         raise option_error(exc) from None
-
-
-def lake_at(where: str) -> Lake:
-    """The lake a command names: a directory, or a `file://` URL of one. Other file systems
-    (`hdfs://`, `s3a://`) are refused by name: the lake's manifest and file checks use the
-    local file system (a mounted share works; see the README's lake section)."""
-    parsed = urlparse(where)
-    if parsed.scheme == "file":
-        return Lake(Path(unquote(parsed.path)))
-    if len(parsed.scheme) > 1:  # not a Windows drive letter
-        raise fail(
-            f"--lake: {parsed.scheme}:// lakes are not supported yet; give a local or mounted "
-            "directory",
-            2,
-        )
-    return Lake(Path(where))

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +18,6 @@ from convoscope.cli.common import (
     RemoteOpt,
     err,
     fail,
-    lake_at,
     say,
 )
 from convoscope.engines import Engine, LakeOptions, Tables
@@ -44,11 +42,11 @@ def _options(master: str | None, remote: str | None) -> LakeOptions:
     return LakeOptions(_setting("spark_master", master), _setting("spark_remote", remote))
 
 
-def _lake(lake: Path | None) -> Lake:
-    where = _setting("lake", str(lake) if lake else None)
+def _lake(lake: str | None) -> Lake:
+    where = _setting("lake", lake)
     if where is None:
         raise fail("--lake: give the lake directory (or CONVOSCOPE_LAKE, or the config file)", 2)
-    return lake_at(where)
+    return Lake.at(where)
 
 
 @spark_app.command("sessionize")
@@ -74,6 +72,8 @@ def sessionize(
         raise fail(str(exc)) from None
     except LakeError as exc:
         raise fail(str(exc), 2) from None
+    except OSError as exc:  # the storage failed under the run (`engines.hadoop`)
+        raise fail(f"the lake's storage failed, nothing was published: {exc}") from None
     except Exception as exc:  # Spark's own failures: a message, not a JVM stack
         if not type(exc).__module__.startswith(("pyspark", "py4j")):
             raise
@@ -95,13 +95,13 @@ class Source:
     channels: Callable[[], list[str]]
 
 
-def chosen_lake(lake: Path | None, engine: str | None) -> str | None:
+def chosen_lake(lake: str | None, engine: str | None) -> str | None:
     """The lake a report reads (`--lake`, the environment or the config file), or None for
     the database; the engine must be a lake reader, and one other than DuckDB needs a lake."""
     chosen = _setting("engine", engine, "duckdb") or "duckdb"
     if chosen not in engines.LAKE_READERS:
         raise fail(f"--engine: {chosen!r} is not one of {', '.join(engines.LAKE_READERS)}", 2)
-    where = _setting("lake", str(lake) if lake else None)
+    where = _setting("lake", lake)
     if where is None and chosen != "duckdb":
         raise fail(f"--engine {chosen} reads a lake: give --lake (or CONVOSCOPE_LAKE)", 2)
     return where
@@ -114,14 +114,19 @@ def lake_source(
     """A lake's workspace read by one of the lake engines (`--engine`: DuckDB by default,
     Spark, ClickHouse)."""
     chosen = _setting("engine", engine, "duckdb") or "duckdb"
-    where = lake_at(lake_dir)
+    where = Lake.at(lake_dir)
+    options = _options(master, remote)
     try:
+        if chosen == "spark":  # its files through Hadoop, as the executors see them
+            from convoscope.engines import hadoop, spark
+
+            where = hadoop.on_hadoop(spark.session(options.master, options.remote), where)
         found = where.workspace(workspace)
         if found is None:
             known = known_workspaces(workspace, where.workspace_names())
             raise fail(f"no workspace {workspace!r} in the lake {where.root} ({known})", 2)
         try:
-            opened = engines.lake_reader(chosen)(where, workspace, _options(master, remote))
+            opened = engines.lake_reader(chosen)(where, workspace, options)
         except ImportError as exc:
             raise fail(
                 f"--engine {chosen} needs a package that is not installed ({exc.name}): "
@@ -129,7 +134,7 @@ def lake_source(
             ) from None
         with opened as reader:
             yield Source(reader, found, lambda: reader.channels(workspace))
-    except EngineError as exc:
+    except (EngineError, OSError) as exc:
         raise fail(str(exc)) from None
     except LakeError as exc:
         raise fail(str(exc), 2) from None

@@ -10,16 +10,15 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import rich.progress
 import typer
 
 from convoscope import accounts, bulk, demo, ingest
-from convoscope.cli.common import DbOpt, err, fail, lake_at, open_store, say
+from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_blocks
-from convoscope.lake import LakeError, LakeTables
+from convoscope.lake import Lake, LakeError, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams
 from convoscope.store import Staging
@@ -48,7 +47,7 @@ def serve(
     ] = False,
     db: DbOpt = None,
     lake: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--lake",
             envvar="CONVOSCOPE_LAKE",
@@ -64,7 +63,7 @@ def serve(
         tables = None
         if lake is not None:
             try:
-                tables = LakeTables(lake_at(str(lake)), store.workspace)
+                tables = LakeTables(Lake.at(lake), store.workspace)
             except LakeError as exc:
                 raise fail(str(exc), 2) from None
         from convoscope.cli.server import run_server

@@ -19,18 +19,18 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, LakeOptions, Row
+from convoscope.engines.hadoop import on_hadoop
 from convoscope.events import (
     BOOLEAN_FIELDS,
     CONTENT_FIELDS,
@@ -153,7 +153,7 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         self.session = pin(session)
-        self.lake = lake
+        self.lake = lake = on_hadoop(self.session, lake)
         manifest = lake.manifest()  # one committed state for the whole report
         if manifest is None:
             raise LakeError(underived(lake))
@@ -223,10 +223,11 @@ EVENT_COLUMNS = (
 )
 
 
-def literal_path(path: Path | str) -> str:
-    """A file's path for Spark's readers, which take paths as Hadoop glob patterns: its glob
-    characters escaped, so that `x[1].parquet` names that file and not `x1.parquet`."""
-    return re.sub(r"([\\\[\]{}*?])", r"\\\1", str(path))
+def literal_path(lake: Lake, path: PurePath) -> str:
+    """A file of the lake for Spark's readers, which take paths as Hadoop glob patterns: its
+    URI with the glob characters escaped, so that `x[1].parquet` names that file and not
+    `x1.parquet`."""
+    return re.sub(r"([\\\[\]{}*?])", r"\\\1", lake.uri(path))
 
 
 def read_events(
@@ -246,7 +247,7 @@ def read_events(
     ranked_files = [(i, f) for i, f in enumerate(files) if only is None or f.relative in only]
     # mergeSchema: files written over the years need not carry the same optional columns
     raw = session.read.option("mergeSchema", "true").parquet(
-        *(literal_path(f.path) for _, f in ranked_files)
+        *(literal_path(lake, f.path) for _, f in ranked_files)
     )
     names = {f.name: f.dataType for f in raw.schema.fields}
     if "ts" not in names:
@@ -375,15 +376,15 @@ def read_derived(
     from pyspark.sql import functions as F
 
     files = [
-        str(lake.derived / part.path)
+        literal_path(lake, lake.derived / part.path)
         for part in ([] if manifest is None else manifest.tables.get(table, []))
         if partitions is None or (part.workspace, part.day) in partitions
     ]
     if not files:
         return None
     return (
-        session.read.option("basePath", str(lake.table(table)))
-        .parquet(*map(literal_path, files))
+        session.read.option("basePath", lake.uri(lake.table(table)))
+        .parquet(*files)
         .drop("run")
         .withColumns(
             {"workspace": F.col("workspace").cast("string"), "day": F.col("day").cast("date")}
@@ -426,16 +427,18 @@ def sessionize(session: SparkSession, lake: Lake, *, full: bool = False) -> dict
     changes by one atomic rename, so readers never see a run half done. Returns what was
     done."""
     pin(session)
+    lake = on_hadoop(session, lake)
     work = lake.derived / "_checkpoints" / uuid.uuid4().hex[:8]
     with suppress(Exception):  # Spark Connect has none: `kept` checkpoints on the executors
-        session.sparkContext.setCheckpointDir(str(work))
+        session.sparkContext.setCheckpointDir(lake.uri(work))
     try:
         return _sessionize(session, lake, full)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        with suppress(OSError):
+            lake.storage.delete(work, recursive=True)
         for folder in (work.parent, lake.derived):  # when empty: a refused run leaves nothing
             with suppress(OSError):
-                folder.rmdir()
+                lake.storage.delete(folder)
 
 
 @dataclass(frozen=True)
@@ -457,7 +460,7 @@ def plan(lake: Lake, *, full: bool = False) -> Plan:
     files = event_files(lake)
     before = lake.manifest()
     known = before.sources if before is not None else {}
-    sources = {f.relative: fingerprint(f.path, known.get(f.relative)) for f in files}
+    sources = {f.relative: fingerprint(lake, f, known.get(f.relative)) for f in files}
     settings = settings_digest(lake)
     full = (
         full
@@ -546,7 +549,7 @@ def _holders(session: SparkSession, lake: Lake, before: Manifest, touched: DataF
 
     if not before.threads:
         return set(before.sources)  # a state without an index: every file
-    index = session.read.parquet(*(literal_path(lake.derived / p) for p in before.threads))
+    index = session.read.parquet(*(literal_path(lake, lake.derived / p) for p in before.threads))
     keys = touched.select("thread_key").distinct()
     found = index.join(F.broadcast(keys), "thread_key", "semi").select("source").distinct()
     return {r[0] for r in found.collect()}
@@ -568,7 +571,7 @@ def _id_holders(
         return set()
     ids = fresh.select("event_id").distinct()
     found = (
-        session.read.parquet(*(literal_path(f.path) for f in earlier))
+        session.read.parquet(*(literal_path(lake, f.path) for f in earlier))
         .select("event_id", F.col("_metadata.file_path").alias("file"))
         .join(F.broadcast(ids), "event_id", "semi")
         .select("file")
@@ -580,23 +583,18 @@ def _id_holders(
 
 def relative(lake: Lake, uri: str) -> str:
     """An event file's path relative to the lake (Spark names files by URI)."""
-    return Path(unquote(urlparse(uri).path)).relative_to(lake.root.resolve()).as_posix()
+    return PurePosixPath(unquote(urlparse(uri).path)).relative_to(lake.root).as_posix()
 
 
-def fingerprint(path: Path, known: str | None = None) -> str:
+def fingerprint(lake: Lake, file: EventFile, known: str | None = None) -> str:
     """A file's size, modification time and SHA-256 (`size:mtime_ns:sha256`): what the state
     records of each event file, so that a file rewritten in place is seen. The digest is
     reused from `known` while size and time are unchanged (a run hashes only what is new or
     touched); a lake moved or copied elsewhere keeps its state (`same_content`)."""
-    stat = path.stat()
-    head = f"{stat.st_size}:{stat.st_mtime_ns}:"
+    head = f"{file.size}:{file.mtime_ns}:"
     if known is not None and known.startswith(head):
         return known
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return head + digest.hexdigest()
+    return head + lake.storage.sha256(file.path)
 
 
 def same_content(a: str | None, b: str | None) -> bool:
@@ -681,10 +679,10 @@ class Run:
             rows.repartition(*PARTITIONS)
             .write.mode("overwrite")
             .partitionBy(*PARTITIONS)
-            .parquet(str(target))
+            .parquet(self.lake.uri(target))
         )
         parts = []
-        for path in sorted(target.rglob("*.parquet")):
+        for path in self.lake.parquet_under(target):
             day, workspace = path.parent.name, path.parent.parent.name
             parts.append(
                 Part(
@@ -708,8 +706,10 @@ class Run:
 
         target = self.lake.derived / "_threads" / f"run={self.id}"
         index = events.select(F.col("source_file").alias("source"), "thread_key").distinct()
-        index.coalesce(1).write.mode("overwrite").parquet(str(target))
-        written = [p.relative_to(self.lake.derived).as_posix() for p in target.glob("*.parquet")]
+        index.coalesce(1).write.mode("overwrite").parquet(self.lake.uri(target))
+        written = [
+            p.relative_to(self.lake.derived).as_posix() for p in self.lake.parquet_under(target)
+        ]
         self.threads = sorted(written) if replace else self.threads + sorted(written)
 
     def commit(self, sources: dict[str, str], settings: str) -> Manifest:
