@@ -98,9 +98,16 @@ def cluster(tmp_path_factory) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def _sessionize(lake: Lake, master: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", str(lake.root)]
+def _sessionize(
+    lake: Lake | str, master: str, conf: Path | None = None
+) -> subprocess.CompletedProcess:
+    """The command as a process, on a lake's directory or URL, with Spark's settings from
+    `conf` (a `SPARK_CONF_DIR`) when given."""
+    where = lake if isinstance(lake, str) else str(lake.root)
+    command = [sys.executable, "-m", "convoscope", "spark", "sessionize", "--lake", where]
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    if conf is not None:
+        env["SPARK_CONF_DIR"] = str(conf)
     return subprocess.run(
         [*command, "--master", master], env=env, capture_output=True, text=True, timeout=600
     )
@@ -141,7 +148,10 @@ def test_the_cluster_derives_what_local_mode_derives_and_survives_a_lost_executo
     spark, cluster, tmp_path
 ):
     """A full run whose executor is killed mid-run, then an incremental run, on the cluster;
-    the same runs in local mode (in process): the same tables after each."""
+    the same runs in local mode (in process): the same tables after each. The incremental run
+    names the lake by a `viewfs://` URL, a Hadoop mount table set in `spark-defaults.conf` as
+    a platform sets its file systems: the driver and the executors (other JVMs) reach the
+    files through Hadoop's API alone."""
     on_cluster, local = small_lake(tmp_path / "cluster"), small_lake(tmp_path / "local")
     fate = _full_run_losing_its_executor(on_cluster, cluster)
     engine.sessionize(spark, local)
@@ -149,7 +159,11 @@ def test_the_cluster_derives_what_local_mode_derives_and_survives_a_lost_executo
     add_last_files(on_cluster)
     add_last_files(local)
     started = time.monotonic()
-    ran = _sessionize(on_cluster, cluster)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    mount = f"spark.hadoop.fs.viewfs.mounttable.cluster.link./lake {on_cluster.root.as_uri()}"
+    (conf / "spark-defaults.conf").write_text(mount + "\n")
+    ran = _sessionize("viewfs://cluster/lake", cluster, conf)
     took = time.monotonic() - started
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert '"mode": "incremental"' in ran.stderr
