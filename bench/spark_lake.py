@@ -25,26 +25,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.common import machine, machine_line
-from convoscope import demo
+from convoscope import bulk, demo
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams
 
-SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("ts", pa.string()),
-        ("type", pa.string()),
-        ("channel", pa.string()),
-        ("customer_id", pa.string()),
-        ("sender", pa.string()),
-        ("teammate_id", pa.string()),
-        ("welcome", pa.bool_()),
-        ("department", pa.string()),
-        ("score", pa.int64()),
-    ]
-)
+# a platform's fixed schema: the bulk import's record, the workspace in the directory
+SCHEMA = bulk.RECORD_SCHEMA.remove(bulk.RECORD_SCHEMA.get_field_index("workspace"))
 END = date(2026, 11, 20)
 
 
@@ -59,7 +47,7 @@ def write_days(events: list[dict[str, Any]], folder: Path) -> list[Path]:
     for day in sorted(days):
         path = folder / f"{day}.parquet"
         rows = {c: [e.get(c) for e in days[day]] for c in SCHEMA.names}
-        pq.write_table(pa.table(rows, schema=SCHEMA), path)  # a platform's fixed schema
+        pq.write_table(pa.table(rows, schema=SCHEMA), path)
         paths.append(path)
     return paths
 

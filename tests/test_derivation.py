@@ -181,8 +181,7 @@ def _tail_start(store: Store) -> list[tuple]:
 
 
 def test_a_returning_customer_is_re_cut_from_the_new_event_only(store):
-    ann = Script("ann").customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
-    load(store, ann.events)
+    load(store, escalated("ann").events)
     _deferred(store)
     later = at(60 * 48)  # two days on: beyond the escalated inactivity (24 h)
     load(store, Script("ann", prefix="back-").customer_msg(later).events)
@@ -191,24 +190,29 @@ def test_a_returning_customer_is_re_cut_from_the_new_event_only(store):
     assert from_ts.isoformat() == later.removesuffix("+00:00")
 
 
-@pytest.mark.parametrize(
-    ("new_event", "why"),
-    [
-        (lambda s: s.customer_msg(at(60 * 20)), "within 24 h of an escalated conversation"),
-        (lambda s: s.csat(at(60 * 48), 5), "a survey rates the conversation before it"),
-        (lambda s: s.customer_msg(at(1, seconds=30)), "a late event inside the conversation"),
-        # found by test_incremental_refresh_equals_full_recompute: a close two days on is an
-        # orphan, so the survey after it still rates the conversation before
-        (
-            lambda s: s.close(at(60 * 48)).csat(at(60 * 48), 5),
-            "an orphan close opens nothing: the survey after it rates the conversation before",
-        ),
-        (lambda s: s.identify(at(60 * 48), "c42"), "a commerce event opens nothing"),
-    ],
-)
+# An escalated conversation, then new events that can change it: the re-cut of each starts at
+# the conversation's first event (the lake's incremental runs replay them: test_lake_tails).
+def escalated(customer: str) -> Script:
+    return Script(customer).customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
+
+
+TAIL_CASES = [
+    (lambda s: s.customer_msg(at(60 * 20)), "within 24 h of an escalated conversation"),
+    (lambda s: s.csat(at(60 * 48), 5), "a survey rates the conversation before it"),
+    (lambda s: s.customer_msg(at(1, seconds=30)), "a late event inside the conversation"),
+    # found by test_incremental_refresh_equals_full_recompute: a close two days on is an
+    # orphan, so the survey after it still rates the conversation before
+    (
+        lambda s: s.close(at(60 * 48)).csat(at(60 * 48), 5),
+        "an orphan close opens nothing: the survey after it rates the conversation before",
+    ),
+    (lambda s: s.identify(at(60 * 48), "c42"), "a commerce event opens nothing"),
+]
+
+
+@pytest.mark.parametrize(("new_event", "why"), TAIL_CASES)
 def test_the_re_cut_starts_at_the_last_conversation_when_it_may_change(store, new_event, why):
-    ann = Script("ann").customer_msg(at(0)).transfer(at(1)).teammate(at(2), "amy")
-    load(store, ann.events)
+    load(store, escalated("ann").events)
     _deferred(store)
     load(store, new_event(Script("ann", prefix="new-")).events)
     ((_, _, from_id),) = _tail_start(store)

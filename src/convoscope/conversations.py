@@ -353,13 +353,14 @@ def touched(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) 
 # before N keep theirs; a close there is an orphan, and a survey or a commerce event opens
 # nothing, so the surveys after them may still belong to an earlier conversation). A
 # returning customer's new conversation is then re-cut alone, not with the thread's history.
+# `{new_events}` names the new events (here a range of arrival numbers of `events`; on Spark
+# the new files' events), `{conversations}` the stored conversations.
 TAILS_SQL = """
 WITH new AS (
     SELECT workspace, channel, customer_id, thread_key, event_id, ts, type,
            ROW_NUMBER() OVER (PARTITION BY workspace, channel, customer_id ORDER BY ts, seq)
                AS nth
-    FROM events
-    WHERE seq > $after AND seq <= $upto
+    FROM {new_events}
 ), first_new AS (
     SELECT * FROM new WHERE nth = 1
 ), earlier AS (
@@ -367,7 +368,7 @@ WITH new AS (
            arg_max(c.conversation_id, c.started_at) AS last_id, max(c.started_at) AS last_start,
            max(c.ended_at) AS last_end
     FROM first_new AS f
-    JOIN conversations AS c
+    JOIN {conversations} AS c
       ON c.thread_key = f.thread_key AND c.workspace = f.workspace AND c.channel = f.channel
      AND c.customer_id = f.customer_id AND c.started_at <= f.ts
     GROUP BY f.workspace, f.channel, f.customer_id
@@ -410,7 +411,12 @@ RECENT = timedelta(days=7)
 def new_tails(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> Threads:
     """The tails of the threads that received the events numbered `after < seq <= upto`."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE tails AS {TAILS_SQL}", {"after": after, "upto": upto}
+        "CREATE OR REPLACE TEMP TABLE tails AS "
+        + TAILS_SQL.format(
+            new_events="(FROM events WHERE seq > $after AND seq <= $upto)",
+            conversations="conversations",
+        ),
+        {"after": after, "upto": upto},
     )
     return Threads(tails=True)
 
@@ -481,7 +487,7 @@ _TIME = {
     "commerce": "ts",
 }
 # Tables whose rows are events rather than parts of a conversation (orphans have none).
-_BY_EVENT = frozenset({"orphan_closes", "surveys", "commerce"})
+BY_EVENT = frozenset({"orphan_closes", "surveys", "commerce"})
 
 
 def _stale_rows(table: str, earliest: datetime) -> str:
@@ -491,7 +497,7 @@ def _stale_rows(table: str, earliest: datetime) -> str:
         if table in _TIME
         else ""
     )
-    if table in _BY_EVENT:
+    if table in BY_EVENT:
         return (
             f"USING tails AS d WHERE {_same_thread(table)}{bound}"
             f" AND ({table}.ts > d.from_ts"

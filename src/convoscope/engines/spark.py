@@ -473,7 +473,6 @@ def plan(lake: Lake, *, full: bool = False) -> Plan:
 
 
 def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     planned = plan(lake, full=full)
@@ -481,38 +480,26 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     if not full and not new:
         lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
-    touched = None
+    fresh = read_events(session, lake, files, None if full else set(new))
+    check_events(fresh)
+    run = Run(lake, before)
+    tails = None
     if full:
-        events = fresh = read_events(session, lake, files)
-        thread_events = events
+        check_conflicts(fresh, fresh)
+        thread_events = _first_arrivals(fresh)
+        read = set(planned.sources)
     else:
         assert before is not None
-        fresh = read_events(session, lake, files, set(new))
-        touched = kept(fresh.select(*THREAD, "thread_key").distinct())  # the new files' threads
-        # the earlier files that can matter: those holding a touched thread (the state's
-        # thread index) or an id the new files send again (a duplicate, or a conflict)
-        needed = (
-            set(new)
-            | _holders(session, lake, before, touched)
-            | _id_holders(session, lake, files, fresh, set(new))
-        )
-        events = read_events(session, lake, files, needed)
-        thread_events = events.join(F.broadcast(touched.drop("thread_key")), list(THREAD), "semi")
-    check_events(fresh)
-    check_conflicts(events, fresh)
-    # an event id delivered twice counts once, at its first arrival (file order, then row)
-    first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
-    thread_events = thread_events.withColumn("_n", first).where("_n = 1").drop("_n")
-    derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
-    run = Run(lake, before)
-    if touched is not None:
-        # every derived row of a thread sits in the day of one of its events (`DAY_OF`), so
-        # the days of the touched threads' events, old and new, hold all their rows, before
-        # and after: the previous state is read in those partitions only
+        tails, thread_events, read = _tails(session, lake, planned, fresh)
+        # every derived row of a thread sits in the day of one of its events (`DAY_OF`), and
+        # the rows a tail replaces sit in the days of its events: the previous state is read
+        # in those partitions only
         run.candidates = _partitions(
             thread_events.select("workspace", F.to_date("ts").alias("day"))
         )
-    days = None if touched is None else _rollup_days(session, run, derived, touched)
+    derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
+    stale = None if tails is None else Stale.of(session, run, tails, thread_events)
+    days = None if stale is None else _rollup_days(session, run, derived, stale)
     written = {}
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
@@ -522,10 +509,10 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
             rows = rows.join(keyed, ["workspace", "conversation_id"])
         rows = rows.withColumn("day", F.to_date(F.col(anchor)))
         rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
-        if touched is None:
+        if stale is None:
             run.write(table, rows, None)
         else:
-            _replace(session, run, table, rows, touched.drop("thread_key"))
+            _replace(session, run, table, rows, stale)
         written[table] = rows.count()
     _write_rollups(session, run, derived, days)
     run.index(fresh, replace=full)
@@ -535,23 +522,155 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
-        "read_files": len(files) if full else len(needed),
-        "threads": 0 if touched is None else touched.count(),
+        "read_files": len(read),
+        "threads": 0 if tails is None else tails.count(),
         "rows": written,
         "version": committed.version,
     }
 
 
-def _holders(session: SparkSession, lake: Lake, before: Manifest, touched: DataFrame) -> set[str]:
-    """The event files of the previous state that hold an event of a `touched` thread, from
-    its thread index (each file's distinct thread keys)."""
+def _first_arrivals(events: DataFrame) -> DataFrame:
+    """Each `event_id` once, at its first arrival (file order, then row): a delivery again
+    is a duplicate."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
+    return events.withColumn("_n", first).where("_n = 1").drop("_n")
+
+
+def _tails(
+    session: SparkSession, lake: Lake, planned: Plan, fresh: DataFrame
+) -> tuple[DataFrame, DataFrame, set[str]]:
+    """An incremental run's re-cut, as the database's deriver cuts it
+    (`conversations.TAILS_SQL`): each thread that received a new event is cut again from
+    its tail on (the last stored conversation that can change, or the first new event), and
+    only the event files holding its events from there on are read (the state's thread
+    index records the last time of each thread in each file). Returns the tails (thread,
+    `from_ts`, `from_id`), their events and the event files read."""
+    from pyspark.sql import functions as F
+
+    before, files, new = planned.before, planned.files, set(planned.new)
+    assert before is not None
+    # a new file's event id sent before is a duplicate (or a conflict): its earlier copies
+    id_files = _id_holders(session, lake, files, fresh, new)
+    copies = fresh if not id_files else read_events(session, lake, files, new | id_files)
+    check_conflicts(copies, fresh)
+    arrived = kept(_first_arrivals(copies).where(F.col("source_file").isin(sorted(new))))
+    touched = arrived.select(*THREAD, "thread_key").distinct()
+    stored = read_derived(session, lake, before, "conversations")
+    if stored is None:
+        stored = session.createDataFrame([], ", ".join(f"{c} {t}" for c, t in _CUT_KEYS))
+    threads = [*THREAD, "thread_key"]
+    stored = stored.select(*(c for c, _ in _CUT_KEYS)).join(F.broadcast(touched), threads, "semi")
+    arrived.createOrReplaceTempView("new_events")
+    stored.createOrReplaceTempView("stored_conversations")
+    workspaces_frame(session, lake, arrived).createOrReplaceTempView("workspaces")
+    tails = kept(
+        session.sql(
+            statement(
+                conversations.TAILS_SQL.format(
+                    new_events="new_events", conversations="stored_conversations"
+                ),
+                {},
+            )
+        )
+    )
+    read = new | _holders(session, lake, before, tails)
+    events = _first_arrivals(read_events(session, lake, files, read))
+    candidates = events.join(F.broadcast(tails.drop("key")), list(THREAD)).where(
+        F.col("ts") >= F.col("from_ts")
+    )
+    starts = candidates.where(F.col("event_id") == F.col("from_id")).select(
+        *THREAD, F.col("seq").alias("from_seq")
+    )
+    thread_events = (
+        candidates.join(starts, list(THREAD))
+        .where((F.col("ts") > F.col("from_ts")) | (F.col("seq") >= F.col("from_seq")))
+        .drop("from_ts", "from_id", "from_seq")
+    )
+    return tails, kept(thread_events), read
+
+
+# What a tail's start is found from in the stored conversations (`conversations.TAILS_SQL`).
+_CUT_KEYS = (
+    ("workspace", "string"),
+    ("channel", "string"),
+    ("customer_id", "string"),
+    ("conversation_id", "string"),
+    ("started_at", "timestamp_ntz"),
+    ("ended_at", "timestamp_ntz"),
+    ("thread_key", "bigint"),
+)
+
+
+@dataclass(frozen=True)
+class Stale:
+    """The stored rows an incremental run replaces, as the database's deriver deletes them
+    (`conversations._stale_rows`): the conversations from each tail's start on, and of the
+    tables whose rows are events (`conversations.BY_EVENT`), those after the tail's start or
+    among its events."""
+
+    conversations: DataFrame  # (workspace, conversation_id)
+    tails: DataFrame  # (workspace, channel, customer_id, from_ts)
+    events: DataFrame  # (workspace, event_id) of the tails' events
+
+    @classmethod
+    def of(cls, session: SparkSession, run: Run, tails: DataFrame, events: DataFrame) -> Stale:
+        from pyspark.sql import functions as F
+
+        ids = events.select("workspace", "event_id")
+        starts = tails.select(*THREAD, "from_ts")
+        stored = read_derived(session, run.lake, run.before, "conversations", run.candidates)
+        if stored is None:
+            found = session.createDataFrame([], "workspace string, conversation_id string")
+        else:
+            found = (
+                stored.join(F.broadcast(starts), list(THREAD))
+                .join(
+                    ids.withColumnRenamed("event_id", "conversation_id").withColumn("_e", F.lit(1)),
+                    ["workspace", "conversation_id"],
+                    "left",
+                )
+                .where((F.col("started_at") > F.col("from_ts")) | F.col("_e").isNotNull())
+                .select("workspace", "conversation_id")
+            )
+        return cls(kept(found), starts, ids)
+
+    def keys(self, table: str, old: DataFrame) -> tuple[list[str], DataFrame]:
+        """The key columns of `table`'s rows and the keys of its stale rows among `old`."""
+        from pyspark.sql import functions as F
+
+        if table not in conversations.BY_EVENT:
+            key = ["workspace", "conversation_id"]
+            return key, old.join(F.broadcast(self.conversations), key, "semi").select(*key)
+        key = ["workspace", "event_id"]
+        later = (
+            old.join(F.broadcast(self.tails), list(THREAD))
+            .where(F.col("ts") > F.col("from_ts"))
+            .select(*key)
+        )
+        return key, later.union(old.join(self.events, key, "semi").select(*key)).distinct()
+
+
+def _holders(session: SparkSession, lake: Lake, before: Manifest, tails: DataFrame) -> set[str]:
+    """The event files of the previous state that hold an event of a tail, from its thread
+    index (each file's threads with the time of their last event there)."""
     from pyspark.sql import functions as F
 
     if not before.threads:
         return set(before.sources)  # a state without an index: every file
-    index = session.read.parquet(*(literal_path(lake, lake.derived / p) for p in before.threads))
-    keys = touched.select("thread_key").distinct()
-    found = index.join(F.broadcast(keys), "thread_key", "semi").select("source").distinct()
+    paths = (literal_path(lake, lake.derived / p) for p in before.threads)
+    index = session.read.option("mergeSchema", "true").parquet(*paths)
+    if "last_ts" not in index.columns:  # an index written before it had the times
+        index = index.withColumn("last_ts", F.lit(None).cast("timestamp_ntz"))
+    starts = tails.select(F.col("key").alias("thread_key"), "from_ts")
+    found = (
+        index.join(F.broadcast(starts), "thread_key")
+        .where(F.col("last_ts").isNull() | (F.col("last_ts") >= F.col("from_ts")))
+        .select("source")
+        .distinct()
+    )
     return {r[0] for r in found.collect()}
 
 
@@ -705,7 +824,9 @@ class Run:
         from pyspark.sql import functions as F
 
         target = self.lake.derived / "_threads" / f"run={self.id}"
-        index = events.select(F.col("source_file").alias("source"), "thread_key").distinct()
+        index = events.groupBy(F.col("source_file").alias("source"), "thread_key").agg(
+            F.max("ts").alias("last_ts")
+        )
         index.coalesce(1).write.mode("overwrite").parquet(self.lake.uri(target))
         written = [
             p.relative_to(self.lake.derived).as_posix() for p in self.lake.parquet_under(target)
@@ -727,11 +848,10 @@ class Run:
 
 
 def _rollup_days(
-    session: SparkSession, run: Run, derived: dict[str, DataFrame], touched: DataFrame
+    session: SparkSession, run: Run, derived: dict[str, DataFrame], stale: Stale
 ) -> DataFrame:
-    """The (workspace, day) whose rollups the re-cut of `touched` threads can change: the
-    days of their conversations' starts and ends and of their events, in the previous state
-    and in the new rows."""
+    """The (workspace, day) whose rollups the re-cut can change: the days of the starts and
+    ends and of the events of the conversations it replaces and of those it makes."""
     from pyspark.sql import functions as F
 
     def days(frame: DataFrame | None, *columns: str) -> list[DataFrame]:
@@ -741,7 +861,8 @@ def _rollup_days(
 
     def old(table: str) -> DataFrame | None:
         found = read_derived(session, run.lake, run.before, table, run.candidates)
-        return None if found is None else found.join(F.broadcast(touched), list(THREAD), "semi")
+        key = ["workspace", "conversation_id"]
+        return None if found is None else found.join(F.broadcast(stale.conversations), key, "semi")
 
     parts = [
         *days(old("conversations"), "started_at", "ended_at"),
@@ -809,21 +930,18 @@ def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
     return {(ws, day.isoformat()) for ws, day in frame.select(*PARTITIONS).distinct().collect()}
 
 
-def _replace(
-    session: SparkSession, run: Run, table: str, rows: DataFrame, touched: DataFrame
-) -> None:
-    """Write anew the day partitions of `table` that hold a row of a `touched` thread, before
-    or after: the other threads' rows kept, the touched threads' rows replaced by `rows`."""
+def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale: Stale) -> None:
+    """Write anew the day partitions of `table` that hold a stale row or a new one: the
+    other rows kept, the stale ones replaced by `rows`."""
     from pyspark.sql import functions as F
 
     old = read_derived(session, run.lake, run.before, table, run.candidates)
     if old is None:
         run.write(table, rows, _partitions(rows))
         return
-    stale = old.join(F.broadcast(touched), list(THREAD), "semi")
-    affected = stale.select(*PARTITIONS).union(rows.select(*PARTITIONS)).distinct()
-    affected = kept(affected)
-    others = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(
-        F.broadcast(touched), list(THREAD), "anti"
-    )
+    key, doomed = stale.keys(table, old)
+    doomed = kept(doomed)
+    affected = old.join(doomed, key, "semi").select(*PARTITIONS)
+    affected = kept(affected.union(rows.select(*PARTITIONS)).distinct())
+    others = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(doomed, key, "anti")
     run.write(table, others.unionByName(rows), _partitions(affected))
