@@ -45,6 +45,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import BinaryIO, Literal, NoReturn, Protocol
@@ -336,54 +337,58 @@ class Lake:
         one in one step (`Storage.replace`)."""
         self.storage.replace(self.derived / MANIFEST, manifest.model_dump_json(indent=1).encode())
 
-    def collect(self, keep: Manifest | None, grace_seconds: float = GRACE_SECONDS) -> int:
-        """Remove what no committed state lists and is older than `grace_seconds`: the files
-        of replaced partitions, of runs that died, of the layout before manifests, manifests
-        written aside and never renamed. Returns the number of files removed."""
-        listed = {part.path for parts in (keep.tables if keep else {}).values() for part in parts}
-        listed |= set(keep.threads if keep else ())
-        cutoff = int((time.time() - grace_seconds) * 1e9)
-        removed = 0
-
-        def sweep(folder: PurePath) -> bool:
-            """Remove the old unlisted files under `folder`; whether it is empty now."""
-            nonlocal removed
-            left = False
-            for entry in self.storage.listdir(folder):
-                relative = entry.path.relative_to(self.derived).as_posix()
-                if entry.is_dir:
-                    if sweep(entry.path):
-                        self.storage.delete(entry.path)
-                    else:
-                        left = True
-                elif _listed(relative, listed) or entry.mtime_ns >= cutoff:
-                    left = True
-                else:
-                    self.storage.delete(entry.path)
-                    removed += 1
-            return not left
-
+    def collect(self, keep: Manifest | None, grace_seconds: float = GRACE_SECONDS) -> set[str]:
+        """Remove what no committed state lists, once older than `grace_seconds` (a reader
+        still on an earlier state keeps its files meanwhile): the files `keep` retired
+        (partitions replaced by a run), and every directory of a table that no state
+        refers to (a run that died, the layout before manifests, a writer's leftovers) with
+        manifests written aside and never renamed. Only those directories are walked, not
+        the live runs' files. Returns the retired paths removed."""
+        cutoff = time.time() - grace_seconds
+        removed = set()
+        for path, since in (keep.retired if keep else {}).items():
+            if since < cutoff:
+                target = self.derived / path
+                for each in (target, target.with_name(f".{target.name}.crc")):
+                    self.storage.delete(each)
+                with suppress(OSError):  # the partition's directory, once empty
+                    self.storage.delete(target.parent)
+                removed.add(path)
+        referred = keep.directories() if keep else set()
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES, "_threads"):
             found = self.storage.entry(self.table(table))
-            if found is not None and found.is_dir and sweep(found.path):
-                self.storage.delete(found.path)
-        if self.storage.entry(self.derived) is not None:
-            for entry in self.storage.listdir(self.derived):
-                aside = entry.path.name.startswith(f"{MANIFEST}.")
-                if aside and entry.path.name.endswith(".tmp") and entry.mtime_ns < cutoff:
+            if found is None or not found.is_dir:
+                continue
+            for entry in self.storage.listdir(found.path):
+                if entry.path.relative_to(self.derived).as_posix() in referred:
+                    continue
+                if not entry.is_dir:
+                    if entry.mtime_ns < cutoff * 1e9:
+                        self.storage.delete(entry.path)
+                elif self._sweep(entry.path, cutoff):
                     self.storage.delete(entry.path)
+        for entry in self.storage.listdir(self.derived) if self.storage.entry(self.derived) else []:
+            name = entry.path.name
+            aside = name.startswith(f"{MANIFEST}.") and name.endswith(".tmp")
+            if aside and entry.mtime_ns < cutoff * 1e9:
+                self.storage.delete(entry.path)
         return removed
 
-
-def _listed(relative: str, listed: set[str]) -> bool:
-    """Whether a derived file is part of the state: listed, or the checksum Hadoop keeps
-    beside a listed file (`.NAME.crc`)."""
-    if relative in listed:
-        return True
-    folder, _, name = relative.rpartition("/")
-    if name.startswith(".") and name.endswith(".crc"):
-        return f"{folder}/{name[1:-4]}" in listed
-    return False
+    def _sweep(self, folder: PurePath, cutoff: float) -> bool:
+        """Remove the files under `folder` older than `cutoff` (a Unix time) and the
+        directories that leaves empty; whether `folder` is empty now."""
+        left = False
+        for entry in self.storage.listdir(folder):
+            if entry.is_dir:
+                if self._sweep(entry.path, cutoff):
+                    self.storage.delete(entry.path)
+                else:
+                    left = True
+            elif entry.mtime_ns < cutoff * 1e9:
+                self.storage.delete(entry.path)
+            else:
+                left = True
+        return not left
 
 
 @dataclass(frozen=True)
@@ -547,6 +552,9 @@ class Manifest(BaseModel):
     # the digest of every workspace's settings as the run read them
     sources: dict[str, str]
     settings: str
+    # files (relative to `derived/`) that states before this one listed and it does not,
+    # with the Unix time they were dropped: removed once older than the grace period
+    retired: dict[str, float] = {}
 
     def files(self, lake: Lake, table: str) -> list[str]:
         """A table's files as the lake's storage names them (`Lake.uri`)."""
@@ -554,6 +562,14 @@ class Manifest(BaseModel):
 
     def workspaces(self) -> set[str]:
         return {part.workspace for part in self.tables.get("conversations", [])}
+
+    def listed(self) -> set[str]:
+        """Every file of the state (relative to `derived/`): the tables' and the index's."""
+        return {part.path for parts in self.tables.values() for part in parts} | set(self.threads)
+
+    def directories(self) -> set[str]:
+        """The run directories (`<table>/run=R`) holding a listed or a retired file."""
+        return {"/".join(p.split("/")[:2]) for p in self.listed() | set(self.retired)}
 
 
 def underived(lake: Lake) -> str:

@@ -190,3 +190,20 @@ def test_a_killed_command_leaves_the_previous_state(spark, derived, tmp_path):
     done = engine.sessionize(spark, lake)
     assert done["mode"] == "incremental" or lake.manifest().version > 1
     assert lake_rows(spark, lake.root) == full_copy(spark, lake, tmp_path)
+
+
+def test_replaced_files_are_kept_for_the_grace_period_then_removed(spark, derived, tmp_path):
+    """An incremental run retires the files of the partitions it replaces: still there for a
+    reader on the previous state, removed by the next run once the grace period is over,
+    and never a listed file."""
+    lake = copy_lake(derived, tmp_path)
+    add_last_files(lake)
+    engine.sessionize(spark, lake)
+    state = lake.manifest()
+    assert state.retired and all((lake.derived / p).exists() for p in state.retired)
+    rows = lake_rows(spark, lake.root)
+    assert lake.collect(state) == set()  # within the grace period: kept
+    assert lake.collect(state, grace_seconds=0) == set(state.retired)
+    assert not any((lake.derived / p).exists() for p in state.retired)
+    assert all((lake.derived / p).exists() for p in state.listed())
+    assert lake_rows(spark, lake.root) == rows

@@ -55,6 +55,10 @@ class HadoopStorage:
         assert context._jvm is not None and context._gateway is not None and context._jsc
         self._jvm, self._gateway = context._jvm, context._gateway
         self._conf = context._jsc.hadoopConfiguration()
+        # the classes used per file, looked up once (each step of `jvm.a.b.C` is a JVM call)
+        jvm = self._jvm
+        self._uri, self._hadoop_path = jvm.java.net.URI, jvm.org.apache.hadoop.fs.Path
+        self._io = jvm.org.apache.commons.io.IOUtils
         root = self._path(PurePosixPath("/"))
         try:
             fs = self._call(root, lambda: root.getFileSystem(self._conf))
@@ -74,10 +78,8 @@ class HadoopStorage:
     def _path(self, path: PurePath) -> Any:
         """A Hadoop `Path` from a URI built by parts (a name with `%`, spaces or glob
         characters is that name)."""
-        uri = self._jvm.java.net.URI(
-            self.scheme, self.authority or None, path.as_posix(), None, None
-        )
-        return self._jvm.org.apache.hadoop.fs.Path(uri)
+        uri = self._uri(self.scheme, self.authority or None, path.as_posix(), None, None)
+        return self._hadoop_path(uri)
 
     def _call(self, path: Any, call: Callable[[], T]) -> T:
         """`call`, with a Java failure as the `OSError` Python's file functions raise."""
@@ -123,8 +125,7 @@ class HadoopStorage:
         target = self._path(path)
         size = int(self._call(target, lambda: self._fs.getFileStatus(target).getLen()))
         stream = self._call(target, lambda: self._fs.open(target))
-        utils = self._jvm.org.apache.commons.io.IOUtils
-        return cast(BinaryIO, io.BufferedReader(_Input(stream, size, utils), 1 << 16))
+        return cast(BinaryIO, io.BufferedReader(_Input(stream, size, self._io), 1 << 16))
 
     def replace(self, path: PurePath, data: bytes) -> None:
         target = self._path(path)

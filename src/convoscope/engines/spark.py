@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -477,12 +478,12 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
 
     planned = plan(lake, full=full)
     files, before, new, full = planned.files, planned.before, planned.new, planned.full
+    removed = lake.collect(before)
     if not full and not new:
-        lake.collect(before)
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
     fresh = read_events(session, lake, files, None if full else set(new))
     check_events(fresh)
-    run = Run(lake, before)
+    run = Run(lake, before, removed)
     tails = None
     if full:
         check_conflicts(fresh, fresh)
@@ -517,7 +518,6 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     _write_rollups(session, run, derived, days)
     run.index(fresh, replace=full)
     committed = run.commit(planned.sources, planned.settings)
-    lake.collect(committed)
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
@@ -769,9 +769,15 @@ class Run:
     """One run's writes: new files under `run=<id>/` of each table, and the state they make
     with the previous one's other files, published by `commit`."""
 
-    def __init__(self, lake: Lake, before: Manifest | None):
+    def __init__(self, lake: Lake, before: Manifest | None, removed: set[str]):
         self.lake = lake
         self.before = before
+        # what the previous state retired and is not removed yet
+        self.retired = {
+            path: since
+            for path, since in (before.retired if before else {}).items()
+            if path not in removed
+        }
         self.version = 1 if before is None else before.version + 1
         self.id = f"{self.version}-{uuid.uuid4().hex[:8]}"
         self.tables: dict[str, list[Part]] = {} if before is None else dict(before.tables)
@@ -834,6 +840,10 @@ class Run:
         self.threads = sorted(written) if replace else self.threads + sorted(written)
 
     def commit(self, sources: dict[str, str], settings: str) -> Manifest:
+        """Publish the state this run made; the files the previous one listed and this one
+        does not are retired now."""
+        still = {p.path for parts in self.tables.values() for p in parts} | set(self.threads)
+        dropped = (self.before.listed() if self.before else set()) - still
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             version=self.version,
@@ -842,6 +852,7 @@ class Run:
             threads=self.threads,
             sources=sources,
             settings=settings,
+            retired=self.retired | dict.fromkeys(sorted(dropped), time.time()),
         )
         self.lake.commit(manifest)
         return manifest
