@@ -436,13 +436,14 @@ _KINDS = {
 MAX_DEPTH = 16
 
 
-def event_files(lake: Lake) -> list[EventFile]:
+def event_files(lake: Lake, known: Manifest | None = None) -> list[EventFile]:
     """The event files of the lake, in arrival order (by path relative to the lake), each
     checked as Parquet with the columns an event may have: any layout and depth; names
     starting with `_` or `.` (a writer's leftovers, `_SUCCESS`) skipped as Spark skips them;
     links to directories followed, a loop refused. A file that cannot be read, a column of
     another type or unknown, or a directory name that is not a workspace name is a
-    `LakeError` naming the file."""
+    `LakeError` naming the file. A file the `known` state was made of, with the same size and
+    time, was checked by the run that made it: its footer is not read again."""
     top = lake.storage.entry(lake.events)
     if top is None or not top.is_dir:
         raise LakeError(f"{lake.events} does not exist: the lake's events go there")
@@ -465,7 +466,7 @@ def event_files(lake: Lake) -> list[EventFile]:
                 entries.append(entry)
 
     walk(lake.events, 0)
-    found = [_event_file(lake, entry) for entry in entries]
+    found = [_event_file(lake, entry, known) for entry in entries]
     found.sort(key=lambda f: f.relative)
     timed = [f for f in found if f.ts_text is not None]
     for f in timed[1:]:
@@ -478,8 +479,9 @@ def event_files(lake: Lake) -> list[EventFile]:
     return found
 
 
-def _event_file(lake: Lake, entry: Entry) -> EventFile:
+def _event_file(lake: Lake, entry: Entry, known: Manifest | None) -> EventFile:
     path = entry.path
+    relative = path.relative_to(lake.root).as_posix()
     given = [
         unquote(p.removeprefix("workspace="))
         for p in path.relative_to(lake.events).parts[:-1]
@@ -491,13 +493,22 @@ def _event_file(lake: Lake, entry: Entry) -> EventFile:
         workspace = _directory_workspace(given[0]) if given else None
     except ValueError as exc:
         raise LakeError(f"{path}: {exc}") from None
-    schema = _check_columns(lake.storage, path)
-    ts = schema.field("ts").type if "ts" in schema.names else None
+    recorded = known.sources.get(relative, "") if known else ""
+    if (
+        known is not None
+        and known.ts_text is not None
+        and recorded.startswith(f"{entry.size}:{entry.mtime_ns}:")
+    ):
+        ts_text: bool | None = known.ts_text
+    else:
+        schema = _check_columns(lake.storage, path)
+        ts = schema.field("ts").type if "ts" in schema.names else None
+        ts_text = None if ts is None else _TEXT[0](ts)
     return EventFile(
         path=path,
-        relative=path.relative_to(lake.root).as_posix(),
+        relative=relative,
         workspace=workspace,
-        ts_text=None if ts is None else _TEXT[0](ts),
+        ts_text=ts_text,
         size=entry.size,
         mtime_ns=entry.mtime_ns,
     )
@@ -552,6 +563,8 @@ class Manifest(BaseModel):
     # the digest of every workspace's settings as the run read them
     sources: dict[str, str]
     settings: str
+    # whether the event files give times as text (None: not recorded, or no file yet)
+    ts_text: bool | None = None
     # files (relative to `derived/`) that states before this one listed and it does not,
     # with the Unix time they were dropped: removed once older than the grace period
     retired: dict[str, float] = {}

@@ -28,18 +28,21 @@ def _lake(root: Path) -> Lake:
 def test_each_tail_case_re_cuts_as_a_full_run_reading_only_what_it_needs(spark, tmp_path):
     """One workspace per case of the database's deriver, plus a customer back two days
     later (beyond the escalated inactivity: the tail starts at the new message, so the file
-    of the first conversation is not read)."""
+    of the first conversation is not read) and a file that only sends events again (no
+    tail at all)."""
     lake = _lake(tmp_path / "lake")
     cases = [*TAIL_CASES, (lambda s: s.customer_msg(at(60 * 48)), "a returning customer")]
     for i, _ in enumerate(cases):
         write_part(lake.root, f"case{i}", 0, escalated("ann").events)
+    write_part(lake.root, "again", 0, escalated("ann").events)
     assert engine.sessionize(spark, lake)["mode"] == "full"
     for i, (new_event, _) in enumerate(cases):
         write_part(lake.root, f"case{i}", 1, new_event(Script("ann", prefix="new-")).events)
+    write_part(lake.root, "again", 1, escalated("ann").events)  # sent again: nothing new
     done = engine.sessionize(spark, lake)
     assert done["mode"] == "incremental" and done["threads"] == len(cases)
     # every new file, and the first file of each case but the returning customer's
-    assert done["read_files"] == 2 * len(cases) - 1
+    assert done["read_files"] == 2 * len(cases) - 1 + 1
     assert lake_rows(spark, lake.root) == full_copy(spark, lake, tmp_path)
 
 

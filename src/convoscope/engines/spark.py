@@ -458,8 +458,8 @@ class Plan:
 def plan(lake: Lake, *, full: bool = False) -> Plan:
     """Full when asked, when nothing was derived yet, or when an event file was removed or
     rewritten or the settings changed since the state; else incremental over the new files."""
-    files = event_files(lake)
     before = lake.manifest()
+    files = event_files(lake, before)
     known = before.sources if before is not None else {}
     sources = {f.relative: fingerprint(lake, f, known.get(f.relative)) for f in files}
     settings = settings_digest(lake)
@@ -514,10 +514,10 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
             run.write(table, rows, None)
         else:
             _replace(session, run, table, rows, stale)
-        written[table] = rows.count()
+        written[table] = derived[table].count()  # kept: counted from its checkpoint
     _write_rollups(session, run, derived, days)
     run.index(fresh, replace=full)
-    committed = run.commit(planned.sources, planned.settings)
+    committed = run.commit(planned)
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
@@ -839,7 +839,7 @@ class Run:
         ]
         self.threads = sorted(written) if replace else self.threads + sorted(written)
 
-    def commit(self, sources: dict[str, str], settings: str) -> Manifest:
+    def commit(self, planned: Plan) -> Manifest:
         """Publish the state this run made; the files the previous one listed and this one
         does not are retired now."""
         still = {p.path for parts in self.tables.values() for p in parts} | set(self.threads)
@@ -850,8 +850,9 @@ class Run:
             run=self.id,
             tables=self.tables,
             threads=self.threads,
-            sources=sources,
-            settings=settings,
+            sources=planned.sources,
+            settings=planned.settings,
+            ts_text=next((f.ts_text for f in planned.files if f.ts_text is not None), None),
             retired=self.retired | dict.fromkeys(sorted(dropped), time.time()),
         )
         self.lake.commit(manifest)
@@ -895,12 +896,17 @@ def _write_rollups(
     the derived tables as this run wrote them (its pending state)."""
     from pyspark.sql import functions as F
 
+    replaced: set[tuple[str, str]] | None = None  # every partition
     if days is None:
         conversations, events = derived["conversations"], derived["conversation_events"]
     else:
+        replaced = _partitions(days)
+        if not replaced:  # nothing was cut again (the new events were all sent before)
+            return
         pending = run.pending()
         stored = read_derived(session, run.lake, pending, "conversations")
-        stored_events = read_derived(session, run.lake, pending, "conversation_events")
+        # the events of the days only: their partitions' files
+        stored_events = read_derived(session, run.lake, pending, "conversation_events", replaced)
         if stored is None or stored_events is None:
             raise LakeError(f"{run.lake.derived}: derived tables missing; run with --full")
         needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
@@ -920,10 +926,11 @@ def _write_rollups(
             ["workspace", "conversation_id"],
             "semi",
         )
-        conversations = on("started_at").union(on("ended_at")).union(of_events).distinct()
+        # kept: each rollup's statement reads them again
+        events = kept(events)
+        conversations = kept(on("started_at").union(on("ended_at")).union(of_events).distinct())
     conversations.createOrReplaceTempView("slot_conversations")
     events.createOrReplaceTempView("slot_events")
-    replaced = None if days is None else _partitions(days)
     for rollup in rollups.ROLLUPS:
         sql = rollups.summed(rollup, conversations="slot_conversations", events="slot_events")
         rows = session.sql(statement(sql, {}))
@@ -943,16 +950,14 @@ def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
 
 def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale: Stale) -> None:
     """Write anew the day partitions of `table` that hold a stale row or a new one: the
-    other rows kept, the stale ones replaced by `rows`."""
-    from pyspark.sql import functions as F
-
+    other rows kept, the stale ones replaced by `rows`. The partitions are found first
+    (small: collected), so only their files are read again."""
     old = read_derived(session, run.lake, run.before, table, run.candidates)
     if old is None:
         run.write(table, rows, _partitions(rows))
         return
     key, doomed = stale.keys(table, old)
-    doomed = kept(doomed)
-    affected = old.join(doomed, key, "semi").select(*PARTITIONS)
-    affected = kept(affected.union(rows.select(*PARTITIONS)).distinct())
-    others = old.join(F.broadcast(affected), list(PARTITIONS), "semi").join(doomed, key, "anti")
-    run.write(table, others.unionByName(rows), _partitions(affected))
+    affected = _partitions(old.join(doomed, key, "semi")) | _partitions(rows)
+    current = read_derived(session, run.lake, run.before, table, affected)
+    others = None if current is None else current.join(doomed, key, "anti")
+    run.write(table, rows if others is None else others.unionByName(rows), affected)
