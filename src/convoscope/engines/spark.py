@@ -500,7 +500,6 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         )
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
     stale = None if tails is None else Stale.of(session, run, tails, thread_events)
-    days = None if stale is None else _rollup_days(session, run, derived, stale)
     written = {}
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
@@ -515,7 +514,7 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         else:
             _replace(session, run, table, rows, stale)
         written[table] = derived[table].count()  # kept: counted from its checkpoint
-    _write_rollups(session, run, derived, days)
+    _write_rollups(session, run, derived)
     run.index(fresh, replace=full)
     committed = run.commit(planned)
     return {
@@ -859,50 +858,23 @@ class Run:
         return manifest
 
 
-def _rollup_days(
-    session: SparkSession, run: Run, derived: dict[str, DataFrame], stale: Stale
-) -> DataFrame:
-    """The (workspace, day) whose rollups the re-cut can change: the days of the starts and
-    ends and of the events of the conversations it replaces and of those it makes."""
-    from pyspark.sql import functions as F
-
-    def days(frame: DataFrame | None, *columns: str) -> list[DataFrame]:
-        if frame is None:
-            return []
-        return [frame.select("workspace", F.to_date(F.col(c)).alias("day")) for c in columns]
-
-    def old(table: str) -> DataFrame | None:
-        found = read_derived(session, run.lake, run.before, table, run.candidates)
-        key = ["workspace", "conversation_id"]
-        return None if found is None else found.join(F.broadcast(stale.conversations), key, "semi")
-
-    parts = [
-        *days(old("conversations"), "started_at", "ended_at"),
-        *days(derived["conversations"], "started_at", "ended_at"),
-        *days(old("conversation_events"), "ts"),
-        *days(derived["conversation_events"], "ts"),
-    ]
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.union(part)
-    return kept(union.distinct())
-
-
-def _write_rollups(
-    session: SparkSession, run: Run, derived: dict[str, DataFrame], days: DataFrame | None
-) -> None:
+def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame]) -> None:
     """The rollups of `convoscope.rollups`, by the same statements as in the DuckDB file:
-    every slot from the derived rows (`days` None), else the slots of `days` recomputed from
-    the derived tables as this run wrote them (its pending state)."""
+    every slot from the derived rows in a full run; in an incremental one, the slots of the
+    days of the tails' events (`Run.candidates`) recomputed from the derived tables as this
+    run wrote them (its pending state). Those days hold every change: the conversations
+    replaced and made start and end (`ended_at` is their last event's time) and have their
+    events there."""
     from pyspark.sql import functions as F
 
-    replaced: set[tuple[str, str]] | None = None  # every partition
-    if days is None:
+    replaced = run.candidates
+    if replaced is None:
         conversations, events = derived["conversations"], derived["conversation_events"]
     else:
-        replaced = _partitions(days)
         if not replaced:  # nothing was cut again (the new events were all sent before)
             return
+        days = session.createDataFrame(sorted(replaced), "workspace string, day string")
+        days = days.withColumn("day", F.col("day").cast("date"))
         pending = run.pending()
         stored = read_derived(session, run.lake, pending, "conversations")
         # the events of the days only: their partitions' files
@@ -938,7 +910,7 @@ def _write_rollups(
             *(F.col(c).cast(t) for c, t in derived_schema(rollup.table)),
             F.to_date(F.col(DAY_OF[rollup.table][1])).alias("day"),
         )
-        if days is not None:
+        if replaced is not None:
             rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi")
         run.write(rollup.table, rows, replaced)
 
@@ -949,15 +921,11 @@ def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
 
 
 def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale: Stale) -> None:
-    """Write anew the day partitions of `table` that hold a stale row or a new one: the
-    other rows kept, the stale ones replaced by `rows`. The partitions are found first
-    (small: collected), so only their files are read again."""
+    """Write anew the day partitions of the tails' events (`Run.candidates`: they hold every
+    stale row and every new one): the other rows kept, the stale ones replaced by `rows`."""
+    assert run.candidates is not None
     old = read_derived(session, run.lake, run.before, table, run.candidates)
-    if old is None:
-        run.write(table, rows, _partitions(rows))
-        return
-    key, doomed = stale.keys(table, old)
-    affected = _partitions(old.join(doomed, key, "semi")) | _partitions(rows)
-    current = read_derived(session, run.lake, run.before, table, affected)
-    others = None if current is None else current.join(doomed, key, "anti")
-    run.write(table, rows if others is None else others.unionByName(rows), affected)
+    if old is not None:
+        key, doomed = stale.keys(table, old)
+        rows = old.join(doomed, key, "anti").unionByName(rows)
+    run.write(table, rows, run.candidates)
