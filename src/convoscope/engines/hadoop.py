@@ -59,6 +59,7 @@ class HadoopStorage:
         jvm = self._jvm
         self._uri, self._hadoop_path = jvm.java.net.URI, jvm.org.apache.hadoop.fs.Path
         self._io = jvm.org.apache.commons.io.IOUtils
+        self._sha256 = jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex
         root = self._path(PurePosixPath("/"))
         try:
             fs = self._call(root, lambda: root.getFileSystem(self._conf))
@@ -115,11 +116,11 @@ class HadoopStorage:
         return sorted(found, key=lambda e: e.path.name)
 
     def read(self, path: PurePath) -> bytes | None:
-        entry = self.entry(path)
-        if entry is None:
+        try:
+            with self.open(path) as f:
+                return f.read()
+        except FileNotFoundError:
             return None
-        with self.open(path) as f:
-            return f.read()
 
     def open(self, path: PurePath) -> BinaryIO:
         target = self._path(path)
@@ -154,8 +155,7 @@ class HadoopStorage:
         target = self._path(path)
         stream = self._call(target, lambda: self._fs.open(target))
         try:
-            digest = self._jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex
-            return str(self._call(target, lambda: digest(stream)))
+            return str(self._call(target, lambda: self._sha256(stream)))
         finally:
             stream.close()
 

@@ -841,8 +841,6 @@ class Run:
     def commit(self, planned: Plan) -> Manifest:
         """Publish the state this run made; the files the previous one listed and this one
         does not are retired now."""
-        still = {p.path for parts in self.tables.values() for p in parts} | set(self.threads)
-        dropped = (self.before.listed() if self.before else set()) - still
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             version=self.version,
@@ -852,8 +850,9 @@ class Run:
             sources=planned.sources,
             settings=planned.settings,
             ts_text=next((f.ts_text for f in planned.files if f.ts_text is not None), None),
-            retired=self.retired | dict.fromkeys(sorted(dropped), time.time()),
         )
+        dropped = (self.before.listed() if self.before else set()) - manifest.listed()
+        manifest.retired = self.retired | dict.fromkeys(sorted(dropped), time.time())
         self.lake.commit(manifest)
         return manifest
 
