@@ -15,13 +15,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from convoscope.engines.base import Engine, LakeOptions, Row, Tables
+from convoscope.engines.base import Engine, Frame, LakeOptions, Row, Tables
 from convoscope.engines.duckdb import DuckEngine
 
 if TYPE_CHECKING:
     from convoscope.lake import Lake
 
-__all__ = ["LAKE_READERS", "DuckEngine", "Engine", "LakeOptions", "Row", "Tables", "of"]
+__all__ = ["LAKE_READERS", "DuckEngine", "Engine", "Frame", "LakeOptions", "Row", "Tables", "of"]
 
 # `--engine` name -> the module whose `open_lake(lake, workspace, options)` opens an engine
 # over a lake's derived tables for one workspace.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from convoscope.engines import dialects
-from convoscope.engines.base import LakeOptions, Row
+from convoscope.engines.base import Frame, LakeOptions, Row
 from convoscope.lake import CHANNELS_SQL, Lake, LakeError, underived
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Workspace
 from convoscope.store.tables import TABLES
@@ -92,10 +92,10 @@ class ClickHouseEngine:
     def snapshot(self) -> Iterator[None]:
         yield  # the lake's files do not change under a report (a derivation runs apart)
 
-    def register(self, name: str, table: pa.Table) -> None:
+    def register(self, name: str, frame: Frame) -> None:
         self._use()
         self.session.query(f"DROP TABLE IF EXISTS {name}")
-        self._create(name, table)
+        self._create(name, frame.arrow())
 
     def _create(self, name: str, table: pa.Table) -> None:
         """A table `name` holding `table` (chDB reads the local variable by its name)."""

@@ -1,8 +1,8 @@
 """Statements on DuckDB: the store's file, or a lake's derived Parquet (`lake.LakeTables`).
 
 DuckDB runs the statements as written; a statement's parameters are the ones it names
-(`dialects.bound`); a snapshot is one transaction on this thread's cursor, with the small
-tables of the request (buckets, business hours) registered until its end.
+(`dialects.bound`); a snapshot is one transaction on this thread's cursor, the small
+tables of the request (buckets, business hours) temporary tables inside it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from convoscope import conversations
-from convoscope.engines.base import LakeOptions, Row, Tables
+from convoscope.engines.base import Frame, LakeOptions, Row, Tables
 from convoscope.store import Workspace, bound
 
 if TYPE_CHECKING:
@@ -28,7 +26,6 @@ class DuckEngine:
         self.tables = tables
         self.con = tables.con
         self.rollups = tables.rollups
-        self._registered: set[str] = set()
 
     def workspace(self, name: str) -> Workspace | None:
         return self.tables.workspace(name)
@@ -47,19 +44,16 @@ class DuckEngine:
         self.con.begin()
         try:
             yield
-        finally:
-            try:  # roll back first: a failed read leaves the transaction aborted
-                self.con.rollback()
-            finally:
-                for name in self._registered:
-                    self.con.unregister(name)
-                self._registered.clear()
+        finally:  # also drops the temporary tables of `register`
+            self.con.rollback()
 
-    def register(self, name: str, table: pa.Table) -> None:
-        if name in self._registered:
-            self.con.unregister(name)
-        self.con.register(name, table)
-        self._registered.add(name)
+    def register(self, name: str, frame: Frame) -> None:
+        """A temporary table made in the snapshot's transaction (its rollback drops it), filled
+        by one statement from a list parameter per column."""
+        columns = ", ".join(
+            f"unnest(${column}::{kind}[]) AS {column}" for column, kind in frame.columns.items()
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {columns}", frame.values())
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlparse
 
 from convoscope import conversations, rollups
 from convoscope.engines import dialects
-from convoscope.engines.base import EngineError, LakeOptions, Row
+from convoscope.engines.base import EngineError, Frame, LakeOptions, Row
 from convoscope.engines.hadoop import on_hadoop
 from convoscope.events import (
     BOOLEAN_FIELDS,
@@ -181,8 +181,8 @@ class SparkEngine:
     def snapshot(self) -> Iterator[None]:
         yield  # the lake's files do not change under a report (sessionize runs apart)
 
-    def register(self, name: str, table: pa.Table) -> None:
-        frame(self.session, table).createOrReplaceTempView(name)
+    def register(self, name: str, table: Frame) -> None:
+        frame(self.session, table.arrow()).createOrReplaceTempView(name)
 
 
 @contextmanager

@@ -31,11 +31,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, get_args
 
-import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import scope
-from convoscope.engines import Engine, Row, Tables
+from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.events import FlowType
 from convoscope.pages import runner
 from convoscope.pages.common import (
@@ -257,15 +256,13 @@ FROM entered
 GROUP BY GROUPING SETS ((flow), (flow, type), (flow, last_step))
 """
 
-_CATALOGUE_SCHEMA = pa.schema([("flow", pa.string()), ("type", pa.string())])
+_CATALOGUE_COLUMNS = {"flow": "VARCHAR", "type": "VARCHAR"}
 
 
-def catalogue(workspace: Workspace | None) -> pa.Table:
+def catalogue(workspace: Workspace | None) -> Frame:
     """The workspace's flow catalogue as a table (flow, type) for the statements to join."""
     entries = workspace.flow_types if workspace else {}
-    return pa.Table.from_pylist(
-        [{"flow": f, "type": t} for f, t in sorted(entries.items())], schema=_CATALOGUE_SCHEMA
-    )
+    return Frame(_CATALOGUE_COLUMNS, sorted(entries.items()))
 
 
 def _rate(n: int, d: int) -> float | None:

@@ -17,11 +17,10 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from convoscope import scope
-from convoscope.engines import Engine, Row
+from convoscope.engines import Engine, Frame, Row
 from convoscope.query import Period, Query
 
 
@@ -145,17 +144,12 @@ def average_seconds(total_us: int | None, n: int) -> float | None:
     return float(round(Fraction(int(total_us), n * 1_000_000), 6))
 
 
-_BUCKET_SCHEMA = pa.schema(
-    [("idx", pa.int32()), ("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))]
-)
+_BUCKET_COLUMNS = {"idx": "INTEGER", "start_at": "TIMESTAMP", "end_at": "TIMESTAMP"}
 
 
-def bucket_table(spans: Iterable[tuple[datetime, datetime]]) -> pa.Table:
+def bucket_table(spans: Iterable[tuple[datetime, datetime]]) -> Frame:
     """Buckets as a table of UTC ranges (`idx`, `start_at`, `end_at`) for a statement to join."""
-    return pa.Table.from_pylist(
-        [{"idx": i, "start_at": s, "end_at": e} for i, (s, e) in enumerate(spans)],
-        schema=_BUCKET_SCHEMA,
-    )
+    return Frame(_BUCKET_COLUMNS, [(i, s, e) for i, (s, e) in enumerate(spans)])
 
 
 @dataclass(frozen=True)
@@ -191,7 +185,7 @@ class Context:
                 out[name][row["idx"]] = int(row[column])
         return out
 
-    def register(self, name: str, table: pa.Table) -> None:
+    def register(self, name: str, table: Frame) -> None:
         self.engine.register(name, table)
 
 

@@ -29,11 +29,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
 from pydantic import BaseModel
 
 from convoscope import business_hours, scope
-from convoscope.engines import Engine, Row, Tables
+from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.exports import UNKNOWN_TEAMMATE
 from convoscope.pages import runner
 from convoscope.pages.common import (
@@ -105,7 +104,7 @@ class TeamResult(Header):
     data_quality: DataQuality
 
 
-_INTERVAL_SCHEMA = pa.schema([("start_at", pa.timestamp("us")), ("end_at", pa.timestamp("us"))])
+_INTERVAL_COLUMNS = {"start_at": "TIMESTAMP", "end_at": "TIMESTAMP"}
 
 # The conversations the period's resolutions come from: escalated, closed in the period.
 EARLIEST_ESCALATION_SQL = f"""
@@ -245,7 +244,7 @@ def _series(f: _Figures, metric: str, n: int) -> list[float | None]:
     return [seconds(m) for m in means]
 
 
-def _business_hours(context: Context, workspace: Workspace | None) -> pa.Table:
+def _business_hours(context: Context, workspace: Workspace | None) -> Frame:
     """UTC intervals inside business hours, over every resolution either period can hold.
     The hours are the workspace's wall-clock hours, read in the workspace's zone whatever
     zone the report is asked in (SPEC section 5): the viewer's zone moves the period, never
@@ -267,9 +266,7 @@ def _business_hours(context: Context, workspace: Workspace | None) -> pa.Table:
             if starts
             else []
         )
-    return pa.Table.from_pylist(
-        [{"start_at": s, "end_at": e} for s, e in spans], schema=_INTERVAL_SCHEMA
-    )
+    return Frame(_INTERVAL_COLUMNS, spans)
 
 
 def _figures(context: Context, period: Period) -> _Figures:
