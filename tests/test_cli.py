@@ -571,3 +571,24 @@ def test_a_channel_without_a_chatbot_names_its_conversations(tmp_path):
     assert "Handled by teammates / no teammate reply:" in out
     code, out, _ = cli("report", "-w", "shop", *PERIOD, db=db)
     assert "  with the chatbot" in out and "Handled by teammates / chatbot:" in out
+
+
+@pytest.mark.parametrize("page", ["overview", "team", "chatbot"])
+def test_a_report_process_loads_no_arrow_no_lake_and_no_importer(tmp_path, page):
+    """What keeps `convoscope report` quick to start (issue 19: 0.5 s as a process): reading a
+    page loads neither Arrow (nor pandas, which building Arrow from Python values imports)
+    nor the lake, the importers or the generator. Not a timing: a list of modules."""
+    db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
+    write_jsonl(path, scenario())
+    cli("import", str(path), "-w", "shop", db=db)
+    args = ["report", "-w", "shop", "--page", page, *PERIOD, "--format", "json", "--db", str(db)]
+    script = (
+        "import sys\nfrom convoscope.cli import app\n"
+        f"app({args!r}, standalone_mode=False)\n"
+        "heavy = ('pyarrow', 'pandas', 'convoscope.lake', 'convoscope.bulk', 'convoscope.demo')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["workspace"] == "shop"
+    assert done.stderr.strip().splitlines()[-1] == "[]"

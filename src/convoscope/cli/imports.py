@@ -11,9 +11,6 @@ from typing import Annotated, BinaryIO
 import rich.progress
 import typer
 
-from convoscope import bulk, ingest
-from convoscope.adapters import FORMATS, FileOptions, mapped, read_file, twcs
-from convoscope.adapters.files import guess_format, read_events
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.events import ConflictError, Event, EventError
 from convoscope.store import DEFAULT_TIMEZONE, AppendResult, Staging, Store, check_timezone
@@ -64,6 +61,11 @@ def import_(
     store export, shopify a Shopify order export. Workspaces the file names are created (with
     --timezone) when it is stored.
     """
+    # the adapters and the bulk path (Arrow, Parquet) load here, not for every command
+    from convoscope import bulk, ingest
+    from convoscope.adapters import FORMATS, FileOptions, mapped, read_file, twcs
+    from convoscope.adapters.files import guess_format
+
     try:
         kind = fmt or guess_format(path)
         if kind not in FORMATS:
@@ -119,6 +121,9 @@ def _store_spec_file(
 ) -> AppendResult:
     """A Parquet or JSON Lines file in SPEC fields: checked set-based, per record if need be
     (with a progress bar, since that is the slow way)."""
+    from convoscope import bulk, ingest
+    from convoscope.adapters.files import read_events
+
     status = err.status(f"checking {path.name}")
 
     def per_record() -> Iterator[list[Event]]:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,9 +22,11 @@ from convoscope.cli.common import (
 )
 from convoscope.engines import Engine, LakeOptions, Tables
 from convoscope.engines.base import EngineError
-from convoscope.lake import Lake, LakeError
 from convoscope.operations import known_workspaces
 from convoscope.store import Workspace
+
+if TYPE_CHECKING:  # the lake module (and Arrow) load when a command reads a lake
+    from convoscope.lake import Lake
 
 spark_app = typer.Typer(
     help="Run convoscope on Apache Spark over a lake.", no_args_is_help=True, rich_markup_mode=None
@@ -43,6 +45,8 @@ def _options(master: str | None, remote: str | None) -> LakeOptions:
 
 
 def _lake(lake: str | None) -> Lake:
+    from convoscope.lake import Lake
+
     where = _setting("lake", lake)
     if where is None:
         raise fail("--lake: give the lake directory (or CONVOSCOPE_LAKE, or the config file)", 2)
@@ -60,6 +64,8 @@ def sessionize(
 ) -> None:
     """Derive conversations and every derived table of a lake from its events: only the
     threads with events in new files, unless --full."""
+    from convoscope.lake import LakeError
+
     where = _lake(lake)
     options = _options(master, remote)
     try:
@@ -113,6 +119,8 @@ def lake_source(
 ) -> Iterator[Source]:
     """A lake's workspace read by one of the lake engines (`--engine`: DuckDB by default,
     Spark, ClickHouse)."""
+    from convoscope.lake import Lake, LakeError
+
     chosen = _setting("engine", engine, "duckdb") or "duckdb"
     where = Lake.at(lake_dir)
     options = _options(master, remote)

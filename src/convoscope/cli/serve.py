@@ -1,5 +1,7 @@
 """`convoscope serve` and `convoscope demo`: the dashboard and API (the server process itself,
-uvicorn and its limits, is `cli.server`, imported only when a command serves).
+uvicorn and its limits, is `cli.server`, imported only when a command serves). The lake, the
+generator and the bulk path load in the command that uses them, so that every other command
+starts without them (and without Arrow).
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from typing import Annotated, Any
 import rich.progress
 import typer
 
-from convoscope import accounts, bulk, demo, ingest
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
 from convoscope.cli.render import print_blocks
-from convoscope.lake import Lake, LakeError, LakeTables
 from convoscope.pages import overview
 from convoscope.query import QueryParams
 from convoscope.store import Staging
@@ -62,6 +62,8 @@ def serve(
     with open_store(db) as store:
         tables = None
         if lake is not None:
+            from convoscope.lake import Lake, LakeError, LakeTables
+
             try:
                 tables = LakeTables(Lake.at(lake), store.workspace)
             except LakeError as exc:
@@ -76,6 +78,8 @@ DEMO_CHUNK = 100_000  # records checked set-based at a time
 
 def _demo_stage(records: Iterator[dict[str, Any]], workspace: str) -> Callable[[Staging], None]:
     """Stage the generated records in chunks checked set-based (`bulk.stage_records`)."""
+
+    from convoscope import bulk
 
     def stage(staging: Staging) -> None:
         with rich.progress.Progress(
@@ -110,6 +114,8 @@ def demo_(
     """Replace workspace `demo` with a generated retailer's history, print its last 7 days, and
     serve the dashboard on --host/--port with a demo admin (address and credentials are
     printed)."""
+    from convoscope import accounts, demo, ingest
+
     if serve_ and not port_free(host, port):
         raise fail(f"{host}:{port} is in use; stop what runs there or pick another --port", 2)
     try:

@@ -8,14 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from convoscope.events import CONTENT_FIELDS, ConflictError, Event, EventError, FieldError
 from convoscope.store.database import Database, only_row, select_events
 from convoscope.store.schema import event_key, thread_key
 from convoscope.store.tables import EVENTS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,6 @@ class AppendResult:
 
 # What a staged event holds: its place in the input, its workspace and id, then its content.
 _STAGED = ("workspace", "event_id", *CONTENT_FIELDS)
-_ARROW = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_()}
-_EVENT_SCHEMA = pa.schema(
-    [("idx", pa.int64())]
-    + [(name, _ARROW.get(EVENTS.column(name).type, pa.int8())) for name in _STAGED]
-)
 _CONTENT = ", ".join(CONTENT_FIELDS)
 
 
@@ -206,6 +205,19 @@ def _column(events: Sequence[Event], field: str) -> list[object]:
     return values
 
 
+@cache
+def _event_schema() -> pa.Schema:
+    """The Arrow schema of a staged batch. Arrow is imported by the first write, not by every
+    command that opens a store (a report as a process starts in 0.5 s)."""
+    import pyarrow as pa
+
+    types = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_()}
+    return pa.schema(
+        [("idx", pa.int64())]
+        + [(name, types.get(EVENTS.column(name).type, pa.int8())) for name in _STAGED]
+    )
+
+
 class Staging:
     """Appends validated batches to the `staged` table, numbering them in arrival order."""
 
@@ -216,6 +228,8 @@ class Staging:
     def add(self, workspace: str, events: Sequence[Event]) -> None:
         if not events:
             return
+        import pyarrow as pa
+
         table = pa.Table.from_pydict(
             {
                 "idx": range(self.count, self.count + len(events)),
@@ -224,7 +238,7 @@ class Staging:
                 "ts": [e.ts_utc for e in events],
                 **{f: _column(events, f) for f in CONTENT_FIELDS if f != "ts"},
             },
-            schema=_EVENT_SCHEMA,
+            schema=_event_schema(),
         )
         self.con.register("batch", table)
         try:
