@@ -184,39 +184,60 @@ WITH scoped AS (
     AND (
       NOT :by_teammate OR ARRAYS_OVERLAP(c.teammates, :teammates)
     )
+), chosen AS (
+  SELECT
+    *
+  FROM items
+  WHERE
+    NOT :by_teammate OR metric = 'transfer' OR ARRAY_CONTAINS(:teammates, teammate_id)
 )
 SELECT
   metric,
   teammate_id,
-  idx,
-  score,
+  CAST(NULL AS INT) AS idx,
+  CAST(NULL AS BIGINT) AS score,
   GROUPING(teammate_id) = 0 AS by_teammate,
-  GROUPING(idx) = 0 AS by_bucket,
-  GROUPING(score) = 0 AS by_score,
+  FALSE AS by_bucket,
+  FALSE AS by_score,
   COUNT(*) AS n,
   SUM(value) AS total,
   PERCENTILE(value, 0.5) AS median,
   PERCENTILE(value, 0.9) AS p90,
-  COUNT(DISTINCT conversation_id) AS conversations
-FROM (
-  SELECT
-    i.*,
-    b.idx,
-    CASE WHEN i.metric = 'csat' THEN i.value END AS score
-  FROM items AS i
-  JOIN buckets AS b
-    ON i.at >= b.start_at AND i.at < b.end_at
-  WHERE
-    NOT :by_teammate
-    OR i.metric = 'transfer'
-    OR ARRAY_CONTAINS(:teammates, i.teammate_id)
-) AS placed
+  COUNT(DISTINCT CASE WHEN metric = 'addressed' THEN conversation_id END) AS conversations
+FROM chosen
 GROUP BY
   GROUPING SETS (
     (
       metric
     ),
-    (metric, teammate_id),
+    (metric, teammate_id)
+  )
+UNION ALL
+SELECT
+  metric,
+  CAST(NULL AS STRING),
+  idx,
+  score,
+  FALSE,
+  GROUPING(idx) = 0,
+  GROUPING(score) = 0,
+  COUNT(*),
+  SUM(value),
+  CAST(NULL AS DOUBLE),
+  CAST(NULL AS DOUBLE),
+  CAST(NULL AS BIGINT)
+FROM (
+  SELECT
+    i.metric,
+    i.value,
+    b.idx,
+    CASE WHEN i.metric = 'csat' THEN i.value END AS score
+  FROM chosen AS i
+  JOIN buckets AS b
+    ON i.at >= b.start_at AND i.at < b.end_at
+) AS placed
+GROUP BY
+  GROUPING SETS (
     (metric, idx),
     (metric, score)
   )
