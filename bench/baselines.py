@@ -1,6 +1,7 @@
 """The overview in process against the PostgreSQL and pandas baselines on the same
-conversations: every figure checked equal first, then the runs interleaved so that all three
-see the same machine state; PostgreSQL's plans (EXPLAIN ANALYZE) kept with the figures. Part
+conversations, and Team Performance against PostgreSQL (`postgres_team`): every figure checked
+equal first, then the runs interleaved so that all see the same machine state; PostgreSQL's
+plans of the overview (EXPLAIN ANALYZE) kept with the figures. Part
 of `python -m bench`; on its own against an existing demo database:
 `.venv/bin/python -m bench.baselines --db PATH [--runs 10] [--end YYYY-MM-DD]`.
 """
@@ -15,11 +16,11 @@ from typing import Any
 
 import psycopg
 
-from bench import pandas_baseline, postgres_baseline
+from bench import pandas_baseline, postgres_baseline, postgres_team
 from bench.common import machine, machine_line, spread, step_parser, timed
 from bench.http_pages import PERIODS
 from bench.shape import ours
-from convoscope.pages import overview
+from convoscope.pages import overview, team
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -44,7 +45,8 @@ def queries(today: date) -> dict[str, Query]:
 
 
 def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[str, Any]:
-    """`overview.run` cold and warm, with both baselines checked equal and run interleaved."""
+    """`overview.run` and `team.run` cold and warm against the baselines, each checked equal
+    first and run interleaved (pandas for the overview only)."""
     out: dict[str, Any] = {}
     with (
         Store(db) as store,
@@ -54,7 +56,11 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
         loaded = time.perf_counter()
         frames = pandas_baseline.load(store, "demo")
         out["pandas_load_s"] = round(time.perf_counter() - loaded, 1)
-        out["postgres_load_s"] = round(postgres_baseline.load(store, pg, work), 1)
+        loaded = time.perf_counter()
+        postgres_team.load(store, pg, work)
+        out["postgres_load_s"] = round(
+            time.perf_counter() - loaded + postgres_baseline.load(store, pg, work), 1
+        )
         for name, query in queries(today).items():
             (cold,) = timed(lambda q=query: overview.run(store, q), 1)
             mine = ours(store, query)
@@ -71,7 +77,22 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
                 )
                 warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
             out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
+            out.setdefault("team", {})[name] = _team(store, pg, name, query, runs)
     return out
+
+
+def _team(store: Store, pg: psycopg.Connection, name: str, query: Query, runs: int) -> dict:
+    """Team Performance against PostgreSQL: checked equal, then interleaved."""
+    (cold,) = timed(lambda: team.run(store, query), 1)
+    mine = postgres_team.ours(store, query)
+    theirs = postgres_team.postgres_team(pg, query)
+    if theirs != mine:
+        raise SystemExit(f"{name}: PostgreSQL's Team Performance differs from convoscope's")
+    warm: dict[str, list[float]] = {"convoscope": [], "postgres": []}
+    for _ in range(runs):
+        warm["convoscope"] += timed(lambda: team.run(store, query), 1)
+        warm["postgres"] += timed(lambda: postgres_team.postgres_team(pg, query), 1)
+    return {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
 
 
 def ratio(base: float, mine: float) -> str:
@@ -92,6 +113,20 @@ def print_table(o: dict[str, Any]) -> None:
         )
 
 
+def print_team(o: dict[str, Any]) -> None:
+    print(
+        "\n| Team Performance in process (ms) | cold | p50 | p95 | PostgreSQL p50 | PG/ours |"
+        "\n|---|" + "---:|" * 5
+    )
+    for name in PERIODS:
+        r = o["team"][name]
+        mine, pg = r["convoscope"]["p50"], r["postgres"]["p50"]
+        print(
+            f"| {name} | {r['cold_ms']} | {mine} | {r['convoscope']['p95']} | {pg} "
+            f"| {ratio(pg, mine)} |"
+        )
+
+
 def print_plans(o: dict[str, Any]) -> None:
     print("\nPostgreSQL's plans (EXPLAIN ANALYZE, one run):")
     for name in PERIODS:
@@ -105,6 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         o = overview_in_process(args.db, args.end, args.runs, Path(tmp))
     print_table(o)
+    print_team(o)
     print_plans(o)
 
 

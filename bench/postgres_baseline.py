@@ -151,15 +151,7 @@ def load(store: Store, pg: psycopg.Connection, folder: Path) -> float:
     """Copy the overview's tables from DuckDB into PostgreSQL (through CSV), index, analyze."""
     started = time.perf_counter()
     for table, columns in TABLES.items():
-        names = ", ".join(c.split()[0] for c in columns.split(","))
-        path = folder / f"{table}.csv"
-        store.con.execute(f"COPY (SELECT {names} FROM {table}) TO '{path}' (HEADER false)")
-        pg.execute(f"CREATE TABLE {table} ({columns})")
-        sql = f"COPY {table} ({names}) FROM STDIN (FORMAT csv)"
-        with pg.cursor().copy(sql) as copy, path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                copy.write(chunk)
-        path.unlink()
+        copy_table(store, pg, folder, table, columns)
     for statement in INDEXES:
         pg.execute(statement)
     pg.commit()
@@ -167,6 +159,24 @@ def load(store: Store, pg: psycopg.Connection, folder: Path) -> float:
     pg.execute("VACUUM ANALYZE")  # all-visible pages: index-only scans
     pg.autocommit = False
     return time.perf_counter() - started
+
+
+def copy_table(
+    store: Store, pg: psycopg.Connection, folder: Path, table: str, columns: str, source: str = ""
+) -> None:
+    """Create `table` (`columns`: PostgreSQL's) and fill it from DuckDB's `source` (default:
+    the table of that name) through a CSV file."""
+    names = ", ".join(c.split()[0] for c in columns.split(","))
+    path = folder / f"{table}.csv"
+    store.con.execute(
+        f"COPY (SELECT {names} FROM {source or table} AS t) TO '{path}' (HEADER false)"
+    )
+    pg.execute(f"CREATE TABLE {table} ({columns})")
+    sql = f"COPY {table} ({names}) FROM STDIN (FORMAT csv)"
+    with pg.cursor().copy(sql) as copy, path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            copy.write(chunk)
+    path.unlink()
 
 
 def plans(pg: psycopg.Connection, query: Query) -> dict[str, str]:

@@ -1,0 +1,268 @@
+"""Team Performance on the PostgreSQL baseline: the same derived rows (conversations, the
+response waits, the surveys, the teammates' messages) copied into the cluster of
+`postgres_baseline` with covering B-tree indexes, and the page's figures computed in plain SQL
+at each request: the items of SPEC section 5 as one materialized CTE, then percentiles
+(`percentile_cont`) per metric and teammate and sums per bucket (`width_bucket`) and score.
+Business hours are the workspace's UTC intervals over the data's span, computed once by
+`business_hours.intervals` (the same input convoscope reads) and indexed. Checked equal to
+`team.run` before it is timed (no filters, like the overview's baseline).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.postgres_baseline import copy_table
+from convoscope import business_hours
+from convoscope.pages import team
+from convoscope.pages.common import csat, durations, seconds
+from convoscope.query import Query
+from convoscope.store import Store
+
+# Team Performance's tables and columns (the DuckDB types mapped), added to the overview's.
+TABLES = {
+    "team_conversations": (
+        "conversations",
+        "workspace text, conversation_id text, first_responder text,"
+        " first_response_at timestamp, initial_response_us bigint, closed_by text,"
+        " last_responder text, escalated_at timestamp, closed_at timestamp,"
+        " resolution_us bigint, transferred boolean",
+    ),
+    "team_waits": (
+        "response_waits",
+        "workspace text, conversation_id text, teammate_id text, answered_at timestamp,"
+        " response_us bigint",
+    ),
+    "team_surveys": (
+        "surveys",
+        "workspace text, conversation_id text, ts timestamp, score bigint, about text",
+    ),
+    "team_messages": (
+        "(SELECT * FROM conversation_events WHERE sender = 'teammate')",
+        "workspace text, conversation_id text, teammate_id text, ts timestamp",
+    ),
+}
+INDEXES = (
+    "CREATE INDEX ON team_conversations (workspace, first_response_at)"
+    " INCLUDE (first_responder, initial_response_us, conversation_id)",
+    "CREATE INDEX ON team_conversations (workspace, closed_at)"
+    " INCLUDE (escalated_at, closed_by, resolution_us, conversation_id)",
+    "CREATE INDEX ON team_conversations (workspace, escalated_at)"
+    " INCLUDE (transferred, conversation_id)",
+    "CREATE INDEX ON team_conversations (workspace, conversation_id)"
+    " INCLUDE (closed_by, last_responder)",
+    "CREATE INDEX ON team_waits (workspace, answered_at)"
+    " INCLUDE (teammate_id, response_us, conversation_id)",
+    "CREATE INDEX ON team_surveys (workspace, ts) INCLUDE (about, score, conversation_id)",
+    "CREATE INDEX ON team_messages (workspace, ts) INCLUDE (teammate_id, conversation_id)",
+    "CREATE INDEX ON team_hours (start_at) INCLUDE (end_at)",
+)
+
+ITEMS = """
+WITH closed AS (
+    SELECT conversation_id, closed_by, escalated_at, closed_at, resolution_us
+    FROM team_conversations
+    WHERE workspace = %(ws)s AND escalated_at IS NOT NULL
+      AND closed_at >= %(start)s AND closed_at < %(end)s
+), items AS MATERIALIZED (
+    SELECT 'initial_response' AS metric, first_responder AS teammate_id,
+           first_response_at AS at, initial_response_us AS value, conversation_id
+    FROM team_conversations
+    WHERE workspace = %(ws)s AND initial_response_us IS NOT NULL
+      AND first_response_at >= %(start)s AND first_response_at < %(end)s
+    UNION ALL
+    SELECT 'response', teammate_id, answered_at, response_us, conversation_id FROM team_waits
+    WHERE workspace = %(ws)s AND answered_at >= %(start)s AND answered_at < %(end)s
+    UNION ALL
+    SELECT 'resolution', closed_by, closed_at, resolution_us, conversation_id FROM closed
+    UNION ALL
+    SELECT 'resolution_business', c.closed_by, c.closed_at,
+           coalesce((SELECT sum((extract(epoch FROM least(h.end_at, c.closed_at)
+                                 - greatest(h.start_at, c.escalated_at)) * 1000000)::bigint)
+                     FROM team_hours h
+                     WHERE h.start_at < c.closed_at AND h.end_at > c.escalated_at), 0),
+           c.conversation_id
+    FROM closed c
+    UNION ALL
+    SELECT 'csat', coalesce(c.closed_by, c.last_responder), s.ts, s.score, s.conversation_id
+    FROM team_surveys s JOIN team_conversations c
+      ON c.workspace = s.workspace AND c.conversation_id = s.conversation_id
+    WHERE s.workspace = %(ws)s AND s.ts >= %(start)s AND s.ts < %(end)s
+      AND s.about = 'teammate'
+    UNION ALL
+    SELECT 'addressed', teammate_id, ts, NULL, conversation_id FROM team_messages
+    WHERE workspace = %(ws)s AND ts >= %(start)s AND ts < %(end)s
+    UNION ALL
+    SELECT 'transfer', NULL, escalated_at, NULL, conversation_id FROM team_conversations
+    WHERE workspace = %(ws)s AND transferred
+      AND escalated_at >= %(start)s AND escalated_at < %(end)s
+)
+SELECT metric, teammate_id, NULL::int AS idx, NULL::bigint AS score,
+       GROUPING(teammate_id) = 0 AS by_teammate, false AS by_bucket, false AS by_score,
+       count(*) AS n, sum(value) AS total,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY value) AS p90,
+       count(DISTINCT conversation_id) FILTER (WHERE metric = 'addressed') AS conversations
+FROM items
+GROUP BY GROUPING SETS ((metric), (metric, teammate_id))
+UNION ALL
+SELECT metric, NULL, width_bucket(at, %(starts)s::timestamp[]) - 1, score,
+       false, GROUPING(width_bucket(at, %(starts)s::timestamp[])) = 0, GROUPING(score) = 0,
+       count(*), sum(value), NULL, NULL, NULL
+FROM (SELECT *, CASE WHEN metric = 'csat' THEN value END AS score FROM items) AS i
+GROUP BY GROUPING SETS ((metric, width_bucket(at, %(starts)s::timestamp[])), (metric, score))
+"""
+
+
+def load(store: Store, pg: psycopg.Connection, folder: Path, workspace: str = "demo") -> None:
+    """Copy Team Performance's rows into PostgreSQL, and the workspace's business hours as
+    intervals (before the overview's `load`, whose VACUUM ANALYZE covers them)."""
+    for table, (source, columns) in TABLES.items():
+        copy_table(store, pg, folder, table, columns, source)
+    pg.execute("CREATE TABLE team_hours (start_at timestamp, end_at timestamp)")
+    ws = store.workspace(workspace)
+    first, last = store.con.execute(
+        "SELECT min(escalated_at), max(closed_at) FROM conversations WHERE workspace = $ws",
+        {"ws": workspace},
+    ).fetchone() or (None, None)
+    if ws is not None and ws.business_hours and business_hours.any_set(ws.business_hours) and first:
+        spans = list(business_hours.intervals(first, last, ws.business_hours, ws.timezone))
+    else:  # open around the clock
+        spans = [(datetime(1900, 1, 1), datetime(3000, 1, 1))]
+    with pg.cursor() as cur:
+        cur.executemany("INSERT INTO team_hours VALUES (%s, %s)", spans)
+    for statement in INDEXES:
+        pg.execute(statement)
+    pg.commit()
+
+
+def _params(query: Query, start: datetime, end: datetime, starts: list[datetime]) -> dict:
+    return {"ws": query.workspace, "start": start, "end": end, "starts": starts}
+
+
+def _figures(pg: psycopg.Connection, params: dict) -> dict[str, Any]:
+    """The aggregation rows by kind, as `team._Figures` files them."""
+    columns = ("metric", "teammate_id", "idx", "score", "by_teammate", "by_bucket", "by_score")
+    columns += ("n", "total", "median", "p90", "conversations")
+    out: dict[str, Any] = {"total": {}, "teammate": {}, "bucket": {}, "score": {}}
+    for values in pg.execute(ITEMS, params).fetchall():
+        row = dict(zip(columns, values, strict=True))
+        metric = row["metric"]
+        if row["by_teammate"]:
+            out["teammate"][(metric, row["teammate_id"])] = row
+        elif row["by_bucket"]:
+            out["bucket"][(metric, row["idx"])] = row
+        elif row["by_score"]:
+            if row["score"] is not None:
+                out["score"][int(row["score"])] = row["n"]
+        else:
+            out["total"][metric] = row
+    return out
+
+
+def _durations(row: dict | None) -> tuple:
+    if row is not None:  # PostgreSQL sums bigints as numeric
+        row = {**row, "total": int(row["total"])}
+    d = durations(row)
+    return (d.mean, d.median, d.p90, d.count)
+
+
+def _csat(row: dict | None) -> tuple:
+    c = csat(None, 0) if row is None else csat(int(row["total"]), row["n"])
+    return (c.mean, c.count)
+
+
+def _n(row: dict | None, column: str = "n") -> int:
+    return 0 if row is None else int(row[column])
+
+
+def shape(f: dict[str, Any], n: int) -> dict[str, Any]:
+    """Figures filed by kind (`_figures`, or convoscope's through `ours`) in one plain shape."""
+    total, by_teammate = f["total"], f["teammate"]
+    tiles = (
+        *(_durations(total.get(m)) for m in team.DURATIONS),
+        _csat(total.get("csat")),
+        _n(total.get("transfer")),
+        _n(total.get("addressed"), "conversations"),
+        _n(total.get("resolution")),
+    )
+    found = {t for (m, t) in by_teammate if m in team.ATTRIBUTED or (m == "csat" and t)}
+    teammates = {
+        t: (
+            *(_durations(by_teammate.get((m, t))) for m in team.DURATIONS),
+            _csat(by_teammate.get(("csat", t))) if t is not None else (None, 0),
+            _n(by_teammate.get(("addressed", t)), "conversations"),
+            _n(by_teammate.get(("resolution", t))),
+        )
+        for t in found
+    }
+
+    def series(metric: str) -> list[float | None]:
+        rows = [f["bucket"].get((metric, i)) for i in range(n)]
+        means = [None if r is None else int(r["total"]) / r["n"] for r in rows]
+        if metric == "csat":
+            return [None if m is None else round(m, 6) for m in means]
+        return [seconds(m) for m in means]
+
+    return {
+        "tiles": tiles,
+        "series": [series(m) for m in ("initial_response", "response", "resolution", "csat")],
+        "scores": tuple(f["score"].get(s, 0) for s in range(1, 6)),
+        "teammates": teammates,
+    }
+
+
+def postgres_team(pg: psycopg.Connection, query: Query) -> dict[str, Any]:
+    """Team Performance's numbers (no filters) from PostgreSQL: the period and the previous one."""
+    starts = [b.start for b in query.buckets]
+    current = _figures(pg, _params(query, query.period.start, query.period.end, starts))
+    previous = _figures(
+        pg, _params(query, query.previous.start, query.previous.end, [query.previous.start])
+    )
+    return {"current": shape(current, len(starts)), "previous": shape(previous, 1)["tiles"]}
+
+
+def ours(store: Store, query: Query) -> dict[str, Any]:
+    """`team.run`'s numbers in the same shape."""
+    r = team.run(store, query)
+
+    def durations_of(x: Any, m: str) -> tuple:
+        d = getattr(x, f"{m}_seconds")
+        return (d.mean, d.median, d.p90, d.count)
+
+    def tiles(t: team.TeamTiles) -> tuple:
+        return (
+            *(durations_of(t, m) for m in team.DURATIONS),
+            (t.csat.mean, t.csat.count),
+            t.successful_transfers,
+            t.addressed_conversations,
+            t.closed_conversations,
+        )
+
+    e = r.efficiency
+    return {
+        "current": {
+            "tiles": tiles(r.tiles),
+            "series": [
+                e.initial_response_seconds,
+                e.response_seconds,
+                e.resolution_seconds,
+                e.csat,
+            ],
+            "scores": tuple(r.csat_breakdown[str(s)] for s in range(1, 6)),
+            "teammates": {
+                row.teammate_id: (
+                    *(durations_of(row, m) for m in team.DURATIONS),
+                    (row.csat.mean, row.csat.count),
+                    row.addressed_conversations,
+                    row.closed_conversations,
+                )
+                for row in r.by_teammate
+            },
+        },
+        "previous": tiles(r.tiles.previous),
+    }
