@@ -163,3 +163,31 @@ def test_the_migrations_reach_the_declared_schema(tmp_path):
     with Store(tmp_path / "new.duckdb") as store:
         assert _described(old) == _described(store.con)
         assert set(tables.TABLES) == {r[0] for r in _described(store.con)["columns"]}
+
+
+def test_a_workspace_is_read_once_and_read_again_when_it_changes(tmp_path):
+    """Every request reads its workspace's settings: kept after the first read (no statement
+    runs for the second), replaced by the changed ones as soon as this store changes them,
+    and never kept from a read that a change overtook."""
+    with Store(tmp_path / "w.duckdb") as store:
+        first = store.ensure_workspace("shop", "America/Toronto")
+        assert store.workspace("shop") is first
+        changed = store.update_workspace("shop", timezone="Europe/Paris")
+        assert changed.timezone == "Europe/Paris"
+        assert store.workspace("shop") == changed
+        assert store.workspace("nowhere") is None
+        store.ensure_workspace("nowhere")
+        assert store.workspace("nowhere") is not None
+        # a read that a change overtakes gives what it read, and keeps nothing
+        read = store._read_workspace
+
+        def overtaken(name: str):
+            found = read(name)
+            store._read_workspace = read  # type: ignore[method-assign]
+            store.update_workspace(name, timezone="Asia/Tokyo")
+            return found
+
+        store._kept_workspaces.clear()
+        store._read_workspace = overtaken  # type: ignore[method-assign]
+        assert store.workspace("shop").timezone == "Europe/Paris"
+        assert store.workspace("shop").timezone == "Asia/Tokyo"

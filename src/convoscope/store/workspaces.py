@@ -113,6 +113,30 @@ class Workspaces(Database):
     """The workspaces of one database file."""
 
     def workspace(self, name: str) -> Workspace | None:
+        """The workspace's settings, read once and kept until this store changes them: every
+        request reads them (the zone, the business hours), and this process is the file's
+        only writer (DuckDB locks it), so a kept copy is never older than the file."""
+        kept = self._kept_workspaces.get(name)
+        if kept is not None:
+            return kept
+        version = self._settings_version
+        found = self._read_workspace(name)
+        if found is not None and version == self._settings_version:  # no change meanwhile
+            self._kept_workspaces[name] = found
+        return found
+
+    @cached_property
+    def _kept_workspaces(self) -> dict[str, Workspace]:
+        return {}
+
+    _settings_version = 0
+
+    def _settings_changed(self, name: str) -> None:
+        """Drop the kept copy of a workspace whose row was written (after the commit)."""
+        self._settings_version += 1
+        self._kept_workspaces.pop(name, None)
+
+    def _read_workspace(self, name: str) -> Workspace | None:
         row = first_row(
             self.con,
             "SELECT name, timezone, inactivity_seconds, escalated_inactivity_seconds, "
@@ -184,6 +208,7 @@ class Workspaces(Database):
                     name,
                 ],
             )
+        self._settings_changed(name)
         return self.workspace(name)  # type: ignore[return-value]
 
     @cached_property
