@@ -22,7 +22,9 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from convoscope import conversations
 from convoscope.events import Event
@@ -80,21 +82,133 @@ def store_staged(
             for workspace in missing:
                 store.ensure_workspace(workspace, create_timezone or DEFAULT_TIMEZONE)
             appended = store.append_staged(con)
-    results = {ws: appended.get(ws, AppendResult(0, 0)) for ws in workspaces}
+    _landed(store)
+    return {ws: appended.get(ws, AppendResult(0, 0)) for ws in workspaces}
+
+
+def _landed(store: Store) -> None:
+    """What follows a landing: wake the server's deriver, or derive at once."""
     if store.wake_deriver is not None:
         store.wake_deriver()
-        return results
+        return
     if store.landed_seq - store.derived_seq > conversations.BULK:
         # DuckDB keeps the indexes' new entries pinned in memory until a checkpoint: write a
         # bulk file's out before its re-cut needs that memory (10M events: 1 GB otherwise)
         store.checkpoint()
     conversations.derive(store)
-    return results
 
 
 def store_events(store: Store, workspace: str, events: Sequence[Event]) -> AppendResult:
-    """One workspace's validated events (an HTTP request, a webhook)."""
-    return store_batches(store, {workspace: [events]})[workspace]
+    """One workspace's validated events (an HTTP request, a webhook), landed together with
+    the batches of other requests that arrive meanwhile (`Landing`)."""
+    with _LANDINGS_LOCK:
+        landing = _LANDINGS.get(store)
+        if landing is None:
+            landing = _LANDINGS[store] = Landing(store)
+    return landing.land(workspace, events)
+
+
+# Events a group lands at most: the duplicate probe then still looks each key up in the
+# index (`store.INDEX_LOOKUP_KEYS`).
+GROUP_EVENTS = 5000
+# One `Landing` per open store (a server's requests share it).
+_LANDINGS: weakref.WeakKeyDictionary[Store, Landing] = weakref.WeakKeyDictionary()
+_LANDINGS_LOCK = threading.Lock()
+
+
+@dataclass
+class _Batch:
+    workspace: str
+    events: Sequence[Event]
+    done: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False  # woken to land the next group
+    result: AppendResult | None = None
+    error: BaseException | None = None
+
+
+class Landing:
+    """Group commit: a request that finds another landing waits, and the batches that
+    gathered meanwhile land together, in one transaction, by one of their threads (the
+    duplicate probe, the insert and the commit's flush are paid once for up to
+    `GROUP_EVENTS` events: four batches of 1,000 in 84 ms against 139 ms one by one, at two
+    million events). Each batch still gets its own outcome: if the group is refused (a
+    conflict, a bad order), its batches land again one by one, so that one bad batch
+    refuses only itself. A batch is acknowledged once its group committed, as before."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._waiting: list[_Batch] = []
+        self._busy = False
+
+    def land(self, workspace: str, events: Sequence[Event]) -> AppendResult:
+        mine = _Batch(workspace, events)
+        with self._lock:
+            self._waiting.append(mine)
+            leads, self._busy = not self._busy, True
+        if not leads:
+            mine.done.wait()  # landed by another thread, or woken to lead
+        if leads or mine.leads:
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _lead(self) -> None:
+        with self._lock:
+            group: list[_Batch] = []
+            size = 0
+            while self._waiting and (
+                not group or size + len(self._waiting[0].events) <= GROUP_EVENTS
+            ):
+                size += len(self._waiting[0].events)
+                group.append(self._waiting.pop(0))
+        try:
+            self._land(group)
+        finally:
+            for batch in group:
+                if batch.result is None and batch.error is None:  # the leader was stopped
+                    batch.error = RuntimeError("the landing stopped before this batch landed")
+                batch.done.set()
+            with self._lock:
+                if self._waiting:  # hand over to the first one waiting
+                    self._waiting[0].leads = True
+                    self._waiting[0].done.set()
+                else:
+                    self._busy = False
+
+    def _land(self, group: list[_Batch]) -> None:
+        try:
+            results = _land_together(self.store, group)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].error = exc
+                return
+            for batch in group:  # each alone: only the faulty batch is refused
+                try:
+                    (batch.result,) = _land_together(self.store, [batch])
+                except Exception as alone:
+                    batch.error = alone
+            return
+        for batch, result in zip(group, results, strict=True):
+            batch.result = result
+
+
+def _land_together(store: Store, group: Sequence[_Batch]) -> list[AppendResult]:
+    """Stage the batches one after another, land them in one transaction: one result each."""
+    missing = next((b.workspace for b in group if store.workspace(b.workspace) is None), None)
+    if missing is not None:
+        raise ValueError(f"no workspace {missing!r}")
+    with store.staging() as staging:
+        ends = []
+        for batch in group:
+            staging.add(batch.workspace, batch.events)
+            ends.append(staging.count)
+        with store.transaction() as con:
+            results = store.append_staged_batches(con, ends)
+    _landed(store)
+    return results
 
 
 def erase_customer(store: Store, workspace: str, customer_id: str) -> dict[str, int]:

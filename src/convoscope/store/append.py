@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -57,7 +57,23 @@ class Appending(Database):
 
     def append_staged(self, con: duckdb.DuckDBPyConnection) -> dict[str, AppendResult]:
         """Move staged events into `events` inside the caller's write transaction, numbered
-        after every event landed so far; the results per workspace.
+        after every event landed so far; the results per workspace (`_append`)."""
+        return dict(self._append(con, "s.workspace", {}))
+
+    def append_staged_batches(
+        self, con: duckdb.DuckDBPyConnection, ends: Sequence[int]
+    ) -> list[AppendResult]:
+        """`append_staged` for batches staged one after another, the i-th ending before the
+        staged position `ends[i]`: one result per batch (`ingest.Landing` lands the batches
+        of concurrent requests together)."""
+        part = "len(list_filter($ends::BIGINT[], lambda e: e <= s.idx))"
+        found = dict(self._append(con, part, {"ends": list(ends)}))
+        return [found.get(i, AppendResult(0, 0)) for i in range(len(ends))]
+
+    def _append(
+        self, con: duckdb.DuckDBPyConnection, part: str, params: dict[str, object]
+    ) -> list[tuple[Any, AppendResult]]:
+        """The landing itself, with its counts per `part` (an expression of a staged row `s`).
 
         Events whose id is stored (or staged earlier) with the same content are duplicates and
         skipped; the same id with other content raises ConflictError and stores nothing. Only
@@ -91,8 +107,9 @@ class Appending(Database):
         if purchases:
             self._check_purchases(con)
         counts = con.execute(
-            "SELECT s.workspace, count(*), count(f.idx), max(f.idx) FROM staged s "
-            "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1"
+            f"SELECT {part}, count(*), count(f.idx), max(f.idx) FROM staged s "
+            "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1",
+            params,
         ).fetchall()
         base = self.landed_seq  # the writer's lock is held: no other landing moves it
         # In time order: a bulk file then lies in `events` as time does, so that reading the
@@ -112,7 +129,7 @@ class Appending(Database):
         top = max((m for *_, m in counts if m is not None), default=None)
         upto = base if top is None else base + top + 1
         self._local.appended = upto  # `transaction` records it once committed
-        return {ws: AppendResult(accepted=n, duplicates=total - n) for ws, total, n, _ in counts}
+        return [(key, AppendResult(n, total - n)) for key, total, n, _ in counts]
 
     @staticmethod
     def _check_purchases(con: duckdb.DuckDBPyConnection) -> None:
