@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench import http_ingest
-from bench.baselines import overview_in_process, print_plans, ratio
+from bench.baselines import overview_in_process, print_plans, print_team, ratio
 from bench.common import machine, machine_line, serving, spread
 from bench.http_pages import PERIODS, page_times
 from bench.http_pages import print_table as print_pages
@@ -176,6 +176,7 @@ def print_tables(r: dict[str, Any]) -> None:
             f"| {h['warm']['p50']} | {h['warm']['p95']} | {pg} | {ratio(pg, mine)} | {pd_} "
             f"| {ratio(pd_, mine)} |"
         )
+    print_team(r["overview"])
     print_pages(r["http"]["pages"])
     h = r["http"]
     http_ingest.print_tables(h)

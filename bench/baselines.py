@@ -86,7 +86,7 @@ def _team(store: Store, pg: psycopg.Connection, name: str, query: Query, runs: i
     (cold,) = timed(lambda: team.run(store, query), 1)
     mine = postgres_team.ours(store, query)
     theirs = postgres_team.postgres_team(pg, query)
-    if theirs != mine:
+    if not postgres_team.same(theirs, mine):
         raise SystemExit(f"{name}: PostgreSQL's Team Performance differs from convoscope's")
     warm: dict[str, list[float]] = {"convoscope": [], "postgres": []}
     for _ in range(runs):

@@ -334,3 +334,20 @@ def test_team_csat_counts_the_surveys_about_teammates_only(store):
     assert r.tiles.csat.model_dump() == {"mean": 4.5, "count": 2}
     assert r.csat_breakdown == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1}
     assert {row.teammate_id: row.csat.count for row in r.by_teammate} == {"amy": 1, "bo": 1}
+
+
+def test_a_survey_days_after_its_conversation_counts_in_the_period_it_came(store):
+    # Surveys belong to a conversation up to the CSAT window (7 days) after its end: one 6
+    # days after amy's conversation counts on the day it came, with amy; one 8 days after is
+    # an orphan, in no tile. (The page reads only the conversations that ended within the
+    # window before the period: this is the edge of that bound.)
+    late = Script("l", "web_chat").customer_msg(loc(3, 9, 0)).teammate(loc(3, 9, 1), "amy")
+    late.close(loc(3, 9, 2), None, "amy").csat(loc(9, 9, 1), 4, about="teammate")
+    too_late = Script("t", "web_chat").customer_msg(loc(1, 9, 0)).teammate(loc(1, 9, 1), "bo")
+    too_late.close(loc(1, 9, 2), None, "bo").csat(loc(9, 9, 3), 1, about="teammate")
+    load(store, late.events + too_late.events)
+    q = Query.build("w", timezone="America/Toronto", date_from="2026-11-09", date_to="2026-11-09")
+    r = team.run(store, q)
+    assert r.tiles.csat.model_dump() == {"mean": 4.0, "count": 1}
+    assert {row.teammate_id: row.csat.count for row in r.by_teammate} == {"amy": 1}
+    assert r.data_quality.orphan_surveys == 1

@@ -118,7 +118,12 @@ WITH scoped AS (
   JOIN scoped AS c
     ON c.conversation_id = s.conversation_id
   WHERE
-    s.workspace = :ws AND s.ts >= :start AND s.ts < :end AND s.about = 'teammate'
+    s.workspace = :ws
+    AND s.ts >= :start
+    AND s.ts < :end
+    AND s.about = 'teammate'
+    AND /* a survey's conversation ended at most the CSAT window before it: bounded so, the */ /* scan skips the older conversations (a day's page read all 1.7M at 10M events: 62 ms) */ c.ended_at >= :surveyed_from
+    AND c.started_at < :end
   UNION ALL
   SELECT
     'addressed',
