@@ -7,25 +7,29 @@ table; asserts nothing.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from bench.common import demo_key, serving, spread, step_parser, timed
 from convoscope import pages
+from convoscope.query import Query
 
 PERIODS = ("today", "last_7_days", "last_30_days", "last_month", "one_year")
 
 
 def params(period: str, today: date) -> dict[str, str]:
-    """The query string of a period of the suite (`one_year`: the 365 days before today)."""
-    if period != "one_year":
-        return {"period": period}
-    return {
-        "from": (today - timedelta(days=365)).isoformat(),
-        "to": (today - timedelta(days=1)).isoformat(),
-    }
+    """The query string of a period of the suite as the days it covers when `today` is the
+    demo's last day (`one_year`: the 365 days before it), so that the server, whose clock
+    may be a day past the demo, reads the same days as the in-process step."""
+    if period == "one_year":
+        first, last = today - timedelta(days=365), today - timedelta(days=1)
+    else:
+        noon = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+        q = Query.build("demo", timezone="America/Toronto", period=period, now=noon)
+        first, last = q.period.first, q.period.last
+    return {"from": first.isoformat(), "to": last.isoformat()}
 
 
 def page_times(client: httpx.Client, today: date, runs: int) -> dict[str, Any]:
