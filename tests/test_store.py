@@ -171,13 +171,20 @@ def test_a_workspace_is_read_once_and_read_again_when_it_changes(tmp_path):
     and never kept from a read that a change overtook."""
     with Store(tmp_path / "w.duckdb") as store:
         first = store.ensure_workspace("shop", "America/Toronto")
-        assert store.workspace("shop") is first
+        kept = store.workspace("shop")
+        assert kept == first and store.workspace("shop") is kept
         changed = store.update_workspace("shop", timezone="Europe/Paris")
         assert changed.timezone == "Europe/Paris"
         assert store.workspace("shop") == changed
         assert store.workspace("nowhere") is None
         store.ensure_workspace("nowhere")
         assert store.workspace("nowhere") is not None
+        # a workspace made in a transaction that is rolled back is not kept (a rejected file
+        # creates none)
+        with pytest.raises(RuntimeError), store.transaction():
+            assert store.ensure_workspace("ghost").name == "ghost"
+            raise RuntimeError
+        assert store.workspace("ghost") is None
         # a read that a change overtakes gives what it read, and keeps nothing
         read = store._read_workspace
 

@@ -36,6 +36,7 @@ from convoscope.store import (
     Store,
     only_row,
 )
+from convoscope.store.database import INDEX_LOOKUP_KEYS
 from convoscope.store.schema import thread_key
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,8 @@ def store_events(store: Store, workspace: str, events: Sequence[Event]) -> Appen
 
 
 # Events a group lands at most: the duplicate probe then still looks each key up in the
-# index (`store.INDEX_LOOKUP_KEYS`).
-GROUP_EVENTS = 5000
+# index.
+GROUP_EVENTS = INDEX_LOOKUP_KEYS
 # One `Landing` per open store (a server's requests share it).
 _LANDINGS: weakref.WeakKeyDictionary[Store, Landing] = weakref.WeakKeyDictionary()
 _LANDINGS_LOCK = threading.Lock()

@@ -175,7 +175,10 @@ class Workspaces(Database):
             "INSERT INTO workspaces (name, timezone) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [name, timezone],
         )
-        return self.workspace(name)  # type: ignore[return-value]
+        # read, not kept: the insert may be part of a transaction that is rolled back (a
+        # rejected file creates no workspace)
+        self._settings_changed(name)
+        return self._read_workspace(name)  # type: ignore[return-value]
 
     def update_workspace(self, name: str, **changes: Any) -> Workspace:
         """Change some of the settings a workspace admin may change (`timezone`,
