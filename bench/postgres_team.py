@@ -19,7 +19,6 @@ import psycopg
 from bench.postgres_baseline import copy_table
 from convoscope import business_hours
 from convoscope.pages import team
-from convoscope.pages.common import csat, durations, seconds
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -144,75 +143,28 @@ def _params(query: Query, start: datetime, end: datetime, starts: list[datetime]
     return {"ws": query.workspace, "start": start, "end": end, "starts": starts}
 
 
-def _figures(pg: psycopg.Connection, params: dict) -> dict[str, Any]:
-    """The aggregation rows by kind, as `team._Figures` files them."""
+def _figures(pg: psycopg.Connection, params: dict) -> team._Figures:
+    """The aggregation rows, filed and later shaped by the page's own code (`team`), so that
+    only the SQL differs from convoscope's."""
     columns = ("metric", "teammate_id", "idx", "score", "by_teammate", "by_bucket", "by_score")
     columns += ("n", "total", "median", "p90", "conversations")
-    out: dict[str, Any] = {"total": {}, "teammate": {}, "bucket": {}, "score": {}}
-    for values in pg.execute(ITEMS, params).fetchall():
-        row = dict(zip(columns, values, strict=True))
-        metric = row["metric"]
-        if row["by_teammate"]:
-            out["teammate"][(metric, row["teammate_id"])] = row
-        elif row["by_bucket"]:
-            out["bucket"][(metric, row["idx"])] = row
-        elif row["by_score"]:
-            if row["score"] is not None:
-                out["score"][int(row["score"])] = row["n"]
-        else:
-            out["total"][metric] = row
-    return out
+    rows = [dict(zip(columns, values, strict=True)) for values in pg.execute(ITEMS, params)]
+    for row in rows:  # PostgreSQL sums bigints as numeric
+        row["total"] = None if row["total"] is None else int(row["total"])
+    return team._Figures(rows)
 
 
-def _durations(row: dict | None) -> tuple:
-    if row is not None:  # PostgreSQL sums bigints as numeric
-        row = {**row, "total": int(row["total"])}
-    d = durations(row)
-    return (d.mean, d.median, d.p90, d.count)
-
-
-def _csat(row: dict | None) -> tuple:
-    c = csat(None, 0) if row is None else csat(int(row["total"]), row["n"])
-    return (c.mean, c.count)
-
-
-def _n(row: dict | None, column: str = "n") -> int:
-    return 0 if row is None else int(row[column])
-
-
-def shape(f: dict[str, Any], n: int) -> dict[str, Any]:
-    """Figures filed by kind (`_figures`, or convoscope's through `ours`) in one plain shape."""
-    total, by_teammate = f["total"], f["teammate"]
-    tiles = (
-        *(_durations(total.get(m)) for m in team.DURATIONS),
-        _csat(total.get("csat")),
-        _n(total.get("transfer")),
-        _n(total.get("addressed"), "conversations"),
-        _n(total.get("resolution")),
-    )
-    found = {t for (m, t) in by_teammate if m in team.ATTRIBUTED or (m == "csat" and t)}
-    teammates = {
-        t: (
-            *(_durations(by_teammate.get((m, t))) for m in team.DURATIONS),
-            _csat(by_teammate.get(("csat", t))) if t is not None else (None, 0),
-            _n(by_teammate.get(("addressed", t)), "conversations"),
-            _n(by_teammate.get(("resolution", t))),
-        )
-        for t in found
-    }
-
-    def series(metric: str) -> list[float | None]:
-        rows = [f["bucket"].get((metric, i)) for i in range(n)]
-        means = [None if r is None else int(r["total"]) / r["n"] for r in rows]
-        if metric == "csat":
-            return [None if m is None else round(m, 6) for m in means]
-        return [seconds(m) for m in means]
-
+def _shape(current: team._Figures, previous: team._Figures, query: Query) -> dict[str, Any]:
+    n = len(query.buckets)
     return {
-        "tiles": tiles,
-        "series": [series(m) for m in ("initial_response", "response", "resolution", "csat")],
-        "scores": tuple(f["score"].get(s, 0) for s in range(1, 6)),
-        "teammates": teammates,
+        "tiles": team._tiles(current).model_dump(),
+        "previous": team._tiles(previous).model_dump(),
+        "efficiency": {
+            f"{m}_seconds" if m != "csat" else m: team._series(current, m, n)
+            for m in ("initial_response", "response", "resolution", "csat")
+        },
+        "scores": {str(s): current.score.get(s, 0) for s in range(1, 6)},
+        "teammates": [row.model_dump() for row in team._rows(current, query)],
     }
 
 
@@ -223,7 +175,7 @@ def postgres_team(pg: psycopg.Connection, query: Query) -> dict[str, Any]:
     previous = _figures(
         pg, _params(query, query.previous.start, query.previous.end, [query.previous.start])
     )
-    return {"current": shape(current, len(starts)), "previous": shape(previous, 1)["tiles"]}
+    return _shape(current, previous, query)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -242,40 +194,10 @@ def same(a: Any, b: Any) -> bool:
 def ours(store: Store, query: Query) -> dict[str, Any]:
     """`team.run`'s numbers in the same shape."""
     r = team.run(store, query)
-
-    def durations_of(x: Any, m: str) -> tuple:
-        d = getattr(x, f"{m}_seconds")
-        return (d.mean, d.median, d.p90, d.count)
-
-    def tiles(t: team.TeamTiles) -> tuple:
-        return (
-            *(durations_of(t, m) for m in team.DURATIONS),
-            (t.csat.mean, t.csat.count),
-            t.successful_transfers,
-            t.addressed_conversations,
-            t.closed_conversations,
-        )
-
-    e = r.efficiency
     return {
-        "current": {
-            "tiles": tiles(r.tiles),
-            "series": [
-                e.initial_response_seconds,
-                e.response_seconds,
-                e.resolution_seconds,
-                e.csat,
-            ],
-            "scores": tuple(r.csat_breakdown[str(s)] for s in range(1, 6)),
-            "teammates": {
-                row.teammate_id: (
-                    *(durations_of(row, m) for m in team.DURATIONS),
-                    (row.csat.mean, row.csat.count),
-                    row.addressed_conversations,
-                    row.closed_conversations,
-                )
-                for row in r.by_teammate
-            },
-        },
-        "previous": tiles(r.tiles.previous),
+        "tiles": r.tiles.model_dump(exclude={"previous"}),
+        "previous": r.tiles.previous.model_dump(),
+        "efficiency": r.efficiency.model_dump(),
+        "scores": r.csat_breakdown,
+        "teammates": [row.model_dump() for row in r.by_teammate],
     }
