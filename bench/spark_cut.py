@@ -46,6 +46,7 @@ def spark_cut(master: str, events: Path, workspaces: Path, out: Path) -> dict[st
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "8g")
+        .config(map=engine.BUILDER_SETTINGS)
         .getOrCreate()
     )
     start_s = time.perf_counter() - started

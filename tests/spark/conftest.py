@@ -27,6 +27,7 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.driver.extraJavaOptions", f"-Duser.timezone={HOSTILE_ZONE}")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
+        .config(map=engine.BUILDER_SETTINGS)
         .getOrCreate()
     )
     try:

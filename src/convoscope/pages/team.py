@@ -265,17 +265,16 @@ def _business_hours(context: Context, workspace: Workspace | None) -> Frame:
     if workspace is None or hours is None or not business_hours.any_set(hours):  # 24/7
         spans = [(datetime(1900, 1, 1), datetime(3000, 1, 1))]
     else:
-        starts = [
-            row["earliest"]
-            for period in (query.previous, query.period)
-            for row in context.rows(EARLIEST_ESCALATION_SQL, period)
-            if row["earliest"] is not None
-        ]
+        # one statement over both periods (and any gap between them: an earlier start only
+        # adds intervals no resolution of either period meets)
         end = max(query.period.end, query.previous.end)
+        start = min(query.period.start, query.previous.start)
+        earliest = context.one(EARLIEST_ESCALATION_SQL, query.period, start=start, end=end)
+        first = earliest["earliest"]
         spans = (
-            list(business_hours.intervals(min(starts), end, hours, workspace.timezone))
-            if starts
-            else []
+            []
+            if first is None
+            else list(business_hours.intervals(first, end, hours, workspace.timezone))
         )
     return Frame(_INTERVAL_COLUMNS, spans)
 
