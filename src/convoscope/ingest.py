@@ -31,12 +31,12 @@ from convoscope.events import Event
 from convoscope.store import (
     DEFAULT_TIMEZONE,
     DERIVED_TABLES,
+    INDEX_LOOKUP_KEYS,
     AppendResult,
     Staging,
     Store,
     only_row,
 )
-from convoscope.store.database import INDEX_LOOKUP_KEYS
 from convoscope.store.schema import thread_key
 
 log = logging.getLogger(__name__)

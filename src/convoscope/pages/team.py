@@ -154,7 +154,7 @@ WITH scoped AS NOT MATERIALIZED (
     FROM surveys AS s JOIN scoped AS c ON c.conversation_id = s.conversation_id
     WHERE s.workspace = $ws AND s.ts >= $start AND s.ts < $end AND s.about = 'teammate'
       -- a survey's conversation ended at most the CSAT window before it: bounded so, the
-      -- scan skips the older conversations (a day's page read all 1.7M at 10M events: 62 ms)
+      -- scan skips the older conversations (figures in bench/README.md)
       AND c.ended_at >= $surveyed_from AND c.started_at < $end
     UNION ALL
     SELECT 'addressed', e.teammate_id, e.ts, NULL, e.conversation_id
@@ -269,12 +269,12 @@ def _business_hours(context: Context, workspace: Workspace | None) -> Frame:
         # adds intervals no resolution of either period meets)
         end = max(query.period.end, query.previous.end)
         start = min(query.period.start, query.previous.start)
-        earliest = context.one(EARLIEST_ESCALATION_SQL, query.period, start=start, end=end)
-        first = earliest["earliest"]
+        first = context.one(EARLIEST_ESCALATION_SQL, query.period, start=start, end=end)
+        earliest = first["earliest"]
         spans = (
             []
-            if first is None
-            else list(business_hours.intervals(first, end, hours, workspace.timezone))
+            if earliest is None
+            else list(business_hours.intervals(earliest, end, hours, workspace.timezone))
         )
     return Frame(_INTERVAL_COLUMNS, spans)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from convoscope.store.append import Appending, AppendResult, Staging
 from convoscope.store.database import (
+    INDEX_LOOKUP_KEYS,
     StoreBusy,
     WriterBusy,
     bound,
@@ -33,6 +34,7 @@ from convoscope.store.workspaces import (
 __all__ = [
     "DEFAULT_TIMEZONE",
     "DERIVED_TABLES",
+    "INDEX_LOOKUP_KEYS",
     "ROLLUP_TABLES",
     "SCHEMA_VERSION",
     "AppendResult",

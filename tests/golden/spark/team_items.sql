@@ -122,7 +122,7 @@ WITH scoped AS (
     AND s.ts >= :start
     AND s.ts < :end
     AND s.about = 'teammate'
-    AND /* a survey's conversation ended at most the CSAT window before it: bounded so, the */ /* scan skips the older conversations (a day's page read all 1.7M at 10M events: 62 ms) */ c.ended_at >= :surveyed_from
+    AND /* a survey's conversation ended at most the CSAT window before it: bounded so, the */ /* scan skips the older conversations (figures in bench/README.md) */ c.ended_at >= :surveyed_from
     AND c.started_at < :end
   UNION ALL
   SELECT
