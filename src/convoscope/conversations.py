@@ -30,18 +30,26 @@ from convoscope import rollups
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, only_row, select_events
 
 # Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
-# the id of the conversation's first event) and whether it is an orphan close.
+# the id of the conversation's first event) and whether it is an orphan close. The windows run
+# over the few columns the cut reads (the rest joins back by `seq`, unique per stored event),
+# and a segment's escalations come from one running count: the escalations before an event less
+# those before its segment's first event (a hard break). Four sorts of narrow rows instead of
+# five of every column (figures in bench/README.md).
 ASSIGN_SQL = """
 WITH ordered AS (
-    SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, e.seq, e.ts, e.type,
-           e.sender, e.teammate_id, e.welcome, e.department, e.flow, e.flow_type, e.step,
-           e.flow_end, e.fallback,
+    SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.type, e.welcome,
            ws.inactivity_seconds, ws.escalated_inactivity_seconds,
+           CASE WHEN e.sender = 'teammate' THEN 1 ELSE 0 END AS by_teammate,
            CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END
                AS escalates,
            ROW_NUMBER() OVER thread AS pos,
            LAG(e.ts) OVER thread AS prev_ts,
-           LAG(e.type) OVER thread AS prev_type
+           LAG(e.type) OVER thread AS prev_type,
+           CAST(COALESCE(SUM(CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate'
+                                  THEN 1 ELSE 0 END) OVER (
+               PARTITION BY e.workspace, e.channel, e.customer_id ORDER BY e.ts, e.seq
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT)
+               AS escalations_before
     FROM thread_events AS e
     JOIN workspaces AS ws ON ws.name = e.workspace
     WHERE e.type IN ('message', 'transfer_request', 'close')
@@ -57,17 +65,15 @@ WITH ordered AS (
     FROM ordered
 ), segments AS (
     SELECT *,
-           SUM(hard_break) OVER (PARTITION BY workspace, channel, customer_id ORDER BY pos
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS segment
+           MAX(CASE WHEN hard_break = 1 THEN escalations_before END) OVER (
+               PARTITION BY workspace, channel, customer_id ORDER BY pos
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS segment_escalations
     FROM gaps
 ), starts AS (
     SELECT *,
            CASE WHEN hard_break = 1
                      OR (gap_us > CAST(inactivity_seconds AS BIGINT) * 1000000
-                         AND COALESCE(SUM(escalates) OVER (
-                                 PARTITION BY workspace, channel, customer_id, segment
-                                 ORDER BY pos
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) = 0)
+                         AND escalations_before = segment_escalations)
                 THEN 1 ELSE 0 END AS starts_conversation
     FROM segments
 ), numbered AS (
@@ -76,25 +82,31 @@ WITH ordered AS (
                PARTITION BY workspace, channel, customer_id ORDER BY pos
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS conversation_no
     FROM starts
+), cut AS (
+    SELECT seq, pos, escalates, starts_conversation = 1 AND type = 'close' AS orphan,
+           FIRST_VALUE(event_id) OVER conversation AS conversation_id,
+           MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
+           MIN(CASE WHEN by_teammate = 1 THEN pos END) OVER conversation AS first_teammate_pos,
+           MAX(CASE WHEN by_teammate = 1 THEN pos END) OVER conversation AS last_teammate_pos,
+           MIN(CASE WHEN escalates = 1 THEN pos END) OVER conversation AS first_escalation_pos
+    FROM numbered
+    WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_no
+                            ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-SELECT workspace, channel, customer_id, thread_key, event_id, pos, ts, type, sender, teammate_id,
-       welcome, department, flow, flow_type, step, flow_end, fallback, escalates,
-       starts_conversation = 1 AND type = 'close' AS orphan,
-       FIRST_VALUE(event_id) OVER conversation AS conversation_id,
-       MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
-       MIN(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS first_teammate_pos,
-       MAX(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS last_teammate_pos,
-       MIN(CASE WHEN escalates = 1 THEN pos END) OVER conversation AS first_escalation_pos
-FROM numbered
-WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_no
-                        ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, c.pos, e.ts, e.type,
+       e.sender, e.teammate_id, e.welcome, e.department, e.flow, e.flow_type, e.step, e.flow_end,
+       e.fallback, c.escalates, c.orphan, c.conversation_id, c.welcome_pos, c.first_teammate_pos,
+       c.last_teammate_pos, c.first_escalation_pos
+FROM cut AS c JOIN thread_events AS e ON e.seq = c.seq
 """
 
 # The events of conversations with their place in the chatbot's phase (SPEC section 7): the
 # events before the escalating one. `bot_flow` marks its chatbot messages inside a flow;
 # `first_flow_pos` and `last_flow_pos` are the first and last of them; per flow of a
 # conversation, `flow_completed` says whether one of them ends it and `flow_sent_type` is the
-# type its first message naming one gave (the catalogue may override it when read).
+# type its first message naming one gave (the catalogue may override it when read): those two
+# are set on the `bot_flow` rows only, the only ones read. They come from the `bot_flow` rows
+# alone, grouped and joined back, rather than from windows over every event.
 PHASED_SQL = """
 WITH phased AS (
     SELECT *, (first_escalation_pos IS NULL OR pos < first_escalation_pos) AS bot_phase
@@ -104,19 +116,28 @@ WITH phased AS (
     SELECT *, bot_phase AND sender = 'chatbot' AND flow IS NOT NULL AS bot_flow
     FROM phased
 ), typed AS (
-    SELECT *, MIN(CASE WHEN bot_flow AND flow_type IS NOT NULL THEN pos END) OVER flow
-                  AS typed_pos
+    SELECT workspace, conversation_id, flow, pos, flow_type, flow_end,
+           MIN(CASE WHEN flow_type IS NOT NULL THEN pos END) OVER (
+               PARTITION BY workspace, conversation_id, flow) AS typed_pos
     FROM flowed
-    WINDOW flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
+    WHERE bot_flow
+), flows AS (
+    SELECT workspace, conversation_id, flow,
+           MAX(CASE WHEN flow_end THEN 1 ELSE 0 END) = 1 AS flow_completed,
+           MAX(CASE WHEN pos = typed_pos THEN flow_type END) AS flow_sent_type
+    FROM typed
+    GROUP BY workspace, conversation_id, flow
+), spans AS (
+    SELECT workspace, conversation_id, MIN(pos) AS first_flow_pos, MAX(pos) AS last_flow_pos
+    FROM typed
+    GROUP BY workspace, conversation_id
 )
-SELECT *,
-       MIN(CASE WHEN bot_flow THEN pos END) OVER conversation AS first_flow_pos,
-       MAX(CASE WHEN bot_flow THEN pos END) OVER conversation AS last_flow_pos,
-       MAX(CASE WHEN bot_flow AND flow_end THEN 1 ELSE 0 END) OVER flow = 1 AS flow_completed,
-       MAX(CASE WHEN pos = typed_pos THEN flow_type END) OVER flow AS flow_sent_type
-FROM typed
-WINDOW conversation AS (PARTITION BY workspace, channel, customer_id, conversation_id),
-       flow AS (PARTITION BY workspace, channel, customer_id, conversation_id, flow)
+SELECT f.*, s.first_flow_pos, s.last_flow_pos, l.flow_completed, l.flow_sent_type
+FROM flowed AS f
+LEFT JOIN spans AS s ON s.workspace = f.workspace AND s.conversation_id = f.conversation_id
+LEFT JOIN flows AS l
+  ON f.bot_flow AND l.workspace = f.workspace AND l.conversation_id = f.conversation_id
+ AND l.flow = f.flow
 """
 
 # One row per conversation with every fact of SPEC sections 2 and 7.
@@ -532,7 +553,8 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
         for table in ROLLUP_TABLES:
             con.execute(f"DELETE FROM {table}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW phased AS {PHASED_SQL}")
+    # kept, not a view: three statements read it (a view computed its windows three times)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE phased AS {PHASED_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_events AS {EVENTS_SQL}")
     # Rows go in time order: a bulk load or a rebuild leaves each table sorted by the time
@@ -548,8 +570,7 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
     con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
     con.execute(f"INSERT INTO commerce BY NAME {COMMERCE_SQL} ORDER BY ts")
     rollups.apply(con, "derived_conversations", "derived_events")
-    con.execute("DROP VIEW phased")
-    for table in ("derived_conversations", "derived_events", "assigned"):
+    for table in ("derived_conversations", "derived_events", "phased", "assigned"):
         con.execute(f"DROP TABLE {table}")
     for table in ("tails", "stale") if threads.tails else ("dirty_keys",):
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -201,7 +201,10 @@ class Appending(Database):
               ON e.workspace = s.workspace AND e.event_id = s.event_id
             WHERE NOT ({same})
             UNION
-            SELECT event_id FROM staged GROUP BY workspace, event_id
+            SELECT event_id FROM staged
+            -- only the repeated ids' rows are compared (a key is a hash: the group decides)
+            WHERE event_key IN (SELECT event_key FROM staged GROUP BY 1 HAVING count(*) > 1)
+            GROUP BY workspace, event_id
             HAVING count(*) > 1 AND count(DISTINCT row({", ".join(CONTENT_FIELDS)})) > 1
             ORDER BY 1
             """

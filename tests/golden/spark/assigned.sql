@@ -3,26 +3,26 @@ WITH ordered AS (
     e.workspace,
     e.channel,
     e.customer_id,
-    e.thread_key,
     e.event_id,
     e.seq,
     e.ts,
     e.type,
-    e.sender,
-    e.teammate_id,
     e.welcome,
-    e.department,
-    e.flow,
-    e.flow_type,
-    e.step,
-    e.flow_end,
-    e.fallback,
     ws.inactivity_seconds,
     ws.escalated_inactivity_seconds,
+    CASE WHEN e.sender = 'teammate' THEN 1 ELSE 0 END AS by_teammate,
     CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END AS escalates,
     ROW_NUMBER() OVER thread AS pos,
     LAG(e.ts) OVER thread AS prev_ts,
-    LAG(e.type) OVER thread AS prev_type
+    LAG(e.type) OVER thread AS prev_type,
+    CAST(COALESCE(
+      SUM(CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END) OVER (
+        PARTITION BY e.workspace, e.channel, e.customer_id
+        ORDER BY e.ts NULLS LAST, e.seq NULLS LAST
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS BIGINT) AS escalations_before
   FROM thread_events AS e
   JOIN workspaces AS ws
     ON ws.name = e.workspace
@@ -47,11 +47,11 @@ WITH ordered AS (
 ), segments AS (
   SELECT
     *,
-    SUM(hard_break) OVER (
+    MAX(CASE WHEN hard_break = 1 THEN escalations_before END) OVER (
       PARTITION BY workspace, channel, customer_id
       ORDER BY pos NULLS LAST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS segment
+    ) AS segment_escalations
   FROM gaps
 ), starts AS (
   SELECT
@@ -60,14 +60,7 @@ WITH ordered AS (
       WHEN hard_break = 1
       OR (
         gap_us > CAST(inactivity_seconds AS BIGINT) * 1000000
-        AND COALESCE(
-          SUM(escalates) OVER (
-            PARTITION BY workspace, channel, customer_id, segment
-            ORDER BY pos NULLS LAST
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-          ),
-          0
-        ) = 0
+        AND escalations_before = segment_escalations
       )
       THEN 1
       ELSE 0
@@ -82,35 +75,49 @@ WITH ordered AS (
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS conversation_no
   FROM starts
+), cut AS (
+  SELECT
+    seq,
+    pos,
+    escalates,
+    starts_conversation = 1 AND type = 'close' AS orphan,
+    FIRST_VALUE(event_id) OVER conversation AS conversation_id,
+    MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
+    MIN(CASE WHEN by_teammate = 1 THEN pos END) OVER conversation AS first_teammate_pos,
+    MAX(CASE WHEN by_teammate = 1 THEN pos END) OVER conversation AS last_teammate_pos,
+    MIN(CASE WHEN escalates = 1 THEN pos END) OVER conversation AS first_escalation_pos
+  FROM numbered
+  WINDOW conversation AS (
+    PARTITION BY workspace, channel, customer_id, conversation_no
+    ORDER BY pos NULLS LAST
+    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+  )
 )
 SELECT
-  workspace,
-  channel,
-  customer_id,
-  thread_key,
-  event_id,
-  pos,
-  ts,
-  type,
-  sender,
-  teammate_id,
-  welcome,
-  department,
-  flow,
-  flow_type,
-  step,
-  flow_end,
-  fallback,
-  escalates,
-  starts_conversation = 1 AND type = 'close' AS orphan,
-  FIRST_VALUE(event_id) OVER conversation AS conversation_id,
-  MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
-  MIN(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS first_teammate_pos,
-  MAX(CASE WHEN sender = 'teammate' THEN pos END) OVER conversation AS last_teammate_pos,
-  MIN(CASE WHEN escalates = 1 THEN pos END) OVER conversation AS first_escalation_pos
-FROM numbered
-WINDOW conversation AS (
-  PARTITION BY workspace, channel, customer_id, conversation_no
-  ORDER BY pos NULLS LAST
-  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-)
+  e.workspace,
+  e.channel,
+  e.customer_id,
+  e.thread_key,
+  e.event_id,
+  c.pos,
+  e.ts,
+  e.type,
+  e.sender,
+  e.teammate_id,
+  e.welcome,
+  e.department,
+  e.flow,
+  e.flow_type,
+  e.step,
+  e.flow_end,
+  e.fallback,
+  c.escalates,
+  c.orphan,
+  c.conversation_id,
+  c.welcome_pos,
+  c.first_teammate_pos,
+  c.last_teammate_pos,
+  c.first_escalation_pos
+FROM cut AS c
+JOIN thread_events AS e
+  ON e.seq = c.seq
