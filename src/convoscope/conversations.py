@@ -31,10 +31,10 @@ from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, only_row, sel
 
 # Every event of the dirty threads (`thread_events`) with its conversation (`conversation_id` is
 # the id of the conversation's first event) and whether it is an orphan close. The windows run
-# over the few columns the cut reads (the rest joins back by `seq`, unique per stored event),
-# and a segment's escalations come from one running count: the escalations before an event less
-# those before its segment's first event (a hard break). Four sorts of narrow rows instead of
-# five of every column (figures in bench/README.md).
+# over the few columns the cut reads (the rest joins back by workspace and `seq`, an event's
+# arrival number), and a segment's escalations come from one running count: the escalations
+# before an event less those before its segment's first event (a hard break). Four sorts of
+# narrow rows instead of five of every column (figures in bench/README.md).
 ASSIGN_SQL = """
 WITH ordered AS (
     SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.type, e.welcome,
@@ -83,7 +83,7 @@ WITH ordered AS (
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS conversation_no
     FROM starts
 ), cut AS (
-    SELECT seq, pos, escalates, starts_conversation = 1 AND type = 'close' AS orphan,
+    SELECT workspace, seq, pos, escalates, starts_conversation = 1 AND type = 'close' AS orphan,
            FIRST_VALUE(event_id) OVER conversation AS conversation_id,
            MIN(CASE WHEN welcome THEN pos END) OVER conversation AS welcome_pos,
            MIN(CASE WHEN by_teammate = 1 THEN pos END) OVER conversation AS first_teammate_pos,
@@ -97,7 +97,7 @@ SELECT e.workspace, e.channel, e.customer_id, e.thread_key, e.event_id, c.pos, e
        e.sender, e.teammate_id, e.welcome, e.department, e.flow, e.flow_type, e.step, e.flow_end,
        e.fallback, c.escalates, c.orphan, c.conversation_id, c.welcome_pos, c.first_teammate_pos,
        c.last_teammate_pos, c.first_escalation_pos
-FROM cut AS c JOIN thread_events AS e ON e.seq = c.seq
+FROM cut AS c JOIN thread_events AS e ON e.workspace = c.workspace AND e.seq = c.seq
 """
 
 # The events of conversations with their place in the chatbot's phase (SPEC section 7): the

@@ -77,6 +77,7 @@ WITH ordered AS (
   FROM starts
 ), cut AS (
   SELECT
+    workspace,
     seq,
     pos,
     escalates,
@@ -120,4 +121,4 @@ SELECT
   c.first_escalation_pos
 FROM cut AS c
 JOIN thread_events AS e
-  ON e.seq = c.seq
+  ON e.workspace = c.workspace AND e.seq = c.seq
