@@ -68,6 +68,27 @@ def test_a_read_derives_what_was_acknowledged_before_it(store):
     assert total == 3 and {r["customer_id"] for r in rows} == {"ann", "bob", "cat"}
 
 
+def test_a_read_derives_only_what_was_acknowledged_when_it_began(store):
+    """`settle` derives up to the read's arrival number: later batches stay pending, though
+    the re-cut read their events in its threads; deriving them after gives a rebuild's rows."""
+    _deferred(store)
+    load(store, _thread("ann"))
+    needed = store.landed_seq
+    later = Script("ann", prefix="ann-later-").customer_msg(at(5)).teammate(at(6), "amy")
+    load(store, later.events + _thread("bob", 30))  # ann's conversation goes on; bob's starts
+    conversations.derive(store, needed=needed)
+    assert store.derived_seq == needed and store.pending
+    assert [c["customer_id"] for c in convs(store)] == ["ann"]
+    conversations.derive(store, needed=needed)  # covered already: nothing to do
+    assert store.derived_seq == needed
+    conversations.derive(store)
+    assert not store.pending
+    derived, rolled = convs(store), _rollups(store)
+    assert [(c["customer_id"], c["teammate_messages"]) for c in derived] == [("ann", 2), ("bob", 1)]
+    conversations.rebuild(store)
+    assert convs(store) == derived and _rollups(store) == rolled
+
+
 def test_the_lag_is_the_age_of_the_oldest_waiting_event(store):
     _deferred(store)
     assert store.derivation_lag() == 0

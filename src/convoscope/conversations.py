@@ -582,10 +582,12 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
 BULK = 50_000
 
 
-def derive(store: Store) -> None:
-    """Re-cut the threads of every event stored and not yet derived, in one transaction: a
-    server's deriver calls it for the batches of a moment at once, a CLI import once."""
-    with store.deriving() as d:
+def derive(store: Store, needed: int | None = None) -> None:
+    """Re-cut the threads of every event stored and not yet derived (up to the arrival number
+    `needed`, a read's), in one transaction: a server's deriver calls it for the batches of a
+    moment at once, a CLI import once. A re-cut reads the whole of its threads' tails, later
+    arrivals too; a later derivation re-cuts those again from their own tails."""
+    with store.deriving(needed=needed) as d:
         if d.upto - d.after > BULK:
             span = {"after": d.after, "upto": d.upto}
             refresh(d.con, touched(d.con, "seq > $after AND seq <= $upto", span))
@@ -595,9 +597,11 @@ def derive(store: Store) -> None:
 
 def settle(tables: object) -> None:
     """Read-your-writes: before a read of a store, derive what was acknowledged before it
-    (nothing to do, the usual case, costs a comparison). A lake's tables are Spark's."""
+    (nothing to do, the usual case, costs a comparison). Only that: under a steady load a read
+    waits for the derivation under way and then derives what it still misses, not what
+    landed meanwhile. A lake's tables are Spark's."""
     if isinstance(tables, Store) and tables.pending:
-        derive(tables)
+        derive(tables, needed=tables.landed_seq)
 
 
 def rebuild(store: Store) -> None:

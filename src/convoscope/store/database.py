@@ -262,10 +262,14 @@ class Database:
         return time.monotonic() - since if since is not None and self.pending else 0.0
 
     @contextmanager
-    def deriving(self, *, exclusive: bool = False) -> Iterator[Derivation]:
+    def deriving(
+        self, *, exclusive: bool = False, needed: int | None = None
+    ) -> Iterator[Derivation]:
         """One transaction that writes the derived tables, one at a time, and moves the
         watermark to every event visible to it: the caller re-cuts the threads of the events
-        numbered `after < seq <= upto` (and may touch others: an erasure, a rebuild).
+        numbered `after < seq <= upto` (and may touch others: an erasure, a rebuild). With
+        `needed` (a read's: what was acknowledged when it began), only up to that number:
+        nothing when a derivation it waited for covered it, and not what landed since.
 
         It does not hold the writer's lock: landing appends to `events` only, which the
         deriver reads, so batches keep landing while a re-cut runs (DuckDB's MVCC). With
@@ -282,6 +286,8 @@ class Database:
                     "SELECT coalesce(max(seq), $after) FROM events WHERE seq > $after",
                     {"after": after},
                 )
+                if needed is not None:
+                    upto = max(after, min(upto, needed))
                 yield Derivation(con, after, upto)
                 if upto > after:
                     con.execute("UPDATE derivation SET derived_seq = ?", [upto])
