@@ -553,24 +553,27 @@ def refresh(con: duckdb.DuckDBPyConnection, threads: Threads) -> None:
         for table in ROLLUP_TABLES:
             con.execute(f"DELETE FROM {table}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned AS {ASSIGN_SQL}")
-    # kept, not a view: three statements read it (a view computed its windows three times)
+    # kept, not a view: three statements read it (a view computed its windows three times);
+    # dropped after the third, so that a large re-cut (the demo's, under the memory cap) holds
+    # it beside `assigned` no longer than it must
     con.execute(f"CREATE OR REPLACE TEMP TABLE phased AS {PHASED_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_conversations AS {CONVERSATIONS_SQL}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_events AS {EVENTS_SQL}")
     # Rows go in time order: a bulk load or a rebuild leaves each table sorted by the time
     # periods select on, so that a period reads only its row groups (zone maps).
+    con.execute(f"INSERT INTO conversation_flows BY NAME {FLOWS_SQL} ORDER BY started_at")
+    con.execute("DROP TABLE phased")
     con.execute(
         "INSERT INTO conversations BY NAME SELECT * FROM derived_conversations ORDER BY started_at"
     )
     con.execute(f"INSERT INTO conversation_teammates BY NAME {TEAMMATES_SQL}")
-    con.execute(f"INSERT INTO conversation_flows BY NAME {FLOWS_SQL} ORDER BY started_at")
     con.execute(f"INSERT INTO orphan_closes BY NAME {ORPHANS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO surveys BY NAME {SURVEYS_SQL} ORDER BY ts")
     con.execute(f"INSERT INTO response_waits BY NAME {WAITS_SQL} ORDER BY answered_at")
     con.execute("INSERT INTO conversation_events BY NAME SELECT * FROM derived_events ORDER BY ts")
     con.execute(f"INSERT INTO commerce BY NAME {COMMERCE_SQL} ORDER BY ts")
     rollups.apply(con, "derived_conversations", "derived_events")
-    for table in ("derived_conversations", "derived_events", "phased", "assigned"):
+    for table in ("derived_conversations", "derived_events", "assigned"):
         con.execute(f"DROP TABLE {table}")
     for table in ("tails", "stale") if threads.tails else ("dirty_keys",):
         con.execute(f"DROP TABLE IF EXISTS {table}")
