@@ -36,25 +36,26 @@ from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store, only_row, sel
 # before an event less those before its segment's first event (a hard break). Four sorts of
 # narrow rows instead of five of every column (figures in bench/README.md).
 ASSIGN_SQL = """
-WITH ordered AS (
+WITH marked AS (
     SELECT e.workspace, e.channel, e.customer_id, e.event_id, e.seq, e.ts, e.type, e.welcome,
            ws.inactivity_seconds, ws.escalated_inactivity_seconds,
            CASE WHEN e.sender = 'teammate' THEN 1 ELSE 0 END AS by_teammate,
            CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END
-               AS escalates,
-           ROW_NUMBER() OVER thread AS pos,
-           LAG(e.ts) OVER thread AS prev_ts,
-           LAG(e.type) OVER thread AS prev_type,
-           CAST(COALESCE(SUM(CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate'
-                                  THEN 1 ELSE 0 END) OVER (
-               PARTITION BY e.workspace, e.channel, e.customer_id ORDER BY e.ts, e.seq
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT)
-               AS escalations_before
+               AS escalates
     FROM thread_events AS e
     JOIN workspaces AS ws ON ws.name = e.workspace
     WHERE e.type IN ('message', 'transfer_request', 'close')
-    WINDOW thread AS (PARTITION BY e.workspace, e.channel, e.customer_id
-                      ORDER BY e.ts, e.seq)
+), ordered AS (
+    SELECT *,
+           ROW_NUMBER() OVER thread AS pos,
+           LAG(ts) OVER thread AS prev_ts,
+           LAG(type) OVER thread AS prev_type,
+           CAST(COALESCE(SUM(escalates) OVER (
+               PARTITION BY workspace, channel, customer_id ORDER BY ts, seq
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT)
+               AS escalations_before
+    FROM marked
+    WINDOW thread AS (PARTITION BY workspace, channel, customer_id ORDER BY ts, seq)
 ), gaps AS (
     SELECT *,
            DATE_DIFF('microsecond', prev_ts, ts) AS gap_us,

@@ -1,4 +1,4 @@
-WITH ordered AS (
+WITH marked AS (
   SELECT
     e.workspace,
     e.channel,
@@ -11,26 +11,30 @@ WITH ordered AS (
     ws.inactivity_seconds,
     ws.escalated_inactivity_seconds,
     CASE WHEN e.sender = 'teammate' THEN 1 ELSE 0 END AS by_teammate,
-    CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END AS escalates,
-    ROW_NUMBER() OVER thread AS pos,
-    LAG(e.ts) OVER thread AS prev_ts,
-    LAG(e.type) OVER thread AS prev_type,
-    CAST(COALESCE(
-      SUM(CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END) OVER (
-        PARTITION BY e.workspace, e.channel, e.customer_id
-        ORDER BY e.ts NULLS LAST, e.seq NULLS LAST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-      ),
-      0
-    ) AS BIGINT) AS escalations_before
+    CASE WHEN e.type = 'transfer_request' OR e.sender = 'teammate' THEN 1 ELSE 0 END AS escalates
   FROM thread_events AS e
   JOIN workspaces AS ws
     ON ws.name = e.workspace
   WHERE
     e.type IN ('message', 'transfer_request', 'close')
+), ordered AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER thread AS pos,
+    LAG(ts) OVER thread AS prev_ts,
+    LAG(type) OVER thread AS prev_type,
+    CAST(COALESCE(
+      SUM(escalates) OVER (
+        PARTITION BY workspace, channel, customer_id
+        ORDER BY ts NULLS LAST, seq NULLS LAST
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+      ),
+      0
+    ) AS BIGINT) AS escalations_before
+  FROM marked
   WINDOW thread AS (
-    PARTITION BY e.workspace, e.channel, e.customer_id
-    ORDER BY e.ts NULLS LAST, e.seq NULLS LAST
+    PARTITION BY workspace, channel, customer_id
+    ORDER BY ts NULLS LAST, seq NULLS LAST
   )
 ), gaps AS (
   SELECT
