@@ -111,6 +111,17 @@ def test_conflict_inside_one_batch(store):
     assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
 
 
+def test_copies_inside_one_batch_compare_absent_fields_as_values(store):
+    """Copies in one batch are one event when every field is equal, absent ones included
+    (absent equals absent), and a conflict when a field is set in one copy only."""
+    done = load(store, [GOOD, dict(GOOD), {**GOOD, "event_id": "m-2"}])
+    assert (done.accepted, done.duplicates) == (2, 1)
+    close = {**GOOD, "event_id": "m-3", "type": "close", "sender": None}
+    with pytest.raises(ConflictError, match='"m-3"'):
+        load(store, [close, {**close, "department": "sales"}])
+    assert store.con.execute("SELECT count(*) FROM events").fetchall() == [(2,)]
+
+
 def test_conflict_across_batches_of_one_file_stores_nothing(store):
     from convoscope import ingest
 
