@@ -75,9 +75,15 @@ def test_missing_fields_are_named():
     assert 'event 1 (id "m-3"): type: is required' in errs
 
 
-def test_offsets_are_normalised_to_utc_microseconds():
-    (e,) = validate_batch([{**GOOD, "ts": "2026-11-10T10:00:00.1234567+01:30"}], "w")
-    assert e.ts_utc.isoformat() == "2026-11-10T08:30:00.123456"
+def test_offsets_are_normalised_to_utc_microseconds(store):
+    """The store keeps an instant as naive UTC to the microsecond, whatever its offset."""
+    load(store, [{**GOOD, "ts": "2026-11-10T10:00:00.1234567+01:30"}])
+    load(store, [{**GOOD, "event_id": "m-2", "ts": "2026-11-01T01:30:00-05:00"}])
+    stored = store.con.execute("SELECT ts FROM events ORDER BY seq").fetchall()
+    assert [ts.isoformat() for (ts,) in stored] == [
+        "2026-11-10T08:30:00.123456",
+        "2026-11-01T06:30:00",
+    ]
 
 
 def test_a_bad_batch_stores_nothing(store):

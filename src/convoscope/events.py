@@ -246,11 +246,6 @@ class Event(BaseModel):
     source: OrderSource | None = Field(default=None, description="Where an order was placed.")
     test: bool = Field(default=False, description="A test order, left out everywhere.")
 
-    @property
-    def ts_utc(self) -> datetime:
-        """The timestamp as naive UTC, the form the store keeps."""
-        return self.ts.astimezone(UTC).replace(tzinfo=None)
-
 
 @dataclass(frozen=True)
 class FieldError:
