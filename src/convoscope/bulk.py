@@ -21,7 +21,8 @@ blank) and does not mention a reserved name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,8 @@ def jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Source | None:
     """A JSON Lines file, or None when it starts with a byte-order mark (which Python's `json`
     refuses and DuckDB's reader might skip). DuckDB refuses escaped lone surrogates, as the
     model does (`tests/test_bulk.py` holds it to that). The lines are numbered into a
-    temporary table first (`stage` drops it): numbering them in the check itself would run the
-    whole check on one thread."""
+    temporary table first (`file_source` drops it): numbering them in the check itself would
+    run the whole check on one thread."""
     with path.open("rb") as f:
         if f.read(3) == _BOM:
             return None
@@ -263,6 +264,20 @@ RECORD_SCHEMA = pa.schema(
 )
 
 
+@contextmanager
+def file_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> Iterator[Source | None]:
+    """A file of SPEC records (one of FILE_FORMATS) as a Source, or None when DuckDB cannot
+    read it (the per-record path then says why); what it made on `con` is dropped after."""
+    try:
+        try:
+            source = jsonl(con, path) if fmt == "jsonl" else parquet(con, path)
+        except duckdb.Error:
+            source = None
+        yield source
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_LINES}")
+
+
 def stage_file(
     staging: Staging,
     path: Path,
@@ -273,11 +288,9 @@ def stage_file(
     """Stage a file of SPEC records (one of FILE_FORMATS) set-based; if any record is
     suspect, stage the batches of `per_record` instead (which raise EventError with every
     record and field at fault)."""
-    try:
-        source = jsonl(staging.con, path) if fmt == "jsonl" else parquet(staging.con, path)
-    except duckdb.Error:
-        source = None
-    if source is None or not stage(staging, source, workspace):
+    with file_source(staging.con, path, fmt) as source:
+        staged = source is not None and stage(staging, source, workspace)
+    if not staged:
         for batch in per_record():
             staging.add(workspace, batch)
 
@@ -354,4 +367,3 @@ def stage(staging: Staging, source: Source, workspace: str) -> bool:
         return True
     finally:
         con.execute("DROP TABLE IF EXISTS checked")
-        con.execute(f"DROP TABLE IF EXISTS {_LINES}")
