@@ -21,11 +21,9 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import partial
 from pathlib import PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -145,29 +143,11 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     )
     workspaces.createOrReplaceTempView("workspaces")
     out: dict[str, DataFrame] = {}
-
-    def cut(name: str, sql: str) -> None:
+    for name, sql in conversations.CUT:
         frame = kept(session.sql(statement(sql, {})))
         frame.createOrReplaceTempView(name)
         out["conversations" if name == "derived_conversations" else name] = frame
-
-    for group in _groups(conversations.CUT):
-        _at_once([partial(cut, name, sql) for name, sql in group])
     return out
-
-
-def _groups(statements: tuple[tuple[str, str], ...]) -> list[list[tuple[str, str]]]:
-    """`statements` (each a view's name and SQL, in an order where each reads only views
-    before it) in groups that can be computed at once: each in the group after that of the
-    last earlier view it names."""
-    group: dict[str, int] = {}
-    for name, sql in statements:
-        read = [group[view] for view in group if re.search(rf"\b{view}\b", sql)]
-        group[name] = 1 + max(read, default=-1)
-    return [
-        [(name, sql) for name, sql in statements if group[name] == level]
-        for level in range(1 + max(group.values(), default=-1))
-    ]
 
 
 class SparkEngine:
@@ -528,9 +508,8 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         )
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
     stale = None if tails is None else Stale.of(session, run, tails, thread_events)
-    written: dict[str, int] = {}
-
-    def write(table: str) -> None:
+    written = {}
+    for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
         rows = derived[table]
         if via is not None:  # the day of the conversation the rows are keyed by
@@ -543,8 +522,6 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         else:
             _replace(session, run, table, rows, stale)
         written[table] = derived[table].count()  # kept: counted from its checkpoint
-
-    _at_once([partial(write, table) for table in DERIVED_TABLES])
     _write_rollups(session, run, derived)
     run.index(fresh, replace=full)
     committed = run.commit(planned)
@@ -828,8 +805,7 @@ class Run:
 
     def write(self, table: str, rows: DataFrame, replaced: set[tuple[str, str]] | None) -> None:
         """Write `rows` (one file per workspace and day) as the table's partitions of
-        `replaced`, or as the whole table (None). Tables are written from threads at once
-        (`_at_once`), each table by one: each touches only its own entry of the state."""
+        `replaced`, or as the whole table (None)."""
         target = self.lake.table(table) / f"run={self.id}"
         (
             rows.repartition(*PARTITIONS)
@@ -934,8 +910,7 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         conversations = kept(on("started_at").union(on("ended_at")).union(of_events).distinct())
     conversations.createOrReplaceTempView("slot_conversations")
     events.createOrReplaceTempView("slot_events")
-
-    def write(rollup: rollups.Rollup) -> None:
+    for rollup in rollups.ROLLUPS:
         sql = rollups.summed(rollup, conversations="slot_conversations", events="slot_events")
         rows = session.sql(statement(sql, {}))
         rows = rows.select(
@@ -945,24 +920,6 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         if replaced is not None:
             rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi")
         run.write(rollup.table, rows, replaced)
-
-    _at_once([partial(write, rollup) for rollup in rollups.ROLLUPS])
-
-
-# How many of a run's independent steps are under way at once (`_at_once`).
-AT_ONCE = 4
-
-
-def _at_once(steps: list[Callable[[], None]]) -> None:
-    """Run independent steps (a table's write, a statement of the cut) from threads of one
-    session, and raise the first failure once all have stopped. Each step is a few small
-    jobs whose planning, scheduling and file commits happen on the driver; one after
-    another they leave the cores idle in between, submitted together Spark overlaps them
-    (its scheduler takes jobs from any thread)."""
-    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
-        done = [pool.submit(step) for step in steps]
-    for future in done:
-        future.result()
 
 
 def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
