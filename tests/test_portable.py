@@ -106,19 +106,3 @@ def test_each_statement_reads_only_what_every_engine_provides(name):
 def test_a_parameter_outside_the_subset_is_refused():
     with pytest.raises(TypeError, match="portable subset"):
         dialects.transpile("SELECT $x", {"x": 1.5}, dialects.SPARK)
-
-
-def test_spark_computes_each_statement_of_the_cut_after_the_views_it_reads():
-    """Spark computes the cut's statements in groups at once (`engines.spark._groups`, which
-    finds what a statement reads by the views' names); each statement must come in a group
-    after every view of the cut that its SQL reads, as SQLGlot parses it."""
-    from convoscope.engines.spark import _groups
-
-    groups = _groups(conversations.CUT)
-    level = {name: i for i, group in enumerate(groups) for name, _ in group}
-    assert sorted(level) == sorted(name for name, _ in conversations.CUT) and len(groups) > 1
-    for name, sql in conversations.CUT:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-        reads = {t.name for t in tree.find_all(exp.Table)} - ctes
-        assert all(level[view] < level[name] for view in reads & set(level)), name
