@@ -91,15 +91,18 @@ class Appending(Database):
         )
         if stored or staged:
             self._refuse_conflicts(con, stored=stored > 0, staged=staged > 0)
-        # The rows to store: not known, and each id's first staging.
+        # The rows to store: not known, and each id's first staging (each condition only when
+        # some row can fail it: a batch of new ids is stored whole).
+        unknown = (
+            "WHERE NOT EXISTS (SELECT 1 FROM known e "
+            "WHERE e.workspace = s.workspace AND e.event_id = s.event_id)"
+        )
+        first = (
+            "QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1"
+        )
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE fresh AS
-            SELECT idx, workspace, event_id FROM staged s
-            WHERE NOT EXISTS (
-                SELECT 1 FROM known e WHERE e.workspace = s.workspace AND e.event_id = s.event_id)
-            QUALIFY row_number() OVER (PARTITION BY s.workspace, s.event_id ORDER BY s.idx) = 1
-            """
+            "CREATE OR REPLACE TEMP TABLE fresh AS SELECT idx, workspace, event_id FROM staged s "
+            f"{unknown if stored else ''} {first if staged else ''}"
         )
         if purchases:
             self._check_purchases(con)
