@@ -114,6 +114,8 @@ WITH orders AS (
     FROM touched AS t
     JOIN conversations AS c ON c.conversation_id = t.conversation_id
     WHERE c.workspace = $ws AND c.engaged
+      -- bounds implied by the touch (a message in [window_start, end)), for the zone maps
+      AND c.ended_at >= $window_start AND c.started_at < $end
 ), credited AS (
     SELECT k.order_id, k.conversation_id, e.ts, e.event_id, e.sender, e.teammate_id
     FROM candidates AS k

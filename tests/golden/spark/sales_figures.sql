@@ -114,7 +114,10 @@ WITH orders AS (
   JOIN conversations AS c
     ON c.conversation_id = t.conversation_id
   WHERE
-    c.workspace = :ws AND c.engaged
+    c.workspace = :ws
+    AND c.engaged
+    AND /* bounds implied by the touch (a message in [window_start, end)), for the zone maps */ c.ended_at >= :window_start
+    AND c.started_at < :end
 ), credited AS (
   SELECT
     k.order_id,
