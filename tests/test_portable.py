@@ -54,6 +54,8 @@ SCALARS = {
     "inactivity_us",
     "window_us",
     "window_start",
+    "previous_start",
+    "previous_end",
 }
 # Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
 # here, with the reason they are portable: the names `SparkEngine` writes itself.

@@ -1,6 +1,7 @@
 """The Sales Attribution page (SPEC section 8): its statement, result, CSVs and text.
 
-One statement (`ORDERS_SQL`) attributes each order of a period, from the derived tables
+One statement (`ORDERS_SQL`, or `FIGURES_SQL` for the sums of a period and the previous one
+together) attributes each order of a period, from the derived tables
 alone: the commerce events (`commerce`), the messages with their conversation
 (`conversation_events`) and the conversations. It is read at request time rather than kept,
 so an identification, a refund or a message that arrives late changes past attributions the
@@ -64,15 +65,19 @@ CREDITS = ("with_teammate", "chatbot_only", "chatbot_assisted", "direct", "indir
 STATUSES = ("attributed", "not_attributed", "unmatched")
 AVERAGE = Decimal("0.0001")
 
-# Each order (not a test) of the period with its attribution (`placed`).
+# Each order (not a test) of the period and of the previous one (`in_period` tells them
+# apart; the report asks for an empty previous period) with its attribution (`placed`): one
+# statement for both, since its cost is mostly what both periods share (every sign-in, the
+# refunds, the window's messages).
 _ATTRIBUTION = """
 WITH orders AS (
     SELECT o.order_id, o.ts, o.amount, o.amount_scale, o.currency, o.customer_ref, o.source,
            CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
-           CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id
+           CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id,
+           o.ts >= $start AS in_period
     FROM commerce AS o
     WHERE o.workspace = $ws AND o.type = 'order' AND NOT o.test
-      AND o.ts >= $start AND o.ts < $end
+      AND o.ts >= $previous_start AND o.ts < $end AND (o.ts >= $start OR o.ts < $previous_end)
 ), refunds AS (
     SELECT r.order_id, SUM(r.amount) AS refunded, MAX(r.amount_scale) AS refund_scale
     FROM commerce AS r
@@ -144,7 +149,7 @@ WITH orders AS (
            l.order_id IN (SELECT order_id FROM credited WHERE sender = 'chatbot') AS assisted
     FROM latest_touch AS l LEFT JOIN teammate AS m ON m.order_id = l.order_id
 ), placed AS (
-    SELECT o.order_id, o.ts, o.amount, COALESCE(r.refunded, 0) AS refunded,
+    SELECT o.order_id, o.in_period, o.ts, o.amount, COALESCE(r.refunded, 0) AS refunded,
            GREATEST(o.amount_scale, COALESCE(r.refund_scale, 0)) AS scale, o.currency,
            o.customer_ref, o.source,
            CASE WHEN a.order_id IS NOT NULL THEN 'attributed'
@@ -166,21 +171,22 @@ _IN_SCOPE = f"""CASE WHEN NOT ($by_channel OR $by_department OR $by_teammate) TH
                  AND (NOT $by_teammate
                       OR COALESCE(list_contains($teammates, p.teammate_id), FALSE)) END"""
 
-# The sales report's lines: every order with its attribution and `in_scope`.
+# The sales report's lines: every order of the period with its attribution and `in_scope`.
 ORDERS_SQL = f"""{_ATTRIBUTION}
 SELECT p.*, {_IN_SCOPE} AS in_scope
 FROM placed AS p
 ORDER BY p.ts, p.order_id
 """
 
-# The page's figures in one pass over the period's orders, by grouping sets (told apart by
-# which columns are grouped): all the shop's sales per currency (the share's denominator);
+# The page's figures in one pass over the orders of the period and the previous one, by
+# grouping sets (told apart by which columns are grouped, each also by `in_period`): all the
+# shop's sales per currency (the share's denominator);
 # the credited orders (attributed and kept by the filters) per currency and split (teammate
 # or not, chatbot assisted, direct, whether net amount is above 0), per teammate, per bucket;
 # the kept orders per status; and the times to purchase of the credited ones.
 FIGURES_SQL = f"""{_ATTRIBUTION}
 , kept AS (
-    SELECT p.currency, p.status, p.teammate_id, p.scale,
+    SELECT p.in_period, p.currency, p.status, p.teammate_id, p.scale,
            p.teammate_id IS NOT NULL AS with_teammate, p.chatbot_assisted AS assisted,
            COALESCE(p.source = 'chat', FALSE) AS direct,
            CASE WHEN p.amount - p.refunded > 0 THEN p.amount - p.refunded
@@ -196,7 +202,7 @@ FIGURES_SQL = f"""{_ATTRIBUTION}
            CASE WHEN net > 0 THEN 1 ELSE 0 END AS counted
     FROM kept
 )
-SELECT currency, credited, with_teammate, assisted, direct, counted, teammate_id, idx,
+SELECT in_period, currency, credited, with_teammate, assisted, direct, counted, teammate_id, idx,
        in_scope, status,
        GROUPING(currency) = 0 AS by_currency, GROUPING(assisted) = 0 AS by_split,
        GROUPING(teammate_id) = 0 AS by_teammate, GROUPING(idx) = 0 AS by_bucket,
@@ -207,10 +213,11 @@ SELECT currency, credited, with_teammate, assisted, direct, counted, teammate_id
        quantile_cont(CASE WHEN credited THEN wait_us END, 0.5) AS median,
        quantile_cont(CASE WHEN credited THEN wait_us END, 0.9) AS p90
 FROM split
-GROUP BY GROUPING SETS ((currency), (currency, credited, with_teammate, assisted, direct, counted),
-                        (credited, teammate_id, currency, counted),
-                        (credited, idx, currency, with_teammate, counted),
-                        (in_scope, status), ())
+GROUP BY GROUPING SETS ((in_period, currency),
+                        (in_period, currency, credited, with_teammate, assisted, direct, counted),
+                        (in_period, credited, teammate_id, currency, counted),
+                        (in_period, credited, idx, currency, with_teammate, counted),
+                        (in_period, in_scope, status), (in_period))
 """
 
 # Refunds of the period whose order is unknown (or in another currency): held until it comes.
@@ -300,24 +307,27 @@ class SalesResult(Header):
     data_quality: SalesQuality
 
 
-def _params(context: Context, period: Period) -> dict[str, Any]:
-    """The attribution window's parameters, from the workspace's setting."""
+def _params(context: Context, previous_start: datetime, previous_end: datetime) -> dict[str, Any]:
+    """The previous period's bounds and the attribution window's parameters (from the
+    workspace's setting; the window opens before the earliest order's time)."""
     workspace = context.engine.workspace(context.query.workspace)
     window = workspace.attribution_window_seconds if workspace else ATTRIBUTION_WINDOW_SECONDS
     return {
+        "previous_start": previous_start,
+        "previous_end": previous_end,
         "window_us": window * 1_000_000,
-        "window_start": period.start - timedelta(seconds=window),
+        "window_start": previous_start - timedelta(seconds=window),
     }
 
 
 def orders(context: Context, period: Period) -> list[Row]:
     """The period's orders with their attribution (`ORDERS_SQL`): the sales report."""
-    return context.rows(ORDERS_SQL, period, **_params(context, period))
+    return context.rows(ORDERS_SQL, period, **_params(context, period.start, period.start))
 
 
 @dataclass
 class Figures:
-    """One period's sums (`FIGURES_SQL`): per currency and split (`all` for every order),
+    """A period's sums (`FIGURES_SQL`): per currency and split (`all` for every order),
     per teammate and currency, per bucket, currency and credit; the kept orders per status;
     the times to purchase."""
 
@@ -332,9 +342,13 @@ def _monies() -> dict[str, Money]:
     return defaultdict(Money)
 
 
-def figures(context: Context, period: Period) -> Figures:
-    out = Figures()
-    for row in context.rows(FIGURES_SQL, period, **_params(context, period)):
+def figures(context: Context) -> tuple[Figures, Figures]:
+    """The query's period's figures and the previous period's."""
+    now, before = Figures(), Figures()
+    query = context.query
+    params = _params(context, query.previous.start, query.previous.end)
+    for row in context.rows(FIGURES_SQL, query.period, **params):
+        out = now if row["in_period"] else before
         total, scale, n = Decimal(row["total"] or 0), row["scale"], int(row["n"])
         counted = n if row["counted"] else 0
         credit = "with_teammate" if row["with_teammate"] else "chatbot_only"
@@ -360,7 +374,7 @@ def figures(context: Context, period: Period) -> Figures:
                 {"n": row["waits"], "total": row["wait_total"], "median": row["median"],
                  "p90": row["p90"]}
             )  # fmt: skip
-    return out
+    return now, before
 
 
 def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
@@ -381,7 +395,7 @@ def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
 
 def compute(context: Context) -> dict[str, Any]:
     query = context.query
-    now, before = figures(context, query.period), figures(context, query.previous)
+    now, before = figures(context)
     codes = sorted(set(now.sums) | set(before.sums))
     currencies = {
         code: CurrencyWithPrevious(
@@ -483,7 +497,7 @@ TEAMMATE_COLUMNS = ("teammate_id", "currency", "orders", "sales", "average_order
 
 
 def _teammate_lines(context: Context) -> Rows:
-    for row in _teammates(figures(context, context.query.period)):
+    for row in _teammates(figures(context)[0]):
         yield (row.teammate_id, row.currency, row.orders, row.sales, row.average_order_value)
 
 

@@ -8,14 +8,18 @@ WITH orders AS (
     o.customer_ref,
     o.source,
     CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
-    CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id
+    CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id,
+    o.ts >= :start AS in_period
   FROM commerce AS o
   WHERE
     o.workspace = :ws
     AND o.type = 'order'
     AND NOT o.test
-    AND o.ts >= :start
+    AND o.ts >= :previous_start
     AND o.ts < :end
+    AND (
+      o.ts >= :start OR o.ts < :previous_end
+    )
 ), refunds AS (
   SELECT
     r.order_id,
@@ -192,6 +196,7 @@ WITH orders AS (
 ), placed AS (
   SELECT
     o.order_id,
+    o.in_period,
     o.ts,
     o.amount,
     COALESCE(r.refunded, 0) AS refunded,
@@ -225,6 +230,7 @@ WITH orders AS (
     ON k.order_id = a.order_id AND k.conversation_id = a.conversation_id
 ), kept AS (
   SELECT
+    p.in_period,
     p.currency,
     p.status,
     p.teammate_id,
@@ -274,6 +280,7 @@ WITH orders AS (
   FROM kept
 )
 SELECT
+  in_period,
   currency,
   credited,
   with_teammate,
@@ -299,12 +306,12 @@ SELECT
 FROM split
 GROUP BY
   GROUPING SETS (
+    (in_period, currency),
+    (in_period, currency, credited, with_teammate, assisted, direct, counted),
+    (in_period, credited, teammate_id, currency, counted),
+    (in_period, credited, idx, currency, with_teammate, counted),
+    (in_period, in_scope, status),
     (
-      currency
-    ),
-    (currency, credited, with_teammate, assisted, direct, counted),
-    (credited, teammate_id, currency, counted),
-    (credited, idx, currency, with_teammate, counted),
-    (in_scope, status),
-    ()
+      in_period
+    )
   )

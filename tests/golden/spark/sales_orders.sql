@@ -8,14 +8,18 @@ WITH orders AS (
     o.customer_ref,
     o.source,
     CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
-    CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id
+    CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id,
+    o.ts >= :start AS in_period
   FROM commerce AS o
   WHERE
     o.workspace = :ws
     AND o.type = 'order'
     AND NOT o.test
-    AND o.ts >= :start
+    AND o.ts >= :previous_start
     AND o.ts < :end
+    AND (
+      o.ts >= :start OR o.ts < :previous_end
+    )
 ), refunds AS (
   SELECT
     r.order_id,
@@ -192,6 +196,7 @@ WITH orders AS (
 ), placed AS (
   SELECT
     o.order_id,
+    o.in_period,
     o.ts,
     o.amount,
     COALESCE(r.refunded, 0) AS refunded,
