@@ -56,6 +56,7 @@ SCALARS = {
     "window_start",
     "previous_start",
     "previous_end",
+    "on_slots",
 }
 # Functions SQLGlot does not know in one dialect or the other are engine-only unless listed
 # here, with the reason they are portable: the names `SparkEngine` writes itself.

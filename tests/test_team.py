@@ -258,6 +258,24 @@ def test_resolution_in_business_hours_across_a_weekend(store):
     assert no_span.resolution_business_seconds.mean == 237_600.0
 
 
+def test_buckets_off_the_quarter_hours_place_each_instant(store):
+    # Monrovia kept UTC-00:44:30 until 1972: its hours start at 44 min 30 s past a UTC hour,
+    # off the 15-minute slots. Transfer at 10:44:00 UTC (09:59:30 there), amy answers at
+    # 10:44:45 UTC (10:00:15 there): an initial response of 45 s in the 10:00 bucket (its
+    # slot, 10:30 UTC, is 09:45:30 there: counted per slot, it would land at 09:00).
+    s = Script("mo", "web_chat").customer_msg("1971-06-10T10:43:30Z")
+    s.transfer("1971-06-10T10:44:00Z").teammate("1971-06-10T10:44:45Z", "amy")
+    load(store, s.events)
+    q = Query.build(
+        "w", timezone="Africa/Monrovia", date_from="1971-06-10", date_to="1971-06-10",
+        granularity="hour",
+    )  # fmt: skip
+    r = team.run(store, q)
+    assert r.buckets[10] == "1971-06-10T10:00:00-00:44:30"
+    assert r.efficiency.initial_response_seconds == [None] * 10 + [45.0] + [None] * 13
+    assert r.tiles.initial_response_seconds.model_dump() == d(45.0, 45.0, 45.0, 1)
+
+
 @pytest.mark.parametrize("viewer", ["UTC", "Europe/Paris", "Asia/Kathmandu"])
 def test_business_hours_are_the_workspace_s_whatever_zone_the_report_is_asked_in(store, viewer):
     # The weekend case of the test above, asked from three other zones. The opening hours are

@@ -161,12 +161,21 @@ def _clickhouse_percentile(node: exp.Expr) -> exp.Expr:
     )
 
 
+def _clickhouse_slot(node: exp.Expr) -> exp.Expr:
+    """`time_bucket(INTERVAL n MINUTE, ts)`: ClickHouse floors to whole minute-widths since
+    the epoch, as DuckDB does since 2000-01-03 (the edges agree for widths dividing a day)."""
+    from sqlglot import exp
+
+    return exp.Anonymous(this="toStartOfInterval", expressions=[node.expression, node.this])
+
+
 CLICKHOUSE = Target(
     dialect="clickhouse",
     rewrites={
         "ArrayOverlaps": _function("hasAny"),  # `&&`
         "PercentileCont": _clickhouse_percentile,
         "CTE": _no_materialization_hint,
+        "DateBin": _clickhouse_slot,
     },
     list_type="Array(String)",
     timestamp_type="DateTime64(6)",

@@ -46,3 +46,10 @@ def series_from_rollups(query: Query) -> bool:
         and query.buckets[-1].end == query.period.end
         and all(map(on_slot, edges))
     )
+
+
+def starts_on_slots(query: Query) -> bool:
+    """Whether every bucket of `query` starts on a slot (true in every zone in use today): an
+    instant is then in the bucket of its slot's start, so a page may count its rows per slot
+    before placing them in buckets."""
+    return all(on_slot(b.start) for b in query.buckets)

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from convoscope import business_hours, scope
 from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.exports import UNKNOWN_TEAMMATE
-from convoscope.pages import runner
+from convoscope.pages import runner, sources
 from convoscope.pages.common import (
     STATEMENTS,
     Block,
@@ -49,14 +49,13 @@ from convoscope.pages.common import (
     Page,
     Rows,
     Table,
-    bucket_table,
     csat,
     durations,
     seconds,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.pages.text import score as score_text
-from convoscope.query import Period, Query
+from convoscope.query import Query
 from convoscope.store import Workspace
 
 DURATIONS = ("initial_response", "response", "resolution", "resolution_business")
@@ -115,13 +114,17 @@ WHERE workspace = $ws AND escalated_at IS NOT NULL AND closed_at >= $start AND c
   AND {scope.conversation("c", teammates=False)}
 """
 
+# The items of the period and of the previous one (`in_period` tells them apart), each read
+# over both (and any gap between them, dropped by `chosen`): one statement for both periods,
+# since a short period's cost is mostly the statement's own. Only the tiles of the previous
+# period are shown, but grouping its items by teammate too costs less than a statement.
 ITEMS_SQL = f"""
 WITH scoped AS NOT MATERIALIZED (
     SELECT * FROM conversations AS c
     WHERE c.workspace = $ws AND {scope.conversation("c", teammates=False)}
 ), closed AS (
     SELECT conversation_id, closed_by, escalated_at, closed_at, resolution_us FROM scoped
-    WHERE escalated_at IS NOT NULL AND closed_at >= $start AND closed_at < $end
+    WHERE escalated_at IS NOT NULL AND closed_at >= $previous_start AND closed_at < $end
 ), business AS (
     SELECT c.conversation_id, any_value(c.closed_by) AS closed_by,
            any_value(c.closed_at) AS closed_at,
@@ -138,11 +141,11 @@ WITH scoped AS NOT MATERIALIZED (
            first_response_at AS at, initial_response_us AS value, conversation_id
     FROM scoped
     WHERE initial_response_us IS NOT NULL
-      AND first_response_at >= $start AND first_response_at < $end
+      AND first_response_at >= $previous_start AND first_response_at < $end
     UNION ALL
     SELECT 'response', w.teammate_id, w.answered_at, w.response_us, w.conversation_id
     FROM response_waits AS w
-    WHERE w.workspace = $ws AND w.answered_at >= $start AND w.answered_at < $end
+    WHERE w.workspace = $ws AND w.answered_at >= $previous_start AND w.answered_at < $end
       AND {scope.in_scope("w", teammates=False)}
     UNION ALL
     SELECT 'resolution', closed_by, closed_at, resolution_us, conversation_id FROM closed
@@ -152,36 +155,49 @@ WITH scoped AS NOT MATERIALIZED (
     UNION ALL
     SELECT 'csat', coalesce(c.closed_by, c.last_responder), s.ts, s.score, s.conversation_id
     FROM surveys AS s JOIN scoped AS c ON c.conversation_id = s.conversation_id
-    WHERE s.workspace = $ws AND s.ts >= $start AND s.ts < $end AND s.about = 'teammate'
+    WHERE s.workspace = $ws AND s.ts >= $previous_start AND s.ts < $end AND s.about = 'teammate'
       -- a survey's conversation ended at most the CSAT window before it: bounded so, the
       -- scan skips the older conversations (figures in bench/README.md)
       AND c.ended_at >= $surveyed_from AND c.started_at < $end
     UNION ALL
     SELECT 'addressed', e.teammate_id, e.ts, NULL, e.conversation_id
     FROM conversation_events AS e
-    WHERE e.workspace = $ws AND e.sender = 'teammate' AND e.ts >= $start AND e.ts < $end
+    WHERE e.workspace = $ws AND e.sender = 'teammate' AND e.ts >= $previous_start
+      AND e.ts < $end
       AND {scope.in_scope("e", teammates=False)}
     UNION ALL
     SELECT 'transfer', NULL, escalated_at, NULL, conversation_id FROM conversations AS c
     WHERE c.workspace = $ws AND c.transferred
-      AND c.escalated_at >= $start AND c.escalated_at < $end AND {scope.conversation("c")}
+      AND c.escalated_at >= $previous_start AND c.escalated_at < $end
+      AND {scope.conversation("c")}
 ), chosen AS (
-    SELECT * FROM items
-    WHERE NOT $by_teammate OR metric = 'transfer' OR list_contains($teammates, teammate_id)
+    SELECT i.*, i.at >= $start AS in_period FROM items AS i
+    WHERE (i.at >= $start OR i.at < $previous_end)
+      AND (NOT $by_teammate OR metric = 'transfer' OR list_contains($teammates, teammate_id))
 )
-SELECT metric, teammate_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS BIGINT) AS score,
+SELECT in_period, metric, teammate_id, CAST(NULL AS INTEGER) AS idx,
+       CAST(NULL AS BIGINT) AS score,
        GROUPING(teammate_id) = 0 AS by_teammate, false AS by_bucket, false AS by_score,
        count(*) AS n, sum(value) AS total, quantile_cont(value, 0.5) AS median,
        quantile_cont(value, 0.9) AS p90,
        count(DISTINCT CASE WHEN metric = 'addressed' THEN conversation_id END) AS conversations
 FROM chosen
-GROUP BY GROUPING SETS ((metric), (metric, teammate_id))
+GROUP BY GROUPING SETS ((in_period, metric), (in_period, metric, teammate_id))
 UNION ALL
-SELECT metric, CAST(NULL AS VARCHAR), idx, score, false, GROUPING(idx) = 0, GROUPING(score) = 0,
-       count(*), sum(value), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT)
+SELECT true, metric, CAST(NULL AS VARCHAR), idx, score, false, GROUPING(idx) = 0,
+       GROUPING(score) = 0,
+       sum(n), sum(total), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT)
 FROM (
-    SELECT i.metric, i.value, b.idx, CASE WHEN i.metric = 'csat' THEN i.value END AS score
-    FROM chosen AS i JOIN buckets AS b ON i.at >= b.start_at AND i.at < b.end_at
+    SELECT s.metric, s.n, s.total, b.idx, s.score
+    -- counted per 15-minute slot first when every bucket starts on one (`sources`), else
+    -- per instant: a year's items are then placed as a few thousand rows
+    FROM (SELECT i.metric,
+                 CASE WHEN $on_slots THEN time_bucket(INTERVAL 15 MINUTE, i.at) ELSE i.at END
+                     AS slot,
+                 CASE WHEN i.metric = 'csat' THEN i.value END AS score, count(*) AS n,
+                 sum(i.value) AS total
+          FROM chosen AS i WHERE i.in_period GROUP BY i.metric, slot, score) AS s
+    JOIN buckets AS b ON s.slot >= b.start_at AND s.slot < b.end_at
 ) AS placed
 GROUP BY GROUPING SETS ((metric, idx), (metric, score))
 """
@@ -279,21 +295,32 @@ def _business_hours(context: Context, workspace: Workspace | None) -> Frame:
     return Frame(_INTERVAL_COLUMNS, spans)
 
 
-def _figures(context: Context, period: Period, workspace: Workspace | None) -> _Figures:
-    """The items of `period` aggregated. A survey belongs to a conversation that ended at
-    most the workspace's CSAT window before it (SPEC section 2; the window is fixed when the
-    workspace is made, and a lake re-cuts everything when it changes)."""
+def _figures(context: Context, workspace: Workspace | None) -> tuple[_Figures, _Figures]:
+    """The items of the query's period and of the previous one aggregated. A survey belongs
+    to a conversation that ended at most the workspace's CSAT window before it (SPEC section
+    2; the window is fixed when the workspace is made, and a lake re-cuts everything when it
+    changes)."""
+    query = context.query
     window = timedelta(seconds=workspace.csat_window_seconds if workspace else 366 * 86400)
-    return _Figures(context.rows(ITEMS_SQL, period, surveyed_from=period.start - window))
+    rows = context.rows(
+        ITEMS_SQL,
+        query.period,
+        previous_start=query.previous.start,
+        previous_end=query.previous.end,
+        surveyed_from=query.previous.start - window,
+        on_slots=sources.starts_on_slots(query),
+    )
+    return (
+        _Figures([row for row in rows if row["in_period"]]),
+        _Figures([row for row in rows if not row["in_period"]]),
+    )
 
 
 def compute(context: Context) -> dict[str, Any]:
     query = context.query
     workspace = context.engine.workspace(query.workspace)
     context.register("business_hours", _business_hours(context, workspace))
-    current = _figures(context, query.period, workspace)
-    context.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
-    previous = _figures(context, query.previous, workspace)
+    current, previous = _figures(context, workspace)
     n = len(query.buckets)
     return {
         "tiles": TeamTilesWithPrevious(**_tiles(current).model_dump(), previous=_tiles(previous)),

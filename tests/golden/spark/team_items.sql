@@ -23,7 +23,7 @@ WITH scoped AS (
     resolution_us
   FROM scoped
   WHERE
-    NOT escalated_at IS NULL AND closed_at >= :start AND closed_at < :end
+    NOT escalated_at IS NULL AND closed_at >= :previous_start AND closed_at < :end
 ), business AS (
   SELECT
     c.conversation_id,
@@ -51,7 +51,7 @@ WITH scoped AS (
   FROM scoped
   WHERE
     NOT initial_response_us IS NULL
-    AND first_response_at >= :start
+    AND first_response_at >= :previous_start
     AND first_response_at < :end
   UNION ALL
   SELECT
@@ -63,7 +63,7 @@ WITH scoped AS (
   FROM response_waits AS w
   WHERE
     w.workspace = :ws
-    AND w.answered_at >= :start
+    AND w.answered_at >= :previous_start
     AND w.answered_at < :end
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, w.channel)
@@ -119,7 +119,7 @@ WITH scoped AS (
     ON c.conversation_id = s.conversation_id
   WHERE
     s.workspace = :ws
-    AND s.ts >= :start
+    AND s.ts >= :previous_start
     AND s.ts < :end
     AND s.about = 'teammate'
     AND /* a survey's conversation ended at most the CSAT window before it: bounded so, the */ /* scan skips the older conversations (figures in bench/README.md) */ c.ended_at >= :surveyed_from
@@ -135,7 +135,7 @@ WITH scoped AS (
   WHERE
     e.workspace = :ws
     AND e.sender = 'teammate'
-    AND e.ts >= :start
+    AND e.ts >= :previous_start
     AND e.ts < :end
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, e.channel)
@@ -174,7 +174,7 @@ WITH scoped AS (
   WHERE
     c.workspace = :ws
     AND c.transferred
-    AND c.escalated_at >= :start
+    AND c.escalated_at >= :previous_start
     AND c.escalated_at < :end
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
@@ -191,12 +191,19 @@ WITH scoped AS (
     )
 ), chosen AS (
   SELECT
-    *
-  FROM items
+    i.*,
+    i.at >= :start AS in_period
+  FROM items AS i
   WHERE
-    NOT :by_teammate OR metric = 'transfer' OR ARRAY_CONTAINS(:teammates, teammate_id)
+    (
+      i.at >= :start OR i.at < :previous_end
+    )
+    AND (
+      NOT :by_teammate OR metric = 'transfer' OR ARRAY_CONTAINS(:teammates, teammate_id)
+    )
 )
 SELECT
+  in_period,
   metric,
   teammate_id,
   CAST(NULL AS INT) AS idx,
@@ -212,13 +219,12 @@ SELECT
 FROM chosen
 GROUP BY
   GROUPING SETS (
-    (
-      metric
-    ),
-    (metric, teammate_id)
+    (in_period, metric),
+    (in_period, metric, teammate_id)
   )
 UNION ALL
 SELECT
+  TRUE,
   metric,
   CAST(NULL AS STRING),
   idx,
@@ -226,20 +232,41 @@ SELECT
   FALSE,
   GROUPING(idx) = 0,
   GROUPING(score) = 0,
-  COUNT(*),
-  SUM(value),
+  SUM(n),
+  SUM(total),
   CAST(NULL AS DOUBLE),
   CAST(NULL AS DOUBLE),
   CAST(NULL AS BIGINT)
 FROM (
   SELECT
-    i.metric,
-    i.value,
+    s.metric,
+    s.n,
+    s.total,
     b.idx,
-    CASE WHEN i.metric = 'csat' THEN i.value END AS score
-  FROM chosen AS i
+    s.score
+  /* counted per 15-minute slot first when every bucket starts on one (`sources`), else */
+  /* per instant: a year's items are then placed as a few thousand rows */
+  FROM (
+    SELECT
+      i.metric,
+      CASE
+        WHEN :on_slots
+        THEN CAST(TIMESTAMP_SECONDS(FLOOR(UNIX_SECONDS(CAST(i.at AS TIMESTAMP_LTZ)) / 900) * 900) AS TIMESTAMP_NTZ)
+        ELSE i.at
+      END AS slot,
+      CASE WHEN i.metric = 'csat' THEN i.value END AS score,
+      COUNT(*) AS n,
+      SUM(i.value) AS total
+    FROM chosen AS i
+    WHERE
+      i.in_period
+    GROUP BY
+      i.metric,
+      slot,
+      score
+  ) AS s
   JOIN buckets AS b
-    ON i.at >= b.start_at AND i.at < b.end_at
+    ON s.slot >= b.start_at AND s.slot < b.end_at
 ) AS placed
 GROUP BY
   GROUPING SETS (
