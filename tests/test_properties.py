@@ -514,23 +514,34 @@ def test_chatbot_tiles_match_an_independent_walk(events, filters, catalogue, now
         return set(filters[key].split(",")) if key in filters else None
 
     departments = names("departments")
-    expected = chatbot_tiles(
-        selected,
-        q.period.start,
-        q.period.end,
-        now.replace(tzinfo=None),
-        catalogue=catalogue,
-        departments=None
-        if departments is None
-        else {None if d == "(none)" else d for d in departments},
-        flows_chosen=names("flows"),
-        types_chosen=names("flow_types"),
-    )
+
+    def walked(start: datetime, end: datetime) -> dict:
+        return chatbot_tiles(
+            selected,
+            start,
+            end,
+            now.replace(tzinfo=None),
+            catalogue=catalogue,
+            departments=None
+            if departments is None
+            else {None if d == "(none)" else d for d in departments},
+            flows_chosen=names("flows"),
+            types_chosen=names("flow_types"),
+        )
+
     result = chatbot.run(store, q)
     tiles = result.tiles.model_dump()
     tiles.pop("previous")
     first = {k: v for k, v in result.first_flow_type.model_dump().items() if v}
-    assert {**tiles, "first_flow_type": first} == expected
+    assert {**tiles, "first_flow_type": first} == walked(q.period.start, q.period.end)
+    # the previous period's tiles come from the same statements, told apart by their time
+    later = Query.build(
+        "w", timezone="America/Toronto", date_from="2026-11-11", date_to="2026-11-12",
+        now=now, **filters,
+    )  # fmt: skip
+    expected = walked(later.previous.start, later.previous.end)
+    expected.pop("first_flow_type")
+    assert chatbot.run(store, later).tiles.previous.model_dump() == expected
     # section 7's invariants
     t = result.tiles
     assert t.automated + t.abandoned_in_flow + t.transferred == t.handled

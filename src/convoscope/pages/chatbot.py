@@ -29,6 +29,7 @@ Choices the spec leaves open, written down here:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import BaseModel
@@ -50,13 +51,13 @@ from convoscope.pages.common import (
     Page,
     Rows,
     Table,
-    bucket_table,
+    both_periods,
     csat,
     durations,
     seconds,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels, score
-from convoscope.query import Period, Query
+from convoscope.query import Query
 from convoscope.store import Workspace
 
 FLOW_TYPES: tuple[str, ...] = get_args(FlowType)
@@ -180,16 +181,18 @@ def _in_scope(alias: str) -> str:
     )
 
 
-# The period's chatbot conversations (started in it) with their outcome at the request's time.
+# The chatbot conversations of the period and of the previous one (started in them;
+# `in_period` tells them apart) with their outcome at the request's time.
 _BOT = f"""
 bot AS (
-    SELECT c.conversation_id, c.started_at, c.bot_duration_us, c.first_flow,
+    SELECT c.conversation_id, c.started_at >= $start AS in_period, c.started_at,
+           c.bot_duration_us, c.first_flow,
            c.first_flow_sent_type, c.last_flow, c.transferred,
            CASE WHEN c.bot_outcome <> 'transferred' AND c.closed_at IS NULL
                      AND DATE_DIFF('microsecond', c.ended_at, $now) <= $inactivity_us
                 THEN 'in_progress' ELSE c.bot_outcome END AS outcome
     FROM conversations AS c
-    WHERE c.workspace = $ws AND c.bot_involved AND c.started_at >= $start AND c.started_at < $end
+    WHERE c.workspace = $ws AND c.bot_involved AND {both_periods("c.started_at")}
       AND {scope.conversation("c", teammates=False)} AND {flow_match("c")}
 )"""
 _HANDLED = "('automated', 'abandoned_in_flow', 'transferred')"
@@ -202,37 +205,42 @@ WITH {_BOT}, typed AS (
     FROM bot AS b
     LEFT JOIN flow_catalogue AS k ON k.flow = b.first_flow
 ), placed AS (
+    -- the buckets lie in the period: the previous period's conversations meet none
     SELECT t.*, x.idx FROM typed AS t
-    JOIN buckets AS x ON t.started_at >= x.start_at AND t.started_at < x.end_at
+    LEFT JOIN buckets AS x ON t.started_at >= x.start_at AND t.started_at < x.end_at
 )
-SELECT outcome, handled, idx, first_type, last_flow, transferred,
+SELECT in_period, outcome, handled, idx, first_type, last_flow, transferred,
        GROUPING(outcome) = 0 AS by_outcome, GROUPING(handled) = 0 AS by_handled,
        GROUPING(idx) = 0 AS by_bucket, GROUPING(first_type) = 0 AS by_first_type,
        GROUPING(last_flow) = 0 AS by_last_flow, GROUPING(transferred) = 0 AS by_reason,
        count(*) AS n, sum(bot_duration_us) AS total,
        quantile_cont(bot_duration_us, 0.5) AS median, quantile_cont(bot_duration_us, 0.9) AS p90
 FROM placed
-GROUP BY GROUPING SETS ((handled), (outcome), (outcome, idx), (handled, first_type),
-                        (outcome, last_flow), (outcome, transferred))
+GROUP BY GROUPING SETS ((in_period, handled), (in_period, outcome), (in_period, outcome, idx),
+                        (in_period, handled, first_type), (in_period, outcome, last_flow),
+                        (in_period, outcome, transferred))
 """
 
 # Chatbot messages of the chatbot phases, by the messages' time (a chatbot message in its
-# conversation's chatbot phase makes it a chatbot conversation).
+# conversation's chatbot phase makes it a chatbot conversation), in either period.
 FALLBACKS_SQL = f"""
-SELECT count(*) AS messages, coalesce(sum(CASE WHEN e.fallback THEN 1 ELSE 0 END), 0) AS fallbacks
+SELECT e.ts >= $start AS in_period, count(*) AS messages,
+       sum(CASE WHEN e.fallback THEN 1 ELSE 0 END) AS fallbacks
 FROM conversation_events AS e
 WHERE e.workspace = $ws AND e.sender = 'chatbot' AND e.bot_phase
-  AND e.ts >= $start AND e.ts < $end AND {_in_scope("e")}
+  AND {both_periods("e.ts")} AND {_in_scope("e")}
+GROUP BY in_period
 """
 
 CSAT_SQL = f"""
-SELECT s.score, count(*) AS n FROM surveys AS s
+SELECT s.ts >= $start AS in_period, s.score, count(*) AS n FROM surveys AS s
 WHERE s.workspace = $ws AND s.conversation_id IS NOT NULL AND s.about = 'chatbot'
-  AND s.ts >= $start AND s.ts < $end AND {_in_scope("s")}
-GROUP BY s.score
+  AND {both_periods("s.ts")} AND {_in_scope("s")}
+GROUP BY in_period, s.score
 """
 
-# The flows entered in the conversations of D: per flow; per flow and the type each
+# The flows entered in the conversations of D of the period (asked with an empty previous
+# period): per flow; per flow and the type each
 # conversation gave it; per flow and the last step of the abandoned ones that ended in it.
 DIALOG_SQL = f"""
 WITH {_BOT}, entered AS (
@@ -298,22 +306,42 @@ class _Figures:
                 self.outcome[row["outcome"]] = n
 
 
-def _figures(context: Context, period: Period) -> tuple[_Figures, Row, dict[int, int]]:
-    query = context.query
-    workspace = context.engine.workspace(query.workspace)
-    inactivity = workspace.inactivity_seconds if workspace else 600
-    figures = _Figures(
-        context.rows(OUTCOMES_SQL, period, now=query.now, inactivity_us=inactivity * 1_000_000)
-    )
-    fallbacks = context.one(FALLBACKS_SQL, period)
-    scores = {int(r["score"]): int(r["n"]) for r in context.rows(CSAT_SQL, period)}
-    return figures, fallbacks, scores
+@dataclass
+class _Period:
+    """A period's figures: its conversations' aggregation, its chatbot messages and fallbacks,
+    its chatbot surveys by score."""
+
+    figures: _Figures
+    messages: int = 0
+    fallbacks: int = 0
+    scores: dict[int, int] = field(default_factory=dict)
 
 
-def _tiles(f: _Figures, fallbacks: Row, scores: dict[int, int]) -> BotTiles:
+def _inactivity_us(context: Context) -> int:
+    workspace = context.engine.workspace(context.query.workspace)
+    return (workspace.inactivity_seconds if workspace else 600) * 1_000_000
+
+
+def _periods(context: Context) -> tuple[_Period, _Period]:
+    """The query's period's figures and the previous period's, each statement once for both."""
+    rows = context.both(OUTCOMES_SQL, now=context.query.now, inactivity_us=_inactivity_us(context))
+    out = {
+        flag: _Period(_Figures([r for r in rows if r["in_period"] == flag]))
+        for flag in (True, False)
+    }
+    for row in context.both(FALLBACKS_SQL):
+        out[row["in_period"]].messages = int(row["messages"])
+        out[row["in_period"]].fallbacks = int(row["fallbacks"])
+    for row in context.both(CSAT_SQL):
+        out[row["in_period"]].scores[int(row["score"])] = int(row["n"])
+    return out[True], out[False]
+
+
+def _tiles(period: _Period) -> BotTiles:
+    f, scores = period.figures, period.scores
     o = {name: f.outcome.get(name, 0) for name in OUTCOMES}
     d = sum(o[name] for name in HANDLED)
-    messages, fallback = int(fallbacks["messages"]), int(fallbacks["fallbacks"])
+    messages, fallback = period.messages, period.fallbacks
     surveys = sum(scores.values())
     return BotTiles(
         bot_conversations=sum(o.values()),
@@ -347,11 +375,8 @@ def _transfers(f: _Figures) -> TransfersByLastFlow:
 
 
 def _dialog(context: Context, f: _Figures) -> list[FlowRow]:
-    query = context.query
-    workspace = context.engine.workspace(query.workspace)
-    inactivity = workspace.inactivity_seconds if workspace else 600
-    rows = context.rows(
-        DIALOG_SQL, query.period, now=query.now, inactivity_us=inactivity * 1_000_000
+    rows = context.both(
+        DIALOG_SQL, previous=False, now=context.query.now, inactivity_us=_inactivity_us(context)
     )
     totals: dict[str, Row] = {}
     types: dict[str, Counter[str]] = defaultdict(Counter)
@@ -395,17 +420,14 @@ def _dialog(context: Context, f: _Figures) -> list[FlowRow]:
 def compute(context: Context) -> dict[str, Any]:
     query = context.query
     context.register("flow_catalogue", catalogue(context.engine.workspace(query.workspace)))
-    current, fallbacks, scores = _figures(context, query.period)
+    now, before = _periods(context)
+    current, scores = now.figures, now.scores
     dialog = _dialog(context, current)
-    context.register("buckets", bucket_table([(query.previous.start, query.previous.end)]))
-    previous = _tiles(*_figures(context, query.previous))
     n = len(query.buckets)
     series = {name: [current.bucket.get((name, i), 0) for i in range(n)] for name in OUTCOMES}
     handled = [sum(series[name][i] for name in HANDLED) for i in range(n)]
     return {
-        "tiles": BotTilesWithPrevious(
-            **_tiles(current, fallbacks, scores).model_dump(), previous=previous
-        ),
+        "tiles": BotTilesWithPrevious(**_tiles(now).model_dump(), previous=_tiles(before)),
         "outcomes": Outcomes(**series),
         "automation_rate": [_rate(a, d) for a, d in zip(series["automated"], handled, strict=True)],
         "csat_breakdown": {str(s): scores.get(s, 0) for s in range(1, 6)},

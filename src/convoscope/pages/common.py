@@ -144,6 +144,14 @@ def average_seconds(total_us: int | None, n: int) -> float | None:
     return float(round(Fraction(int(total_us), n * 1_000_000), 6))
 
 
+def both_periods(column: str) -> str:
+    """A condition keeping the rows whose `column` lies in the period or in the previous one
+    (`Context.both`), for a statement that computes both at once (its rows told apart by
+    `column >= $start`): a short period's cost is mostly the statement's own."""
+    c = column
+    return f"{c} >= $previous_start AND {c} < $end AND ({c} >= $start OR {c} < $previous_end)"
+
+
 _BUCKET_COLUMNS = {"idx": "INTEGER", "start_at": "TIMESTAMP", "end_at": "TIMESTAMP"}
 
 
@@ -167,6 +175,13 @@ class Context:
 
     def rows(self, sql: str, period: Period, **extra: Any) -> list[Row]:
         return self.engine.rows(sql, self.params(period, **extra))
+
+    def both(self, sql: str, *, previous: bool = True, **extra: Any) -> list[Row]:
+        """The rows of a statement over the query's period and the previous one (`both_periods`;
+        `previous=False`: the period's alone, the previous one given empty)."""
+        period, before = self.query.period, self.query.previous
+        start, end = (before.start, before.end) if previous else (period.start, period.start)
+        return self.rows(sql, period, previous_start=start, previous_end=end, **extra)
 
     def one(self, sql: str, period: Period, **extra: Any) -> Row:
         """The row of a statement that always returns exactly one (an aggregate)."""

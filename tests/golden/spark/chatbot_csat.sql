@@ -1,4 +1,5 @@
 SELECT
+  s.ts >= :start AS in_period,
   s.score,
   COUNT(*) AS n
 FROM surveys AS s
@@ -6,8 +7,11 @@ WHERE
   s.workspace = :ws
   AND NOT s.conversation_id IS NULL
   AND s.about = 'chatbot'
-  AND s.ts >= :start
+  AND s.ts >= :previous_start
   AND s.ts < :end
+  AND (
+    s.ts >= :start OR s.ts < :previous_end
+  )
   AND (
     NOT :by_channel OR ARRAY_CONTAINS(:channels, s.channel)
   )
@@ -80,4 +84,5 @@ WHERE
     )
   )
 GROUP BY
+  in_period,
   s.score

@@ -1,6 +1,7 @@
 WITH bot AS (
   SELECT
     c.conversation_id,
+    c.started_at >= :start AS in_period,
     c.started_at,
     c.bot_duration_us,
     c.first_flow,
@@ -18,8 +19,11 @@ WITH bot AS (
   WHERE
     c.workspace = :ws
     AND c.bot_involved
-    AND c.started_at >= :start
+    AND c.started_at >= :previous_start
     AND c.started_at < :end
+    AND (
+      c.started_at >= :start OR c.started_at < :previous_end
+    )
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )

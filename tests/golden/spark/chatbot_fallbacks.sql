@@ -1,13 +1,17 @@
 SELECT
+  e.ts >= :start AS in_period,
   COUNT(*) AS messages,
-  COALESCE(SUM(CASE WHEN e.fallback THEN 1 ELSE 0 END), 0) AS fallbacks
+  SUM(CASE WHEN e.fallback THEN 1 ELSE 0 END) AS fallbacks
 FROM conversation_events AS e
 WHERE
   e.workspace = :ws
   AND e.sender = 'chatbot'
   AND e.bot_phase
-  AND e.ts >= :start
+  AND e.ts >= :previous_start
   AND e.ts < :end
+  AND (
+    e.ts >= :start OR e.ts < :previous_end
+  )
   AND (
     NOT :by_channel OR ARRAY_CONTAINS(:channels, e.channel)
   )
@@ -79,3 +83,5 @@ WHERE
         )
     )
   )
+GROUP BY
+  in_period

@@ -1,6 +1,7 @@
 WITH bot AS (
   SELECT
     c.conversation_id,
+    c.started_at >= :start AS in_period,
     c.started_at,
     c.bot_duration_us,
     c.first_flow,
@@ -18,8 +19,11 @@ WITH bot AS (
   WHERE
     c.workspace = :ws
     AND c.bot_involved
-    AND c.started_at >= :start
+    AND c.started_at >= :previous_start
     AND c.started_at < :end
+    AND (
+      c.started_at >= :start OR c.started_at < :previous_end
+    )
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
@@ -77,14 +81,16 @@ WITH bot AS (
   LEFT JOIN flow_catalogue AS k
     ON k.flow = b.first_flow
 ), placed AS (
+  /* the buckets lie in the period: the previous period's conversations meet none */
   SELECT
     t.*,
     x.idx
   FROM typed AS t
-  JOIN buckets AS x
+  LEFT JOIN buckets AS x
     ON t.started_at >= x.start_at AND t.started_at < x.end_at
 )
 SELECT
+  in_period,
   outcome,
   handled,
   idx,
@@ -104,14 +110,10 @@ SELECT
 FROM placed
 GROUP BY
   GROUPING SETS (
-    (
-      handled
-    ),
-    (
-      outcome
-    ),
-    (outcome, idx),
-    (handled, first_type),
-    (outcome, last_flow),
-    (outcome, transferred)
+    (in_period, handled),
+    (in_period, outcome),
+    (in_period, outcome, idx),
+    (in_period, handled, first_type),
+    (in_period, outcome, last_flow),
+    (in_period, outcome, transferred)
   )
