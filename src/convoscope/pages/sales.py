@@ -54,10 +54,11 @@ from convoscope.pages.common import (
     Page,
     Rows,
     Table,
+    both_periods,
     durations,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
-from convoscope.query import Period, Query
+from convoscope.query import Query
 from convoscope.store.workspaces import ATTRIBUTION_WINDOW_SECONDS
 
 SALES_FILTERS = ("channels", "departments", "teammates", "currency")
@@ -69,15 +70,14 @@ AVERAGE = Decimal("0.0001")
 # apart; the report asks for an empty previous period) with its attribution (`placed`): one
 # statement for both, since its cost is mostly what both periods share (every sign-in, the
 # refunds, the window's messages).
-_ATTRIBUTION = """
+_ATTRIBUTION = f"""
 WITH orders AS (
     SELECT o.order_id, o.ts, o.amount, o.amount_scale, o.currency, o.customer_ref, o.source,
            CASE WHEN o.channel = '' THEN NULL ELSE o.channel END AS channel,
            CASE WHEN o.customer_id = '' THEN NULL ELSE o.customer_id END AS customer_id,
            o.ts >= $start AS in_period
     FROM commerce AS o
-    WHERE o.workspace = $ws AND o.type = 'order' AND NOT o.test
-      AND o.ts >= $previous_start AND o.ts < $end AND (o.ts >= $start OR o.ts < $previous_end)
+    WHERE o.workspace = $ws AND o.type = 'order' AND NOT o.test AND {both_periods("o.ts")}
 ), refunds AS (
     SELECT r.order_id, SUM(r.amount) AS refunded, MAX(r.amount_scale) AS refund_scale
     FROM commerce AS r
@@ -307,22 +307,23 @@ class SalesResult(Header):
     data_quality: SalesQuality
 
 
-def _params(context: Context, previous_start: datetime, previous_end: datetime) -> dict[str, Any]:
-    """The previous period's bounds and the attribution window's parameters (from the
-    workspace's setting; the window opens before the earliest order's time)."""
+def _attributed(context: Context, sql: str, *, previous: bool) -> list[Row]:
+    """The rows of an attribution statement (`Context.both`), with the attribution window's
+    parameters: the workspace's setting, opening before the earliest order's time."""
     workspace = context.engine.workspace(context.query.workspace)
     window = workspace.attribution_window_seconds if workspace else ATTRIBUTION_WINDOW_SECONDS
-    return {
-        "previous_start": previous_start,
-        "previous_end": previous_end,
-        "window_us": window * 1_000_000,
-        "window_start": previous_start - timedelta(seconds=window),
-    }
+    earliest = context.query.previous.start if previous else context.query.period.start
+    return context.both(
+        sql,
+        previous=previous,
+        window_us=window * 1_000_000,
+        window_start=earliest - timedelta(seconds=window),
+    )
 
 
-def orders(context: Context, period: Period) -> list[Row]:
+def orders(context: Context) -> list[Row]:
     """The period's orders with their attribution (`ORDERS_SQL`): the sales report."""
-    return context.rows(ORDERS_SQL, period, **_params(context, period.start, period.start))
+    return _attributed(context, ORDERS_SQL, previous=False)
 
 
 @dataclass
@@ -345,9 +346,7 @@ def _monies() -> dict[str, Money]:
 def figures(context: Context) -> tuple[Figures, Figures]:
     """The query's period's figures and the previous period's."""
     now, before = Figures(), Figures()
-    query = context.query
-    params = _params(context, query.previous.start, query.previous.end)
-    for row in context.rows(FIGURES_SQL, query.period, **params):
+    for row in _attributed(context, FIGURES_SQL, previous=True):
         out = now if row["in_period"] else before
         total, scale, n = Decimal(row["total"] or 0), row["scale"], int(row["n"])
         counted = n if row["counted"] else 0
@@ -472,7 +471,7 @@ def _utc(moment: datetime | None) -> str | None:
 
 def _order_lines(context: Context) -> Rows:
     """The sales report: one line per order of the period (SPEC section 8)."""
-    for row in orders(context, context.query.period):
+    for row in orders(context):
         if not row["in_scope"]:
             continue
         scale = row["scale"]
