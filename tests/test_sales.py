@@ -85,6 +85,38 @@ def test_the_issues_example_figure_by_figure(store):
     assert sum(Decimal(v) for v in series["with_teammate"] + series["chatbot_only"]) == 180
 
 
+def test_the_previous_period_is_figured_alike(store):
+    # April's previous period is the 30 days before it, 03-02 to 03-31: the example's three
+    # orders, attributed as in March (O1 through X, whose touch on 03-01 is within the window
+    # before the previous period); April holds one order of its own, from no conversation.
+    load(store, [*example(), order("o4", "2026-04-10T12:00:00Z", "O4", "40.00")])
+    query = Query.build(
+        "w", timezone="UTC", date_from="2026-04-01", date_to="2026-04-30",
+        now=datetime(2026, 5, 1, tzinfo=UTC),
+    )  # fmt: skip
+    r = sales.run(store, query)
+    assert (query.previous.first.isoformat(), query.previous.last.isoformat()) == (
+        "2026-03-02",
+        "2026-03-31",
+    )
+    cad = r.currencies["CAD"]
+    assert (cad.attributed_sales, cad.attributed_orders, cad.all_sales) == ("0", 0, "40.00")
+    assert r.orders.model_dump() == {
+        "attributed": 0,
+        "not_attributed": 0,
+        "unmatched": 1,
+        "orphan_refunds": 0,
+    }
+    before = cad.previous
+    assert (before.attributed_sales, before.attributed_orders) == ("180.00", 2)
+    assert (before.average_order_value, before.all_sales) == ("90.0000", "230.00")
+    assert before.share_influenced == 180 / 230
+    assert (before.with_teammate.sales, before.with_teammate.orders) == ("100.00", 1)
+    assert (before.chatbot_only.sales, before.chatbot_only.orders) == ("80.00", 1)
+    assert (before.chatbot_assisted.sales, before.chatbot_assisted.orders) == ("180.00", 2)
+    assert (before.indirect.sales, before.indirect.orders) == ("180.00", 2)
+
+
 def test_the_sales_report_has_one_line_per_order(store):
     load(store, example())
     query = Query.build("w", timezone="UTC", date_from="2026-03-01", date_to="2026-03-31")
