@@ -181,6 +181,7 @@ def print_tables(r: dict[str, Any]) -> None:
             f"| {ratio(pd_, mine)} |"
         )
     print_team(r["overview"])
+    print_team(r["overview"], "chatbot", "Chatbot Performance")
     print_pages(r["http"]["pages"])
     h = r["http"]
     http_ingest.print_tables(h)

@@ -1,5 +1,6 @@
 """The overview in process against the PostgreSQL and pandas baselines on the same
-conversations, and Team Performance against PostgreSQL (`postgres_team`): every figure checked
+conversations, and Team Performance and Chatbot Performance against PostgreSQL
+(`postgres_team`, `postgres_chatbot`): every figure checked
 equal first, then the runs interleaved so that all see the same machine state; PostgreSQL's
 plans of the overview (EXPLAIN ANALYZE) kept with the figures. Part
 of `python -m bench`; on its own against an existing demo database:
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench import pandas_baseline, postgres_baseline, postgres_team
+from bench import pandas_baseline, postgres_baseline, postgres_chatbot, postgres_team
 from bench.common import machine, machine_line, spread, step_parser, timed
 from bench.http_pages import PERIODS
 from bench.shape import ours
-from convoscope.pages import overview, team
+from convoscope.pages import chatbot, overview, team
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -58,6 +61,7 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
         out["pandas_load_s"] = round(time.perf_counter() - loaded, 1)
         loaded = time.perf_counter()
         postgres_team.load(store, pg, work)
+        postgres_chatbot.load(store, pg, work)
         out["postgres_load_s"] = round(
             time.perf_counter() - loaded + postgres_baseline.load(store, pg, work), 1
         )
@@ -77,21 +81,40 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
                 )
                 warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
             out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
-            out.setdefault("team", {})[name] = _team(store, pg, name, query, runs)
+            out.setdefault("team", {})[name] = _against(
+                name,
+                runs,
+                partial(team.run, store, query),
+                partial(postgres_team.ours, store, query),
+                partial(postgres_team.postgres_team, pg, query),
+            )
+            out.setdefault("chatbot", {})[name] = _against(
+                name,
+                runs,
+                partial(chatbot.run, store, query),
+                partial(postgres_chatbot.ours, store, query),
+                partial(postgres_chatbot.postgres_chatbot, pg, store, query),
+            )
+            out.setdefault("chatbot_plans", {})[name] = postgres_chatbot.plans(pg, store, query)
     return out
 
 
-def _team(store: Store, pg: psycopg.Connection, name: str, query: Query, runs: int) -> dict:
-    """Team Performance against PostgreSQL: checked equal, then interleaved."""
-    (cold,) = timed(lambda: team.run(store, query), 1)
-    mine = postgres_team.ours(store, query)
-    theirs = postgres_team.postgres_team(pg, query)
-    if not postgres_team.same(theirs, mine):
-        raise SystemExit(f"{name}: PostgreSQL's Team Performance differs from convoscope's")
+def _against(
+    name: str,
+    runs: int,
+    page: Callable[[], object],
+    ours: Callable[[], dict],
+    theirs: Callable[[], dict],
+) -> dict:
+    """A page against PostgreSQL: its numbers checked equal (`postgres_team.same`), then the
+    two interleaved."""
+    (cold,) = timed(page, 1)
+    if not postgres_team.same(theirs(), ours()):
+        raise SystemExit(f"{name}: PostgreSQL's numbers differ from convoscope's")
     warm: dict[str, list[float]] = {"convoscope": [], "postgres": []}
     for _ in range(runs):
-        warm["convoscope"] += timed(lambda: team.run(store, query), 1)
-        warm["postgres"] += timed(lambda: postgres_team.postgres_team(pg, query), 1)
+        warm["convoscope"] += timed(page, 1)
+        warm["postgres"] += timed(theirs, 1)
     return {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
 
 
@@ -113,13 +136,13 @@ def print_table(o: dict[str, Any]) -> None:
         )
 
 
-def print_team(o: dict[str, Any]) -> None:
+def print_team(o: dict[str, Any], key: str = "team", title: str = "Team Performance") -> None:
     print(
-        "\n| Team Performance in process (ms) | cold | p50 | p95 | PostgreSQL p50 | PG/ours |"
+        f"\n| {title} in process (ms) | cold | p50 | p95 | PostgreSQL p50 | PG/ours |"
         "\n|---|" + "---:|" * 5
     )
     for name in PERIODS:
-        r = o["team"][name]
+        r = o[key][name]
         mine, pg = r["convoscope"]["p50"], r["postgres"]["p50"]
         print(
             f"| {name} | {r['cold_ms']} | {mine} | {r['convoscope']['p95']} | {pg} "
@@ -127,10 +150,10 @@ def print_team(o: dict[str, Any]) -> None:
         )
 
 
-def print_plans(o: dict[str, Any]) -> None:
-    print("\nPostgreSQL's plans (EXPLAIN ANALYZE, one run):")
+def print_plans(o: dict[str, Any], key: str = "postgres_plans", title: str = "") -> None:
+    print(f"\nPostgreSQL's plans{title} (EXPLAIN ANALYZE, one run):")
     for name in PERIODS:
-        for statement, plan in o["postgres_plans"][name].items():
+        for statement, plan in o[key][name].items():
             print(f"- {name}, {statement}: {plan}")
 
 
@@ -141,7 +164,9 @@ def main() -> None:
         o = overview_in_process(args.db, args.end, args.runs, Path(tmp))
     print_table(o)
     print_team(o)
+    print_team(o, "chatbot", "Chatbot Performance")
     print_plans(o)
+    print_plans(o, "chatbot_plans", " of Chatbot Performance")
 
 
 if __name__ == "__main__":

@@ -183,18 +183,23 @@ def plans(pg: psycopg.Connection, query: Query) -> dict[str, str]:
     """Each statement's plan for `query` as PostgreSQL ran it (EXPLAIN ANALYZE): its nodes
     with the index used and the time, for bench/README.md."""
     params = _params(query)
-    out = {}
-    for name, sql in (
-        ("tiles", TILES),
-        ("engagement", ENGAGEMENT),
-        ("events", EVENTS),
-        ("in_progress", IN_PROGRESS),
-        ("departments", DEPARTMENTS),
-    ):
-        ((plan,),) = pg.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).fetchall()
-        nodes = " > ".join(_nodes(plan[0]["Plan"]))
-        out[name] = f"{nodes} ({plan[0]['Execution Time']:.1f} ms)"
-    return out
+    return {
+        name: plan_line(pg, sql, params)
+        for name, sql in (
+            ("tiles", TILES),
+            ("engagement", ENGAGEMENT),
+            ("events", EVENTS),
+            ("in_progress", IN_PROGRESS),
+            ("departments", DEPARTMENTS),
+        )
+    }
+
+
+def plan_line(pg: psycopg.Connection, sql: str, params: dict) -> str:
+    """A statement's plan as PostgreSQL ran it: its nodes, the index each scan used, the time."""
+    ((plan,),) = pg.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params).fetchall()
+    nodes = " > ".join(_nodes(plan[0]["Plan"]))
+    return f"{nodes} ({plan[0]['Execution Time']:.1f} ms)"
 
 
 def _nodes(node: dict) -> list[str]:

@@ -306,6 +306,34 @@ class _Figures:
                 self.outcome[row["outcome"]] = n
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """The rows of the page's statements, each over both periods (`in_period`) but the
+    dialog table's (the period's alone): what `shape` turns into the page's numbers, whichever
+    engine gave them (bench/postgres_chatbot.py gives PostgreSQL's)."""
+
+    outcomes: list[Row]
+    fallbacks: list[Row]
+    csat: list[Row]
+    dialog: list[Row]
+
+
+def fetch(context: Context) -> Fetched:
+    query = context.query
+    context.register("flow_catalogue", catalogue(context.engine.workspace(query.workspace)))
+    workspace = context.engine.workspace(query.workspace)
+    inactive: dict[str, Any] = {
+        "now": query.now,
+        "inactivity_us": (workspace.inactivity_seconds if workspace else 600) * 1_000_000,
+    }
+    return Fetched(
+        outcomes=context.both(OUTCOMES_SQL, **inactive),
+        fallbacks=context.both(FALLBACKS_SQL),
+        csat=context.both(CSAT_SQL),
+        dialog=context.both(DIALOG_SQL, previous=False, **inactive),
+    )
+
+
 @dataclass
 class _Period:
     """A period's figures: its conversations' aggregation, its chatbot messages and fallbacks,
@@ -317,22 +345,16 @@ class _Period:
     scores: dict[int, int] = field(default_factory=dict)
 
 
-def _inactivity_us(context: Context) -> int:
-    workspace = context.engine.workspace(context.query.workspace)
-    return (workspace.inactivity_seconds if workspace else 600) * 1_000_000
-
-
-def _periods(context: Context) -> tuple[_Period, _Period]:
-    """The query's period's figures and the previous period's, each statement once for both."""
-    rows = context.both(OUTCOMES_SQL, now=context.query.now, inactivity_us=_inactivity_us(context))
+def _periods(fetched: Fetched) -> tuple[_Period, _Period]:
+    """The query's period's figures and the previous period's."""
     out = {
-        flag: _Period(_Figures([r for r in rows if r["in_period"] == flag]))
+        flag: _Period(_Figures([r for r in fetched.outcomes if r["in_period"] == flag]))
         for flag in (True, False)
     }
-    for row in context.both(FALLBACKS_SQL):
+    for row in fetched.fallbacks:
         out[row["in_period"]].messages = int(row["messages"])
         out[row["in_period"]].fallbacks = int(row["fallbacks"])
-    for row in context.both(CSAT_SQL):
+    for row in fetched.csat:
         out[row["in_period"]].scores[int(row["score"])] = int(row["n"])
     return out[True], out[False]
 
@@ -374,10 +396,7 @@ def _transfers(f: _Figures) -> TransfersByLastFlow:
     )
 
 
-def _dialog(context: Context, f: _Figures) -> list[FlowRow]:
-    rows = context.both(
-        DIALOG_SQL, previous=False, now=context.query.now, inactivity_us=_inactivity_us(context)
-    )
+def _dialog(rows: list[Row], f: _Figures) -> list[FlowRow]:
     totals: dict[str, Row] = {}
     types: dict[str, Counter[str]] = defaultdict(Counter)
     steps: dict[str, list[DropOff]] = defaultdict(list)
@@ -418,11 +437,13 @@ def _dialog(context: Context, f: _Figures) -> list[FlowRow]:
 
 
 def compute(context: Context) -> dict[str, Any]:
-    query = context.query
-    context.register("flow_catalogue", catalogue(context.engine.workspace(query.workspace)))
-    now, before = _periods(context)
+    return shape(context.query, fetch(context))
+
+
+def shape(query: Query, fetched: Fetched) -> dict[str, Any]:
+    """The page's fields from its statements' rows."""
+    now, before = _periods(fetched)
     current, scores = now.figures, now.scores
-    dialog = _dialog(context, current)
     n = len(query.buckets)
     series = {name: [current.bucket.get((name, i), 0) for i in range(n)] for name in OUTCOMES}
     handled = [sum(series[name][i] for name in HANDLED) for i in range(n)]
@@ -435,7 +456,7 @@ def compute(context: Context) -> dict[str, Any]:
             **{t: current.first_type.get(t, 0) for t in (*FLOW_TYPES, "none")}
         ),
         "transfers_by_last_flow": _transfers(current),
-        "dialog_performance": dialog,
+        "dialog_performance": _dialog(fetched.dialog, current),
     }
 
 
