@@ -55,6 +55,7 @@ from convoscope.pages.common import (
     csat,
     durations,
     seconds,
+    slot_of,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels, score
 from convoscope.query import Query
@@ -204,21 +205,32 @@ WITH {_BOT}, typed AS (
                 ELSE coalesce(k.type, b.first_flow_sent_type, 'other') END AS first_type
     FROM bot AS b
     LEFT JOIN flow_catalogue AS k ON k.flow = b.first_flow
-), placed AS (
-    -- the buckets lie in the period: the previous period's conversations meet none
-    SELECT t.*, x.idx FROM typed AS t
-    LEFT JOIN buckets AS x ON t.started_at >= x.start_at AND t.started_at < x.end_at
 )
-SELECT in_period, outcome, handled, idx, first_type, last_flow, transferred,
-       GROUPING(outcome) = 0 AS by_outcome, GROUPING(handled) = 0 AS by_handled,
-       GROUPING(idx) = 0 AS by_bucket, GROUPING(first_type) = 0 AS by_first_type,
-       GROUPING(last_flow) = 0 AS by_last_flow, GROUPING(transferred) = 0 AS by_reason,
+-- the time with the chatbot of the handled conversations: the one grouping with percentiles
+SELECT in_period, CAST(NULL AS VARCHAR) AS outcome, handled, CAST(NULL AS INTEGER) AS idx,
+       CAST(NULL AS VARCHAR) AS first_type, CAST(NULL AS VARCHAR) AS last_flow,
+       CAST(NULL AS BOOLEAN) AS transferred, false AS by_outcome, true AS by_handled,
+       false AS by_bucket, false AS by_first_type, false AS by_last_flow, false AS by_reason,
        count(*) AS n, sum(bot_duration_us) AS total,
        quantile_cont(bot_duration_us, 0.5) AS median, quantile_cont(bot_duration_us, 0.9) AS p90
-FROM placed
-GROUP BY GROUPING SETS ((in_period, handled), (in_period, outcome), (in_period, outcome, idx),
-                        (in_period, handled, first_type), (in_period, outcome, last_flow),
-                        (in_period, outcome, transferred))
+FROM typed
+WHERE handled = 1
+GROUP BY in_period, handled
+UNION ALL
+SELECT in_period, outcome, handled, NULL, first_type, last_flow, transferred,
+       GROUPING(outcome) = 0, GROUPING(handled) = 0, false, GROUPING(first_type) = 0,
+       GROUPING(last_flow) = 0, GROUPING(transferred) = 0, count(*), NULL, NULL, NULL
+FROM typed
+GROUP BY GROUPING SETS ((in_period, outcome), (in_period, handled, first_type),
+                        (in_period, outcome, last_flow), (in_period, outcome, transferred))
+UNION ALL
+-- the period's outcomes per bucket, counted per slot first (`slot_of`)
+SELECT true, s.outcome, NULL, x.idx, NULL, NULL, NULL, true, false, true, false, false, false,
+       sum(s.n), NULL, NULL, NULL
+FROM (SELECT t.outcome, {slot_of("t.started_at")} AS slot, count(*) AS n
+      FROM typed AS t WHERE t.in_period GROUP BY t.outcome, slot) AS s
+JOIN buckets AS x ON s.slot >= x.start_at AND s.slot < x.end_at
+GROUP BY s.outcome, x.idx
 """
 
 # Chatbot messages of the chatbot phases, by the messages' time (a chatbot message in its

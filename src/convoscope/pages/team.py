@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from convoscope import business_hours, scope
 from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.exports import UNKNOWN_TEAMMATE
-from convoscope.pages import runner, sources
+from convoscope.pages import runner
 from convoscope.pages.common import (
     STATEMENTS,
     Block,
@@ -52,6 +52,7 @@ from convoscope.pages.common import (
     csat,
     durations,
     seconds,
+    slot_of,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.pages.text import score as score_text
@@ -189,11 +190,8 @@ SELECT true, metric, CAST(NULL AS VARCHAR), idx, score, false, GROUPING(idx) = 0
        sum(n), sum(total), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BIGINT)
 FROM (
     SELECT s.metric, s.n, s.total, b.idx, s.score
-    -- counted per 15-minute slot first when every bucket starts on one (`sources`), else
-    -- per instant: a year's items are then placed as a few thousand rows
-    FROM (SELECT i.metric,
-                 CASE WHEN $on_slots THEN time_bucket(INTERVAL 15 MINUTE, i.at) ELSE i.at END
-                     AS slot,
+    -- counted per slot first (`slot_of`)
+    FROM (SELECT i.metric, {slot_of("i.at")} AS slot,
                  CASE WHEN i.metric = 'csat' THEN i.value END AS score, count(*) AS n,
                  sum(i.value) AS total
           FROM chosen AS i WHERE i.in_period GROUP BY i.metric, slot, score) AS s
@@ -308,7 +306,6 @@ def _figures(context: Context, workspace: Workspace | None) -> tuple[_Figures, _
         previous_start=query.previous.start,
         previous_end=query.previous.end,
         surveyed_from=query.previous.start - window,
-        on_slots=sources.starts_on_slots(query),
     )
     return (
         _Figures([row for row in rows if row["in_period"]]),

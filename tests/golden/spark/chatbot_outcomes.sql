@@ -80,40 +80,97 @@ WITH bot AS (
   FROM bot AS b
   LEFT JOIN flow_catalogue AS k
     ON k.flow = b.first_flow
-), placed AS (
-  /* the buckets lie in the period: the previous period's conversations meet none */
-  SELECT
-    t.*,
-    x.idx
-  FROM typed AS t
-  LEFT JOIN buckets AS x
-    ON t.started_at >= x.start_at AND t.started_at < x.end_at
 )
+/* the time with the chatbot of the handled conversations: the one grouping with percentiles */
 SELECT
   in_period,
-  outcome,
+  CAST(NULL AS STRING) AS outcome,
   handled,
-  idx,
-  first_type,
-  last_flow,
-  transferred,
-  GROUPING(outcome) = 0 AS by_outcome,
-  GROUPING(handled) = 0 AS by_handled,
-  GROUPING(idx) = 0 AS by_bucket,
-  GROUPING(first_type) = 0 AS by_first_type,
-  GROUPING(last_flow) = 0 AS by_last_flow,
-  GROUPING(transferred) = 0 AS by_reason,
+  CAST(NULL AS INT) AS idx,
+  CAST(NULL AS STRING) AS first_type,
+  CAST(NULL AS STRING) AS last_flow,
+  CAST(NULL AS BOOLEAN) AS transferred,
+  FALSE AS by_outcome,
+  TRUE AS by_handled,
+  FALSE AS by_bucket,
+  FALSE AS by_first_type,
+  FALSE AS by_last_flow,
+  FALSE AS by_reason,
   COUNT(*) AS n,
   SUM(bot_duration_us) AS total,
   PERCENTILE(bot_duration_us, 0.5) AS median,
   PERCENTILE(bot_duration_us, 0.9) AS p90
-FROM placed
+FROM typed
+WHERE
+  handled = 1
+GROUP BY
+  in_period,
+  handled
+UNION ALL
+SELECT
+  in_period,
+  outcome,
+  handled,
+  NULL,
+  first_type,
+  last_flow,
+  transferred,
+  GROUPING(outcome) = 0,
+  GROUPING(handled) = 0,
+  FALSE,
+  GROUPING(first_type) = 0,
+  GROUPING(last_flow) = 0,
+  GROUPING(transferred) = 0,
+  COUNT(*),
+  NULL,
+  NULL,
+  NULL
+FROM typed
 GROUP BY
   GROUPING SETS (
-    (in_period, handled),
     (in_period, outcome),
-    (in_period, outcome, idx),
     (in_period, handled, first_type),
     (in_period, outcome, last_flow),
     (in_period, outcome, transferred)
   )
+UNION ALL
+/* the period's outcomes per bucket, counted per slot first (`slot_of`) */
+SELECT
+  TRUE,
+  s.outcome,
+  NULL,
+  x.idx,
+  NULL,
+  NULL,
+  NULL,
+  TRUE,
+  FALSE,
+  TRUE,
+  FALSE,
+  FALSE,
+  FALSE,
+  SUM(s.n),
+  NULL,
+  NULL,
+  NULL
+FROM (
+  SELECT
+    t.outcome,
+    CASE
+      WHEN :on_slots
+      THEN CAST(TIMESTAMP_SECONDS(FLOOR(UNIX_SECONDS(CAST(t.started_at AS TIMESTAMP_LTZ)) / 900) * 900) AS TIMESTAMP_NTZ)
+      ELSE t.started_at
+    END AS slot,
+    COUNT(*) AS n
+  FROM typed AS t
+  WHERE
+    t.in_period
+  GROUP BY
+    t.outcome,
+    slot
+) AS s
+JOIN buckets AS x
+  ON s.slot >= x.start_at AND s.slot < x.end_at
+GROUP BY
+  s.outcome,
+  x.idx

@@ -244,8 +244,7 @@ FROM (
     s.total,
     b.idx,
     s.score
-  /* counted per 15-minute slot first when every bucket starts on one (`sources`), else */
-  /* per instant: a year's items are then placed as a few thousand rows */
+  /* counted per slot first (`slot_of`) */
   FROM (
     SELECT
       i.metric,
