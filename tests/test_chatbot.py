@@ -47,6 +47,23 @@ def page(store, *, tz: str = "UTC", now: datetime = AFTER, **filters) -> chatbot
     return chatbot.run(store, query)
 
 
+def test_buckets_off_the_quarter_hours_place_each_conversation_by_its_start(store):
+    # Monrovia kept UTC-00:44:30 until 1972: its hours start 44 min 30 s past a UTC hour, off
+    # the 15-minute slots. A chatbot conversation started at 10:44:45 UTC (10:00:15 there)
+    # belongs to the 10:00 bucket (its slot, 10:30 UTC, is 09:45:30 there); it is automated.
+    a = Script("mo", prefix="mo").customer_msg("1971-06-10T10:44:45Z")
+    a.bot("1971-06-10T10:45:00Z", flow="faq", flow_type="support", step="a", flow_end=True)
+    load(store, a.events)
+    q = Query.build(
+        "w", timezone="Africa/Monrovia", date_from="1971-06-10", date_to="1971-06-10",
+        granularity="hour", now=datetime(1971, 6, 11, tzinfo=UTC),
+    )  # fmt: skip
+    r = chatbot.run(store, q)
+    assert r.buckets[10] == "1971-06-10T10:00:00-00:44:30"
+    assert r.outcomes.automated == [0] * 10 + [1] + [0] * 13
+    assert r.tiles.automated == 1
+
+
 def test_the_issues_example_figure_by_figure(store):
     load(store, example())
     r = page(store)

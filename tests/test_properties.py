@@ -329,32 +329,6 @@ def test_rollups_answer_like_the_rows(events, rnd, granularity, zone, filters):
 
 
 @SETTINGS
-@given(
-    scripts(),
-    st.randoms(use_true_random=False),
-    st.sampled_from(["day", "hour", "week"]),
-    st.sampled_from(ZONES),
-    st.sampled_from(FILTERS),
-)
-def test_team_places_per_slot_as_per_instant(events, rnd, granularity, zone, filters):
-    # Team Performance counts a bucket's items per 15-minute slot when every bucket starts on
-    # one; per instant it must find the same, whole days or up to a minute off the slots.
-    store = fresh_store()
-    ingest(store, [events])
-    minute = START + timedelta(days=1, minutes=rnd.randrange(24 * 60), seconds=rnd.randrange(60))
-    for q in (
-        Query.build("w", timezone=zone, date_from="2026-11-09", date_to="2026-11-12",
-                    granularity=granularity, **filters),
-        Query.build("w", timezone=zone, period="today", now=minute, granularity="hour", **filters),
-    ):  # fmt: skip
-        assert sources.starts_on_slots(q)
-        per_slot = team.run(store, q)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sources, "starts_on_slots", lambda query: False)
-            assert team.run(store, q) == per_slot
-
-
-@SETTINGS
 @given(scripts(), st.integers(min_value=1, max_value=5))
 def test_threads_sharing_a_key_are_cut_as_if_alone(events, size):
     # Thread keys are digests: two threads may share one. Give every thread of the script the
@@ -651,3 +625,31 @@ def test_workspaces_never_see_each_other():
         "other", timezone="America/Toronto", date_from="2026-11-10", date_to="2026-11-10"
     )
     assert overview.run(store, q2).tiles.total_conversations == 1
+
+
+@SETTINGS
+@given(
+    scripts(),
+    st.randoms(use_true_random=False),
+    st.sampled_from(["day", "hour", "week"]),
+    st.sampled_from(ZONES),
+    st.sampled_from([(team, f) for f in FILTERS] + [(chatbot, f) for f in CHATBOT_FILTERS[:5]]),
+)
+def test_pages_place_per_slot_as_per_instant(events, rnd, granularity, zone, page_filters):
+    # Team Performance and Chatbot Performance count a bucket's rows per 15-minute slot when
+    # every bucket starts on one; per instant they must find the same, whole days or up to a
+    # minute off the slots.
+    page, filters = page_filters
+    store = fresh_store()
+    ingest(store, [events])
+    minute = START + timedelta(days=1, minutes=rnd.randrange(24 * 60), seconds=rnd.randrange(60))
+    for q in (
+        Query.build("w", timezone=zone, date_from="2026-11-09", date_to="2026-11-12",
+                    granularity=granularity, now=minute + timedelta(days=30), **filters),
+        Query.build("w", timezone=zone, period="today", now=minute, granularity="hour", **filters),
+    ):  # fmt: skip
+        assert sources.starts_on_slots(q)
+        per_slot = page.run(store, q)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sources, "starts_on_slots", lambda query: False)
+            assert page.run(store, q) == per_slot
