@@ -49,6 +49,7 @@ from convoscope.pages.common import (
     Page,
     Rows,
     Table,
+    both_periods,
     csat,
     durations,
     seconds,
@@ -115,17 +116,16 @@ WHERE workspace = $ws AND escalated_at IS NOT NULL AND closed_at >= $start AND c
   AND {scope.conversation("c", teammates=False)}
 """
 
-# The items of the period and of the previous one (`in_period` tells them apart), each read
-# over both (and any gap between them, dropped by `chosen`): one statement for both periods,
-# since a short period's cost is mostly the statement's own. Only the tiles of the previous
-# period are shown, but grouping its items by teammate too costs less than a statement.
+# The items of the period and of the previous one (`both_periods`; `in_period` tells them
+# apart). Only the tiles of the previous period are shown, but grouping its items by teammate
+# too costs less than a statement.
 ITEMS_SQL = f"""
 WITH scoped AS NOT MATERIALIZED (
     SELECT * FROM conversations AS c
     WHERE c.workspace = $ws AND {scope.conversation("c", teammates=False)}
 ), closed AS (
     SELECT conversation_id, closed_by, escalated_at, closed_at, resolution_us FROM scoped
-    WHERE escalated_at IS NOT NULL AND closed_at >= $previous_start AND closed_at < $end
+    WHERE escalated_at IS NOT NULL AND {both_periods("closed_at")}
 ), business AS (
     SELECT c.conversation_id, any_value(c.closed_by) AS closed_by,
            any_value(c.closed_at) AS closed_at,
@@ -142,11 +142,11 @@ WITH scoped AS NOT MATERIALIZED (
            first_response_at AS at, initial_response_us AS value, conversation_id
     FROM scoped
     WHERE initial_response_us IS NOT NULL
-      AND first_response_at >= $previous_start AND first_response_at < $end
+      AND {both_periods("first_response_at")}
     UNION ALL
     SELECT 'response', w.teammate_id, w.answered_at, w.response_us, w.conversation_id
     FROM response_waits AS w
-    WHERE w.workspace = $ws AND w.answered_at >= $previous_start AND w.answered_at < $end
+    WHERE w.workspace = $ws AND {both_periods("w.answered_at")}
       AND {scope.in_scope("w", teammates=False)}
     UNION ALL
     SELECT 'resolution', closed_by, closed_at, resolution_us, conversation_id FROM closed
@@ -156,25 +156,22 @@ WITH scoped AS NOT MATERIALIZED (
     UNION ALL
     SELECT 'csat', coalesce(c.closed_by, c.last_responder), s.ts, s.score, s.conversation_id
     FROM surveys AS s JOIN scoped AS c ON c.conversation_id = s.conversation_id
-    WHERE s.workspace = $ws AND s.ts >= $previous_start AND s.ts < $end AND s.about = 'teammate'
+    WHERE s.workspace = $ws AND {both_periods("s.ts")} AND s.about = 'teammate'
       -- a survey's conversation ended at most the CSAT window before it: bounded so, the
       -- scan skips the older conversations (figures in bench/README.md)
       AND c.ended_at >= $surveyed_from AND c.started_at < $end
     UNION ALL
     SELECT 'addressed', e.teammate_id, e.ts, NULL, e.conversation_id
     FROM conversation_events AS e
-    WHERE e.workspace = $ws AND e.sender = 'teammate' AND e.ts >= $previous_start
-      AND e.ts < $end
+    WHERE e.workspace = $ws AND e.sender = 'teammate' AND {both_periods("e.ts")}
       AND {scope.in_scope("e", teammates=False)}
     UNION ALL
     SELECT 'transfer', NULL, escalated_at, NULL, conversation_id FROM conversations AS c
     WHERE c.workspace = $ws AND c.transferred
-      AND c.escalated_at >= $previous_start AND c.escalated_at < $end
-      AND {scope.conversation("c")}
+      AND {both_periods("c.escalated_at")} AND {scope.conversation("c")}
 ), chosen AS (
     SELECT i.*, i.at >= $start AS in_period FROM items AS i
-    WHERE (i.at >= $start OR i.at < $previous_end)
-      AND (NOT $by_teammate OR metric = 'transfer' OR list_contains($teammates, teammate_id))
+    WHERE NOT $by_teammate OR metric = 'transfer' OR list_contains($teammates, teammate_id)
 )
 SELECT in_period, metric, teammate_id, CAST(NULL AS INTEGER) AS idx,
        CAST(NULL AS BIGINT) AS score,
@@ -300,13 +297,7 @@ def _figures(context: Context, workspace: Workspace | None) -> tuple[_Figures, _
     changes)."""
     query = context.query
     window = timedelta(seconds=workspace.csat_window_seconds if workspace else 366 * 86400)
-    rows = context.rows(
-        ITEMS_SQL,
-        query.period,
-        previous_start=query.previous.start,
-        previous_end=query.previous.end,
-        surveyed_from=query.previous.start - window,
-    )
+    rows = context.both(ITEMS_SQL, surveyed_from=query.previous.start - window)
     return (
         _Figures([row for row in rows if row["in_period"]]),
         _Figures([row for row in rows if not row["in_period"]]),

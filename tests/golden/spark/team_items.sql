@@ -23,7 +23,12 @@ WITH scoped AS (
     resolution_us
   FROM scoped
   WHERE
-    NOT escalated_at IS NULL AND closed_at >= :previous_start AND closed_at < :end
+    NOT escalated_at IS NULL
+    AND closed_at >= :previous_start
+    AND closed_at < :end
+    AND (
+      closed_at >= :start OR closed_at < :previous_end
+    )
 ), business AS (
   SELECT
     c.conversation_id,
@@ -53,6 +58,9 @@ WITH scoped AS (
     NOT initial_response_us IS NULL
     AND first_response_at >= :previous_start
     AND first_response_at < :end
+    AND (
+      first_response_at >= :start OR first_response_at < :previous_end
+    )
   UNION ALL
   SELECT
     'response',
@@ -65,6 +73,9 @@ WITH scoped AS (
     w.workspace = :ws
     AND w.answered_at >= :previous_start
     AND w.answered_at < :end
+    AND (
+      w.answered_at >= :start OR w.answered_at < :previous_end
+    )
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, w.channel)
     )
@@ -121,6 +132,9 @@ WITH scoped AS (
     s.workspace = :ws
     AND s.ts >= :previous_start
     AND s.ts < :end
+    AND (
+      s.ts >= :start OR s.ts < :previous_end
+    )
     AND s.about = 'teammate'
     AND /* a survey's conversation ended at most the CSAT window before it: bounded so, the */ /* scan skips the older conversations (figures in bench/README.md) */ c.ended_at >= :surveyed_from
     AND c.started_at < :end
@@ -137,6 +151,9 @@ WITH scoped AS (
     AND e.sender = 'teammate'
     AND e.ts >= :previous_start
     AND e.ts < :end
+    AND (
+      e.ts >= :start OR e.ts < :previous_end
+    )
     AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, e.channel)
     )
@@ -177,6 +194,9 @@ WITH scoped AS (
     AND c.escalated_at >= :previous_start
     AND c.escalated_at < :end
     AND (
+      c.escalated_at >= :start OR c.escalated_at < :previous_end
+    )
+    AND (
       NOT :by_channel OR ARRAY_CONTAINS(:channels, c.channel)
     )
     AND (
@@ -195,12 +215,7 @@ WITH scoped AS (
     i.at >= :start AS in_period
   FROM items AS i
   WHERE
-    (
-      i.at >= :start OR i.at < :previous_end
-    )
-    AND (
-      NOT :by_teammate OR metric = 'transfer' OR ARRAY_CONTAINS(:teammates, teammate_id)
-    )
+    NOT :by_teammate OR metric = 'transfer' OR ARRAY_CONTAINS(:teammates, teammate_id)
 )
 SELECT
   in_period,
