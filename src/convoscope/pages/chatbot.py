@@ -11,11 +11,12 @@ the events:
 - a flow's type: the workspace's flow catalogue (registered per request as `flow_catalogue`)
   before the type the messages gave, so a retailer re-types history without re-sending it.
 
-One aggregation over the period's chatbot conversations (`OUTCOMES_SQL`, `GROUPING SETS`)
-gives the tiles, the outcome series, the first flow types and the transfers by last flow, so
-they cannot disagree (the spec's invariants); the fallback rate is anchored on the messages'
-time and the chatbot CSAT on the surveys'; the dialog performance table is one more
-aggregation over the flows of the conversations of D.
+One statement over the chatbot conversations of the period and the previous one
+(`OUTCOMES_SQL`) gives the tiles, the outcome series, the first flow types and the transfers
+by last flow, so they cannot disagree (the spec's invariants); the fallback rate is anchored
+on the messages' time and the chatbot CSAT on the surveys'; the dialog performance table is
+one more aggregation over the flows of the conversations of D. The statements' rows become
+the page's numbers in `shape`, whichever engine gave them.
 
 Choices the spec leaves open, written down here:
 
@@ -252,8 +253,8 @@ GROUP BY in_period, s.score
 """
 
 # The flows entered in the conversations of D of the period (asked with an empty previous
-# period): per flow; per flow and the type each
-# conversation gave it; per flow and the last step of the abandoned ones that ended in it.
+# period): per flow; per flow and the type each conversation gave it; per flow and the last
+# step of the abandoned ones that ended in it.
 DIALOG_SQL = f"""
 WITH {_BOT}, entered AS (
     -- named: ClickHouse keeps a joined column's table name in its name
@@ -332,8 +333,8 @@ class Fetched:
 
 def fetch(context: Context) -> Fetched:
     query = context.query
-    context.register("flow_catalogue", catalogue(context.engine.workspace(query.workspace)))
     workspace = context.engine.workspace(query.workspace)
+    context.register("flow_catalogue", catalogue(workspace))
     inactive: dict[str, Any] = {
         "now": query.now,
         "inactivity_us": (workspace.inactivity_seconds if workspace else 600) * 1_000_000,
