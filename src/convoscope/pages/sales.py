@@ -1,9 +1,9 @@
 """The Sales Attribution page (SPEC section 8): its statement, result, CSVs and text.
 
-One statement (`ORDERS_SQL`, or `FIGURES_SQL` for the sums of a period and the previous one
-together) attributes each order of a period, from the derived tables
-alone: the commerce events (`commerce`), the messages with their conversation
-(`conversation_events`) and the conversations. It is read at request time rather than kept,
+One statement (`ORDERS_SQL`; `FIGURES_SQL` for the sums of a period and the previous one
+together) attributes each order of a period, from the derived tables alone: the commerce
+events (`commerce`), the messages with their conversation (`conversation_events`) and the
+conversations. It is read at request time rather than kept,
 so an identification, a refund or a message that arrives late changes past attributions the
 moment it is derived, with nothing to refresh. The statement's steps follow the spec's
 sentences: each thread's shop customer (its latest `identify`), each order's threads, the
