@@ -423,30 +423,24 @@ def test_team_tiles_match_an_independent_walk(events, filters, first_day, hours)
     )
     selected = [e for e in events if filters.get("channels") in (None, e["channel"])]
     departments = filters.get("departments")
-    expected = team_tiles(
-        selected,
-        q.period.start,
-        q.period.end,
-        departments=None
-        if departments is None
-        else {None if departments == "(none)" else departments},
-        teammates=set(filters["teammates"].split(",")) if "teammates" in filters else None,
-        hours=hours,
-    )
+
+    def walked(start: datetime, end: datetime) -> dict:
+        return team_tiles(
+            selected,
+            start,
+            end,
+            departments=None
+            if departments is None
+            else {None if departments == "(none)" else departments},
+            teammates=set(filters["teammates"].split(",")) if "teammates" in filters else None,
+            hours=hours,
+        )
+
     tiles = team.run(store, q).tiles.model_dump()
     previous = tiles.pop("previous")
-    assert tiles == expected
+    assert tiles == walked(q.period.start, q.period.end)
     # the previous period's tiles come from the same statement, told apart by their time
-    assert previous == team_tiles(
-        selected,
-        q.previous.start,
-        q.previous.end,
-        departments=None
-        if departments is None
-        else {None if departments == "(none)" else departments},
-        teammates=set(filters["teammates"].split(",")) if "teammates" in filters else None,
-        hours=hours,
-    )
+    assert previous == walked(q.previous.start, q.previous.end)
 
 
 CHATBOT_FILTERS = [
