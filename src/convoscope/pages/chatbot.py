@@ -57,6 +57,7 @@ from convoscope.pages.common import (
     durations,
     seconds,
     slot_of,
+    split_periods,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels, score
 from convoscope.query import Query
@@ -360,10 +361,8 @@ class _Period:
 
 def _periods(fetched: Fetched) -> tuple[_Period, _Period]:
     """The query's period's figures and the previous period's."""
-    out = {
-        flag: _Period(_Figures([r for r in fetched.outcomes if r["in_period"] == flag]))
-        for flag in (True, False)
-    }
+    now, before = split_periods(fetched.outcomes)
+    out = {True: _Period(_Figures(now)), False: _Period(_Figures(before))}
     for row in fetched.fallbacks:
         out[row["in_period"]].messages = int(row["messages"])
         out[row["in_period"]].fallbacks = int(row["fallbacks"])

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -153,6 +154,12 @@ def both_periods(column: str) -> str:
     return f"{c} >= $previous_start AND {c} < $end AND ({c} >= $start OR {c} < $previous_end)"
 
 
+def split_periods(rows: list[Row]) -> tuple[list[Row], list[Row]]:
+    """The rows of a statement over both periods (`both_periods`): the period's, the
+    previous one's."""
+    return [r for r in rows if r["in_period"]], [r for r in rows if not r["in_period"]]
+
+
 def slot_of(column: str) -> str:
     """The 15-minute slot of `column` when every bucket starts on one (`$on_slots`, see
     `sources.starts_on_slots`), else `column` itself: rows counted per slot, then placed in
@@ -184,9 +191,14 @@ class Context:
             **scope.params(self.query),
             "start": period.start,
             "end": period.end,
-            "on_slots": sources.starts_on_slots(self.query),
+            "on_slots": self.on_slots,
             **extra,
         }
+
+    @cached_property
+    def on_slots(self) -> bool:
+        """Whether the query's buckets start on slots (`slot_of`), decided once a request."""
+        return sources.starts_on_slots(self.query)
 
     def rows(self, sql: str, period: Period, **extra: Any) -> list[Row]:
         return self.engine.rows(sql, self.params(period, **extra))

@@ -54,6 +54,7 @@ from convoscope.pages.common import (
     durations,
     seconds,
     slot_of,
+    split_periods,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.pages.text import score as score_text
@@ -298,10 +299,8 @@ def _figures(context: Context, workspace: Workspace | None) -> tuple[_Figures, _
     query = context.query
     window = timedelta(seconds=workspace.csat_window_seconds if workspace else 366 * 86400)
     rows = context.both(ITEMS_SQL, surveyed_from=query.previous.start - window)
-    return (
-        _Figures([row for row in rows if row["in_period"]]),
-        _Figures([row for row in rows if not row["in_period"]]),
-    )
+    now, before = split_periods(rows)
+    return _Figures(now), _Figures(before)
 
 
 def compute(context: Context) -> dict[str, Any]:
