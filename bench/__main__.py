@@ -182,6 +182,7 @@ def print_tables(r: dict[str, Any]) -> None:
         )
     print_team(r["overview"])
     print_team(r["overview"], "chatbot", "Chatbot Performance")
+    print_team(r["overview"], "sales", "Sales Attribution")
     print_pages(r["http"]["pages"])
     h = r["http"]
     http_ingest.print_tables(h)

@@ -1,6 +1,6 @@
 """The overview in process against the PostgreSQL and pandas baselines on the same
-conversations, and Team Performance and Chatbot Performance against PostgreSQL
-(`postgres_team`, `postgres_chatbot`): every figure checked
+conversations, and Team Performance, Chatbot Performance and Sales Attribution against
+PostgreSQL (`postgres_team`, `postgres_chatbot`, `postgres_sales`): every figure checked
 equal first, then the runs interleaved so that all see the same machine state; PostgreSQL's
 plans of the overview (EXPLAIN ANALYZE) kept with the figures. Part
 of `python -m bench`; on its own against an existing demo database:
@@ -19,11 +19,17 @@ from typing import Any
 
 import psycopg
 
-from bench import pandas_baseline, postgres_baseline, postgres_chatbot, postgres_team
+from bench import (
+    pandas_baseline,
+    postgres_baseline,
+    postgres_chatbot,
+    postgres_sales,
+    postgres_team,
+)
 from bench.common import machine, machine_line, spread, step_parser, timed
 from bench.http_pages import PERIODS
 from bench.shape import ours
-from convoscope.pages import chatbot, overview, team
+from convoscope.pages import chatbot, overview, sales, team
 from convoscope.query import Query
 from convoscope.store import Store
 
@@ -48,8 +54,8 @@ def queries(today: date) -> dict[str, Query]:
 
 
 def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[str, Any]:
-    """`overview.run` and `team.run` cold and warm against the baselines, each checked equal
-    first and run interleaved (pandas for the overview only)."""
+    """The overview and the other pages cold and warm against the baselines, each checked
+    equal first and run interleaved (pandas for the overview only)."""
     out: dict[str, Any] = {}
     with (
         Store(db) as store,
@@ -62,6 +68,7 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
         loaded = time.perf_counter()
         postgres_team.load(store, pg, work)
         postgres_chatbot.load(store, pg, work)
+        postgres_sales.load(store, pg, work)
         out["postgres_load_s"] = round(
             time.perf_counter() - loaded + postgres_baseline.load(store, pg, work), 1
         )
@@ -96,6 +103,14 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
                 partial(postgres_chatbot.postgres_chatbot, pg, store, query),
             )
             out.setdefault("chatbot_plans", {})[name] = postgres_chatbot.plans(pg, store, query)
+            out.setdefault("sales", {})[name] = _against(
+                name,
+                runs,
+                partial(sales.run, store, query),
+                partial(postgres_sales.ours, store, query),
+                partial(postgres_sales.postgres_sales, pg, store, query),
+            )
+            out.setdefault("sales_plans", {})[name] = postgres_sales.plans(pg, store, query)
     return out
 
 
@@ -165,8 +180,10 @@ def main() -> None:
     print_table(o)
     print_team(o)
     print_team(o, "chatbot", "Chatbot Performance")
+    print_team(o, "sales", "Sales Attribution")
     print_plans(o)
     print_plans(o, "chatbot_plans", " of Chatbot Performance")
+    print_plans(o, "sales_plans", " of Sales Attribution")
 
 
 if __name__ == "__main__":

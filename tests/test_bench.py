@@ -33,7 +33,7 @@ def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
     for period in ("today", "one_year"):
         assert {"convoscope", "postgres", "pandas"} <= set(results["overview"][period])
         assert results["http"][period]["warm"]["n"] == 1
-        for page in ("team", "chatbot"):  # checked equal to PostgreSQL's before timed
+        for page in ("team", "chatbot", "sales"):  # checked equal to PostgreSQL's before timed
             assert {"convoscope", "postgres"} <= set(results["overview"][page][period])
     assert set(results["http"]["pages"]) == {"overview", "team", "chatbot", "sales"}
     http = results["http"]
@@ -44,4 +44,5 @@ def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
     assert http["server_peak_rss_mb"] > 0 and results["report_ms"]["n"] == 5
     assert "| one_year |" in done.stdout and "PG/ours" in done.stdout
     assert "| Chatbot Performance in process (ms) |" in done.stdout
+    assert "| Sales Attribution in process (ms) |" in done.stdout
     assert "| page over HTTP, p50 ms (cold) | overview | team | chatbot | sales |" in done.stdout

@@ -32,7 +32,7 @@ written down here:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -343,10 +343,15 @@ def _monies() -> dict[str, Money]:
     return defaultdict(Money)
 
 
-def figures(context: Context) -> tuple[Figures, Figures]:
-    """The query's period's figures and the previous period's."""
+def fetch(context: Context) -> list[Row]:
+    """`FIGURES_SQL`'s rows for the query's period and the previous one."""
+    return _attributed(context, FIGURES_SQL, previous=True)
+
+
+def figures(rows: Iterable[Row]) -> tuple[Figures, Figures]:
+    """The period's figures and the previous period's, from `FIGURES_SQL`'s rows."""
     now, before = Figures(), Figures()
-    for row in _attributed(context, FIGURES_SQL, previous=True):
+    for row in rows:
         out = now if row["in_period"] else before
         total, scale, n = Decimal(row["total"] or 0), row["scale"], int(row["n"])
         counted = n if row["counted"] else 0
@@ -393,8 +398,15 @@ def _currency(sums: Mapping[str, Money]) -> CurrencyFigures:
 
 
 def compute(context: Context) -> dict[str, Any]:
-    query = context.query
-    now, before = figures(context)
+    (orphans,) = context.one(ORPHAN_REFUNDS_SQL, context.query.period).values()
+    return shape(context.query, fetch(context), orphans)
+
+
+def shape(query: Query, rows: Iterable[Row], orphans: int) -> dict[str, Any]:
+    """The page's fields from `FIGURES_SQL`'s rows and the period's orphan refunds, apart from
+    `compute` so that the PostgreSQL baseline (`bench.postgres_sales`) shapes its rows by the
+    same code."""
+    now, before = figures(rows)
     codes = sorted(set(now.sums) | set(before.sums))
     currencies = {
         code: CurrencyWithPrevious(
@@ -406,7 +418,6 @@ def compute(context: Context) -> dict[str, Any]:
     shown = query.currency or min(
         codes, key=lambda c: (-currencies[c].attributed_orders, c), default=None
     )
-    (orphans,) = context.one(ORPHAN_REFUNDS_SQL, query.period).values()
     return {
         "currency": shown,
         "currencies": currencies,
@@ -496,7 +507,7 @@ TEAMMATE_COLUMNS = ("teammate_id", "currency", "orders", "sales", "average_order
 
 
 def _teammate_lines(context: Context) -> Rows:
-    for row in _teammates(figures(context)[0]):
+    for row in _teammates(figures(fetch(context))[0]):
         yield (row.teammate_id, row.currency, row.orders, row.sales, row.average_order_value)
 
 
