@@ -73,7 +73,7 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
             time.perf_counter() - loaded + postgres_baseline.load(store, pg, work), 1
         )
         for name, query in queries(today).items():
-            (cold,) = timed(lambda q=query: overview.run(store, q), 1)
+            (cold,) = timed(partial(overview.run, store, query), 1)
             mine = ours(store, query)
             if postgres_baseline.postgres_overview(pg, query) != mine:
                 raise SystemExit(f"{name}: PostgreSQL's numbers differ from convoscope's")
@@ -82,11 +82,11 @@ def overview_in_process(db: Path, today: date, runs: int, work: Path) -> dict[st
             out.setdefault("postgres_plans", {})[name] = postgres_baseline.plans(pg, query)
             warm: dict[str, list[float]] = {"convoscope": [], "postgres": [], "pandas": []}
             for _ in range(runs):
-                warm["convoscope"] += timed(lambda q=query: overview.run(store, q), 1)
+                warm["convoscope"] += timed(partial(overview.run, store, query), 1)
                 warm["postgres"] += timed(
-                    lambda q=query: postgres_baseline.postgres_overview(pg, q), 1
+                    partial(postgres_baseline.postgres_overview, pg, query), 1
                 )
-                warm["pandas"] += timed(lambda q=query: pandas_baseline.overview(frames, q), 1)
+                warm["pandas"] += timed(partial(pandas_baseline.overview, frames, query), 1)
             out[name] = {"cold_ms": round(cold, 1)} | {k: spread(v) for k, v in warm.items()}
             out.setdefault("team", {})[name] = _against(
                 name,

@@ -146,7 +146,8 @@ def _params(query: Query, start: datetime, end: datetime, starts: list[datetime]
 def _figures(pg: psycopg.Connection, params: dict) -> team._Figures:
     """The aggregation rows, filed and later shaped by the page's own code (`team`), so that
     only the SQL differs from convoscope's."""
-    columns = ("metric", "teammate_id", "idx", "score", "by_teammate", "by_bucket", "by_score")
+    columns: tuple[str, ...] = ("metric", "teammate_id", "idx", "score", "by_teammate")
+    columns += ("by_bucket", "by_score")
     columns += ("n", "total", "median", "p90", "conversations")
     rows = [dict(zip(columns, values, strict=True)) for values in pg.execute(ITEMS, params)]
     for row in rows:  # PostgreSQL sums bigints as numeric
