@@ -178,60 +178,50 @@ FROM (
 )
 """
 
-# Series: the period's slots (the range lets DuckDB skip row groups; rollups are appended in
-# slot order) summed per slot first, then placed in buckets (a range join of a few hundred
-# rows at most per day).
-ROLLUP_ENGAGEMENT_SQL = f"""
-WITH per_slot AS (
-    SELECT slot, sum(engaged) AS engaged, sum(conversations) - sum(engaged) AS non_engaged
+# The series from the rollups, in one statement (a short period's cost is mostly each
+# statement's own): the period's slots (the range lets the zone maps skip row groups; rollups
+# are appended in slot order) summed per slot first, then placed in buckets (a range join of a
+# few hundred rows at most per day). In progress in a bucket: engaged conversations open when
+# the period starts (counted from the rows: time-ordered, so only the row groups around the
+# start are read), plus those started up to the bucket's end, minus those ended before the
+# bucket's start (buckets are contiguous from the period's start, and a conversation ends
+# after it starts). Each windowed sum is in parentheses: Spark's parser reads
+# `OVER upto - ends` as one hyphenated name.
+ROLLUP_SERIES_SQL = f"""
+WITH conversation_slot AS (
+    SELECT slot, sum(engaged) AS engaged, sum(conversations) - sum(engaged) AS non_engaged,
+           sum(engaged_ends) AS ends
     FROM conversation_slots AS r
     WHERE {_SLOTS} AND slot >= $start AND slot < $end
     GROUP BY slot
-)
-SELECT b.idx AS idx, sum(s.engaged) AS engaged, sum(s.non_engaged) AS non_engaged
-FROM per_slot s JOIN buckets b ON s.slot >= b.start_at AND s.slot < b.end_at
-GROUP BY b.idx
-"""
-
-ROLLUP_EVENTS_SQL = f"""
-WITH per_slot AS (
+), event_slot AS (
     SELECT slot, sum(teammate_messages) AS teammate, sum(chatbot_messages) AS chatbot,
            sum(customer_messages) AS customer, sum(transfer_requests) AS transfers
     FROM event_slots AS r
     WHERE {_SLOTS} AND slot >= $start AND slot < $end
     GROUP BY slot
-)
-SELECT b.idx AS idx, sum(s.teammate) AS teammate, sum(s.chatbot) AS chatbot,
-       sum(s.customer) AS customer, sum(s.transfers) AS transfers
-FROM per_slot s JOIN buckets b ON s.slot >= b.start_at AND s.slot < b.end_at
-GROUP BY b.idx
-"""
-
-# In progress in a bucket: engaged conversations open when the period starts (counted from the
-# rows: time-ordered, so only the row groups around the start are read), plus those started
-# up to the bucket's end, minus those ended before the bucket's start (buckets are contiguous
-# from the period's start, and a conversation ends after it starts). Each windowed sum is in
-# parentheses: Spark's parser reads `OVER upto - ends` as one hyphenated name.
-ROLLUP_IN_PROGRESS_SQL = f"""
-WITH per_slot AS (
-    SELECT slot, sum(engaged) AS starts, sum(engaged_ends) AS ends
-    FROM conversation_slots AS r
-    WHERE {_SLOTS} AND slot >= $start AND slot < $end
-    GROUP BY slot
-), per_bucket AS (
-    SELECT b.idx, coalesce(sum(s.starts), 0) AS starts, coalesce(sum(s.ends), 0) AS ends
-    FROM buckets b LEFT JOIN per_slot s ON s.slot >= b.start_at AND s.slot < b.end_at
+), conversation_bucket AS (
+    SELECT b.idx, coalesce(sum(s.engaged), 0) AS engaged,
+           coalesce(sum(s.non_engaged), 0) AS non_engaged, coalesce(sum(s.ends), 0) AS ends
+    FROM buckets b LEFT JOIN conversation_slot s ON s.slot >= b.start_at AND s.slot < b.end_at
+    GROUP BY b.idx
+), event_bucket AS (
+    SELECT b.idx, sum(e.teammate) AS teammate, sum(e.chatbot) AS chatbot,
+           sum(e.customer) AS customer, sum(e.transfers) AS transfers
+    FROM event_slot e JOIN buckets b ON e.slot >= b.start_at AND e.slot < b.end_at
     GROUP BY b.idx
 ), opened AS (
     SELECT count(*) AS n FROM conversations AS c
     WHERE workspace = $ws AND engaged AND started_at < $start AND ended_at >= $start
       AND {scope.conversation("c", teammates=False)}
 )
-SELECT idx,
-       (SELECT n FROM opened) + (sum(starts) OVER upto) - ((sum(ends) OVER upto) - ends)
-         AS engaged_live
-FROM per_bucket
-WINDOW upto AS (ORDER BY idx ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+SELECT c.idx AS idx, c.engaged AS engaged, c.non_engaged AS non_engaged,
+       (SELECT n FROM opened) + (sum(c.engaged) OVER upto) - ((sum(c.ends) OVER upto) - c.ends)
+         AS engaged_live,
+       coalesce(e.teammate, 0) AS teammate, coalesce(e.chatbot, 0) AS chatbot,
+       coalesce(e.customer, 0) AS customer, coalesce(e.transfers, 0) AS transfers
+FROM conversation_bucket c LEFT JOIN event_bucket e ON e.idx = c.idx
+WINDOW upto AS (ORDER BY c.idx ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 """
 
 DEPARTMENTS_SQL = f"""
@@ -299,23 +289,22 @@ def compute(context: Context) -> dict[str, Any]:
     current, split = _tiles(context, period)
     previous, _ = _tiles(context, query.previous)
     if context.rollups and sources.series_from_rollups(query):
-        engagement_sql, events_sql, live_sql = (
-            ROLLUP_ENGAGEMENT_SQL,
-            ROLLUP_EVENTS_SQL,
-            ROLLUP_IN_PROGRESS_SQL,
+        series = context.series(
+            ROLLUP_SERIES_SQL, period, {**_ENGAGEMENT, **_EVENTS, **_TRANSFERS, **_IN_PROGRESS}
         )
     else:
-        engagement_sql, events_sql, live_sql = ENGAGEMENT_SQL, EVENTS_SQL, IN_PROGRESS_SQL
-    events = context.series(events_sql, period, {**_EVENTS, **_TRANSFERS})
-    traffic = {
-        "transfer_requests": events.pop("transfer_requests"),
-        **context.series(live_sql, period, _IN_PROGRESS),
-    }
+        series = {
+            **context.series(ENGAGEMENT_SQL, period, _ENGAGEMENT),
+            **context.series(EVENTS_SQL, period, {**_EVENTS, **_TRANSFERS}),
+            **context.series(IN_PROGRESS_SQL, period, _IN_PROGRESS),
+        }
     return {
         "tiles": TilesWithPrevious(**current.model_dump(), previous=previous),
-        "engagement": Engagement(**context.series(engagement_sql, period, _ENGAGEMENT)),
-        "messages": Messages(**events),
-        "traffic": Traffic(**traffic),
+        "engagement": Engagement(**{name: series[name] for name in _ENGAGEMENT.values()}),
+        "messages": Messages(**{name: series[name] for name in _EVENTS.values()}),
+        "traffic": Traffic(
+            **{name: series[name] for name in (*_TRANSFERS.values(), *_IN_PROGRESS.values())}
+        ),
         "closed_by_department": _departments(context),
         "support_type": split,
     }
@@ -417,9 +406,7 @@ PAGE = Page(
         "in_progress": IN_PROGRESS_SQL,
         "departments": DEPARTMENTS_SQL,
         "rollup_tiles": ROLLUP_TILES_SQL,
-        "rollup_engagement": ROLLUP_ENGAGEMENT_SQL,
-        "rollup_events": ROLLUP_EVENTS_SQL,
-        "rollup_in_progress": ROLLUP_IN_PROGRESS_SQL,
+        "rollup_series": ROLLUP_SERIES_SQL,
     },
     text=text,
     exports=(
