@@ -41,6 +41,7 @@ SCALARS = {
     "start",
     "end",
     "slot_end",
+    "previous_slot_end",
     "surveyed_from",
     "by_channel",
     "by_department",

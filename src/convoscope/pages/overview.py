@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from convoscope import scope
-from convoscope.engines import Engine, Tables
+from convoscope.engines import Engine, Row, Tables
 from convoscope.exports import NO_DEPARTMENT
 from convoscope.pages import runner, sources
 from convoscope.pages.common import (
@@ -29,9 +29,10 @@ from convoscope.pages.common import (
     Rows,
     Table,
     average_seconds,
+    both_periods,
 )
 from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
-from convoscope.query import Period, Query
+from convoscope.query import Query
 
 
 class DurationSplit(BaseModel):
@@ -98,21 +99,44 @@ class OverviewResult(Header):
     data_quality: DataQuality
 
 
-# Tiles, from the rows: counts, then the sums of durations the averages divide.
+# Tiles for the period and the previous one in one statement (a short period's cost is mostly
+# each statement's own): counts, the sums of durations the averages divide, and the unique
+# customers of each period (one distinct count per period: grouped by period, DuckDB's
+# distinct count took longer from 30 days on).
+def _customers(teammates: bool) -> str:
+    return "\nUNION ALL\n".join(
+        f"""SELECT {flag} AS in_period, count(DISTINCT customer_id) AS customers
+    FROM conversations AS c
+    WHERE workspace = $ws AND started_at >= ${start} AND started_at < ${end}
+      AND {scope.conversation("c", teammates=teammates)}"""
+        for flag, start, end in (
+            ("TRUE", "start", "end"),
+            ("FALSE", "previous_start", "previous_end"),
+        )
+    )
+
+
 TILES_SQL = f"""
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE engaged) AS engaged,
-       count(DISTINCT customer_id) AS customers,
-       sum(duration_us) FILTER (WHERE engaged) AS duration_all,
-       sum(duration_us) FILTER (WHERE engaged AND support_type = 'teammate') AS duration_teammate,
-       sum(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot') AS duration_chatbot,
-       count(*) FILTER (WHERE support_type = 'teammate') AS all_teammate,
-       count(*) FILTER (WHERE support_type = 'chatbot') AS all_chatbot,
-       count(*) FILTER (WHERE engaged AND support_type = 'teammate') AS engaged_teammate,
-       count(*) FILTER (WHERE engaged AND support_type = 'chatbot') AS engaged_chatbot
-FROM conversations AS c
-WHERE workspace = $ws AND started_at >= $start AND started_at < $end
-  AND {scope.conversation("c")}
+WITH customers AS (
+    {_customers(teammates=True)}
+), sums AS (
+    SELECT started_at >= $start AS in_period, count(*) AS total,
+           count(*) FILTER (WHERE engaged) AS engaged,
+           sum(duration_us) FILTER (WHERE engaged) AS duration_all,
+           sum(duration_us) FILTER (WHERE engaged AND support_type = 'teammate')
+               AS duration_teammate,
+           sum(duration_us) FILTER (WHERE engaged AND support_type = 'chatbot')
+               AS duration_chatbot,
+           count(*) FILTER (WHERE support_type = 'teammate') AS all_teammate,
+           count(*) FILTER (WHERE support_type = 'chatbot') AS all_chatbot,
+           count(*) FILTER (WHERE engaged AND support_type = 'teammate') AS engaged_teammate,
+           count(*) FILTER (WHERE engaged AND support_type = 'chatbot') AS engaged_chatbot
+    FROM conversations AS c
+    WHERE workspace = $ws AND {both_periods("started_at")} AND {scope.conversation("c")}
+    GROUP BY started_at >= $start
+)
+SELECT s.*, k.customers AS customers
+FROM sums AS s JOIN customers AS k ON k.in_period = s.in_period
 """
 
 ENGAGEMENT_SQL = f"""
@@ -142,40 +166,50 @@ WHERE c.workspace = $ws AND c.engaged AND {scope.conversation("c")}
 GROUP BY b.idx
 """
 
-# The same numbers from the rollups (see `rollups`): sums over the period's whole slots, plus
-# the conversations that started in the last, partial slot when the period ends off a slot (a
-# previous period compared up to the current minute); unique customers are counted from the
-# rows (a distinct count cannot be summed).
+# The same numbers from the rollups (see `rollups`): sums over each period's whole slots,
+# plus the conversations that started in its last, partial slot when it ends off a slot (a
+# previous period compared up to the current minute: `$slot_end`, `$previous_slot_end`);
+# unique customers are counted from the rows (a distinct count cannot be summed).
 _SLOTS = f"r.workspace = $ws AND {scope.conversation('r', teammates=False)}"
 ROLLUP_TILES_SQL = f"""
-SELECT coalesce(sum(conversations), 0) AS total, coalesce(sum(engaged), 0) AS engaged,
-       (SELECT count(DISTINCT customer_id) FROM conversations AS c
-        WHERE workspace = $ws AND started_at >= $start AND started_at < $end
-          AND {scope.conversation("c", teammates=False)}) AS customers,
-       sum(duration_all) AS duration_all, sum(duration_teammate) AS duration_teammate,
-       sum(duration_chatbot) AS duration_chatbot,
-       coalesce(sum(all_teammate), 0) AS all_teammate,
-       coalesce(sum(all_chatbot), 0) AS all_chatbot,
-       coalesce(sum(engaged_teammate), 0) AS engaged_teammate,
-       coalesce(sum(engaged_chatbot), 0) AS engaged_chatbot
-FROM (
-    SELECT conversations, engaged, engaged_duration_us AS duration_all,
-           engaged_teammate_duration_us AS duration_teammate,
-           engaged_chatbot_duration_us AS duration_chatbot, teammate_supported AS all_teammate,
-           chatbot_supported AS all_chatbot, engaged_teammate, engaged_chatbot
-    FROM conversation_slots AS r
-    WHERE {_SLOTS} AND slot >= $start AND slot < $slot_end
-    UNION ALL
-    SELECT 1, CAST(engaged AS BIGINT), CASE WHEN engaged THEN duration_us ELSE 0 END,
-           CASE WHEN engaged AND support_type = 'teammate' THEN duration_us ELSE 0 END,
-           CASE WHEN engaged AND support_type = 'chatbot' THEN duration_us ELSE 0 END,
-           CAST(support_type = 'teammate' AS BIGINT), CAST(support_type = 'chatbot' AS BIGINT),
-           CAST(engaged AND support_type = 'teammate' AS BIGINT),
-           CAST(engaged AND support_type = 'chatbot' AS BIGINT)
-    FROM conversations AS c
-    WHERE workspace = $ws AND started_at >= $slot_end AND started_at < $end
-      AND {scope.conversation("c", teammates=False)}
+WITH customers AS (
+    {_customers(teammates=False)}
+), sums AS (
+    SELECT in_period, coalesce(sum(conversations), 0) AS total,
+           coalesce(sum(engaged), 0) AS engaged, sum(duration_all) AS duration_all,
+           sum(duration_teammate) AS duration_teammate, sum(duration_chatbot) AS duration_chatbot,
+           coalesce(sum(all_teammate), 0) AS all_teammate,
+           coalesce(sum(all_chatbot), 0) AS all_chatbot,
+           coalesce(sum(engaged_teammate), 0) AS engaged_teammate,
+           coalesce(sum(engaged_chatbot), 0) AS engaged_chatbot
+    FROM (
+        SELECT slot >= $start AS in_period, conversations, engaged,
+               engaged_duration_us AS duration_all,
+               engaged_teammate_duration_us AS duration_teammate,
+               engaged_chatbot_duration_us AS duration_chatbot,
+               teammate_supported AS all_teammate, chatbot_supported AS all_chatbot,
+               engaged_teammate, engaged_chatbot
+        FROM conversation_slots AS r
+        WHERE {_SLOTS} AND slot >= $previous_start AND slot < $slot_end
+          AND (slot >= $start OR slot < $previous_slot_end)
+        UNION ALL
+        SELECT started_at >= $start, 1, CAST(engaged AS BIGINT),
+               CASE WHEN engaged THEN duration_us ELSE 0 END,
+               CASE WHEN engaged AND support_type = 'teammate' THEN duration_us ELSE 0 END,
+               CASE WHEN engaged AND support_type = 'chatbot' THEN duration_us ELSE 0 END,
+               CAST(support_type = 'teammate' AS BIGINT),
+               CAST(support_type = 'chatbot' AS BIGINT),
+               CAST(engaged AND support_type = 'teammate' AS BIGINT),
+               CAST(engaged AND support_type = 'chatbot' AS BIGINT)
+        FROM conversations AS c
+        WHERE workspace = $ws AND started_at >= $previous_slot_end AND started_at < $end
+          AND (started_at >= $slot_end OR started_at < $previous_end)
+          AND {scope.conversation("c", teammates=False)}
+    ) AS parts
+    GROUP BY in_period
 )
+SELECT s.*, k.customers AS customers
+FROM sums AS s JOIN customers AS k ON k.in_period = s.in_period
 """
 
 # The series from the rollups, in one statement (a short period's cost is mostly each
@@ -249,13 +283,41 @@ _TRANSFERS = {"transfers": "transfer_requests"}
 _IN_PROGRESS = {"engaged_live": "engaged_conversations"}
 
 
-def _tiles(context: Context, period: Period) -> tuple[Tiles, SupportType]:
-    """A period's tiles and support split, from the rollups when they can answer it."""
-    if context.rollups and sources.tiles_from_rollups(context.query, period):
-        row = context.one(ROLLUP_TILES_SQL, period, slot_end=sources.slot_end(period.end))
+# A period with no conversation: no row.
+_NO_TILES: Row = {
+    **dict.fromkeys(("total", "engaged", "customers", "all_teammate", "all_chatbot"), 0),
+    **dict.fromkeys(("engaged_teammate", "engaged_chatbot"), 0),
+    **dict.fromkeys(("duration_all", "duration_teammate", "duration_chatbot")),
+}
+
+
+def _tiles(context: Context) -> tuple[Tiles, Tiles, SupportType]:
+    """The period's tiles, the previous period's and the period's support split, from the
+    rollups when they can answer both periods."""
+    query = context.query
+    if context.rollups and all(
+        sources.tiles_from_rollups(query, p) for p in (query.period, query.previous)
+    ):
+        rows = context.both(
+            ROLLUP_TILES_SQL,
+            slot_end=sources.slot_end(query.period.end),
+            previous_slot_end=sources.slot_end(query.previous.end),
+        )
     else:
-        row = context.one(TILES_SQL, period)
-    tiles = Tiles(
+        rows = context.both(TILES_SQL)
+    found = {row["in_period"]: row for row in rows}
+    current, previous = found.get(True, _NO_TILES), found.get(False, _NO_TILES)
+    split = SupportType(
+        all=SupportSplit(teammate=current["all_teammate"], chatbot=current["all_chatbot"]),
+        engaged=SupportSplit(
+            teammate=current["engaged_teammate"], chatbot=current["engaged_chatbot"]
+        ),
+    )
+    return _tiles_of(current), _tiles_of(previous), split
+
+
+def _tiles_of(row: Row) -> Tiles:
+    return Tiles(
         average_conversation_duration_seconds=DurationSplit(
             all=average_seconds(row["duration_all"], row["engaged"]),
             teammate=average_seconds(row["duration_teammate"], row["engaged_teammate"]),
@@ -265,11 +327,6 @@ def _tiles(context: Context, period: Period) -> tuple[Tiles, SupportType]:
         engaged_conversations=row["engaged"],
         unique_customers=row["customers"],
     )
-    split = SupportType(
-        all=SupportSplit(teammate=row["all_teammate"], chatbot=row["all_chatbot"]),
-        engaged=SupportSplit(teammate=row["engaged_teammate"], chatbot=row["engaged_chatbot"]),
-    )
-    return tiles, split
 
 
 def _departments(context: Context) -> list[DepartmentRow]:
@@ -286,8 +343,7 @@ def _departments(context: Context) -> list[DepartmentRow]:
 
 def compute(context: Context) -> dict[str, Any]:
     query, period = context.query, context.query.period
-    current, split = _tiles(context, period)
-    previous, _ = _tiles(context, query.previous)
+    current, previous, split = _tiles(context)
     if context.rollups and sources.series_from_rollups(query):
         series = context.series(
             ROLLUP_SERIES_SQL, period, {**_ENGAGEMENT, **_EVENTS, **_TRANSFERS, **_IN_PROGRESS}
