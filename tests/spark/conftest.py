@@ -14,14 +14,6 @@ from pyspark.sql import SparkSession
 
 from convoscope.engines import spark as engine
 
-# Every JVM this tier starts (its local sessions, the CLI's, a cluster's daemons and executors)
-# lives for seconds or minutes, two at a time on the suite's two cores: the client compiler
-# alone and the serial collector cost far less CPU there than the server defaults (one tails
-# test: 109 -> 66 CPU-seconds, 62.7 -> 55.2 s), and Spark's results do not depend on them.
-os.environ["JAVA_TOOL_OPTIONS"] = " ".join(
-    filter(None, (os.environ.get("JAVA_TOOL_OPTIONS"), "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
-)
-
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
