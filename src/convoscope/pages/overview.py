@@ -284,9 +284,9 @@ _IN_PROGRESS = {"engaged_live": "engaged_conversations"}
 
 
 # A period with no conversation: no row.
+_SPLIT_COUNTS = ("all_teammate", "all_chatbot", "engaged_teammate", "engaged_chatbot")
 _NO_TILES: Row = {
-    **dict.fromkeys(("total", "engaged", "customers", "all_teammate", "all_chatbot"), 0),
-    **dict.fromkeys(("engaged_teammate", "engaged_chatbot"), 0),
+    **dict.fromkeys(("total", "engaged", "customers", *_SPLIT_COUNTS), 0),
     **dict.fromkeys(("duration_all", "duration_teammate", "duration_chatbot")),
 }
 
