@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from _pytest.mark.expression import Expression
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, is_hypothesis_test, settings
 
 from convoscope.store import Store
 
@@ -54,11 +54,31 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each folder's tests, then put the longest modules first (`_longest_first`)."""
     for item in items:
         for folder, marks in FOLDERS.items():
             if folder in item.path.resolve().parents:
                 for mark in marks:
                     item.add_marker(mark)
+    _longest_first(items)
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """The longest modules first, so that two workers given whole modules (`--dist loadfile
+    --no-loadscope-reorder`, `.ci/run`) finish together rather than one waiting out a long
+    module picked up last: the Spark and slow tiers, then the modules with the most
+    properties (Hypothesis runs each many times), then by number of tests."""
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.path, []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> tuple[int, int, int]:
+        tier = any(t.get_closest_marker("spark") or t.get_closest_marker("slow") for t in tests)
+        properties = sum(is_hypothesis_test(getattr(t, "obj", None)) for t in tests)
+        return (-tier, -properties, -len(tests))
+
+    ordered = sorted(modules.values(), key=weight)
+    items[:] = [item for tests in ordered for item in tests]
 
 
 @pytest.fixture

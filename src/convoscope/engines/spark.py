@@ -381,9 +381,9 @@ def read_derived(
 ) -> DataFrame | None:
     """A derived table in the state `manifest` lists (only its files of `partitions`, the
     (workspace, day) pairs, when given), with its partition columns (text, so a workspace
-    named like a number stays one; `day` a date), or None when it has no file."""
-    from pyspark.sql import functions as F
-
+    named like a number stays one; `day` a date), or None when it has no file. Read with its
+    declared schema: Spark would otherwise run a job to read a file's footer for it, one of
+    the fixed costs of every run and report."""
     files = [
         literal_path(lake, lake.derived / part.path)
         for part in ([] if manifest is None else manifest.tables.get(table, []))
@@ -391,13 +391,12 @@ def read_derived(
     ]
     if not files:
         return None
+    schema = ", ".join(f"{c} {t}" for c, t in (*derived_schema(table), ("day", "date")))
     return (
-        session.read.option("basePath", lake.uri(lake.table(table)))
+        session.read.schema(schema)
+        .option("basePath", lake.uri(lake.table(table)))
         .parquet(*files)
         .drop("run")
-        .withColumns(
-            {"workspace": F.col("workspace").cast("string"), "day": F.col("day").cast("date")}
-        )
     )
 
 
@@ -660,6 +659,10 @@ class Stale:
         return key, later.union(old.join(self.events, key, "semi").select(*key)).distinct()
 
 
+# The columns of the thread index `Run.index` writes.
+THREAD_INDEX = "source string, thread_key bigint, last_ts timestamp_ntz"
+
+
 def _holders(session: SparkSession, lake: Lake, before: Manifest, tails: DataFrame) -> set[str]:
     """The event files of the previous state that hold an event of a tail, from its thread
     index (each file's threads with the time of their last event there)."""
@@ -668,9 +671,8 @@ def _holders(session: SparkSession, lake: Lake, before: Manifest, tails: DataFra
     if not before.threads:
         return set(before.sources)  # a state without an index: every file
     paths = (literal_path(lake, lake.derived / p) for p in before.threads)
-    index = session.read.option("mergeSchema", "true").parquet(*paths)
-    if "last_ts" not in index.columns:  # an index written before it had the times
-        index = index.withColumn("last_ts", F.lit(None).cast("timestamp_ntz"))
+    # an index written before it had the times reads them as NULL: every file of the thread
+    index = session.read.schema(THREAD_INDEX).parquet(*paths)
     starts = tails.select(F.col("key").alias("thread_key"), "from_ts")
     found = (
         index.join(F.broadcast(starts), "thread_key")
