@@ -19,7 +19,8 @@ are counted from the time-ordered rows.
 Maintenance is in the re-cut's transaction (`conversations.refresh`), so an accepted event is
 in the very next read: the derived rows the re-cut deletes are returned by the delete
 (`remove`), and `apply` adds the new rows' contributions and subtracts the old ones
-(slots whose numbers did not change cancel out), then drops rows that fell to zero. A rebuild
+(slots whose numbers did not change cancel out) and drops rows that fall to zero, in one
+`MERGE` a rollup. A rebuild
 starts from empty tables with the same code.
 """
 
@@ -166,8 +167,9 @@ def _summed(rollup: Rollup, rows: str, having: str) -> str:
 
 
 def _merge(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
-    """Add `slot_delta` into the rollup: update the rows that exist, insert the others, delete
-    the ones left at zero. The slot range lets DuckDB skip row groups (zone maps)."""
+    """Add `slot_delta` into the rollup in one statement: add to the rows that exist, insert
+    the others (in slot order, as a rebuild fills the table), delete the ones that fall to
+    zero. The slot range lets DuckDB skip row groups (zone maps)."""
     (n, first, last) = con.execute(
         "SELECT count(*), min(slot), max(slot) FROM slot_delta"
     ).fetchone() or (0, None, None)
@@ -179,13 +181,11 @@ def _merge(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
         f" AND {t}.department IS NOT DISTINCT FROM d.department"
         f" AND {t}.slot BETWEEN $first AND $last"
     )
-    sets = ", ".join(f"{m} = {t}.{m} + d.{m}" for m in rollup.measures)
-    span = {"first": first, "last": last}
-    con.execute(f"UPDATE {t} SET {sets} FROM slot_delta AS d WHERE {match}", span)
+    sums = ", ".join(f"{m} = {t}.{m} + d.{m}" for m in rollup.measures)
+    zero = " AND ".join(f"{t}.{m} + d.{m} = 0" for m in rollup.measures)
     con.execute(
-        f"INSERT INTO {t} SELECT * FROM slot_delta AS d "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {match}) ORDER BY slot",
-        span,
+        f"MERGE INTO {t} USING (FROM slot_delta ORDER BY slot) AS d ON {match} "
+        f"WHEN MATCHED AND {zero} THEN DELETE WHEN MATCHED THEN UPDATE SET {sums} "
+        "WHEN NOT MATCHED THEN INSERT",
+        {"first": first, "last": last},
     )
-    zero = " AND ".join(f"{t}.{m} = 0" for m in rollup.measures)
-    con.execute(f"DELETE FROM {t} USING slot_delta AS d WHERE {match} AND {zero}", span)

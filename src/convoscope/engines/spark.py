@@ -507,7 +507,6 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         )
     derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
     stale = None if tails is None else Stale.of(session, run, tails, thread_events)
-    written = {}
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
         rows = derived[table]
@@ -520,7 +519,6 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
             run.write(table, rows, None)
         else:
             _replace(session, run, table, rows, stale)
-        written[table] = derived[table].count()  # kept: counted from its checkpoint
     _write_rollups(session, run, derived)
     run.index(fresh, replace=full)
     committed = run.commit(planned)
@@ -530,9 +528,21 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         "new_files": len(files) if full else len(new),
         "read_files": len(read),
         "threads": 0 if tails is None else tails.count(),
-        "rows": written,
+        "rows": _counts({table: derived[table] for table in DERIVED_TABLES}),
         "version": committed.version,
     }
+
+
+def _counts(frames: dict[str, DataFrame]) -> dict[str, int]:
+    """The number of rows of each frame, in one Spark job rather than one a frame."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    tagged = [frame.select(F.lit(name).alias("frame")) for name, frame in frames.items()]
+    union = reduce(lambda a, b: a.unionAll(b), tagged)
+    found = {r["frame"]: r["count"] for r in union.groupBy("frame").count().collect()}
+    return {name: found.get(name, 0) for name in frames}
 
 
 def _first_arrivals(events: DataFrame) -> DataFrame:
