@@ -490,6 +490,8 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
     fresh = read_events(session, lake, files, None if full else set(new))
     check_events(fresh)
+    # the workspaces of the new events: those of every thread a run cuts
+    workspaces = workspaces_frame(session, lake, fresh)
     run = Run(lake, before, removed)
     tails = None
     if full:
@@ -498,14 +500,14 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         read = set(planned.sources)
     else:
         assert before is not None
-        tails, thread_events, read = _tails(session, lake, planned, fresh)
+        tails, thread_events, read = _tails(session, lake, planned, fresh, workspaces)
         # every derived row of a thread sits in the day of one of its events (`DAY_OF`), and
         # the rows a tail replaces sit in the days of its events: the previous state is read
         # in those partitions only
         run.candidates = _partitions(
             thread_events.select("workspace", F.to_date("ts").alias("day"))
         )
-    derived = derive(session, thread_events, workspaces_frame(session, lake, thread_events))
+    derived = derive(session, thread_events, workspaces)
     stale = None if tails is None else Stale.of(session, run, tails, thread_events)
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
@@ -556,7 +558,7 @@ def _first_arrivals(events: DataFrame) -> DataFrame:
 
 
 def _tails(
-    session: SparkSession, lake: Lake, planned: Plan, fresh: DataFrame
+    session: SparkSession, lake: Lake, planned: Plan, fresh: DataFrame, workspaces: DataFrame
 ) -> tuple[DataFrame, DataFrame, set[str]]:
     """An incremental run's re-cut, as the database's deriver cuts it
     (`conversations.TAILS_SQL`): each thread that received a new event is cut again from
@@ -581,7 +583,7 @@ def _tails(
     stored = stored.select(*(c for c, _ in _CUT_KEYS)).join(F.broadcast(touched), threads, "semi")
     arrived.createOrReplaceTempView("new_events")
     stored.createOrReplaceTempView("stored_conversations")
-    workspaces_frame(session, lake, arrived).createOrReplaceTempView("workspaces")
+    workspaces.createOrReplaceTempView("workspaces")
     tails = kept(
         session.sql(
             statement(
@@ -653,20 +655,22 @@ class Stale:
             )
         return cls(kept(found), starts, ids)
 
-    def keys(self, table: str, old: DataFrame) -> tuple[list[str], DataFrame]:
-        """The key columns of `table`'s rows and the keys of its stale rows among `old`."""
+    def survivors(self, table: str, old: DataFrame) -> DataFrame:
+        """The rows of `old` (`table`'s) that are not stale: of another conversation; for
+        the tables of events, neither after their thread's tail start nor among its events
+        (an event has one row in each)."""
         from pyspark.sql import functions as F
 
         if table not in conversations.BY_EVENT:
-            key = ["workspace", "conversation_id"]
-            return key, old.join(F.broadcast(self.conversations), key, "semi").select(*key)
-        key = ["workspace", "event_id"]
-        later = (
-            old.join(F.broadcast(self.tails), list(THREAD))
-            .where(F.col("ts") > F.col("from_ts"))
-            .select(*key)
+            return old.join(
+                F.broadcast(self.conversations), ["workspace", "conversation_id"], "anti"
+            )
+        return (
+            old.join(F.broadcast(self.tails), list(THREAD), "left")
+            .where(F.col("from_ts").isNull() | (F.col("ts") <= F.col("from_ts")))
+            .drop("from_ts")
+            .join(self.events, ["workspace", "event_id"], "anti")
         )
-        return key, later.union(old.join(self.events, key, "semi").select(*key)).distinct()
 
 
 # The columns of the thread index `Run.index` writes.
@@ -945,6 +949,5 @@ def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale
     assert run.candidates is not None
     old = read_derived(session, run.lake, run.before, table, run.candidates)
     if old is not None:
-        key, doomed = stale.keys(table, old)
-        rows = old.join(doomed, key, "anti").unionByName(rows)
+        rows = stale.survivors(table, old).unionByName(rows)
     run.write(table, rows, run.candidates)
