@@ -18,10 +18,9 @@ are counted from the time-ordered rows.
 
 Maintenance is in the re-cut's transaction (`conversations.refresh`), so an accepted event is
 in the very next read: the derived rows the re-cut deletes are returned by the delete
-(`remove`), and `apply` adds the new rows' contributions and subtracts the old ones
-(slots whose numbers did not change cancel out) and drops rows that fall to zero, in one
-`MERGE` a rollup. A rebuild
-starts from empty tables with the same code.
+(`remove`), and `apply` adds the new rows' contributions and subtracts the old ones (slots
+whose numbers did not change cancel out) and drops rows that fall to zero, in one `MERGE` a
+rollup. A rebuild starts from empty tables with the same code.
 """
 
 from __future__ import annotations
