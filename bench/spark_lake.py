@@ -99,7 +99,6 @@ def main() -> None:
 
         def rows(root: Path) -> list[tuple]:
             frame = engine.read_derived(session, Lake(root), Lake(root).manifest(), "conversations")
-            assert frame is not None
             return sorted(map(tuple, frame.drop("thread_key").collect()))
 
         if rows(lake) != rows(full_copy):

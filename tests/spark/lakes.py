@@ -102,7 +102,7 @@ def lake_rows(spark: SparkSession, lake: Path) -> dict[str, list[tuple]]:
     for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
         found = engine.read_derived(spark, Lake(lake), Lake(lake).manifest(), table)
         columns = [c for c, _ in engine.derived_schema(table) if c not in NUMBERED]
-        rows = [] if found is None else found.select(*columns).collect()
+        rows = found.select(*columns).collect()
         out[table] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
     return out
 

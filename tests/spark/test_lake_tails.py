@@ -46,6 +46,24 @@ def test_each_tail_case_re_cuts_as_a_full_run_reading_only_what_it_needs(spark, 
     assert lake_rows(spark, lake.root) == full_copy(spark, lake, tmp_path)
 
 
+def test_new_events_that_cut_no_conversation_on_their_day_derive_incrementally(spark, tmp_path):
+    """A new file whose only event is a close on a day when its workspace has no
+    conversation (an orphan close): that day's rollups are recomputed from no rows, and the
+    run stays incremental. (Found by the random scripts below: the run stopped with
+    "derived tables missing; run with --full", as the day had no file of conversation
+    events to read.)"""
+    lake = _lake(tmp_path / "lake")
+    write_part(lake.root, "quiet", 0, Script("bob").customer_msg(at(60 * 48)).events)
+    assert engine.sessionize(spark, lake)["mode"] == "full"
+    write_part(lake.root, "quiet", 1, Script("cy", prefix="new-").close(at(0)).events)
+    done = engine.sessionize(spark, lake)
+    assert done["mode"] == "incremental" and done["threads"] == 1
+    assert done["rows"]["orphan_closes"] == 1
+    rows = lake_rows(spark, lake.root)
+    assert len(rows["orphan_closes"]) == 1 and len(rows["conversations"]) == 1
+    assert rows == full_copy(spark, lake, tmp_path)
+
+
 @examples(0.1)  # each example is three Spark runs
 @given(st.lists(st.tuples(scripts(), st.floats(0, 1)), min_size=1, max_size=4))
 def test_random_scripts_split_across_two_runs_equal_a_full_run(spark, tmp_path_factory, batch):

@@ -169,12 +169,7 @@ class SparkEngine:
         self.rollups = all(manifest.tables.get(t) for t in ROLLUP_TABLES)
         for table in (*DERIVED_TABLES, *ROLLUP_TABLES):
             frame = read_derived(self.session, lake, manifest, table)
-            if frame is not None:
-                frame = frame.where(F.col("workspace") == F.lit(workspace))
-            else:
-                schema = ", ".join(f"{c} {t}" for c, t in derived_schema(table))
-                frame = self.session.createDataFrame([], schema)
-            frame.createOrReplaceTempView(table)
+            frame.where(F.col("workspace") == F.lit(workspace)).createOrReplaceTempView(table)
 
     def workspace(self, name: str) -> Workspace | None:
         return self.lake.workspace(name)
@@ -378,20 +373,22 @@ def read_derived(
     manifest: Manifest | None,
     table: str,
     partitions: set[tuple[str, str]] | None = None,
-) -> DataFrame | None:
+) -> DataFrame:
     """A derived table in the state `manifest` lists (only its files of `partitions`, the
     (workspace, day) pairs, when given), with its partition columns (text, so a workspace
-    named like a number stays one; `day` a date), or None when it has no file. Read with its
-    declared schema: Spark would otherwise run a job to read a file's footer for it, one of
-    the fixed costs of every run and report."""
+    named like a number stays one; `day` a date); empty when it has no file there (a table
+    without rows, or days that hold none of its rows: an incremental run whose new events
+    are only an orphan close has such days). Read with its declared schema: Spark would
+    otherwise run a job to read a file's footer for it, one of the fixed costs of every run
+    and report."""
     files = [
         literal_path(lake, lake.derived / part.path)
         for part in ([] if manifest is None else manifest.tables.get(table, []))
         if partitions is None or (part.workspace, part.day) in partitions
     ]
-    if not files:
-        return None
     schema = ", ".join(f"{c} {t}" for c, t in (*derived_schema(table), ("day", "date")))
+    if not files:
+        return session.createDataFrame([], schema).drop("run")
     return (
         session.read.schema(schema)
         .option("basePath", lake.uri(lake.table(table)))
@@ -577,10 +574,8 @@ def _tails(
     arrived = kept(_first_arrivals(copies).where(F.col("source_file").isin(sorted(new))))
     touched = arrived.select(*THREAD, "thread_key").distinct()
     stored = read_derived(session, lake, before, "conversations")
-    if stored is None:
-        stored = session.createDataFrame([], ", ".join(f"{c} {t}" for c, t in _CUT_KEYS))
     threads = [*THREAD, "thread_key"]
-    stored = stored.select(*(c for c, _ in _CUT_KEYS)).join(F.broadcast(touched), threads, "semi")
+    stored = stored.select(*_CUT_KEYS).join(F.broadcast(touched), threads, "semi")
     arrived.createOrReplaceTempView("new_events")
     stored.createOrReplaceTempView("stored_conversations")
     workspaces.createOrReplaceTempView("workspaces")
@@ -612,13 +607,13 @@ def _tails(
 
 # What a tail's start is found from in the stored conversations (`conversations.TAILS_SQL`).
 _CUT_KEYS = (
-    ("workspace", "string"),
-    ("channel", "string"),
-    ("customer_id", "string"),
-    ("conversation_id", "string"),
-    ("started_at", "timestamp_ntz"),
-    ("ended_at", "timestamp_ntz"),
-    ("thread_key", "bigint"),
+    "workspace",
+    "channel",
+    "customer_id",
+    "conversation_id",
+    "started_at",
+    "ended_at",
+    "thread_key",
 )
 
 
@@ -640,19 +635,16 @@ class Stale:
         ids = events.select("workspace", "event_id")
         starts = tails.select(*THREAD, "from_ts")
         stored = read_derived(session, run.lake, run.before, "conversations", run.candidates)
-        if stored is None:
-            found = session.createDataFrame([], "workspace string, conversation_id string")
-        else:
-            found = (
-                stored.join(F.broadcast(starts), list(THREAD))
-                .join(
-                    ids.withColumnRenamed("event_id", "conversation_id").withColumn("_e", F.lit(1)),
-                    ["workspace", "conversation_id"],
-                    "left",
-                )
-                .where((F.col("started_at") > F.col("from_ts")) | F.col("_e").isNotNull())
-                .select("workspace", "conversation_id")
+        found = (
+            stored.join(F.broadcast(starts), list(THREAD))
+            .join(
+                ids.withColumnRenamed("event_id", "conversation_id").withColumn("_e", F.lit(1)),
+                ["workspace", "conversation_id"],
+                "left",
             )
+            .where((F.col("started_at") > F.col("from_ts")) | F.col("_e").isNotNull())
+            .select("workspace", "conversation_id")
+        )
         return cls(kept(found), starts, ids)
 
     def survivors(self, table: str, old: DataFrame) -> DataFrame:
@@ -902,8 +894,6 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         stored = read_derived(session, run.lake, pending, "conversations")
         # the events of the days only: their partitions' files
         stored_events = read_derived(session, run.lake, pending, "conversation_events", replaced)
-        if stored is None or stored_events is None:
-            raise LakeError(f"{run.lake.derived}: derived tables missing; run with --full")
         needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
         stored = stored.select(*needed)
 
@@ -948,6 +938,5 @@ def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale
     stale row and every new one): the other rows kept, the stale ones replaced by `rows`."""
     assert run.candidates is not None
     old = read_derived(session, run.lake, run.before, table, run.candidates)
-    if old is not None:
-        rows = stale.survivors(table, old).unionByName(rows)
+    rows = stale.survivors(table, old).unionByName(rows)
     run.write(table, rows, run.candidates)
