@@ -61,7 +61,7 @@ from convoscope.store.tables import TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 PINS = {
     "spark.sql.session.timeZone": "UTC",
@@ -521,13 +521,15 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     _write_rollups(session, run, derived)
     run.index(fresh, replace=full)
     committed = run.commit(planned)
+    counted = {table: derived[table] for table in DERIVED_TABLES}
+    rows = _counts(counted if tails is None else {**counted, "tails": tails})
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
         "read_files": len(read),
-        "threads": 0 if tails is None else tails.count(),
-        "rows": _counts({table: derived[table] for table in DERIVED_TABLES}),
+        "threads": rows.pop("tails", 0),
+        "rows": rows,
         "version": committed.version,
     }
 
@@ -895,25 +897,29 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         # the events of the days only: their partitions' files
         stored_events = read_derived(session, run.lake, pending, "conversation_events", replaced)
         needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
-        stored = stored.select(*needed)
-
-        def on(column: str) -> DataFrame:
-            keyed = days.withColumnRenamed("day", "_day")
-            return stored.join(
-                F.broadcast(keyed),
-                (stored.workspace == keyed.workspace) & (F.to_date(stored[column]) == keyed._day),
-                "semi",
-            )
-
         events = stored_events.join(F.broadcast(days), ["workspace", "day"], "semi").drop("day")
-        of_events = stored.join(
-            events.select("workspace", "conversation_id").distinct(),
-            ["workspace", "conversation_id"],
-            "semi",
-        )
         # kept: each rollup's statement reads them again
         events = kept(events)
-        conversations = kept(on("started_at").union(on("ended_at")).union(of_events).distinct())
+        # the conversations that start or end on one of the days or have an event there, in
+        # one scan of the stored conversations (a day of a large lake is few of them)
+        pairs = [
+            F.struct(F.lit(ws).alias("workspace"), F.lit(day).cast("date").alias("day"))
+            for ws, day in sorted(replaced)
+        ]
+
+        def on(column: str) -> Column:
+            return F.struct("workspace", F.to_date(column).alias("day")).isin(*pairs)
+
+        touched = events.select("workspace", "conversation_id").distinct()
+        conversations = kept(
+            stored.join(
+                touched.withColumn("_touched", F.lit(True)),
+                ["workspace", "conversation_id"],
+                "left",
+            )
+            .where(on("started_at") | on("ended_at") | F.col("_touched").isNotNull())
+            .select(*needed)
+        )
     conversations.createOrReplaceTempView("slot_conversations")
     events.createOrReplaceTempView("slot_events")
     for rollup in rollups.ROLLUPS:
