@@ -522,14 +522,14 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     run.index(fresh, replace=full)
     committed = run.commit(planned)
     counted = {table: derived[table] for table in DERIVED_TABLES}
-    rows = _counts(counted if tails is None else {**counted, "tails": tails})
+    counts = _counts(counted if tails is None else {**counted, "tails": tails})
     return {
         "mode": "full" if full else "incremental",
         "files": len(files),
         "new_files": len(files) if full else len(new),
         "read_files": len(read),
-        "threads": rows.pop("tails", 0),
-        "rows": rows,
+        "threads": counts.pop("tails", 0),
+        "rows": counts,
         "version": committed.version,
     }
 
