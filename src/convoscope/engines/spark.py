@@ -61,7 +61,7 @@ from convoscope.store.tables import TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession, WindowSpec
 
 PINS = {
     "spark.sql.session.timeZone": "UTC",
@@ -307,12 +307,15 @@ def read_events(
     return ranked
 
 
-def check_events(events: DataFrame) -> None:
-    """Refuse events that break SPEC section 1, naming the first such record's file, row and
-    field, with the rule tables `convoscope import` applies (`events.LIMITS`, `events.RULES`):
-    a missing required value; a text that is not UTF-8; a time that is not RFC 3339 with its
-    offset or out of the years allowed; a value a field does not take; a cross-field rule
-    broken. (A blank department was read as none by `read_events`, as the model does.)"""
+def check_events(events: DataFrame) -> list[str]:
+    """Refuse events that break SPEC section 1, naming a such record's file, row and field
+    (the first by file and row of its workspace), with the rule tables `convoscope import`
+    applies (`events.LIMITS`, `events.RULES`): a missing required value; a text that is not
+    UTF-8; a time that is not RFC 3339 with its offset or out of the years allowed; a value a
+    field does not take; a cross-field rule broken. (A blank department was read as none by
+    `read_events`, as the model does.) Returns the events' workspaces: the same Spark job
+    finds them (one aggregation by workspace rather than a scan for a bad record and another
+    for the names)."""
     from pyspark.sql import functions as F
 
     def holds(sql: str) -> Any:
@@ -341,17 +344,18 @@ def check_events(events: DataFrame) -> None:
     problem = F.lit(None).cast("string")
     for name, bad in reversed(checks):
         problem = F.when(bad, F.lit(name)).otherwise(problem)
-    found = events.select("file", "row_index", problem.alias("field")).where("field IS NOT NULL")
-    first = found.limit(1).collect()
-    if first:
-        file, row, field = first[0]
+    # min ignores NULL: per workspace, its first bad record by file and row, if any
+    first_bad = F.min(F.when(problem.isNotNull(), F.struct("file", "row_index", problem)))
+    found = events.groupBy("workspace").agg(first_bad.alias("bad")).collect()
+    for bad in sorted((r["bad"] for r in found if r["bad"] is not None), key=tuple):
+        file, row, field = bad
         raise LakeError(f"{file}: record {row}: field {field}: missing or not allowed")
+    return [r["workspace"] for r in found]
 
 
-def workspaces_frame(session: SparkSession, lake: Lake, events: DataFrame) -> DataFrame:
-    """The limits of every workspace with events: `workspaces.json`, else the defaults."""
+def workspaces_frame(session: SparkSession, lake: Lake, names: list[str]) -> DataFrame:
+    """The limits of the workspaces `names`: `workspaces.json`, else the defaults."""
     settings = lake.settings()
-    names = [r[0] for r in events.select("workspace").distinct().collect()]
     rows = [
         (name, s.inactivity_seconds, s.escalated_inactivity_seconds, s.csat_window_seconds)
         for name in names
@@ -486,14 +490,12 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     if not full and not new:
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
     fresh = read_events(session, lake, files, None if full else set(new))
-    check_events(fresh)
     # the workspaces of the new events: those of every thread a run cuts
-    workspaces = workspaces_frame(session, lake, fresh)
+    workspaces = workspaces_frame(session, lake, check_events(fresh))
     run = Run(lake, before, removed)
     tails = None
     if full:
-        check_conflicts(fresh, fresh)
-        thread_events = _first_arrivals(fresh)
+        thread_events = _arrivals(fresh)
         read = set(planned.sources)
     else:
         assert before is not None
@@ -549,11 +551,44 @@ def _counts(frames: dict[str, DataFrame]) -> dict[str, int]:
 def _first_arrivals(events: DataFrame) -> DataFrame:
     """Each `event_id` once, at its first arrival (file order, then row): a delivery again
     is a duplicate."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    first = F.row_number().over(Window.partitionBy("workspace", "event_id").orderBy("seq"))
+    first = F.row_number().over(_by_arrival())
     return events.withColumn("_n", first).where("_n = 1").drop("_n")
+
+
+def _arrivals(events: DataFrame) -> DataFrame:
+    """`_first_arrivals(events)`, kept, once no `event_id` was delivered again with other
+    content (refused as `convoscope import` does, naming the later copy; the same content is
+    a duplicate, counted once). One ordering of the copies serves the check and the choice,
+    and the check reads the kept rows. An incremental run passes the new files and the
+    earlier ones holding one of their ids (`_id_holders`): earlier copies among themselves
+    were compared by the run that read them."""
+    from pyspark.sql import functions as F
+
+    content = F.struct(*CONTENT_FIELDS)
+    marked = kept(
+        events.withColumns(
+            {
+                "_n": F.row_number().over(_by_arrival()),
+                "_same": content.eqNullSafe(F.first(content).over(_by_arrival())),
+            }
+        )
+    )
+    found = marked.where(~F.col("_same")).select("file", "row_index", "event_id").limit(1)
+    for file, row, event_id in found.collect():
+        raise LakeError(
+            f"{file}: record {row}: field event_id: {event_id!r} was delivered before with "
+            "other content (a conflict; nothing written)"
+        )
+    return marked.where("_n = 1").drop("_n", "_same")
+
+
+def _by_arrival() -> WindowSpec:
+    """The copies of an `event_id`, in arrival order."""
+    from pyspark.sql import Window
+
+    return Window.partitionBy("workspace", "event_id").orderBy("seq")
 
 
 def _tails(
@@ -572,8 +607,7 @@ def _tails(
     # a new file's event id sent before is a duplicate (or a conflict): its earlier copies
     id_files = _id_holders(session, lake, files, fresh, new)
     copies = fresh if not id_files else read_events(session, lake, files, new | id_files)
-    check_conflicts(copies, fresh)
-    arrived = kept(_first_arrivals(copies).where(F.col("source_file").isin(sorted(new))))
+    arrived = _arrivals(copies).where(F.col("source_file").isin(sorted(new)))
     touched = arrived.select(*THREAD, "thread_key").distinct()
     stored = read_derived(session, lake, before, "conversations")
     threads = [*THREAD, "thread_key"]
@@ -754,32 +788,6 @@ def settings_digest(lake: Lake) -> str:
         for name, s in sorted(lake.settings().items())
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-
-
-def check_conflicts(events: DataFrame, fresh: DataFrame) -> None:
-    """Refuse an `event_id` of `fresh` delivered before (or earlier in the same files) with
-    other content, as `convoscope import` does; the same content is a duplicate, counted
-    once."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    content = F.struct(*CONTENT_FIELDS)
-    by_id = Window.partitionBy("workspace", "event_id").orderBy("seq")
-    ids = fresh.select("workspace", "event_id").distinct()
-    found = (
-        events.join(ids, ["workspace", "event_id"], "semi")
-        .withColumn("_first", F.first(content).over(by_id))
-        .where(~content.eqNullSafe(F.col("_first")))
-        .select("file", "row_index", "event_id")
-        .limit(1)
-        .collect()
-    )
-    if found:
-        file, row, event_id = found[0]
-        raise LakeError(
-            f"{file}: record {row}: field event_id: {event_id!r} was delivered before with "
-            "other content (a conflict; nothing written)"
-        )
 
 
 class Run:
