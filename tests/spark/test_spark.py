@@ -382,6 +382,27 @@ def test_a_bad_event_in_the_lake_stops_the_run_naming_its_file_record_and_field(
     assert not (tmp_path / "derived").exists()
 
 
+def test_of_several_bad_events_the_first_by_file_and_row_is_named(tmp_path):
+    """Bad records in two workspaces' files: the message names the first file by path
+    (`workspace=outlet` before `workspace=shop`) and its first bad record, whatever the
+    order Spark's tasks find them in."""
+    good = GOOD_EVENT
+    write_part(tmp_path, "shop", 0, [good, {**good, "event_id": "e2", "type": "fax"}])
+    bad_score = {"type": "csat", "sender": None, "score": 9}
+    write_part(
+        tmp_path,
+        "outlet",
+        0,
+        [good, {**good, "event_id": "e2"}, {**good, "event_id": "e3", **bad_score}],
+    )
+    write_part(tmp_path, "outlet", 1, [{**good, "event_id": "e4", "type": "fax"}])
+    result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(tmp_path)])
+    assert result.exit_code == 2, result.stderr
+    named = "workspace=outlet/part-0.parquet: record 2: field score: missing or not allowed"
+    assert named in result.stderr
+    assert not (tmp_path / "derived").exists()
+
+
 def test_a_lake_text_that_is_not_utf8_is_named(tmp_path):
     """Parquet text must be UTF-8 (the model refuses what cannot be); a writer that does not
     check leaves bytes Spark reads as they are."""

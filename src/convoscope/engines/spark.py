@@ -898,26 +898,24 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
     else:
         if not replaced:  # nothing was cut again (the new events were all sent before)
             return
-        days = session.createDataFrame(sorted(replaced), "workspace string, day string")
-        days = days.withColumn("day", F.col("day").cast("date"))
-        pending = run.pending()
-        stored = read_derived(session, run.lake, pending, "conversations")
-        # the events of the days only: their partitions' files
-        stored_events = read_derived(session, run.lake, pending, "conversation_events", replaced)
-        needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
-        events = stored_events.join(F.broadcast(days), ["workspace", "day"], "semi").drop("day")
-        # kept: each rollup's statement reads them again
-        events = kept(events)
-        # the conversations that start or end on one of the days or have an event there, in
-        # one scan of the stored conversations (a day of a large lake is few of them)
         pairs = [
             F.struct(F.lit(ws).alias("workspace"), F.lit(day).cast("date").alias("day"))
             for ws, day in sorted(replaced)
         ]
 
-        def on(column: str) -> Column:
-            return F.struct("workspace", F.to_date(column).alias("day")).isin(*pairs)
+        def on(day: Column) -> Column:
+            """Whether a row's workspace and `day` are one of the days (literals: no job)."""
+            return F.struct("workspace", day.alias("day")).isin(*pairs)
 
+        pending = run.pending()
+        stored = read_derived(session, run.lake, pending, "conversations")
+        needed = [c.strip() for c in rollups.SOURCES["conversations"].split(",")]
+        # the events of the days: their partitions' files; kept, each rollup reads them again
+        events = kept(
+            read_derived(session, run.lake, pending, "conversation_events", replaced).drop("day")
+        )
+        # the conversations that start or end on one of the days or have an event there, in
+        # one scan of the stored conversations (a day of a large lake is few of them)
         touched = events.select("workspace", "conversation_id").distinct()
         conversations = kept(
             stored.join(
@@ -925,7 +923,11 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
                 ["workspace", "conversation_id"],
                 "left",
             )
-            .where(on("started_at") | on("ended_at") | F.col("_touched").isNotNull())
+            .where(
+                on(F.to_date("started_at"))
+                | on(F.to_date("ended_at"))
+                | F.col("_touched").isNotNull()
+            )
             .select(*needed)
         )
     conversations.createOrReplaceTempView("slot_conversations")
@@ -938,7 +940,7 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
             F.to_date(F.col(DAY_OF[rollup.table][1])).alias("day"),
         )
         if replaced is not None:
-            rows = rows.join(F.broadcast(days), ["workspace", "day"], "semi")
+            rows = rows.where(on(F.col("day")))
         run.write(rollup.table, rows, replaced)
 
 
