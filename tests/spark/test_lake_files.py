@@ -6,6 +6,7 @@ state tests over one derived lake (`test_lake_states`), so that the two run on t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -27,6 +28,7 @@ from lakes import (
 from typer.testing import CliRunner
 
 from convoscope import cli
+from convoscope.engines import hadoop
 from convoscope.engines import spark as engine
 from convoscope.lake import Lake
 
@@ -216,6 +218,19 @@ def test_odd_but_valid_event_files_are_read(spark, tmp_path):
     assert len(lake_rows(spark, tmp_path)["conversation_events"]) == 4
     rows = lake_rows(spark, tmp_path)["conversations"]
     assert sorted((r[0], r[1]) for r in rows) == [("outlet", "web_chat"), ("shop", "web_chat")]
+
+
+def test_hadoop_storage_reads_a_file_whole(spark, tmp_path):
+    """A file read through Hadoop (the manifest, `workspaces.json`) is its bytes exactly,
+    larger than a buffer or empty; a missing one is none."""
+    storage = hadoop.on_hadoop(spark, Lake(tmp_path)).storage
+    data = os.urandom(300_000)
+    (tmp_path / "big").write_bytes(data)
+    (tmp_path / "empty").write_bytes(b"")
+    root = Path(tmp_path).resolve()
+    assert storage.read(root / "big") == data
+    assert storage.read(root / "empty") == b""
+    assert storage.read(root / "missing") is None
 
 
 def test_a_lake_on_a_file_system_only_hadoop_reads(spark, tmp_path):

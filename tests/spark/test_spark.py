@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -202,6 +205,31 @@ def test_a_session_that_refuses_a_pin_is_an_error():
 
     with pytest.raises(engine.SparkSettingError, match="timeZone"):
         engine.pin(Session())  # type: ignore[arg-type]
+
+
+def test_a_local_session_gets_a_few_shuffle_partitions_a_core_unless_configured(tmp_path):
+    """`engines.spark.session` on `local[3]`: 12 shuffle partitions rather than Spark's 200;
+    one that `spark-defaults.conf` sets keeps it. Each in a JVM of its own (the module's
+    session would answer `getOrCreate`)."""
+    show = (
+        "from convoscope.engines import spark; "
+        "print(spark.session('local[3]').conf.get('spark.sql.shuffle.partitions'))"
+    )
+
+    def partitions(**env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", show],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert partitions() == "12"
+    (tmp_path / "spark-defaults.conf").write_text("spark.sql.shuffle.partitions 5\n")
+    assert partitions(SPARK_CONF_DIR=str(tmp_path)) == "5"
 
 
 # The lake (issue 12): `convoscope spark sessionize`, `report --engine spark`, `serve --lake`.

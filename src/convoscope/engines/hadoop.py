@@ -116,11 +116,18 @@ class HadoopStorage:
         return sorted(found, key=lambda e: e.path.name)
 
     def read(self, path: PurePath) -> bytes | None:
+        """The file's bytes in one JVM call (in chunks, a 120 KB manifest took 0.66 s: each
+        call of a few kilobytes waited about 40 ms on the gateway's socket)."""
+        target = self._path(path)
         try:
-            with self.open(path) as f:
-                return f.read()
+            size = int(self._call(target, lambda: self._fs.getFileStatus(target).getLen()))
+            stream = self._call(target, lambda: self._fs.open(target))
         except FileNotFoundError:
             return None
+        try:
+            return bytes(self._call(target, lambda: self._io.toByteArray(stream, size)))
+        finally:
+            stream.close()
 
     def open(self, path: PurePath) -> BinaryIO:
         target = self._path(path)

@@ -77,6 +77,12 @@ MASTER_ENV, REMOTE_ENV = "CONVOSCOPE_SPARK_MASTER", "CONVOSCOPE_SPARK_REMOTE"
 # (measured on the tests' small lake, CodegenMetrics: an incremental run 510 -> 229
 # compilations, again 502 -> 16; a full run again 388 -> 0, 9.6 -> 7.1 s).
 BUILDER_SETTINGS: dict[str, Any] = {"spark.sql.codegen.cache.maxEntries": "2000"}
+# Shuffle partitions per core of a local session convoscope starts when nothing set them:
+# Spark's 200 are sized for a cluster, and on a machine's few cores every shuffle of a run
+# then writes and reads 200 blocks per task (a 1M-event lake on `local[2]`, warm rounds of an
+# incremental day: 28.5-32.8 s at 200, 20.1-27.7 s at 8, the same at 4 and 16; bench/README.md).
+LOCAL_SHUFFLE_PER_CORE = 4
+SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
 
 
 class SparkSettingError(EngineError):
@@ -104,11 +110,23 @@ def session(master: str | None = None, remote: str | None = None) -> SparkSessio
         "spark.ui.showConsoleProgress", "false"
     )
     if remote:
-        builder = builder.remote(remote)
-    else:
-        master = master or os.environ.get(MASTER_ENV) or "local[*]"
-        builder = builder.master(master).config(map=BUILDER_SETTINGS)
-    return pin(builder.getOrCreate())
+        return pin(builder.remote(remote).getOrCreate())
+    master = master or os.environ.get(MASTER_ENV) or "local[*]"
+    return _local_shuffle(pin(builder.master(master).config(map=BUILDER_SETTINGS).getOrCreate()))
+
+
+def _local_shuffle(session: SparkSession) -> SparkSession:
+    """A local session's shuffle partitions as a few per core (`LOCAL_SHUFFLE_PER_CORE`),
+    unless they were set where Spark reads its configuration (`spark-defaults.conf`,
+    `--conf`). A cluster's session keeps Spark's default or its own: its number of cores is
+    the cluster's to size."""
+    context = session.sparkContext
+    local = (context.master or "").startswith("local")
+    if local and not context.getConf().contains(SHUFFLE_PARTITIONS):
+        session.conf.set(
+            SHUFFLE_PARTITIONS, str(LOCAL_SHUFFLE_PER_CORE * context.defaultParallelism)
+        )
+    return session
 
 
 def frame(session: SparkSession, table: pa.Table) -> DataFrame:
