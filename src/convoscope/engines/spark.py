@@ -326,7 +326,7 @@ def read_events(
 
 
 def check_events(events: DataFrame) -> list[str]:
-    """Refuse events that break SPEC section 1, naming a such record's file, row and field
+    """Refuse events that break SPEC section 1, naming such a record's file, row and field
     (the first by file and row of its workspace), with the rule tables `convoscope import`
     applies (`events.LIMITS`, `events.RULES`): a missing required value; a text that is not
     UTF-8; a time that is not RFC 3339 with its offset or out of the years allowed; a value a
