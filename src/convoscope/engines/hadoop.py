@@ -117,15 +117,15 @@ class HadoopStorage:
 
     def read(self, path: PurePath) -> bytes | None:
         """The file's bytes in one JVM call (in chunks, a 120 KB manifest took 0.66 s: each
-        call of a few kilobytes waited about 40 ms on the gateway's socket)."""
+        call of a few kilobytes waited about 40 ms on the gateway's socket), to the end of
+        the file opened: a manifest replaced meanwhile is read whole, old or new."""
         target = self._path(path)
         try:
-            size = int(self._call(target, lambda: self._fs.getFileStatus(target).getLen()))
             stream = self._call(target, lambda: self._fs.open(target))
         except FileNotFoundError:
             return None
         try:
-            return bytes(self._call(target, lambda: self._io.toByteArray(stream, size)))
+            return bytes(self._call(target, lambda: self._io.toByteArray(stream)))
         finally:
             stream.close()
 
