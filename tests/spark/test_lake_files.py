@@ -178,6 +178,20 @@ BAD_FILES = {
         ),
         "x.parquet: record 0: field workspace",
     ),
+    # a loose file's workspace is its column's: named as `store.check_workspace_name` names
+    "a workspace named with a control character": (
+        lambda root: _write(
+            root / "events" / "x.parquet",
+            _table([{**GOOD, "workspace": "shop"}, {**GOOD, "workspace": "sh\x85op"}]),
+        ),
+        "x.parquet: record 1: field workspace",
+    ),
+    "a workspace name of 129 characters": (
+        lambda root: _write(
+            root / "events" / "x.parquet", _table([{**GOOD, "workspace": "w" * 129}])
+        ),
+        "x.parquet: record 0: field workspace",
+    ),
 }
 
 
