@@ -110,3 +110,14 @@ def test_each_statement_reads_only_what_every_engine_provides(name):
 def test_a_parameter_outside_the_subset_is_refused():
     with pytest.raises(TypeError, match="portable subset"):
         dialects.transpile("SELECT $x", {"x": 1.5}, dialects.SPARK)
+
+
+def test_each_statement_of_the_cut_reads_only_the_cut_s_earlier_views():
+    """Spark keeps the cut's frames at once, each when the views it reads are made
+    (`engines.spark.derive`): a statement reading a later one would wait for nothing."""
+    names = [name for name, _ in conversations.CUT]
+    for i, (name, sql) in enumerate(conversations.CUT):
+        assert dialects.tables_read(sql) & set(names) <= set(names[:i]), name
+    assert dialects.tables_read(
+        "WITH a AS (SELECT * FROM b) SELECT * FROM a JOIN (SELECT * FROM c) USING (x)"
+    ) == {"b", "c"}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from convoscope import conversations, lake, pages, rollups
+from convoscope.engines import dialects
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,7 @@ class Statement:
     @cached_property
     def reads(self) -> frozenset[str]:
         """The tables and views it reads (its own CTEs left out)."""
-        import sqlglot
-        from sqlglot import exp
-
-        tree = sqlglot.parse_one(self.sql, read="duckdb")
-        own = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        return frozenset(t.name for t in tree.find_all(exp.Table)) - own
+        return dialects.tables_read(self.sql)
 
 
 def statements() -> dict[str, Statement]:

@@ -6,6 +6,7 @@ what a state was made of: `test_lake_files`."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -23,7 +24,7 @@ from typer.testing import CliRunner
 
 from convoscope import accounts, cli
 from convoscope.engines import spark as engine
-from convoscope.store import Store
+from convoscope.store import DERIVED_TABLES, Store
 
 runner = CliRunner()
 
@@ -35,30 +36,29 @@ class Interrupted(Exception):
 def test_a_run_stopped_between_tables_leaves_the_previous_state(
     spark, derived, tmp_path, monkeypatch
 ):
-    """A run interrupted after its 7th table, between the rollups (derived tables are
+    """A run interrupted after its 9th table, between the rollups (derived tables are
     written first, the rollups last; a stale rollup row used to stay after such a kill):
     readers keep the previous state, and the next run equals a clean full run. Every table
     is committed the same way (the state names it at the end), so one place stands for all:
     a stop after the first table was the same test for 72 s more of CI."""
-    after_writes = 7
+    after_writes = len(DERIVED_TABLES) + 1
     lake = copy_lake(derived, tmp_path)
     previous = lake_rows(spark, lake.root)
     before = lake.manifest()
     add_last_files(lake)
-    write = engine.Run.write
-    count = 0
+    files = engine.Run._files
+    finished = itertools.count(1)  # tables are written a thread each: `next` counts atomically
 
-    def stopping(self, table, rows, replaced):
-        nonlocal count
-        count += 1
-        write(self, table, rows, replaced)
-        if count == after_writes:
+    def stopping(self, table, rows):
+        written = files(self, table, rows)
+        if next(finished) == after_writes:
             raise Interrupted(table)
+        return written
 
-    monkeypatch.setattr(engine.Run, "write", stopping)
+    monkeypatch.setattr(engine.Run, "_files", stopping)
     with pytest.raises(Interrupted):
         engine.sessionize(spark, lake)
-    monkeypatch.setattr(engine.Run, "write", write)
+    monkeypatch.setattr(engine.Run, "_files", files)
     assert lake.manifest() == before
     assert lake_rows(spark, lake.root) == previous
     done = engine.sessionize(spark, lake)

@@ -43,6 +43,15 @@ def _tree(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="duckdb")
 
 
+def tables_read(sql: str) -> frozenset[str]:
+    """The tables and views `sql` (DuckDB's dialect) reads, its own CTEs left out."""
+    from sqlglot import exp
+
+    tree = _tree(sql)
+    own = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return frozenset(t.name for t in tree.find_all(exp.Table)) - own
+
+
 def transpile(sql: str, params: Mapping[str, Any], target: Target) -> str:
     """`sql` (DuckDB's dialect, `$name` parameters) in `target`'s dialect, `params` bound as
     typed literals."""

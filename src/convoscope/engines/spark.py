@@ -22,6 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -153,20 +154,39 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     """Every derived table of the cut from `events` (the columns of the store's `events`,
     every thread whole; `ts` zone-less or an instant) and `workspaces` (name and limits), by
     the statements of `conversations` transpiled to Spark SQL. Keys are the store's table
-    names (plus `assigned`, each event with its conversation)."""
+    names (plus `assigned`, each event with its conversation).
+
+    Each statement's frame is kept (`kept`) in a thread of its own once the frames it reads
+    are: of the ten, four steps deep, the independent ones overlap their jobs' planning and
+    their files' writing instead of waiting in line."""
     pin(session)
     from pyspark.sql import functions as F
+    from pyspark.util import inheritable_thread_target
 
     events.withColumn("ts", F.col("ts").cast("timestamp_ntz")).createOrReplaceTempView(
         "thread_events"
     )
     workspaces.createOrReplaceTempView("workspaces")
-    out: dict[str, DataFrame] = {}
-    for name, sql in conversations.CUT:
+    for name, _ in conversations.CUT:  # a statement reads this run's views, never a past run's
+        session.catalog.dropTempView(name)
+    made: dict[str, Future[DataFrame]] = {}
+
+    @inheritable_thread_target(session)
+    def keep(name: str, sql: str, needs: list[Future[DataFrame]]) -> DataFrame:
+        for need in needs:
+            need.result()
         frame = kept(session.sql(statement(sql, {})))
         frame.createOrReplaceTempView(name)
-        out["conversations" if name == "derived_conversations" else name] = frame
-    return out
+        return frame
+
+    with ThreadPoolExecutor(len(conversations.CUT)) as pool:
+        for name, sql in conversations.CUT:  # in order: a statement reads earlier ones only
+            needs = [made[t] for t in sorted(dialects.tables_read(sql)) if t in made]
+            made[name] = pool.submit(keep, name, sql, needs)
+    return {
+        "conversations" if name == "derived_conversations" else name: frame.result()
+        for name, frame in made.items()
+    }
 
 
 class SparkEngine:
@@ -532,6 +552,7 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         )
     derived = derive(session, thread_events, workspaces)
     stale = None if tails is None else Stale.of(session, run, tails, thread_events)
+    tables = {}
     for table in DERIVED_TABLES:
         via, anchor = DAY_OF[table]
         rows = derived[table]
@@ -540,10 +561,8 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
             rows = rows.join(keyed, ["workspace", "conversation_id"])
         rows = rows.withColumn("day", F.to_date(F.col(anchor)))
         rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
-        if stale is None:
-            run.write(table, rows, None)
-        else:
-            _replace(session, run, table, rows, stale)
+        tables[table] = rows if stale is None else _replaced(session, run, table, rows, stale)
+    run.write(tables, run.candidates)
     _write_rollups(session, run, derived)
     run.index(fresh, replace=full)
     committed = run.commit(planned)
@@ -845,9 +864,26 @@ class Run:
             settings="",
         )
 
-    def write(self, table: str, rows: DataFrame, replaced: set[tuple[str, str]] | None) -> None:
-        """Write `rows` (one file per workspace and day) as the table's partitions of
-        `replaced`, or as the whole table (None)."""
+    def write(self, tables: Mapping[str, DataFrame], replaced: set[tuple[str, str]] | None) -> None:
+        """Write each table's rows (one file per workspace and day) as its partitions of
+        `replaced`, or as the whole table (None). The tables are written at once, a thread
+        each (local properties such as a job group inherited): a write of a day's rows is
+        mostly the driver's planning and the files' commit, which overlap."""
+        from pyspark.util import inheritable_thread_target
+
+        target = inheritable_thread_target(next(iter(tables.values())).sparkSession)(self._files)
+        with ThreadPoolExecutor(len(tables)) as pool:
+            written = list(pool.map(target, tables, tables.values()))
+        for table, parts in zip(tables, written, strict=True):
+            kept = [
+                p
+                for p in self.tables.get(table, [])
+                if replaced is not None and (p.workspace, p.day) not in replaced
+            ]
+            self.tables[table] = kept + parts
+
+    def _files(self, table: str, rows: DataFrame) -> list[Part]:
+        """Write `rows` under this run's folder of `table`: the files written."""
         target = self.lake.table(table) / f"run={self.id}"
         (
             rows.repartition(*PARTITIONS)
@@ -865,12 +901,7 @@ class Run:
                     day=unquote(day.removeprefix("day=")),
                 )
             )
-        kept = [
-            p
-            for p in self.tables.get(table, [])
-            if replaced is not None and (p.workspace, p.day) not in replaced
-        ]
-        self.tables[table] = kept + parts
+        return parts
 
     def index(self, events: DataFrame, *, replace: bool) -> None:
         """Write the thread index of `events`' files (each file's distinct thread keys: what
@@ -956,6 +987,7 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         )
     conversations.createOrReplaceTempView("slot_conversations")
     events.createOrReplaceTempView("slot_events")
+    tables = {}
     for rollup in rollups.ROLLUPS:
         sql = rollups.summed(rollup, conversations="slot_conversations", events="slot_events")
         rows = session.sql(statement(sql, {}))
@@ -965,7 +997,8 @@ def _write_rollups(session: SparkSession, run: Run, derived: dict[str, DataFrame
         )
         if replaced is not None:
             rows = rows.where(on(F.col("day")))
-        run.write(rollup.table, rows, replaced)
+        tables[rollup.table] = rows
+    run.write(tables, replaced)
 
 
 def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
@@ -973,10 +1006,12 @@ def _partitions(frame: DataFrame) -> set[tuple[str, str]]:
     return {(ws, day.isoformat()) for ws, day in frame.select(*PARTITIONS).distinct().collect()}
 
 
-def _replace(session: SparkSession, run: Run, table: str, rows: DataFrame, stale: Stale) -> None:
-    """Write anew the day partitions of the tails' events (`Run.candidates`: they hold every
-    stale row and every new one): the other rows kept, the stale ones replaced by `rows`."""
+def _replaced(
+    session: SparkSession, run: Run, table: str, rows: DataFrame, stale: Stale
+) -> DataFrame:
+    """The day partitions of the tails' events (`Run.candidates`: they hold every stale row
+    and every new one) as they are to be written anew: the other rows kept, the stale ones
+    replaced by `rows`."""
     assert run.candidates is not None
     old = read_derived(session, run.lake, run.before, table, run.candidates)
-    rows = stale.survivors(table, old).unionByName(rows)
-    run.write(table, rows, run.candidates)
+    return stale.survivors(table, old).unionByName(rows)
