@@ -479,6 +479,25 @@ def test_an_upgrade_short_of_memory_says_so_and_is_done_on_the_next_run(tmp_path
         assert not store.derived_outdated
 
 
+def test_a_rebuild_short_of_duckdb_s_own_memory_says_so(tmp_path, monkeypatch):
+    # with no cap set, a rebuild may use what DuckDB sizes itself: raising the cap is no advice
+    import duckdb
+
+    from convoscope import conversations
+
+    def short(store: Store) -> None:
+        raise duckdb.OutOfMemoryException("could not allocate")
+
+    db = tmp_path / "cs.duckdb"
+    cli("workspace", "create", "shop", db=db)
+    monkeypatch.delenv("CONVOSCOPE_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(conversations, "rebuild", short)
+    r = runner.invoke(app, ["rebuild", "--db", str(db)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "not enough memory to recompute the conversations (DuckDB may use 80 %" in r.output
+    assert "free memory and run the command again" in r.output
+
+
 def test_rebuild_restores_time_order_and_changes_no_number(tmp_path):
     from convoscope import ingest
     from convoscope.events import validate_batch

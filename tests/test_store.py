@@ -198,3 +198,23 @@ def test_a_workspace_is_read_once_and_read_again_when_it_changes(tmp_path):
         store._read_workspace = overtaken  # type: ignore[method-assign]
         assert store.workspace("shop").timezone == "Europe/Paris"
         assert store.workspace("shop").timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("given", [None, "512MB"])
+def test_a_bulk_job_lifts_the_default_memory_cap_only_while_it_runs(tmp_path, monkeypatch, given):
+    # the default cap (1 GB) is a server's; a foreground bulk job lets DuckDB size its memory
+    # itself, unless CONVOSCOPE_MEMORY_LIMIT says otherwise, which then holds throughout
+    if given is None:
+        monkeypatch.delenv("CONVOSCOPE_MEMORY_LIMIT", raising=False)
+    else:
+        monkeypatch.setenv("CONVOSCOPE_MEMORY_LIMIT", given)
+    setting = "SELECT current_setting('memory_limit')"
+    duckdb_default = duckdb.connect().execute(setting).fetchall()
+    with Store(tmp_path / "m.duckdb") as store:
+        capped = store.con.execute(setting).fetchall()
+        with store.bulk_memory():
+            during = store.con.execute(setting).fetchall()
+        after = store.con.execute(setting).fetchall()
+    assert capped == after == [("488.2 MiB",) if given else ("953.6 MiB",)]
+    assert during == (capped if given else duckdb_default)
+    assert duckdb_default != capped

@@ -21,6 +21,8 @@ blank) and does not mention a reserved name.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -340,7 +342,9 @@ def _arrow(records: Sequence[Mapping[str, Any]]) -> pa.Table | None:
         if (
             name in given
             and column.null_count
-            and sum(name in record for record in records) != len(column) - column.null_count
+            # records holding the key, counted at C speed (a generator was a quarter of this)
+            and sum(map(operator.contains, records, itertools.repeat(name)))
+            != len(column) - column.null_count
         ):
             return None
     arrays.append(pa.array(range(len(records)), pa.int64()))

@@ -14,8 +14,9 @@ records, which go through the same validation as every other way in.
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,9 +86,23 @@ TEST_ORDERS = 0.01
 REFUND_BEFORE_ORDER = 0.05  # of refunds: their order is delivered after them
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
-    values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights)[0]
+class _Weighted:
+    """Values drawn by weight, the cumulative weights summed once rather than at every draw
+    (the same draws as `rng.choices(values, weights)[0]`: this is what it sums them into)."""
+
+    def __init__(self, weighted: Iterable[tuple[Any, float]]):
+        self.values, weights = zip(*weighted, strict=True)
+        self.cum_weights = list(itertools.accumulate(weights))
+
+    def pick(self, rng: random.Random) -> Any:
+        return rng.choices(self.values, cum_weights=self.cum_weights)[0]
+
+
+_CHANNEL, _DEPARTMENT, _BOT_SCORE, _CURRENCY, _SOURCE = map(
+    _Weighted, (CHANNELS, DEPARTMENTS, BOT_SCORES, CURRENCIES, SOURCES)
+)
+_HOUR = _Weighted(zip(range(24), HOURS, strict=True))
+_FLOW = _Weighted((flow, flow[3]) for flow in FLOWS)
 
 
 class _Conversation:
@@ -142,7 +157,7 @@ def _conversation(rng: random.Random, conv: _Conversation) -> None:
             teammate = rng.choice(TEAMMATES)  # handed over to a colleague
         conv.add(rng.uniform(30, 300), "message", sender="teammate", teammate_id=teammate)
     if rng.random() < 0.86:
-        department = _pick(rng, DEPARTMENTS)
+        department = _DEPARTMENT.pick(rng)
         extra = {"department": department} if department else {}
         conv.add(rng.uniform(30, 900), "close", teammate_id=teammate, **extra)
         if rng.random() < SURVEY_SHARE:
@@ -156,7 +171,7 @@ def _flow(rng: random.Random, conv: _Conversation) -> bool:
         conv.add(rng.uniform(8, 240), "message", sender="customer")
         conv.add(rng.uniform(1, 4), "message", sender="chatbot")
         return rng.random() < 0.4
-    name, kind, steps, _, transfers = rng.choices(FLOWS, [f[3] for f in FLOWS])[0]
+    name, kind, steps, _, transfers = _FLOW.pick(rng)
     for i, step in enumerate(steps):
         conv.add(rng.uniform(8, 240), "message", sender="customer")
         fields: dict[str, Any] = {"flow": name, "step": step}
@@ -174,7 +189,7 @@ def _flow(rng: random.Random, conv: _Conversation) -> bool:
     if rng.random() < transfers:
         return True
     if rng.random() < BOT_SURVEY_SHARE:
-        conv.add(rng.uniform(30, 600), "csat", score=_pick(rng, BOT_SCORES), about="chatbot")
+        conv.add(rng.uniform(30, 600), "csat", score=_BOT_SCORE.pick(rng), about="chatbot")
     return False
 
 
@@ -203,16 +218,16 @@ class _Shop:
             self.order(conv.t + timedelta(seconds=rng.uniform(30, 300)), shopper, "chat", thread)
         else:
             later = timedelta(hours=min(rng.lognormvariate(3.5, 1.4), 21 * 24))
-            self.order(conv.t + later, shopper, _pick(rng, SOURCES), {})
+            self.order(conv.t + later, shopper, _SOURCE.pick(rng), {})
 
     def walk_in(self, moment: datetime, customers: int) -> None:
         """An order from a shopper who did not chat (some never will), or a guest."""
         rng = self.rng
         if rng.random() < 0.5:
-            self.order(moment, None, _pick(rng, SOURCES), {})
+            self.order(moment, None, _SOURCE.pick(rng), {})
         else:
             shopper = f"shopper-{rng.randrange(customers):07d}"
-            self.order(moment, shopper, _pick(rng, SOURCES), {})
+            self.order(moment, shopper, _SOURCE.pick(rng), {})
 
     def order(
         self, moment: datetime, shopper: str | None, source: str, thread: dict[str, str]
@@ -223,7 +238,7 @@ class _Shop:
         amount = Decimal(str(round(min(rng.lognormvariate(4.3, 0.7), 2000), 2))).quantize(
             Decimal("0.01")
         )
-        currency = _pick(rng, CURRENCIES)
+        currency = _CURRENCY.pick(rng)
         order = {"ts": moment, "type": "order", "order_id": order_id, "amount": str(amount)}
         order |= {"currency": currency, "source": source, **thread}
         if shopper:
@@ -278,11 +293,11 @@ def generate(
         count = max(0, round(rng.gauss(per_day * WEEKDAYS[day.weekday()] * trend, per_day * 0.05)))
         events: list[dict[str, Any]] = []
         for _ in range(count):
-            hour = rng.choices(range(24), HOURS)[0]
+            hour = _HOUR.pick(rng)
             local = midnight + timedelta(hours=hour, seconds=rng.uniform(0, 3600))
             start = local.astimezone(UTC)
             customer = f"cust-{rng.randrange(customers):07d}"
-            conv = _Conversation(events, _pick(rng, CHANNELS), customer, start)
+            conv = _Conversation(events, _CHANNEL.pick(rng), customer, start)
             _conversation(rng, conv)
             if commerce:
                 shop.after(conv, start)

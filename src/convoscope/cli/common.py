@@ -7,6 +7,7 @@ department name prints as typed instead of crashing or hiding a link.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,14 @@ from rich.text import Text
 
 from convoscope import conversations, operations
 from convoscope.query import Query, QueryError
-from convoscope.store import Store, StoreBusy, Workspace, default_db_path, memory_limit
+from convoscope.store import (
+    MEMORY_LIMIT,
+    Store,
+    StoreBusy,
+    Workspace,
+    default_db_path,
+    memory_limit,
+)
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -158,14 +166,20 @@ def rebuild(store: Store) -> None:
     """Recompute every conversation and rollup from the events, or fail with a message (the
     database is left as it was: the rebuild is one transaction)."""
     try:
-        conversations.rebuild(store)
+        with store.bulk_memory():
+            conversations.rebuild(store)
     except duckdb.OutOfMemoryException:
         store.close()
+        if MEMORY_LIMIT not in os.environ:  # DuckDB's own limit (`Store.bulk_memory`)
+            raise fail(
+                "not enough memory to recompute the conversations (DuckDB may use 80 % of "
+                "the memory it sees); nothing was lost: free memory and run the command again"
+            ) from None
         raise fail(
             "not enough memory to recompute the conversations within "
-            f"CONVOSCOPE_MEMORY_LIMIT ({memory_limit()}); "
+            f"{MEMORY_LIMIT} ({memory_limit()}); "
             "nothing was lost: run the command again with a higher limit, "
-            "e.g. CONVOSCOPE_MEMORY_LIMIT=4GB"
+            f"e.g. {MEMORY_LIMIT}=4GB"
         ) from None
     store.checkpoint()
 

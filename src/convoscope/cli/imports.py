@@ -89,7 +89,7 @@ def import_(
                 )
     if kind != "twcs" and workspace is None:
         raise fail("--workspace is required for this format", 2)
-    with open_store(db, create=True) as store:
+    with open_store(db, create=True) as store, store.bulk_memory():
         started = time.perf_counter()
         try:
             if kind in bulk.FILE_FORMATS and options.transform is None and workspace:

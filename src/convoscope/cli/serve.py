@@ -11,6 +11,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Annotated, Any
 
@@ -77,20 +78,28 @@ DEMO_CHUNK = 100_000  # records checked set-based at a time
 
 
 def _demo_stage(records: Iterator[dict[str, Any]], workspace: str) -> Callable[[Staging], None]:
-    """Stage the generated records in chunks checked set-based (`bulk.stage_records`)."""
+    """Stage the generated records in chunks checked set-based (`bulk.stage_records`), the
+    next chunk generated in a thread while DuckDB checks this one: the generator is Python
+    and holds the interpreter, DuckDB's statements release it, so the two overlap on two
+    cores (one chunk ahead, generated in order by that one thread)."""
 
     from convoscope import bulk
 
     def stage(staging: Staging) -> None:
-        with rich.progress.Progress(
-            *rich.progress.Progress.get_default_columns(),
-            rich.progress.MofNCompleteColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
+        with (
+            rich.progress.Progress(
+                *rich.progress.Progress.get_default_columns(),
+                rich.progress.MofNCompleteColumn(),
+                console=err,
+                transient=True,
+            ) as progress,
+            ThreadPoolExecutor(1, thread_name_prefix="demo") as generator,
+        ):
             task = progress.add_task("generating and checking", total=None)
             offset = 0
-            while chunk := list(itertools.islice(records, DEMO_CHUNK)):
+            ahead = generator.submit(list, itertools.islice(records, DEMO_CHUNK))
+            while chunk := ahead.result():
+                ahead = generator.submit(list, itertools.islice(records, DEMO_CHUNK))
                 bulk.stage_records(staging, workspace, chunk, offset)
                 offset += len(chunk)
                 progress.update(task, completed=offset)
@@ -130,8 +139,9 @@ def demo_(
         records = demo.generate(
             days=days, per_day=per_day, seed=seed, timezone=ws.timezone, end=last
         )
-        stage = _demo_stage(records, workspace)
-        result = ingest.store_staged(store, [workspace], stage)[workspace]
+        with store.bulk_memory():
+            stored = ingest.store_staged(store, [workspace], _demo_stage(records, workspace))
+        result = stored[workspace]
         say(
             f"demo: {result.accepted} events ({result.duplicates} re-sent duplicates) "
             f"into workspace {workspace!r} of {store.path} in {time.perf_counter() - started:.1f} s"

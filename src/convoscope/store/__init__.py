@@ -12,6 +12,7 @@ from __future__ import annotations
 from convoscope.store.append import Appending, AppendResult, Staging
 from convoscope.store.database import (
     INDEX_LOOKUP_KEYS,
+    MEMORY_LIMIT,
     StoreBusy,
     WriterBusy,
     bound,
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_TIMEZONE",
     "DERIVED_TABLES",
     "INDEX_LOOKUP_KEYS",
+    "MEMORY_LIMIT",
     "ROLLUP_TABLES",
     "SCHEMA_VERSION",
     "AppendResult",
