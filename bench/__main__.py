@@ -212,6 +212,8 @@ def main() -> None:
         "end": end.isoformat(),
         "mixed_seconds": args.mixed_seconds,
     }
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
         db = work / "demo.duckdb"

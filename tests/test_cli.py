@@ -187,6 +187,41 @@ def test_demo_is_deterministic_and_believable(tmp_path):
     assert sum(data["traffic"]["transfer_requests"]) > 0
 
 
+def test_the_demo_stored_in_chunks_generated_ahead_is_the_demo_stored_at_once(
+    tmp_path, monkeypatch
+):
+    # the next chunk is generated in a thread while this one is checked: the events land
+    # with the same arrival numbers as when the whole demo is one chunk
+    from convoscope.cli import serve
+
+    args = ["demo", "--days", "5", "--per-day", "40", "--end", "2026-11-20", "--no-serve"]
+    columns = "seq, event_id, ts, type, channel, customer_id, sender, order_id, amount"
+    stored = []
+    for chunk, name in ((250, "chunks.duckdb"), (serve.DEMO_CHUNK, "once.duckdb")):
+        monkeypatch.setattr(serve, "DEMO_CHUNK", chunk)
+        code, _, err = cli(*args, db=tmp_path / name)
+        assert code == 0, err
+        with Store(tmp_path / name) as store:
+            rows = store.con.execute(f"SELECT {columns} FROM events ORDER BY seq").fetchall()
+        stored.append(rows)
+    assert len(stored[0]) > 4 * 250 and stored[0] == stored[1]
+
+
+def test_the_demo_s_weighted_draws_are_random_choices_draws():
+    import random
+
+    from convoscope import demo
+
+    hours = tuple(zip(range(24), demo.HOURS, strict=True))
+    for weighted in (demo.CHANNELS, demo.DEPARTMENTS, hours):
+        values, weights = zip(*weighted, strict=True)
+        drawn, expected = random.Random(5), random.Random(5)
+        picker = demo._Weighted(weighted)
+        assert [picker.pick(drawn) for _ in range(500)] == [
+            expected.choices(values, weights)[0] for _ in range(500)
+        ]
+
+
 def test_installed_entry_point_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "convoscope", "--help"], capture_output=True, text=True, check=False
