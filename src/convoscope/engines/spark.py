@@ -527,6 +527,7 @@ def plan(lake: Lake, *, full: bool = False) -> Plan:
 
 def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
     from pyspark.sql import functions as F
+    from pyspark.util import inheritable_thread_target
 
     planned = plan(lake, full=full)
     files, before, new, full = planned.files, planned.before, planned.new, planned.full
@@ -550,21 +551,31 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         run.candidates = _partitions(
             thread_events.select("workspace", F.to_date("ts").alias("day"))
         )
-    derived = derive(session, thread_events, workspaces)
-    stale = None if tails is None else Stale.of(session, run, tails, thread_events)
-    tables = {}
-    for table in DERIVED_TABLES:
-        via, anchor = DAY_OF[table]
-        rows = derived[table]
-        if via is not None:  # the day of the conversation the rows are keyed by
-            keyed = derived[via].select("workspace", "conversation_id", anchor)
-            rows = rows.join(keyed, ["workspace", "conversation_id"])
-        rows = rows.withColumn("day", F.to_date(F.col(anchor)))
-        rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
-        tables[table] = rows if stale is None else _replaced(session, run, table, rows, stale)
-    run.write(tables, run.candidates)
-    _write_rollups(session, run, derived)
-    run.index(fresh, replace=full)
+    # Neither the stored rows the tails replace nor the thread index of the files read
+    # depends on the cut: both are found and written in threads of their own beside it.
+    beside = inheritable_thread_target(session)
+    with ThreadPoolExecutor(2) as pool:
+        indexed = pool.submit(beside(run.index), fresh, replace=full)
+        found = (
+            None
+            if tails is None
+            else pool.submit(beside(Stale.of), session, run, tails, thread_events)
+        )
+        derived = derive(session, thread_events, workspaces)
+        stale = None if found is None else found.result()
+        tables = {}
+        for table in DERIVED_TABLES:
+            via, anchor = DAY_OF[table]
+            rows = derived[table]
+            if via is not None:  # the day of the conversation the rows are keyed by
+                keyed = derived[via].select("workspace", "conversation_id", anchor)
+                rows = rows.join(keyed, ["workspace", "conversation_id"])
+            rows = rows.withColumn("day", F.to_date(F.col(anchor)))
+            rows = rows.select(*(F.col(c).cast(t) for c, t in derived_schema(table)), "day")
+            tables[table] = rows if stale is None else _replaced(session, run, table, rows, stale)
+        run.write(tables, run.candidates)
+        _write_rollups(session, run, derived)
+        indexed.result()
     committed = run.commit(planned)
     counted = {table: derived[table] for table in DERIVED_TABLES}
     counts = _counts(counted if tails is None else {**counted, "tails": tails})
