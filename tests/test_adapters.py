@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from convoscope import accounts
 from convoscope.adapters import chatwoot, rasa, whatsapp
 from convoscope.cli import app
-from convoscope.events import EventError, validate_batch
+from convoscope.event_fields import EventError
+from convoscope.events import validate_batch
 from convoscope.store import Store
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "payloads"

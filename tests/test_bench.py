@@ -41,7 +41,8 @@ def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
     assert http["ingest_4"]["events_per_s"] > 0 and http["mixed"]["overview_errors"] == 0
     assert http["mixed"]["ingest"]["errors"] == 0 and http["mixed"]["lag_s"]["max"] >= 0
     assert results["landing"]["large_derive"]["n"] == 2
-    assert http["server_peak_rss_mb"] > 0 and results["report_ms"]["n"] == 5
+    assert http["server_peak_rss_mb"] > 0
+    assert results["report_ms"]["n"] == 9 and results["report_ms"]["first"] > 0
     assert "| one_year |" in done.stdout and "PG/ours" in done.stdout
     assert "| Chatbot Performance in process (ms) |" in done.stdout
     assert "| Sales Attribution in process (ms) |" in done.stdout

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from convoscope import bulk, demo, ingest
 from convoscope.adapters.files import read_events
-from convoscope.events import Event, EventError, validate_batch
+from convoscope.event_fields import EventError
+from convoscope.events import Event, validate_batch
 from convoscope.store import Staging, Store
 
 WS = "w"

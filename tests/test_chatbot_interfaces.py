@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from convoscope import accounts
 from convoscope.cli import app
-from convoscope.events import BOOLEAN_FIELDS, CONTENT_FIELDS
+from convoscope.event_fields import BOOLEAN_FIELDS, CONTENT_FIELDS
 from convoscope.store import Store
 from convoscope.web import create_app
 

@@ -14,17 +14,8 @@ from helpers import Script, at, convs, load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convoscope.events import (
-    LIMITS,
-    RULES,
-    ConflictError,
-    Event,
-    EventError,
-    EventType,
-    Sender,
-    validate_batch,
-    value_rule,
-)
+from convoscope.event_fields import LIMITS, ConflictError, EventError, EventType, Sender, value_rule
+from convoscope.events import RULES, Event, validate_batch
 
 GOOD = {
     "event_id": "m-1",
@@ -282,7 +273,7 @@ _CONTEXT = {
     ),
 )
 def test_each_fields_limits_mean_the_same_to_the_model_and_in_sql(field, value):
-    """`events.LIMITS` makes both the model's bounds and the column checks' SQL: on any
+    """`event_fields.LIMITS` makes both the model's bounds and the column checks' SQL: on any
     value, the model names the field exactly when the SQL refuses the value."""
     if isinstance(value, int) != (field == "score") or (field == "department" and not value):
         return  # other types are the model's business; a blank department is no department

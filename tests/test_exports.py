@@ -155,7 +155,7 @@ def test_error_messages_print_ids_and_patterns_as_typed(tmp_path):
 
 
 def test_a_department_named_like_the_none_label_is_refused():
-    from convoscope.events import EventError
+    from convoscope.event_fields import EventError
 
     close = {
         "event_id": "x",

@@ -10,7 +10,8 @@ import pytest
 from helpers import Script, at, convs, load
 
 from convoscope import ingest
-from convoscope.events import ConflictError, validate_batch
+from convoscope.event_fields import ConflictError
+from convoscope.events import validate_batch
 from convoscope.store import AppendResult, Store
 
 

@@ -8,6 +8,7 @@ from helpers import Script, at, convs, load
 
 from convoscope import ingest
 from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path, tables
+from convoscope.store.database import bound
 from convoscope.store.schema import MIGRATIONS
 
 
@@ -218,3 +219,14 @@ def test_a_bulk_job_lifts_the_default_memory_cap_only_while_it_runs(tmp_path, mo
     assert capped == after == [("488.2 MiB",) if given else ("953.6 MiB",)]
     assert during == (capped if given else duckdb_default)
     assert duckdb_default != capped
+
+
+def test_a_statement_is_given_the_parameters_it_names_only():
+    """Statements share one parameter set (`scope`) and DuckDB refuses a parameter a statement
+    does not name: `bound` keeps the ones DuckDB's parser finds, through the connection at hand
+    (a `$name` in a string or a comment is none)."""
+    con = duckdb.connect()
+    sql = "SELECT $a + $b AS s, '$c' AS text -- $d"
+    assert bound(con, sql, {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == {"a": 1, "b": 2}
+    assert con.execute(sql, bound(con, sql, {"a": 1, "b": 2, "c": 3})).fetchall() == [(3, "$c")]
+    assert bound(con, "SELECT 1", {"a": 1}) == {}

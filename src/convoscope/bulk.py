@@ -32,16 +32,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from convoscope.events import (
+from convoscope.event_fields import (
     BOOLEAN_FIELDS,
     CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
-    RULES,
-    Event,
-    validate_batch,
     value_rule,
 )
+from convoscope.events import RULES, Event, validate_batch
 from convoscope.store import Staging
 
 FIELDS = ("event_id", "workspace", *CONTENT_FIELDS)  # every field an event may have
@@ -181,7 +179,7 @@ def _literal(text: str) -> str:
 
 
 def value(field: str, column: str | None = None) -> str:
-    """The field's own rule (`events.LIMITS`) over its text column (or `column`)."""
+    """The field's own rule (`event_fields.LIMITS`) over its text column (or `column`)."""
     return value_rule(field, column or f"{field}_v")
 
 

@@ -107,7 +107,7 @@ def conversations(
     try:
         (total,) = only_row(con, f"SELECT count(*) {where}", params)
         sql = f"SELECT {_ROW_COLUMNS} {where} ORDER BY {anchor} DESC, conversation_id {page}"
-        cur = con.execute(sql, bound(sql, params))
+        cur = con.execute(sql, bound(con, sql, params))
         rows = [
             {
                 n: _utc_text(v) if isinstance(v, datetime) else v

@@ -56,7 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from convoscope.events import BOOLEAN_FIELDS
+from convoscope.event_fields import BOOLEAN_FIELDS
 from convoscope.store import (
     DERIVED_TABLES,
     ROLLUP_TABLES,

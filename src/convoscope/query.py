@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from convoscope.comparisons import previous_period
-from convoscope.events import CHANNEL_PATTERN, CURRENCIES, LIMITS, FlowType
+from convoscope.event_fields import CHANNEL_PATTERN, CURRENCIES, LIMITS, FlowType
 from convoscope.periods import Period, add_months, midnight, whole_days
 from convoscope.store import check_timezone
 

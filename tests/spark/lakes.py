@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 
 from convoscope import demo
 from convoscope.engines import spark as engine
-from convoscope.events import CONTENT_FIELDS
+from convoscope.event_fields import CONTENT_FIELDS
 from convoscope.lake import Lake
 from convoscope.store import DERIVED_TABLES, ROLLUP_TABLES, Store
 

@@ -16,7 +16,8 @@ from typing import Any, BinaryIO, Literal
 
 import pyarrow.parquet as pq
 
-from convoscope.events import Event, EventError, FieldError, validate_batch
+from convoscope.event_fields import EventError, FieldError
+from convoscope.events import Event, validate_batch
 
 FileFormat = Literal["jsonl", "csv", "parquet"]
 BATCH_SIZE = 10_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from convoscope.events import CONTENT_FIELDS
+from convoscope.event_fields import CONTENT_FIELDS
 
 SPEC_FIELDS = ("event_id", *CONTENT_FIELDS)
 Record = dict[str, Any]

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from convoscope.events import ConflictError, EventError
+from convoscope.event_fields import ConflictError, EventError
 
 
 class ApiError(Exception):

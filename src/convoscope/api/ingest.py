@@ -12,7 +12,8 @@ from convoscope import ingest
 from convoscope.api.bodies import MAX_EVENTS, parse_events, read_body
 from convoscope.api.deps import KeySender, Svc, writable
 from convoscope.api.errors import event_error, responses
-from convoscope.events import ConflictError, Event, EventError, validate_batch
+from convoscope.event_fields import ConflictError, EventError
+from convoscope.events import Event, validate_batch
 from convoscope.store import Store
 
 router = APIRouter(tags=["ingestion"], dependencies=[Depends(writable)])

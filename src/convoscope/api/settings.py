@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from convoscope import ingest
 from convoscope.api.deps import Admin, Svc, workspace_of, writable
 from convoscope.business_hours import BusinessHours
-from convoscope.events import LIMITS, FlowType
+from convoscope.event_fields import LIMITS, FlowType
 from convoscope.store import Workspace, check_timezone
 from convoscope.store.workspaces import MAX_ATTRIBUTION_DAYS, MAX_CATALOGUE, FlowName
 

@@ -24,7 +24,8 @@ from convoscope.adapters import Record, chatwoot, shopify, whatsapp
 from convoscope.api.bodies import parse_object, read_body
 from convoscope.api.deps import Services, Svc, principal, same_text, writable
 from convoscope.api.errors import ApiError, event_error, responses
-from convoscope.events import ConflictError, Event, EventError, validate_batch
+from convoscope.event_fields import ConflictError, EventError
+from convoscope.events import Event, validate_batch
 from convoscope.store.sealed import comparable
 
 router = APIRouter(tags=["webhooks"], dependencies=[Depends(writable)])

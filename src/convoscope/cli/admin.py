@@ -7,8 +7,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from convoscope.cli.common import DbOpt, WorkspaceOpt, fail, open_store, out, rebuild, say
@@ -30,6 +28,9 @@ def _secret(prompt: str, confirm: bool = False) -> str:
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich import box  # loaded by the listings only: every command's start pays for imports
+    from rich.table import Table
+
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     for name in columns:
         table.add_column(name)

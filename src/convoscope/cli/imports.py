@@ -6,14 +6,16 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
-import rich.progress
 import typer
 
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
-from convoscope.events import ConflictError, Event, EventError
+from convoscope.event_fields import ConflictError, EventError
 from convoscope.store import DEFAULT_TIMEZONE, AppendResult, Staging, Store, check_timezone
+
+if TYPE_CHECKING:
+    from convoscope.events import Event
 
 
 def import_(
@@ -111,6 +113,8 @@ def import_(
 
 
 def _reading(path: Path) -> AbstractContextManager[BinaryIO]:
+    import rich.progress  # as the bulk path: loaded when a file is read, not for every command
+
     return rich.progress.open(
         path, "rb", description=f"reading {path.name}", console=err, transient=True
     )

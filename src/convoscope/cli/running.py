@@ -14,8 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +50,10 @@ class RunningServer:
 
     def call(self, operation: str, args: dict[str, Any]) -> Any:
         """The operation's result, or the CLI's error for its refusal."""
+        # only when a server holds the file: not in every command's start
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             f"{self.url}/v1/operator/{operation}",
             data=json.dumps(args).encode(),

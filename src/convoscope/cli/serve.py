@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Annotated, Any
 
-import rich.progress
 import typer
 
 from convoscope.cli.common import DbOpt, err, fail, open_store, say
@@ -82,6 +81,8 @@ def _demo_stage(records: Iterator[dict[str, Any]], workspace: str) -> Callable[[
     next chunk generated in a thread while DuckDB checks this one: the generator is Python
     and holds the interpreter, DuckDB's statements release it, so the two overlap on two
     cores (one chunk ahead, generated in order by that one thread)."""
+
+    import rich.progress
 
     from convoscope import bulk
 

@@ -34,7 +34,7 @@ class DuckEngine:
         return self.tables.channels(workspace)
 
     def rows(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        cursor = self.con.execute(sql, bound(sql, dict(params)))
+        cursor = self.con.execute(sql, bound(self.con, sql, dict(params)))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 

@@ -34,17 +34,17 @@ from convoscope import conversations, rollups
 from convoscope.engines import dialects
 from convoscope.engines.base import EngineError, Frame, LakeOptions, Row
 from convoscope.engines.hadoop import on_hadoop
-from convoscope.events import (
+from convoscope.event_fields import (
     BOOLEAN_FIELDS,
     CONTENT_FIELDS,
     FIRST_YEAR,
     LAST_YEAR,
     LIMITS,
     RFC3339_PATTERN,
-    RULES,
     department_sql,
     value_rule,
 )
+from convoscope.events import RULES
 from convoscope.lake import (
     CHANNELS_SQL,
     DAY_OF,
@@ -376,7 +376,7 @@ def _problem_sql() -> str:
 def check_events(events: DataFrame) -> list[str]:
     """Refuse events that break SPEC section 1, naming such a record's file, row and field
     (the first by file and row of its workspace), with the rule tables `convoscope import`
-    applies (`events.LIMITS`, `events.RULES`): a missing required value; a text that is not
+    applies (`event_fields.LIMITS`, `events.RULES`): a missing required value; a text that is not
     UTF-8; a time that is not RFC 3339 with its offset or out of the years allowed; a value a
     field does not take; a cross-field rule broken. (A blank department was read as none by
     `read_events`, as the model does.) Returns the events' workspaces: the same Spark job

@@ -37,7 +37,7 @@ from pydantic import BaseModel
 
 from convoscope import scope
 from convoscope.engines import Engine, Frame, Row, Tables
-from convoscope.events import FlowType
+from convoscope.event_fields import FlowType
 from convoscope.pages import runner
 from convoscope.pages.common import (
     FLOW_FILTERS,

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from convoscope.events import CONTENT_FIELDS, ConflictError, Event, EventError, FieldError
+from convoscope.event_fields import CONTENT_FIELDS, ConflictError, EventError, FieldError
 from convoscope.store.database import Database, only_row, select_events
 from convoscope.store.schema import event_key, thread_key
 from convoscope.store.tables import EVENTS
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from convoscope.events import Event
 
 
 @dataclass(frozen=True)

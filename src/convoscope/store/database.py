@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Self
 
@@ -39,19 +38,22 @@ INDEX_LOOKUP_KEYS = 5000
 INDEX_SCAN_MAX_ROWS = 200_000
 
 
-@cache
-def parameters(sql: str) -> frozenset[str]:
-    """The `$name` parameters of a statement, as DuckDB's own parser reads them (a `$x` inside
-    a string or a comment is none)."""
-    return frozenset(
-        name for statement in duckdb.extract_statements(sql) for name in statement.named_parameters
-    )
+# The `$name` parameters of each statement read so far (statements are few and fixed).
+_PARAMETERS: dict[str, frozenset[str]] = {}
 
 
-def bound(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+def bound(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters of `params` that `sql` reads: statements share one parameter set (see
-    `scope`), and DuckDB refuses parameters a statement does not name."""
-    names = parameters(sql)
+    `scope`), and DuckDB refuses parameters a statement does not name.
+
+    The names are the ones DuckDB's own parser reads (a `$x` inside a string or a comment is
+    none), through `con`: the module-level parser would open a second, in-memory database,
+    30 ms of a command's start.
+    """
+    names = _PARAMETERS.get(sql)
+    if names is None:
+        statements = con.extract_statements(sql)
+        names = _PARAMETERS[sql] = frozenset(n for s in statements for n in s.named_parameters)
     return {k: v for k, v in params.items() if k in names}
 
 
@@ -62,7 +64,7 @@ def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -
     only partly fetched, so single-row reads go through here rather than `fetchone`.
     """
     if isinstance(params, dict):
-        params = bound(sql, params)
+        params = bound(con, sql, params)
     rows = con.execute(sql, params).fetchall()
     return rows[0] if rows else None
 

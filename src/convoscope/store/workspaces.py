@@ -14,7 +14,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from convoscope.business_hours import BusinessHours
-from convoscope.events import LIMITS, FlowType
+from convoscope.event_fields import LIMITS, FlowType
 from convoscope.store.database import Database, first_row
 from convoscope.store.sealed import Sealer, digest
 
