@@ -33,8 +33,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from pydantic import BaseModel
-
 from convoscope import scope
 from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.event_fields import FlowType
@@ -50,6 +48,7 @@ from convoscope.pages.common import (
     Export,
     FlowHeader,
     Page,
+    Result,
     Rows,
     Table,
     both_periods,
@@ -71,7 +70,7 @@ DROP_OFF_STEPS = 3
 NO_STEP = "(no step)"
 
 
-class BotTiles(BaseModel):
+class BotTiles(Result):
     bot_conversations: int
     handled: int
     automated: int
@@ -96,7 +95,7 @@ class BotTilesWithPrevious(BotTiles):
     previous: BotTiles
 
 
-class Outcomes(BaseModel):
+class Outcomes(Result):
     automated: list[int]
     abandoned_in_flow: list[int]
     transferred: list[int]
@@ -104,7 +103,7 @@ class Outcomes(BaseModel):
     in_progress: list[int]
 
 
-class FirstFlowTypes(BaseModel):
+class FirstFlowTypes(Result):
     campaign: int
     transfer: int
     sales: int
@@ -113,23 +112,23 @@ class FirstFlowTypes(BaseModel):
     none: int
 
 
-class LastFlow(BaseModel):
+class LastFlow(Result):
     flow: str
     conversations: int
 
 
-class TransfersByLastFlow(BaseModel):
+class TransfersByLastFlow(Result):
     top: list[LastFlow]
     other_flows: int
     no_flow: int
 
 
-class DropOff(BaseModel):
+class DropOff(Result):
     step: str | None
     conversations: int
 
 
-class FlowRow(BaseModel):
+class FlowRow(Result):
     flow: str
     type: str
     entered: int

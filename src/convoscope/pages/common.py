@@ -18,7 +18,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from convoscope import scope
 from convoscope.engines import Engine, Frame, Row
@@ -26,12 +26,19 @@ from convoscope.pages import sources
 from convoscope.query import Period, Query
 
 
-class DataQuality(BaseModel):
+class Result(BaseModel):
+    """A part of a page's result. Its validator is built when first used (`defer_build`), so
+    that a command reading one page does not build every page's (issue 19: the start)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class DataQuality(Result):
     orphan_closes: int
     orphan_surveys: int
 
 
-class _Opening(BaseModel):
+class _Opening(Result):
     workspace: str
     period: dict[str, str]
     previous_period: dict[str, str]
@@ -59,7 +66,7 @@ class FlowHeader(_Opening):
     in_progress_bucket: int | None = _IN_PROGRESS
 
 
-class Durations(BaseModel):
+class Durations(Result):
     """Durations in seconds: the mean, the median and the 90th percentile (linear
     interpolation between closest ranks), null when there is none."""
 
@@ -69,7 +76,7 @@ class Durations(BaseModel):
     count: int
 
 
-class Csat(BaseModel):
+class Csat(Result):
     mean: float | None
     count: int
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from convoscope import scope
 from convoscope.engines import Engine, Row, Tables
 from convoscope.exports import NO_DEPARTMENT
@@ -26,6 +24,7 @@ from convoscope.pages.common import (
     Export,
     Header,
     Page,
+    Result,
     Rows,
     Table,
     average_seconds,
@@ -35,7 +34,7 @@ from convoscope.pages.text import IN_PROGRESS, change, duration, heading, labels
 from convoscope.query import Query
 
 
-class DurationSplit(BaseModel):
+class DurationSplit(Result):
     """A mean duration, overall and by who supported the conversation."""
 
     all: float | None
@@ -43,7 +42,7 @@ class DurationSplit(BaseModel):
     chatbot: float | None
 
 
-class Tiles(BaseModel):
+class Tiles(Result):
     average_conversation_duration_seconds: DurationSplit
     total_conversations: int
     engaged_conversations: int
@@ -54,35 +53,35 @@ class TilesWithPrevious(Tiles):
     previous: Tiles
 
 
-class Engagement(BaseModel):
+class Engagement(Result):
     engaged: list[int]
     non_engaged: list[int]
 
 
-class Messages(BaseModel):
+class Messages(Result):
     teammate: list[int]
     chatbot: list[int]
     customer: list[int]
 
 
-class Traffic(BaseModel):
+class Traffic(Result):
     transfer_requests: list[int]
     engaged_conversations: list[int]
 
 
-class DepartmentRow(BaseModel):
+class DepartmentRow(Result):
     department: str | None
     conversations: int
     teammates_involved: int
     avg_resolution_seconds: float | None
 
 
-class SupportSplit(BaseModel):
+class SupportSplit(Result):
     teammate: int
     chatbot: int
 
 
-class SupportType(BaseModel):
+class SupportType(Result):
     all: SupportSplit
     engaged: SupportSplit
 

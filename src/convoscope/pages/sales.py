@@ -38,8 +38,6 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
 from convoscope import scope
 from convoscope.engines import Engine, Row, Tables
 from convoscope.pages import runner
@@ -52,6 +50,7 @@ from convoscope.pages.common import (
     Export,
     Header,
     Page,
+    Result,
     Rows,
     Table,
     both_periods,
@@ -254,12 +253,12 @@ class Money:
         return money(self.total, self.scale) if self.scale or self.total else "0"
 
 
-class Split(BaseModel):
+class Split(Result):
     sales: str
     orders: int
 
 
-class CurrencyFigures(BaseModel):
+class CurrencyFigures(Result):
     attributed_sales: str
     attributed_orders: int
     average_order_value: str | None
@@ -276,7 +275,7 @@ class CurrencyWithPrevious(CurrencyFigures):
     previous: CurrencyFigures
 
 
-class TeammateSales(BaseModel):
+class TeammateSales(Result):
     teammate_id: str
     currency: str
     orders: int
@@ -284,7 +283,7 @@ class TeammateSales(BaseModel):
     average_order_value: str | None
 
 
-class OrderCounts(BaseModel):
+class OrderCounts(Result):
     attributed: int
     not_attributed: int
     unmatched: int

@@ -31,8 +31,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from convoscope import business_hours, scope
 from convoscope.engines import Engine, Frame, Row, Tables
 from convoscope.exports import UNKNOWN_TEAMMATE
@@ -47,6 +45,7 @@ from convoscope.pages.common import (
     Export,
     Header,
     Page,
+    Result,
     Rows,
     Table,
     both_periods,
@@ -65,7 +64,7 @@ DURATIONS = ("initial_response", "response", "resolution", "resolution_business"
 ATTRIBUTED = (*DURATIONS, "addressed")  # always to a teammate (null: closed by an unknown one)
 
 
-class TeamTiles(BaseModel):
+class TeamTiles(Result):
     initial_response_seconds: Durations
     response_seconds: Durations
     resolution_seconds: Durations
@@ -80,14 +79,14 @@ class TeamTilesWithPrevious(TeamTiles):
     previous: TeamTiles
 
 
-class Efficiency(BaseModel):
+class Efficiency(Result):
     initial_response_seconds: list[float | None]
     response_seconds: list[float | None]
     resolution_seconds: list[float | None]
     csat: list[float | None]
 
 
-class TeammateRow(BaseModel):
+class TeammateRow(Result):
     teammate_id: str | None
     initial_response_seconds: Durations
     response_seconds: Durations
