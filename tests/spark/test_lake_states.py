@@ -118,6 +118,22 @@ def test_an_event_id_sent_again_on_another_thread_is_a_conflict(spark, derived, 
     assert lake.manifest() == state
 
 
+def test_a_bad_record_is_reported_before_a_conflict(spark, derived, tmp_path):
+    """The records' check and the search for earlier copies run at once; a file with both a
+    bad record and a conflict names the bad record, as when they ran in turn."""
+    lake = copy_lake(derived, tmp_path)
+    state = lake.manifest()
+    first = lake_parts()["shop"][0][0]
+    again = {**first, "customer_id": "someone-else"}
+    bad = {**first, "event_id": "never-sent", "type": "csat", "sender": None, "score": 9}
+    write_part(lake.root, "shop", 5, [again, bad])
+    result = runner.invoke(cli.app, ["spark", "sessionize", "--lake", str(lake.root)])
+    assert result.exit_code == 2, result.output
+    assert "part-5.parquet: record 1: field score: missing or not allowed" in result.stderr
+    assert "conflict" not in result.stderr
+    assert lake.manifest() == state
+
+
 def _answer(response: httpx.Response) -> tuple[int, Any]:
     return response.status_code, response.json() if response.status_code == 200 else response.text
 

@@ -21,13 +21,13 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import unquote, urlparse
 
 from convoscope import conversations, rollups
@@ -150,6 +150,25 @@ def kept(frame: DataFrame) -> DataFrame:
     return frame.checkpoint(eager=True) if has_directory else frame.localCheckpoint()
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _Threads(ThreadPoolExecutor):
+    """A pool for a run's jobs at once: each task runs with the job group and the local
+    properties of the thread that made the pool (pyspark's `inheritable_thread_target`), so
+    that a run's jobs are cancelled and counted as one."""
+
+    def __init__(self, session: SparkSession, workers: int):
+        from pyspark.util import inheritable_thread_target
+
+        super().__init__(workers)
+        self._inherit = inheritable_thread_target(session)  # captured now, in this thread
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        return super().submit(self._inherit(fn), *args, **kwargs)
+
+
 def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> dict[str, DataFrame]:
     """Every derived table of the cut from `events` (the columns of the store's `events`,
     every thread whole; `ts` zone-less or an instant) and `workspaces` (name and limits), by
@@ -161,7 +180,6 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
     their files' writing instead of waiting in line."""
     pin(session)
     from pyspark.sql import functions as F
-    from pyspark.util import inheritable_thread_target
 
     events.withColumn("ts", F.col("ts").cast("timestamp_ntz")).createOrReplaceTempView(
         "thread_events"
@@ -171,7 +189,6 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
         session.catalog.dropTempView(name)
     made: dict[str, Future[DataFrame]] = {}
 
-    @inheritable_thread_target(session)
     def keep(name: str, sql: str, needs: list[Future[DataFrame]]) -> DataFrame:
         for need in needs:
             need.result()
@@ -179,7 +196,7 @@ def derive(session: SparkSession, events: DataFrame, workspaces: DataFrame) -> d
         frame.createOrReplaceTempView(name)
         return frame
 
-    with ThreadPoolExecutor(len(conversations.CUT)) as pool:
+    with _Threads(session, len(conversations.CUT)) as pool:
         for name, sql in conversations.CUT:  # in order: a statement reads earlier ones only
             needs = [made[t] for t in sorted(dialects.tables_read(sql)) if t in made]
             made[name] = pool.submit(keep, name, sql, needs)
@@ -527,7 +544,6 @@ def plan(lake: Lake, *, full: bool = False) -> Plan:
 
 def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]:
     from pyspark.sql import functions as F
-    from pyspark.util import inheritable_thread_target
 
     planned = plan(lake, full=full)
     files, before, new, full = planned.files, planned.before, planned.new, planned.full
@@ -535,16 +551,26 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
     if not full and not new:
         return {"mode": "incremental", "files": len(files), "new_files": 0, "threads": 0}
     fresh = read_events(session, lake, files, None if full else set(new))
+    # The records' check and the choice of each event's first arrival (with, in an incremental
+    # run, the earlier files holding a new id) read the files apart: both at once. A bad
+    # record is still reported before a conflict.
+    with _Threads(session, 1) as pool:
+        checked = pool.submit(check_events, fresh)
+        try:
+            arrived = _arrivals(fresh) if full else _new_arrivals(session, lake, planned, fresh)
+        except LakeError:
+            checked.result()
+            raise
     # the workspaces of the new events: those of every thread a run cuts
-    workspaces = workspaces_frame(session, lake, check_events(fresh))
-    run = Run(lake, before, removed)
+    workspaces = workspaces_frame(session, lake, checked.result())
+    run = Run(session, lake, before, removed)
     tails = None
     if full:
-        thread_events = _arrivals(fresh)
+        thread_events = arrived
         read = set(planned.sources)
     else:
         assert before is not None
-        tails, thread_events, read = _tails(session, lake, planned, fresh, workspaces)
+        tails, thread_events, read = _tails(session, lake, planned, arrived, workspaces)
         # every derived row of a thread sits in the day of one of its events (`DAY_OF`), and
         # the rows a tail replaces sit in the days of its events: the previous state is read
         # in those partitions only
@@ -553,14 +579,9 @@ def _sessionize(session: SparkSession, lake: Lake, full: bool) -> dict[str, Any]
         )
     # Neither the stored rows the tails replace nor the thread index of the files read
     # depends on the cut: both are found and written in threads of their own beside it.
-    beside = inheritable_thread_target(session)
-    with ThreadPoolExecutor(2) as pool:
-        indexed = pool.submit(beside(run.index), fresh, replace=full)
-        found = (
-            None
-            if tails is None
-            else pool.submit(beside(Stale.of), session, run, tails, thread_events)
-        )
+    with _Threads(session, 2) as pool:
+        indexed = pool.submit(run.index, fresh, replace=full)
+        found = None if tails is None else pool.submit(Stale.of, session, run, tails, thread_events)
         derived = derive(session, thread_events, workspaces)
         stale = None if found is None else found.result()
         tables = {}
@@ -645,23 +666,32 @@ def _by_arrival() -> WindowSpec:
     return Window.partitionBy("workspace", "event_id").orderBy("seq")
 
 
+def _new_arrivals(session: SparkSession, lake: Lake, planned: Plan, fresh: DataFrame) -> DataFrame:
+    """The events of an incremental run's new files (`fresh`) that arrive for the first time:
+    a new file's event id sent before is a duplicate (or a conflict, refused), found among
+    the earlier files holding that id."""
+    from pyspark.sql import functions as F
+
+    new = set(planned.new)
+    id_files = _id_holders(session, lake, planned.files, fresh, new)
+    copies = fresh if not id_files else read_events(session, lake, planned.files, new | id_files)
+    return _arrivals(copies).where(F.col("source_file").isin(sorted(new)))
+
+
 def _tails(
-    session: SparkSession, lake: Lake, planned: Plan, fresh: DataFrame, workspaces: DataFrame
+    session: SparkSession, lake: Lake, planned: Plan, arrived: DataFrame, workspaces: DataFrame
 ) -> tuple[DataFrame, DataFrame, set[str]]:
     """An incremental run's re-cut, as the database's deriver cuts it
-    (`conversations.TAILS_SQL`): each thread that received a new event is cut again from
-    its tail on (the last stored conversation that can change, or the first new event), and
-    only the event files holding its events from there on are read (the state's thread
-    index records the last time of each thread in each file). Returns the tails (thread,
-    `from_ts`, `from_id`), their events and the event files read."""
+    (`conversations.TAILS_SQL`): each thread that received a new event (`arrived`, from
+    `_new_arrivals`) is cut again from its tail on (the last stored conversation that can
+    change, or the first new event), and only the event files holding its events from there
+    on are read (the state's thread index records the last time of each thread in each
+    file). Returns the tails (thread, `from_ts`, `from_id`), their events and the event
+    files read."""
     from pyspark.sql import functions as F
 
     before, files, new = planned.before, planned.files, set(planned.new)
     assert before is not None
-    # a new file's event id sent before is a duplicate (or a conflict): its earlier copies
-    id_files = _id_holders(session, lake, files, fresh, new)
-    copies = fresh if not id_files else read_events(session, lake, files, new | id_files)
-    arrived = _arrivals(copies).where(F.col("source_file").isin(sorted(new)))
     touched = arrived.select(*THREAD, "thread_key").distinct()
     stored = read_derived(session, lake, before, "conversations")
     threads = [*THREAD, "thread_key"]
@@ -848,7 +878,10 @@ class Run:
     """One run's writes: new files under `run=<id>/` of each table, and the state they make
     with the previous one's other files, published by `commit`."""
 
-    def __init__(self, lake: Lake, before: Manifest | None, removed: set[str]):
+    def __init__(
+        self, session: SparkSession, lake: Lake, before: Manifest | None, removed: set[str]
+    ):
+        self.session = session
         self.lake = lake
         self.before = before
         # what the previous state retired and is not removed yet
@@ -880,11 +913,8 @@ class Run:
         `replaced`, or as the whole table (None). The tables are written at once, a thread
         each (local properties such as a job group inherited): a write of a day's rows is
         mostly the driver's planning and the files' commit, which overlap."""
-        from pyspark.util import inheritable_thread_target
-
-        target = inheritable_thread_target(next(iter(tables.values())).sparkSession)(self._files)
-        with ThreadPoolExecutor(len(tables)) as pool:
-            written = list(pool.map(target, tables, tables.values()))
+        with _Threads(self.session, len(tables)) as pool:
+            written = list(pool.map(self._files, tables, tables.values()))
         for table, parts in zip(tables, written, strict=True):
             kept = [
                 p
