@@ -17,6 +17,7 @@ import pytest
 from test_overview import scenario
 from typer.testing import CliRunner
 
+import convoscope
 from convoscope.cli import app
 from convoscope.event_fields import CONTENT_FIELDS
 from convoscope.store import Store
@@ -625,6 +626,20 @@ def test_a_channel_without_a_chatbot_names_its_conversations(tmp_path):
     assert "Handled by teammates / no teammate reply:" in out
     code, out, _ = cli("report", "-w", "shop", *PERIOD, db=db)
     assert "  with the chatbot" in out and "Handled by teammates / chatbot:" in out
+
+
+def test_the_command_s_objects_are_frozen_when_it_exits():
+    """`convoscope` (the script and `python -m convoscope`) freezes the interpreter's objects
+    once its command is done, so that the exit does not collect them one by one (issue 19's
+    start): an exit hook sees them frozen, after the command's own output."""
+    script = (
+        "import atexit, gc, sys\nfrom convoscope.cli import run\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 1000))\n"
+        "sys.argv = ['convoscope', '--version']\nrun()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"convoscope {convoscope.__version__}", "frozen True"]
 
 
 @pytest.mark.parametrize("page", ["overview", "team", "chatbot"])

@@ -1,5 +1,5 @@
 """`python -m convoscope` runs the CLI."""
 
-from convoscope.cli import app
+from convoscope.cli import run
 
-app(prog_name="convoscope")
+run()

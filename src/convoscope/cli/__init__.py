@@ -7,6 +7,7 @@ what `overview.run` returns, as plain text.
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -48,3 +49,14 @@ app.add_typer(lakes.spark_app, name="spark")
 app.add_typer(admin.workspace_app, name="workspace")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.key_app, name="key")
+
+
+def run() -> None:
+    """The `convoscope` command (`python -m convoscope` too). Once a command is done, the
+    interpreter's objects are frozen (`gc.freeze`) so that its exit does not collect them
+    one by one: about 40 ms of a 0.5 s report (issue 19). Nothing relies on that collection:
+    a command closes what it opened (its database, its files) itself."""
+    try:
+        app(prog_name="convoscope")
+    finally:
+        gc.freeze()
