@@ -3,9 +3,11 @@
 A thin shell over the library, one module per concern: every command builds the same objects
 the HTTP API builds (`QueryParams`, validated event batches through `ingest`) and prints
 what `overview.run` returns, as plain text.
-"""
 
-from __future__ import annotations
+The command modules (this one, admin, imports, lakes, reports, serve) do without
+`from __future__ import annotations`: Typer reads every command's signature at each start,
+and evaluating them from strings was half of that (10 of 20 ms; issue 19's start).
+"""
 
 import gc
 from typing import Annotated

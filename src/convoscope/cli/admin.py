@@ -1,7 +1,5 @@
 """Workspaces, users and API keys (`convoscope workspace|user|key ...`), and `rebuild`."""
 
-from __future__ import annotations
-
 import sys
 import time
 from typing import Annotated

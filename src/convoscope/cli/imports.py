@@ -1,7 +1,5 @@
 """`convoscope import`: a file of events, stored whole or not at all."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -130,7 +128,7 @@ def _store_spec_file(
 
     status = err.status(f"checking {path.name}")
 
-    def per_record() -> Iterator[list[Event]]:
+    def per_record() -> Iterator[list["Event"]]:
         status.stop()
         with _reading(path) as stream:
             yield from read_events(stream, kind, workspace)  # type: ignore[arg-type]

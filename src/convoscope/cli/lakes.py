@@ -1,8 +1,6 @@
 """Lakes from the command line: `convoscope spark sessionize`, and the source a report reads
 (a lake through DuckDB, Spark or ClickHouse: `lake_source`)."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,7 +42,7 @@ def _options(master: str | None, remote: str | None) -> LakeOptions:
     return LakeOptions(_setting("spark_master", master), _setting("spark_remote", remote))
 
 
-def _lake(lake: str | None) -> Lake:
+def _lake(lake: str | None) -> "Lake":
     from convoscope.lake import Lake
 
     where = _setting("lake", lake)

@@ -6,8 +6,6 @@ The query and source options are declared once (`query_command`): a command writ
 help and the same errors.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 import json
@@ -118,16 +116,12 @@ class Options:
 def query_command(command: Callable[..., None]) -> Callable[..., None]:
     """`command(options: Options, **own)` as a Typer command taking every `Options` field
     beside its own options."""
-    own = [
-        p
-        for p in inspect.signature(command, eval_str=True).parameters.values()
-        if p.name != "options"
-    ]
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "options"]
     shared = [
         inspect.Parameter(
             f.name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=f.type if not isinstance(f.type, str) else _hints()[f.name],
+            annotation=f.type,
             default=inspect.Parameter.empty if f.name == "workspace" else f.default,
         )
         for f in fields(Options)
@@ -145,13 +139,6 @@ def query_command(command: Callable[..., None]) -> Callable[..., None]:
     wrapper.__annotations__ = {}
     del wrapper.__wrapped__  # Typer reads the signature above, not the command's
     return wrapper
-
-
-@functools.cache
-def _hints() -> dict[str, Any]:
-    import typing
-
-    return typing.get_type_hints(Options, include_extras=True)
 
 
 PageOpt = Annotated[

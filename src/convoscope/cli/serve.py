@@ -4,8 +4,6 @@ generator and the bulk path load in the command that uses them, so that every ot
 starts without them (and without Arrow).
 """
 
-from __future__ import annotations
-
 import itertools
 import secrets
 import socket
