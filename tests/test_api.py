@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from test_overview import scenario
 
 from convoscope import accounts
-from convoscope.store import Store
+from convoscope.store import Store, database
 from convoscope.web import create_app
 
 PASSWORD = "correct horse battery"
@@ -214,6 +214,22 @@ def test_teammates_csv_and_pickers(env):
     assert lines[1].endswith(",,0,2,2")
     assert c.get("/v1/departments").json() == ["Returns", "Sales"]
     assert c.get("/v1/teammates").json() == ["t1", "t2", "t3"]
+
+
+def test_the_drill_down_pages_through_one_statement(env):
+    """Pages follow each other (newest first) and share one statement: the limit and the offset
+    are parameters, so paging through a large offset range cannot grow the server's table of
+    statements (`database.bound`)."""
+    c = client(env)
+    whole = c.get("/v1/conversations", params={**PERIOD, "limit": 6}).json()["items"]
+    c.get("/v1/conversations", params={**PERIOD, "limit": 2, "offset": 0})
+    known = len(database._PARAMETERS)
+    pages = [
+        c.get("/v1/conversations", params={**PERIOD, "limit": 2, "offset": o}).json()["items"]
+        for o in (0, 2, 4, 6, 9_999_999)
+    ]
+    assert [i for page in pages for i in page] == whole and pages[-2:] == [[], []]
+    assert len(database._PARAMETERS) == known
 
 
 def test_conversations_drill_down(env):

@@ -102,7 +102,9 @@ def conversations(
     }
     cut.settle(tables)  # read-your-writes
     con = tables.con
-    page = "" if limit is None else f"LIMIT {int(limit)} OFFSET {int(offset)}"
+    # parameters, not text: statements stay few (`bound` keeps each one's parameter names)
+    page = "" if limit is None else "LIMIT $limit OFFSET $offset"
+    params |= {"limit": limit, "offset": offset}
     con.begin()  # the count and the page from one snapshot, even while events arrive
     try:
         (total,) = only_row(con, f"SELECT count(*) {where}", params)

@@ -38,7 +38,8 @@ INDEX_LOOKUP_KEYS = 5000
 INDEX_SCAN_MAX_ROWS = 200_000
 
 
-# The `$name` parameters of each statement read so far (statements are few and fixed).
+# The `$name` parameters of each statement read so far: statements are few and fixed, their
+# values given as parameters (a value written into a statement's text would grow this).
 _PARAMETERS: dict[str, frozenset[str]] = {}
 
 
