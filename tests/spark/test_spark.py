@@ -209,11 +209,13 @@ def test_a_session_that_refuses_a_pin_is_an_error():
 
 def test_a_local_session_gets_a_few_shuffle_partitions_a_core_unless_configured(tmp_path):
     """`engines.spark.session` on `local[3]`: 12 shuffle partitions rather than Spark's 200;
-    one that `spark-defaults.conf` sets keeps it. Each in a JVM of its own (the module's
-    session would answer `getOrCreate`)."""
+    a session that an embedding application set to 7 keeps 7 when asked for again; one that
+    `spark-defaults.conf` sets keeps it. Each in a JVM of its own (the module's session would
+    answer `getOrCreate`)."""
     show = (
-        "from convoscope.engines import spark; "
-        "print(spark.session('local[3]').conf.get('spark.sql.shuffle.partitions'))"
+        "from convoscope.engines import spark; key = 'spark.sql.shuffle.partitions'; "
+        "s = spark.session('local[3]'); print(s.conf.get(key)); s.conf.set(key, '7'); "
+        "print(spark.session('local[3]').conf.get(key))"
     )
 
     def partitions(**env: str) -> str:
@@ -227,9 +229,9 @@ def test_a_local_session_gets_a_few_shuffle_partitions_a_core_unless_configured(
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert partitions() == "12"
+    assert partitions() == "12\n7"
     (tmp_path / "spark-defaults.conf").write_text("spark.sql.shuffle.partitions 5\n")
-    assert partitions(SPARK_CONF_DIR=str(tmp_path)) == "5"
+    assert partitions(SPARK_CONF_DIR=str(tmp_path)) == "5\n7"
 
 
 # The lake (issue 12): `convoscope spark sessionize`, `report --engine spark`, `serve --lake`.

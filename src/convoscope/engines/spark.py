@@ -85,6 +85,7 @@ BUILDER_SETTINGS: dict[str, Any] = {"spark.sql.codegen.cache.maxEntries": "2000"
 # incremental day: 28.5-32.8 s at 200, 20.1-27.7 s at 8, the same at 4 and 16; bench/README.md).
 LOCAL_SHUFFLE_PER_CORE = 4
 SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
+SPARK_SHUFFLE_PARTITIONS = "200"  # Spark's default
 
 
 class SparkSettingError(EngineError):
@@ -120,11 +121,15 @@ def session(master: str | None = None, remote: str | None = None) -> SparkSessio
 def _local_shuffle(session: SparkSession) -> SparkSession:
     """A local session's shuffle partitions as a few per core (`LOCAL_SHUFFLE_PER_CORE`),
     unless they were set where Spark reads its configuration (`spark-defaults.conf`,
-    `--conf`). A cluster's session keeps Spark's default or its own: its number of cores is
-    the cluster's to size."""
+    `--conf`) or on the session already (an application that embeds convoscope and set them
+    to other than Spark's default). A cluster's session keeps Spark's default or its own: its
+    number of cores is the cluster's to size."""
     context = session.sparkContext
     local = (context.master or "").startswith("local")
-    if local and not context.getConf().contains(SHUFFLE_PARTITIONS):
+    configured = context.getConf().contains(SHUFFLE_PARTITIONS) or (
+        session.conf.get(SHUFFLE_PARTITIONS) != SPARK_SHUFFLE_PARTITIONS
+    )
+    if local and not configured:
         session.conf.set(
             SHUFFLE_PARTITIONS, str(LOCAL_SHUFFLE_PER_CORE * context.defaultParallelism)
         )
