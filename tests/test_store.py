@@ -7,7 +7,7 @@ import pytest
 from helpers import Script, at, convs, load
 
 from convoscope import ingest
-from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, default_db_path, tables
+from convoscope.store import ROLLUP_TABLES, SCHEMA_VERSION, Store, database, default_db_path, tables
 from convoscope.store.database import bound
 from convoscope.store.schema import MIGRATIONS
 
@@ -230,3 +230,14 @@ def test_a_statement_is_given_the_parameters_it_names_only():
     assert bound(con, sql, {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == {"a": 1, "b": 2}
     assert con.execute(sql, bound(con, sql, {"a": 1, "b": 2, "c": 3})).fetchall() == [(3, "$c")]
     assert bound(con, "SELECT 1", {"a": 1}) == {}
+
+
+def test_the_statements_parameter_names_stay_bounded(monkeypatch):
+    """Past `_KEPT_STATEMENTS` texts the table starts over: statements built with values in
+    their text (none today) could not grow a server's memory."""
+    monkeypatch.setattr(database, "_KEPT_STATEMENTS", 3)
+    monkeypatch.setattr(database, "_PARAMETERS", {})
+    con = duckdb.connect()
+    for n in range(10):
+        assert bound(con, f"SELECT $a + {n}", {"a": 1, "b": 2}) == {"a": 1}
+        assert len(database._PARAMETERS) <= 3

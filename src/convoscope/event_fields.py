@@ -180,7 +180,8 @@ class ConflictError(ValueError):
 
 
 def department_sql(column: str) -> str:
-    """The department an event's `column` gives, in SQL: none when it is blank (`_department`)."""
+    """The department an event's `column` gives, in SQL: none when it is blank (as
+    `events._department` makes it)."""
     return f"CASE WHEN trim({column}, '{whitespace()}') = '' THEN NULL ELSE {column} END"
 
 

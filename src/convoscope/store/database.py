@@ -38,9 +38,11 @@ INDEX_LOOKUP_KEYS = 5000
 INDEX_SCAN_MAX_ROWS = 200_000
 
 
-# The `$name` parameters of each statement read so far: statements are few and fixed, their
-# values given as parameters (a value written into a statement's text would grow this).
+# The `$name` parameters of each statement read so far: statements are few and fixed (their
+# values are parameters), and the table starts over past `_KEPT_STATEMENTS` all the same, so
+# that a statement with a value written into its text cannot grow a server's memory.
 _PARAMETERS: dict[str, frozenset[str]] = {}
+_KEPT_STATEMENTS = 4096
 
 
 def bound(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +55,8 @@ def bound(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> d
     """
     names = _PARAMETERS.get(sql)
     if names is None:
+        if len(_PARAMETERS) >= _KEPT_STATEMENTS:
+            _PARAMETERS.clear()
         statements = con.extract_statements(sql)
         names = _PARAMETERS[sql] = frozenset(n for s in statements for n in s.named_parameters)
     return {k: v for k, v in params.items() if k in names}
