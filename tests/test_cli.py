@@ -647,8 +647,9 @@ def test_a_report_process_loads_no_arrow_no_lake_and_no_importer(tmp_path, page)
     """What keeps `convoscope report` quick to start (issue 19: 0.5 s as a process): reading a
     page loads neither Arrow (nor pandas, which building Arrow from Python values imports)
     nor the lake, the importers or the generator, nor the event model (only the ways in
-    validate events), the progress bars or the HTTP client (for a server holding the file).
-    Not a timing: a list of modules."""
+    validate events), the progress bars or the HTTP client (for a server holding the file),
+    nor what only accounts, webhook secrets and the lake's settings use (argon2, Fernet,
+    TOML). Not a timing: a list of modules."""
     db, path = tmp_path / "cs.duckdb", tmp_path / "events.jsonl"
     write_jsonl(path, scenario())
     cli("import", str(path), "-w", "shop", db=db)
@@ -657,7 +658,8 @@ def test_a_report_process_loads_no_arrow_no_lake_and_no_importer(tmp_path, page)
         "import sys\nfrom convoscope.cli import app\n"
         f"app({args!r}, standalone_mode=False)\n"
         "heavy = ('pyarrow', 'pandas', 'convoscope.lake', 'convoscope.bulk', 'convoscope.demo',\n"
-        "         'convoscope.events', 'rich.progress', 'urllib.request')\n"
+        "         'convoscope.events', 'rich.progress', 'urllib.request', 'argon2',\n"
+        "         'cryptography', 'tomllib')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -16,12 +16,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Literal
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING, Literal
 
 from convoscope.store import Store, first_row, only_row
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 Role = Literal["admin", "teammate", "ingest"]
 ROLES: tuple[Role, ...] = ("admin", "teammate")  # of users; "ingest" is a key scope
@@ -30,7 +30,6 @@ KEY_SCOPES: tuple[KeyScope, ...] = ("admin", "ingest")
 SESSION_LIFETIME = timedelta(hours=12)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _KEY = re.compile(r"^csk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-_hasher = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def create_user(store: Store, email: str, workspace: str, role: str, password: s
     with store.transaction() as con:
         con.execute(
             "INSERT INTO users (email, workspace, password_hash) VALUES (?, ?, ?)",
-            [email, workspace, _hasher.hash(password)],
+            [email, workspace, _hasher().hash(password)],
         )
         con.execute("INSERT INTO memberships VALUES (?, ?, ?)", [email, workspace, role])
 
@@ -134,7 +133,7 @@ def set_password(store: Store, email: str, password: str) -> None:
     if first_row(store.con, "SELECT 1 FROM users WHERE email = ?", [email]) is None:
         raise ValueError(f"no user {email!r}")
     store.con.execute(
-        "UPDATE users SET password_hash = ? WHERE email = ?", [_hasher.hash(password), email]
+        "UPDATE users SET password_hash = ? WHERE email = ?", [_hasher().hash(password), email]
     )
     store.con.execute("DELETE FROM sessions WHERE email = ?", [email])
 
@@ -204,8 +203,10 @@ def check_password(store: Store, email: str, password: str) -> Principal | None:
         [email],
     )
     stored = row[2] if row else _dummy_hash()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(stored, password)
+        _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None:
@@ -214,10 +215,18 @@ def check_password(store: Store, email: str, password: str) -> Principal | None:
 
 
 @cache
+def _hasher() -> PasswordHasher:
+    """argon2's hasher, loaded on first need: a report or an import never checks a password."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@cache
 def _dummy_hash() -> str:
     """A hash to check unknown emails against, so that they cost what known ones do. Made on
     first use, not at import: an argon2 hash takes 0.1 s that every CLI command would pay."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def open_session(store: Store, principal: Principal) -> str:

@@ -11,7 +11,6 @@ silently ignored).
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,8 @@ def _file(location: Path) -> dict[str, Any]:
         if os.environ.get(CONFIG_ENV):
             raise ConfigError(f"{CONFIG_ENV}={location}: no such file")
         return {}
+    import tomllib  # here: only the lake's commands read the file
+
     try:
         values = tomllib.loads(location.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

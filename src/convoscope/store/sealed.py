@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 KEY_ENV = "CONVOSCOPE_SECRET_KEY"
 _TOKEN_PREFIX = "gAAAAA"  # every Fernet token: version byte 0x80, then the time
@@ -38,6 +40,8 @@ class Sealer:
         self._fernet: Fernet | None = None
 
     def _key(self) -> Fernet:
+        from cryptography.fernet import Fernet  # on first need: 5 ms a report never uses
+
         if self._fernet is None:
             self._fernet = Fernet(_key_for(self._database))
         return self._fernet
@@ -47,6 +51,8 @@ class Sealer:
 
     def unseal(self, stored: str) -> str:
         """The secret in clear; a value stored in clear by an older version as it is."""
+        from cryptography.fernet import InvalidToken
+
         if not stored.startswith(_TOKEN_PREFIX):
             return stored
         try:
@@ -59,6 +65,8 @@ class Sealer:
 
 
 def _key_for(database: Path) -> bytes:
+    from cryptography.fernet import Fernet
+
     given = os.environ.get(KEY_ENV)
     if given:
         try:
