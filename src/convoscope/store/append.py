@@ -81,11 +81,9 @@ class Appending(Database):
         skipped; the same id with other content raises ConflictError and stores nothing. Only
         the stored events sharing an event key with the batch are read (`known`).
         """
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE staged_keys AS SELECT DISTINCT event_key AS key "
-            "FROM staged"
+        known = select_events(
+            con, "known", "event_key", "(SELECT DISTINCT event_key AS key FROM staged)"
         )
-        known = select_events(con, "known", "event_key", "staged_keys")
         stored, staged, purchases = only_row(  # usually none: then their checks are skipped
             con,
             "SELECT (SELECT count(*) FROM known), (SELECT count(*) - count(DISTINCT event_key) "
@@ -93,8 +91,44 @@ class Appending(Database):
         )
         if stored or staged:
             self._refuse_conflicts(con)
-        # The rows to store: not known, and each id's first staging (each condition only when
-        # some row can fail it: a batch of new ids is stored whole).
+        # The rows to store (`fresh`): not known, each id's first staging, not an order known
+        # already. Each condition applies only when some row can fail it, and a batch of new
+        # ids and no purchase (the usual one) is stored whole, without the table.
+        whole = not (stored or staged or purchases)
+        if not whole:
+            self._choose_fresh(con, stored=bool(stored), staged=bool(staged))
+            if purchases:
+                self._check_purchases(con)
+        counted = "count(*), max(s.idx)" if whole else "count(f.idx), max(f.idx)"
+        counts = con.execute(
+            f"SELECT {part}, count(*), {counted} FROM staged s "
+            f"{'' if whole else 'LEFT JOIN fresh f ON f.idx = s.idx'} GROUP BY 1",
+            params,
+        ).fetchall()
+        base = self.landed_seq  # the writer's lock is held: no other landing moves it
+        # In time order: a bulk file then lies in `events` as time does, so that reading the
+        # recent events (a derivation's tails) skips the older row groups (zone maps).
+        con.execute(
+            f"""
+            INSERT INTO events BY NAME
+            SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
+            FROM staged {"" if whole else "SEMI JOIN fresh USING (idx)"}
+            ORDER BY ts
+            """,
+            {"base": base},
+        )
+        con.execute(f"DROP {known} known")
+        if not whole:
+            con.execute("DROP TABLE fresh")
+        top = max((m for *_, m in counts if m is not None), default=None)
+        upto = base if top is None else base + top + 1
+        self._local.appended = upto  # `transaction` records it once committed
+        return [(key, AppendResult(n, total - n)) for key, total, n, _ in counts]
+
+    @staticmethod
+    def _choose_fresh(con: duckdb.DuckDBPyConnection, *, stored: bool, staged: bool) -> None:
+        """Make `fresh` the staged rows to store: not `known` (when some are) and each id's
+        first staging (when an id is staged twice)."""
         unknown = (
             "WHERE NOT EXISTS (SELECT 1 FROM known e "
             "WHERE e.workspace = s.workspace AND e.event_id = s.event_id)"
@@ -106,32 +140,6 @@ class Appending(Database):
             "CREATE OR REPLACE TEMP TABLE fresh AS SELECT idx, workspace, event_id FROM staged s "
             f"{unknown if stored else ''} {first if staged else ''}"
         )
-        if purchases:
-            self._check_purchases(con)
-        counts = con.execute(
-            f"SELECT {part}, count(*), count(f.idx), max(f.idx) FROM staged s "
-            "LEFT JOIN fresh f ON f.idx = s.idx GROUP BY 1",
-            params,
-        ).fetchall()
-        base = self.landed_seq  # the writer's lock is held: no other landing moves it
-        # In time order: a bulk file then lies in `events` as time does, so that reading the
-        # recent events (a derivation's tails) skips the older row groups (zone maps).
-        con.execute(
-            f"""
-            INSERT INTO events BY NAME
-            SELECT workspace, event_id, $base + idx + 1 AS seq, {_CONTENT}, thread_key, event_key
-            FROM staged SEMI JOIN fresh USING (idx)
-            ORDER BY ts
-            """,
-            {"base": base},
-        )
-        con.execute(f"DROP {known} known")
-        con.execute("DROP TABLE staged_keys")
-        con.execute("DROP TABLE fresh")
-        top = max((m for *_, m in counts if m is not None), default=None)
-        upto = base if top is None else base + top + 1
-        self._local.appended = upto  # `transaction` records it once committed
-        return [(key, AppendResult(n, total - n)) for key, total, n, _ in counts]
 
     @staticmethod
     def _check_purchases(con: duckdb.DuckDBPyConnection) -> None:

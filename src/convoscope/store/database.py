@@ -382,24 +382,24 @@ class Database:
         return [r[0] for r in rows]
 
 
-def select_events(con: duckdb.DuckDBPyConnection, name: str, column: str, keys_table: str) -> str:
+def select_events(con: duckdb.DuckDBPyConnection, name: str, column: str, keys: str) -> str:
     """Make `name` the stored events whose `column` (a key with an ART index) is one of the
-    keys in `keys_table` (column `key`), and return what it is ("TABLE" or "VIEW", for the
-    caller's DROP). Few keys: a temporary table filled by index probes (DuckDB probes an index
-    only for constants of the column's own type, hence the typed list). Many (a bulk file, a
-    rebuild): a view with a semi-join, so that nothing is copied and the table is read once
-    per use."""
-    (count,) = only_row(con, f"SELECT count(*) FROM {keys_table}")
-    if count > INDEX_LOOKUP_KEYS:
+    keys in `keys` (a table, or a query in parentheses, with a column `key`), and return what
+    it is ("TABLE" or "VIEW", for the caller's DROP). Few keys: a temporary table filled by
+    index probes (DuckDB probes an index only for constants of the column's own type, hence
+    the typed list). Many (a bulk file, a rebuild): a view with a semi-join, so that nothing
+    is copied and the table is read once per use. The keys are read once, at most one more
+    than the index's share (a landing's every statement counts)."""
+    found = con.execute(f"SELECT key FROM {keys} LIMIT {INDEX_LOOKUP_KEYS + 1}").fetchall()
+    if len(found) > INDEX_LOOKUP_KEYS:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM events "
-            f"WHERE {column} IN (SELECT key FROM {keys_table})"
+            f"WHERE {column} IN (SELECT key FROM {keys})"
         )
         return "VIEW"
-    keys = [row[0] for row in con.execute(f"SELECT key FROM {keys_table}").fetchall()]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM events "
         f"WHERE list_contains($keys::UBIGINT[], {column})",
-        {"keys": keys},
+        {"keys": [row[0] for row in found]},
     )
     return "TABLE"
