@@ -361,9 +361,16 @@ def test_serve_lake_answers_like_the_duckdb_file_and_refuses_writes(lake, tmp_pa
     on_file = Server(db, tmp_path / "file.log").start()
     try:
         params = {"from": "2026-11-18", "to": "2026-11-20", "channels": "web_chat"}
+        # httpx's 5 s are not enough for a lake server's first read beside a busy Spark tier
+        # (seen once with two JVMs on two cores)
+        wait = httpx.Timeout(60)
         for path in ("/v1/overview", "/v1/team", "/v1/departments", "/v1/teammates"):
-            a = httpx.get(on_lake.url + path, params=params, headers=_bearer(lake_key))
-            b = httpx.get(on_file.url + path, params=params, headers=_bearer(file_key))
+            a = httpx.get(
+                on_lake.url + path, params=params, headers=_bearer(lake_key), timeout=wait
+            )
+            b = httpx.get(
+                on_file.url + path, params=params, headers=_bearer(file_key), timeout=wait
+            )
             assert a.status_code == b.status_code == 200, (path, a.text)
             assert a.json() == b.json(), path
         refused = httpx.post(on_lake.url + "/v1/events", json=[], headers=_bearer(lake_key))
