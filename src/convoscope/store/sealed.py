@@ -40,10 +40,8 @@ class Sealer:
         self._fernet: Fernet | None = None
 
     def _key(self) -> Fernet:
-        from cryptography.fernet import Fernet  # on first need: 5 ms a report never uses
-
         if self._fernet is None:
-            self._fernet = Fernet(_key_for(self._database))
+            self._fernet = _fernet_for(self._database)
         return self._fernet
 
     def seal(self, secret: str) -> str:
@@ -64,33 +62,34 @@ class Sealer:
             ) from None
 
 
-def _key_for(database: Path) -> bytes:
+def _fernet_for(database: Path) -> Fernet:
+    """The database's key as Fernet takes it; `cryptography` is loaded here, on first need
+    (5 ms that a report, which opens no secret, does not pay)."""
     from cryptography.fernet import Fernet
 
     given = os.environ.get(KEY_ENV)
     if given:
         try:
-            Fernet(given.encode())
+            return Fernet(given.encode())
         except ValueError:
             raise SecretKeyError(
                 f"{KEY_ENV} is not a Fernet key (32 url-safe base64 bytes)"
             ) from None
-        return given.encode()
     if str(database) == ":memory:":
-        return Fernet.generate_key()
+        return Fernet(Fernet.generate_key())
     path = database.with_name(database.name + ".key")
     try:
-        return path.read_bytes().strip()
+        return Fernet(path.read_bytes().strip())
     except FileNotFoundError:
         pass
     key = Fernet.generate_key()
     try:  # created with its mode, never readable by others even for a moment
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first
-        return path.read_bytes().strip()
+        return Fernet(path.read_bytes().strip())
     with os.fdopen(fd, "wb") as f:
         f.write(key + b"\n")
-    return key
+    return Fernet(key)
 
 
 def digest(token: str) -> str:
