@@ -34,7 +34,7 @@ from bench.baselines import overview_in_process, print_plans, print_team, ratio
 from bench.common import machine, machine_line, serving, spread
 from bench.http_pages import PERIODS, page_times
 from bench.http_pages import print_table as print_pages
-from bench.landing import landing_times
+from bench.landing import landing_times, moved
 from convoscope import accounts, bulk, demo
 from convoscope.store import Store
 
@@ -43,6 +43,7 @@ DAYS = 365
 EVENTS_PER_CONVERSATION = 5.46  # events per `--per-day` conversation the demo makes, on average
 IMPORT_SAMPLE = 1_000_000  # import rates are measured on at most this many events
 PARQUET_ROW_GROUP = 122_880  # rows per row group of the Parquet written, DuckDB's own size
+IMPORT_RUN = 9_000  # `landing.moved`'s run for the imported records: customers past the demo's
 
 
 def count(text: str) -> int:
@@ -81,12 +82,15 @@ def build_demo(db: Path, per_day: int, end: date) -> dict[str, Any]:
     }
 
 
-def import_rates(work: Path, per_day: int, end: date, limit: int) -> dict[str, Any]:
-    """The demo's first `limit` records written as Parquet and JSON Lines, each imported into
-    a new database by `convoscope import` (whole process, validation and re-cut included)."""
+def import_rates(work: Path, db: Path, per_day: int, end: date, limit: int) -> dict[str, Any]:
+    """The demo's first `limit` records written as Parquet and JSON Lines, each imported by
+    `convoscope import` (whole process, validation and re-cut included) into a new database
+    and into a copy of the demo database `db`. The records get ids and customers of their own
+    (`landing.moved`, customers numbered past the demo's), so that in the copy they are new
+    events of new threads rather than copies of the stored ones."""
     records = []
     for record in demo.generate(days=DAYS, per_day=per_day, seed=SEED, end=end):
-        records.append(record)
+        records.append(moved(record, IMPORT_RUN))
         if len(records) == limit:
             break
     parquet, jsonl = work / "events.parquet", work / "events.jsonl"
@@ -98,13 +102,29 @@ def import_rates(work: Path, per_day: int, end: date, limit: int) -> dict[str, A
     with jsonl.open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(r) + "\n" for r in records)
     out: dict[str, Any] = {"events": len(records)}
+    distinct = len({r["event_id"] for r in records})  # the demo re-sends a few: duplicates
     for name, path in (("parquet", parquet), ("jsonl", jsonl)):
-        db = work / f"import-{name}.duckdb"
-        seconds = convoscope("import", str(path), "-w", "demo", "--db", str(db))
-        out[name] = {"seconds": round(seconds, 2), "events_per_s": round(len(records) / seconds)}
-        db.unlink()
+        for into, start in ((name, None), (f"{name}_into_demo", db)):
+            target = work / f"import-{into}.duckdb"
+            if start is not None:
+                shutil.copy(start, target)
+            stored = _events(target) if start is not None else 0
+            seconds = convoscope("import", str(path), "-w", "demo", "--db", str(target))
+            if _events(target) != stored + distinct:  # every id a new event
+                raise SystemExit(f"import {into}: not every record was stored as a new event")
+            out[into] = {
+                "seconds": round(seconds, 2),
+                "events_per_s": round(len(records) / seconds),
+            }
+            target.unlink()
         path.unlink()
     return out
+
+
+def _events(db: Path) -> int:
+    with Store(db) as store:
+        (events,) = store.con.execute("SELECT count(*) FROM events").fetchone() or (0,)
+    return int(events)
 
 
 def landing(db: Path, work: Path, batches: int) -> dict[str, Any]:
@@ -162,8 +182,10 @@ def print_tables(r: dict[str, Any]) -> None:
     print("| bulk | events/s | seconds |\n|---|---:|---:|")
     print(f"| demo build ({d['events']:,} events) | {d['events_per_s']:,} | {d['seconds']} |")
     for fmt in ("parquet", "jsonl"):
-        print(f"| import {fmt} ({i['events']:,} events) | {i[fmt]['events_per_s']:,} |"
-              f" {i[fmt]['seconds']} |")  # fmt: skip
+        for key, into in ((fmt, "an empty database"), (f"{fmt}_into_demo", "the demo's copy")):
+            if key in i:  # results written before the import into the demo's copy lack it
+                print(f"| import {fmt} ({i['events']:,} events) into {into} "
+                      f"| {i[key]['events_per_s']:,} | {i[key]['seconds']} |")  # fmt: skip
     w = r["landing"]
     print("\n| 1,000-event batch landing (acknowledged) | p50 ms | p95 ms |\n|---|---:|---:|")
     print(
@@ -230,7 +252,7 @@ def main() -> None:
         try:
             results["demo"] = build_demo(db, per_day, end)
             step = "import"
-            results["import"] = import_rates(work, per_day, end, IMPORT_SAMPLE)
+            results["import"] = import_rates(work, db, per_day, end, IMPORT_SAMPLE)
             step = "overview"
             results["overview"] = overview_in_process(db, end, args.runs, work)
             step = "landing"

@@ -18,12 +18,17 @@ from convoscope.store import Store
 
 
 def moved(record: dict, run: int) -> dict:
-    """The record with a fresh id, for another set of the demo's customers in each run (the
-    demo names them cust-0000000 and up): every batch touches threads of its own."""
-    number = int(record["customer_id"].removeprefix("cust-")) + 1000 * run
-    return dict(
-        record, event_id=f"bench{run}-{record['event_id']}", customer_id=f"cust-{number:07d}"
-    )
+    """The record with fresh ids (its event's, and its order's on an order or a refund: a
+    stored order sent again under another event id is a conflict), for another set of the
+    demo's customers in each run (the demo names them cust-0000000 and up): every batch
+    touches threads of its own."""
+    fresh = dict(record, event_id=f"bench{run}-{record['event_id']}")
+    if record.get("customer_id") is not None:  # a shop's order may come without a chat
+        number = int(record["customer_id"].removeprefix("cust-")) + 1000 * run
+        fresh["customer_id"] = f"cust-{number:07d}"
+    if record.get("order_id") is not None:
+        fresh["order_id"] = f"bench{run}-{record['order_id']}"
+    return fresh
 
 
 def day_of_events(size: int = 1000) -> list[dict]:

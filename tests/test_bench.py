@@ -29,6 +29,10 @@ def test_the_suite_runs_tiny_with_both_baselines_equal(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text())
     assert results["machine"]["cores"] and results["demo"]["events"] > 5000
+    # each file imported into an empty database and into a copy of the demo's (the suite
+    # stops unless every record was stored as a new event there)
+    assert {"parquet", "parquet_into_demo", "jsonl", "jsonl_into_demo"} <= set(results["import"])
+    assert "into the demo's copy |" in done.stdout
     assert set(results["overview"]) >= {"today", "last_7_days", "last_30_days", "one_year"}
     for period in ("today", "one_year"):
         assert {"convoscope", "postgres", "pandas"} <= set(results["overview"][period])
